@@ -1,0 +1,17 @@
+// Readers for /proc/<pid>: what a process is called and whether it still exists.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace kvmscope::util {
+
+bool process_exists(pid_t pid);
+Result<std::string> read_comm(pid_t pid);                  // /proc/<pid>/comm without the newline
+Result<std::vector<std::string>> read_cmdline(pid_t pid);  // /proc/<pid>/cmdline split at NULs
+
+}  // namespace kvmscope::util
