@@ -12,7 +12,7 @@ struct ExitStats {
   std::uint64_t timed = 0;    // exits whose handling time was measured (exit followed by entry)
   std::uint64_t time_ns = 0;  // sum of the measured handling times
   std::uint64_t max_ns = 0;
-  Histogram hist;             // of the measured handling times
+  Histogram hist;  // of the measured handling times
 
   std::uint64_t avg_ns() const { return timed ? time_ns / timed : 0; }
   std::uint64_t p50_ns() const { return clamp_to_max(hist.quantile_upper_bound(0.50)); }

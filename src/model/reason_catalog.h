@@ -48,6 +48,8 @@ class ReasonCatalog {
     NameSource source = NameSource::builtin;
   };
   std::map<std::pair<Level, Isa>, Table> tables_;
+  // Names of the VMX exit reason bits above the basic reason (FAILED_VMENTRY, ...).
+  std::map<std::uint32_t, std::string> vmx_flags_;
 };
 
 }  // namespace kvmscope::model

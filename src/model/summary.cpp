@@ -33,10 +33,9 @@ std::vector<SummaryGroup> summarize(const Snapshot& snapshot, Breakdown breakdow
       group.rows.push_back({reason, stats});
     }
     if (group.rows.empty()) continue;
-    std::stable_sort(group.rows.begin(), group.rows.end(),
-                     [](const SummaryRow& a, const SummaryRow& b) {
-                       return a.stats.count > b.stats.count;
-                     });
+    std::stable_sort(
+        group.rows.begin(), group.rows.end(),
+        [](const SummaryRow& a, const SummaryRow& b) { return a.stats.count > b.stats.count; });
     groups.push_back(std::move(group));
   }
   return groups;
