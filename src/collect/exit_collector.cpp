@@ -1,0 +1,321 @@
+#include "collect/exit_collector.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "exits.skel.h"
+#include "model/vm_name.h"
+#include "util/proc.h"
+
+namespace kvmscope::collect {
+
+std::uint64_t monotonic_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+namespace {
+
+// libbpf reports through a global print callback; while we load, it is captured here so a
+// verifier rejection can be shown to the user instead of scrolling past on stderr.
+std::mutex g_log_mutex;
+std::string g_log;
+
+int capture_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char buf[4096];
+  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  std::lock_guard lock(g_log_mutex);
+  g_log.append(buf, n > 0 ? std::min<std::size_t>(n, sizeof buf - 1) : 0);
+  return n;
+}
+
+class LogCapture {
+ public:
+  LogCapture() {
+    std::lock_guard lock(g_log_mutex);
+    g_log.clear();
+    previous_ = libbpf_set_print(capture_print);
+  }
+  ~LogCapture() { libbpf_set_print(previous_); }
+  static std::string tail(std::size_t max_lines) {
+    std::lock_guard lock(g_log_mutex);
+    std::vector<std::string> lines;
+    std::istringstream in(g_log);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) lines.push_back(line);
+    std::string out;
+    std::size_t first = lines.size() > max_lines ? lines.size() - max_lines : 0;
+    for (std::size_t i = first; i < lines.size(); ++i) out += "\n  " + lines[i];
+    return out;
+  }
+
+ private:
+  libbpf_print_fn_t previous_;
+};
+
+struct SkelDeleter {
+  void operator()(exits_bpf* skel) const { exits_bpf::destroy(skel); }
+};
+using SkelPtr = std::unique_ptr<exits_bpf, SkelDeleter>;
+
+struct LinkDeleter {
+  void operator()(bpf_link* link) const { bpf_link__destroy(link); }
+};
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+struct RingDeleter {
+  void operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+};
+using RingPtr = std::unique_ptr<ring_buffer, RingDeleter>;
+
+model::ExitKey to_model(const ks_exit_key& k) {
+  model::ExitKey key;
+  key.vm_pid = k.tgid;
+  key.vcpu = k.vcpu;
+  key.reason.level = k.level == KS_LEVEL_VMM ? model::Level::vmm : model::Level::hardware;
+  key.reason.isa = static_cast<model::Isa>(k.isa);
+  key.reason.code = k.reason;
+  return key;
+}
+
+model::ExitStats to_model(const ks_exit_val& v) {
+  model::ExitStats s;
+  s.count = v.count;
+  s.timed = v.timed;
+  s.time_ns = v.time_ns;
+  s.max_ns = v.max_ns;
+  for (std::size_t i = 0; i < KS_HIST_SLOTS; ++i) s.hist.slots[i] = v.hist[i];
+  return s;
+}
+
+// The ioctl(KVM_RUN) hook tells a thread's vCPU id and ends the VMM's handling time. It needs
+// syscall tracepoints and the BTF of struct kvm_vcpu; without them the counts stay exact, but
+// exits to the VMM have no vCPU id and no handling time.
+util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run_hook) {
+  SkelPtr skel(exits_bpf::open());
+  if (!skel) return util::os_error("opening the BPF object");
+  skel->rodata->filter_tgid = !config.whole_host;
+  skel->rodata->stream_events = config.stream;
+  skel->rodata->stream_level = static_cast<__u8>(config.stream_level);
+  bpf_map__set_max_entries(skel->maps.exits, config.max_entries);
+  if (config.stream) bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
+  bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
+  int err = exits_bpf::load(skel.get());
+  if (err) return util::os_error("loading the BPF programs", -err);
+  return skel;
+}
+
+}  // namespace
+
+struct ExitCollector::Impl {
+  SkelPtr skel;
+  std::vector<LinkPtr> links;
+  RingPtr ring;
+  std::function<void(const ks_exit_event&)> on_exit;
+  int streamed = 0;
+  std::uint64_t started_ns = 0;
+  std::vector<std::string> notes;
+  std::map<std::uint32_t, model::VmInfo> vms;
+  std::vector<ks_exit_key> keys;  // readout buffers, reused
+  std::vector<ks_exit_val> vals;
+  bool batch_ok = true;
+
+  static int ring_callback(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (size >= sizeof(ks_exit_event)) {
+      self->on_exit(*static_cast<const ks_exit_event*>(data));
+      ++self->streamed;
+    }
+    return 0;
+  }
+
+  util::Result<void> read_exits(std::map<model::ExitKey, model::ExitStats>& out);
+  void learn_vm(std::uint32_t pid);
+};
+
+util::Result<void> ExitCollector::Impl::read_exits(
+    std::map<model::ExitKey, model::ExitStats>& out) {
+  const int fd = bpf_map__fd(skel->maps.exits);
+  const std::uint32_t capacity = bpf_map__max_entries(skel->maps.exits);
+  keys.resize(capacity);
+  vals.resize(capacity);
+
+  if (batch_ok) {
+    // One syscall per batch instead of two per entry; fall back where the kernel lacks it.
+    std::uint32_t token = 0;
+    bool first = true;
+    for (;;) {
+      std::uint32_t count = capacity;
+      LIBBPF_OPTS(bpf_map_batch_opts, opts);
+      int err = bpf_map_lookup_batch(fd, first ? nullptr : &token, &token, keys.data(), vals.data(),
+                                     &count, &opts);
+      int e = err ? errno : 0;
+      for (std::uint32_t i = 0; i < count; ++i) out[to_model(keys[i])] += to_model(vals[i]);
+      first = false;
+      if (!err) continue;
+      if (e == ENOENT) return {};
+      if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP) {
+        out.clear();
+        batch_ok = false;
+        break;
+      }
+      return util::os_error("reading the exits map", e);
+    }
+  }
+
+  ks_exit_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ks_exit_val val{};
+    if (bpf_map_lookup_elem(fd, &next, &val) == 0) out[to_model(next)] += to_model(val);
+    key = next;
+    prev = &key;
+  }
+  return {};
+}
+
+void ExitCollector::Impl::learn_vm(std::uint32_t pid) {
+  if (vms.count(pid)) return;
+  model::VmInfo info;
+  auto comm = util::read_comm(static_cast<pid_t>(pid));
+  if (!comm) {
+    info.comm = "?";
+    info.name = "pid " + std::to_string(pid) + " (exited)";
+  } else {
+    info.comm = *comm;
+    auto argv = util::read_cmdline(static_cast<pid_t>(pid));
+    info.name = argv ? model::vm_name_from_cmdline(*argv, info.comm) : info.comm;
+  }
+  vms.emplace(pid, std::move(info));
+}
+
+ExitCollector::ExitCollector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ExitCollector::~ExitCollector() = default;
+
+util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const CollectorConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  {
+    LogCapture capture;
+    std::string first_log;
+    util::Error first_error;
+    for (bool with_run_hook : {true, false}) {
+      auto skel = open_and_load(config, with_run_hook);
+      if (skel) {
+        impl->skel = std::move(*skel);
+        break;
+      }
+      if (with_run_hook) {
+        first_error = skel.error();
+        first_log = LogCapture::tail(12);
+      }
+    }
+    if (!impl->skel) {
+      first_error.context += first_log;
+      first_error.hint =
+          "the kernel refused kvmscope's BPF programs; the verifier's last lines are above";
+      return first_error;
+    }
+
+    auto attach = [&](bpf_program* prog, const char* what) -> util::Result<void> {
+      if (!bpf_program__autoload(prog)) return {};
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link)
+        return util::os_error(std::string("attaching to ") + what + LogCapture::tail(6), errno);
+      impl->links.emplace_back(link);
+      return {};
+    };
+    const auto& p = impl->skel->progs;
+    for (auto [prog, what] :
+         {std::pair{p.on_fork, "sched:sched_process_fork"},
+          std::pair{p.on_exit, "sched:sched_process_exit"},
+          std::pair{p.on_kvm_exit, "kvm:kvm_exit"}, std::pair{p.on_kvm_entry, "kvm:kvm_entry"},
+          std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
+      if (auto r = attach(prog, what); !r) return r.error();
+    }
+    // The KVM_RUN hook is a refinement: without it the counts are still exact.
+    util::Result<void> hooked = bpf_program__autoload(p.on_ioctl)
+                                    ? attach(p.on_ioctl, "syscalls:sys_enter_ioctl")
+                                    : util::plain_error("it did not load on this kernel");
+    if (!hooked)
+      impl->notes.push_back("vCPU ids and handling times of exits to the VMM are not available (" +
+                            hooked.error().message() + ")");
+  }
+
+  if (config.stream) {
+    impl->ring.reset(ring_buffer__new(bpf_map__fd(impl->skel->maps.events), Impl::ring_callback,
+                                      impl.get(), nullptr));
+    if (!impl->ring) return util::os_error("creating the ring buffer reader");
+  }
+  impl->started_ns = monotonic_ns();
+  return std::unique_ptr<ExitCollector>(new ExitCollector(std::move(impl)));
+}
+
+util::Result<void> ExitCollector::add_target(pid_t pid) {
+  __u32 key = static_cast<__u32>(pid);
+  __u8 one = 1;
+  if (bpf_map_update_elem(bpf_map__fd(impl_->skel->maps.targets), &key, &one, BPF_ANY) != 0)
+    return util::os_error("adding pid " + std::to_string(pid) + " to the BPF filter");
+  impl_->learn_vm(key);
+  return {};
+}
+
+void ExitCollector::name_vm(pid_t pid, model::VmInfo info) {
+  impl_->vms[static_cast<std::uint32_t>(pid)] = std::move(info);
+}
+
+util::Result<model::Snapshot> ExitCollector::snapshot() {
+  model::Snapshot snap;
+  snap.started_ns = impl_->started_ns;
+  snap.taken_ns = monotonic_ns();
+  auto r = impl_->read_exits(snap.exits);
+  if (!r) return r.error();
+
+  const int nr_cpus = libbpf_num_possible_cpus();
+  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
+  std::vector<__u64> per_cpu(static_cast<std::size_t>(nr_cpus));
+  std::uint64_t health[KS_HEALTH_NR] = {};
+  const int health_fd = bpf_map__fd(impl_->skel->maps.health);
+  for (__u32 i = 0; i < KS_HEALTH_NR; ++i) {
+    if (bpf_map_lookup_elem(health_fd, &i, per_cpu.data()) != 0)
+      return util::os_error("reading the collector's health counters");
+    for (auto n : per_cpu) health[i] += n;
+  }
+  snap.health.exits_not_stored = health[KS_HEALTH_EXITS_NOT_STORED];
+  snap.health.events_lost = health[KS_HEALTH_EVENTS_LOST];
+  snap.health.threads_not_stored = health[KS_HEALTH_THREADS_NOT_STORED];
+  snap.health.targets_not_stored = health[KS_HEALTH_TARGETS_NOT_STORED];
+
+  for (const auto& [key, stats] : snap.exits) impl_->learn_vm(key.vm_pid);
+  for (const auto& [key, stats] : snap.exits) snap.vms[key.vm_pid] = impl_->vms[key.vm_pid];
+  return snap;
+}
+
+util::Result<int> ExitCollector::poll_stream(
+    int timeout_ms, const std::function<void(const ks_exit_event&)>& on_exit) {
+  if (!impl_->ring) return util::plain_error("poll_stream: the collector was not set to stream");
+  impl_->on_exit = on_exit;
+  impl_->streamed = 0;
+  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
+  return impl_->streamed;
+}
+
+const std::vector<std::string>& ExitCollector::notes() const {
+  return impl_->notes;
+}
+
+std::uint64_t ExitCollector::started_ns() const {
+  return impl_->started_ns;
+}
+
+}  // namespace kvmscope::collect

@@ -1,0 +1,64 @@
+// The BPF collector: loads src/bpf/exits.bpf.c, attaches it, and reads its maps into
+// model::Snapshot. libbpf stays behind this header (pimpl), so nothing above collect/ sees it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bpf/kvmscope_bpf.h"
+#include "model/snapshot.h"
+#include "util/result.h"
+
+namespace kvmscope::collect {
+
+struct CollectorConfig {
+  bool whole_host = false;            // false: only the processes added with add_target() and
+                                      // whatever they fork
+  std::uint32_t max_entries = 16384;  // distinct (VM, vCPU, reason) counters
+  bool stream = false;                // stream each exit of stream_level (for exact every-N)
+  model::Level stream_level = model::Level::hardware;
+  std::uint32_t ring_bytes = 16u << 20;
+};
+
+class ExitCollector {
+ public:
+  // Opens, configures, loads and attaches. On a verifier rejection the error carries the
+  // last lines of the verifier log.
+  static util::Result<std::unique_ptr<ExitCollector>> start(const CollectorConfig& config);
+  ~ExitCollector();
+  ExitCollector(const ExitCollector&) = delete;
+  ExitCollector& operator=(const ExitCollector&) = delete;
+
+  util::Result<void> add_target(pid_t pid);
+
+  // Reads every counter. VM names are looked up the first time a pid is seen and kept, so a VM
+  // that has exited keeps its name.
+  util::Result<model::Snapshot> snapshot();
+
+  // Waits up to timeout_ms for streamed exits and hands each to `on_exit`. Returns how many.
+  // An interrupted wait (EINTR) returns 0, not an error.
+  util::Result<int> poll_stream(int timeout_ms,
+                                const std::function<void(const ks_exit_event&)>& on_exit);
+
+  // Notes about what this kernel could not give (e.g. no vCPU ids for VMM exits).
+  const std::vector<std::string>& notes() const;
+
+  std::uint64_t started_ns() const;
+
+  // Names a pid explicitly (the command we started: we know its argv before /proc does).
+  void name_vm(pid_t pid, model::VmInfo info);
+
+ private:
+  struct Impl;
+  explicit ExitCollector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+std::uint64_t monotonic_ns();
+
+}  // namespace kvmscope::collect
