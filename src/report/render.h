@@ -6,6 +6,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "model/reason_catalog.h"
 #include "model/snapshot.h"
@@ -16,6 +17,7 @@ namespace kvmscope::report {
 struct RenderOptions {
   model::Breakdown breakdown = model::Breakdown::none;
   std::string target;  // what was traced: "command: kvmscope guest --io 5", "pid 4242", "all VMs"
+  std::vector<std::string> collector_notes;  // what the kernel could not give, printed as notes
 };
 
 // Human table: one section per level (hardware exits, then exits to the VMM), each optionally

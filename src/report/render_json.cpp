@@ -104,6 +104,7 @@ void render_json(const model::Snapshot& snapshot, const model::ReasonCatalog& ca
 
   std::vector<std::string> notes = coverage_notes(snapshot, options.target);
   for (const std::string& warning : health_warnings(health)) notes.push_back("warning: " + warning);
+  for (const std::string& note : options.collector_notes) notes.push_back("note: " + note);
   write_array(
       "notes", notes, [&](const std::string& note) { out << json_string(note); }, out);
   out << "\n}\n";

@@ -159,6 +159,7 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
   std::string warnings;
   for (const std::string& warning : health_warnings(snapshot.health))
     warnings += "warning: " + warning + "\n";
+  for (const std::string& note : options.collector_notes) warnings += "note: " + note + "\n";
   if (!warnings.empty()) blocks.push_back(warnings);
 
   for (std::size_t i = 0; i < blocks.size(); ++i) {

@@ -110,13 +110,13 @@ std::string golden(const char* text) {
 std::string table(const Snapshot& snapshot, model::Breakdown breakdown = model::Breakdown::none,
                   std::string target = "command: kvmscope guest --io 5000") {
   std::ostringstream out;
-  render_table(snapshot, model::ReasonCatalog::builtin(), {breakdown, std::move(target)}, out);
+  render_table(snapshot, model::ReasonCatalog::builtin(), {breakdown, std::move(target), {}}, out);
   return out.str();
 }
 
 std::string json(const Snapshot& snapshot, std::string target = "all VMs") {
   std::ostringstream out;
-  render_json(snapshot, model::ReasonCatalog::builtin(), {model::Breakdown::none, target}, out);
+  render_json(snapshot, model::ReasonCatalog::builtin(), {model::Breakdown::none, target, {}}, out);
   return out.str();
 }
 
@@ -524,6 +524,30 @@ TEST(Format, rate_has_three_significant_digits) {
   EXPECT_EQ(format_rate(1, 4.0), "0.25");
   EXPECT_EQ(format_rate(425, 10.0), "42.5");
   EXPECT_EQ(format_rate(10000, 3.21), "3,115");
+}
+
+TEST(RenderTable, ends_with_the_collector_notes) {
+  RenderOptions options{model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}};
+  Snapshot s;
+  s.taken_ns = 1'000'000'000;
+  std::ostringstream out;
+  render_table(s, model::ReasonCatalog::builtin(), options, out);
+  EXPECT_EQ(out.str(), golden(R"(
+kvmscope stat: pid 4242   1.00 s   hardware exits: 0   exits to the VMM: 0
+
+No KVM exits were seen for pid 4242.
+
+note: vCPU ids are not available
+)"));
+}
+
+TEST(RenderJson, lists_the_collector_notes) {
+  RenderOptions options{model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}};
+  std::ostringstream out;
+  render_json(vmx_set(), model::ReasonCatalog::builtin(), options, out);
+  EXPECT_NE(out.str().find("  \"notes\": [\n    \"note: vCPU ids are not available\"\n  ]\n"),
+            std::string::npos)
+      << out.str();
 }
 
 }  // namespace
