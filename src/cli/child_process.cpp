@@ -1,0 +1,88 @@
+#include "cli/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace kvmscope::cli {
+
+util::Result<ChildProcess> ChildProcess::spawn_paused(const std::vector<std::string>& argv) {
+  int go[2], err[2];
+  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return util::os_error("pipe2");
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return util::os_error("fork");
+  if (pid == 0) {
+    ::close(go[1]);
+    ::close(err[0]);
+    char byte;
+    ssize_t n;
+    do n = ::read(go[0], &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(127);  // the parent gave up before releasing us
+    ::execvp(cargv[0], cargv.data());
+    int e = errno;
+    (void)!::write(err[1], &e, sizeof e);
+    ::_exit(127);
+  }
+  ::close(go[0]);
+  ::close(err[1]);
+  ChildProcess child;
+  child.pid_ = pid;
+  child.go_ = util::Fd(go[1]);
+  child.error_ = util::Fd(err[0]);
+  child.name_ = argv.front();
+  return child;
+}
+
+util::Result<void> ChildProcess::release() {
+  char byte = 1;
+  if (::write(go_.get(), &byte, 1) != 1) return util::os_error("releasing the command");
+  go_.reset();
+  int e = 0;
+  ssize_t n;
+  do n = ::read(error_.get(), &e, sizeof e);
+  while (n < 0 && errno == EINTR);
+  error_.reset();
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    wait_exit(1000);
+    return util::os_error("cannot run '" + name_ + "'", e,
+                          e == ENOENT ? "not found in PATH" : std::string());
+  }
+  return {};
+}
+
+std::optional<int> ChildProcess::poll_exit() {
+  if (status_) return status_;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    if (WIFEXITED(status))
+      status_ = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+      status_ = 128 + WTERMSIG(status);
+  }
+  return status_;
+}
+
+std::optional<int> ChildProcess::wait_exit(int timeout_ms) {
+  for (int waited = 0;; waited += 10) {
+    if (auto s = poll_exit()) return s;
+    if (waited >= timeout_ms) return std::nullopt;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    ::nanosleep(&ts, nullptr);
+  }
+}
+
+void ChildProcess::signal(int sig) const {
+  if (!status_) ::kill(pid_, sig);
+}
+
+}  // namespace kvmscope::cli

@@ -1,0 +1,38 @@
+// Starting the traced command: it is forked stopped, so its pid can go into the BPF filter
+// before it executes a single instruction of its own, then released to exec.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/fd.h"
+#include "util/result.h"
+
+namespace kvmscope::cli {
+
+class ChildProcess {
+ public:
+  // Forks; the child waits until release(). argv[0] is looked up in PATH (no shell).
+  static util::Result<ChildProcess> spawn_paused(const std::vector<std::string>& argv);
+
+  pid_t pid() const { return pid_; }
+  // Lets the child exec; an exec failure (command not found...) comes back as the error.
+  util::Result<void> release();
+  // The exit status as a shell reports it (code, or 128 + signal); nullopt while running.
+  std::optional<int> poll_exit();
+  // Waits up to timeout_ms for it to end.
+  std::optional<int> wait_exit(int timeout_ms);
+  void signal(int sig) const;
+
+ private:
+  pid_t pid_ = -1;
+  util::Fd go_;     // write end: a byte (or close) releases the child
+  util::Fd error_;  // read end: the child's errno if exec fails, EOF when exec succeeded
+  std::string name_;
+  std::optional<int> status_;
+};
+
+}  // namespace kvmscope::cli

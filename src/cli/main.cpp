@@ -1,0 +1,56 @@
+// kvmscope: what the VMs on a KVM host cost it, exit by exit.
+// main() only dispatches; each subcommand lives in its own cmd_*.cpp.
+#include <cstdio>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+#include "cli/commands.h"
+
+namespace {
+
+struct Command {
+  std::string_view name;
+  int (*run)(kvmscope::cli::Args);
+  std::string_view summary;
+};
+
+constexpr Command kCommands[] = {
+    {"stat", kvmscope::cli::cmd_stat, "count VM exits of a command, processes or the host"},
+    {"guest", kvmscope::cli::cmd_guest, "run a built-in tiny VM that makes exact numbers of exits"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: kvmscope <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands)
+    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                 static_cast<int>(c.summary.size()), c.summary.data());
+  std::fprintf(out,
+               "\nexamples:\n"
+               "  sudo kvmscope stat -- kvmscope guest --cpuid 700 --io 5000 --hlt 300\n"
+               "  sudo kvmscope stat -p 4242 --every 10000\n"
+               "  sudo kvmscope stat -a --duration 10 --json\n"
+               "\n'kvmscope <command> --help' describes each command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  std::string_view name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (name == "--version" || name == "-V") {
+    std::printf("kvmscope %s\n", KVMSCOPE_VERSION);
+    return 0;
+  }
+  for (const auto& c : kCommands)
+    if (c.name == name) return c.run(std::span<char* const>(argv + 2, argv + argc));
+  std::fprintf(stderr, "kvmscope: unknown command '%s' (try 'kvmscope --help')\n", argv[1]);
+  return 2;
+}

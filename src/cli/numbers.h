@@ -1,0 +1,13 @@
+// Strict number parsing for command-line values: the whole string must be the number.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace kvmscope::cli {
+
+std::optional<std::uint64_t> parse_u64(std::string_view text);
+std::optional<double> parse_seconds(std::string_view text);  // "10", "2.5", "500ms", "1m"
+
+}  // namespace kvmscope::cli

@@ -1,0 +1,256 @@
+// kvmscope stat against real KVM on this host, with the built-in guest as the workload.
+// On a host whose KVM emulates guests (kvm_pvm) only exits to the VMM fire; the counts of those
+// are asserted exactly. Hardware exits are asserted in the nested SVM bed (tests/nested).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "live_support.h"
+#include "support/mini_json.h"
+
+namespace {
+
+using kvmscope::live::kvmscope_bin;
+using kvmscope::live::run_command;
+using kvmscope::testing::Json;
+
+// KVM_EXIT_* codes of include/uapi/linux/kvm.h.
+constexpr std::uint64_t kExitIo = 2, kExitHlt = 5, kExitMmio = 6;
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Sum of `count` over the JSON exits matching level and code (and vcpu, when given).
+std::uint64_t count_of(const Json& doc, const std::string& level, std::uint64_t code,
+                       std::optional<std::uint64_t> vcpu = std::nullopt) {
+  std::uint64_t n = 0;
+  for (const auto& e : doc["exits"].items) {
+    if (e["level"].str() != level || e["code"].u64() != code) continue;
+    if (vcpu && (e["vcpu"].is_null() || e["vcpu"].u64() != *vcpu)) continue;
+    n += e["count"].u64();
+  }
+  return n;
+}
+
+// A kvmscope process in the background, its stdout in a file, so a test can signal it.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::string& out_path) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);  // signals from the test reach only what we address
+      int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      wait();
+    }
+  }
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  int wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+};
+
+TEST(LiveStat, counts_exact_exits_to_the_vmm_of_the_built_in_guest) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("exact.json");
+  auto r = run_command({kvmscope_bin(), "stat", "--json", "-o", out, "--", kvmscope_bin(), "guest",
+                        "--io", "5000", "--hlt", "300", "--cpuid", "700", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  ASSERT_EQ(doc["vms"].items.size(), 1u);
+  EXPECT_EQ(count_of(doc, "vmm", kExitIo), 5000u);
+  EXPECT_EQ(count_of(doc, "vmm", kExitHlt), 300u);
+  // The guest ends at its last planned exit: nothing else reached the VMM.
+  EXPECT_EQ(doc["totals"]["vmm"].u64(), 5300u);
+  EXPECT_EQ(doc["health"]["exits_not_stored"].u64(), 0u);
+}
+
+TEST(LiveStat, measures_vmm_handling_time_and_knows_the_vcpu) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("timing.json");
+  auto r = run_command({kvmscope_bin(), "stat", "--json", "-o", out, "--", kvmscope_bin(), "guest",
+                        "--mmio", "400", "--io", "100", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  for (const auto& e : doc["exits"].items) {
+    if (e["code"].u64() != kExitMmio) continue;
+    EXPECT_EQ(e["vcpu"].u64(), 0u) << "the kprobe on KVM_RUN tells the vCPU of a thread";
+    EXPECT_EQ(e["count"].u64(), 400u);
+    // Each MMIO exit is followed by the VMM re-entering KVM_RUN (the guest ends at its last OUT).
+    EXPECT_EQ(e["timed"].u64(), 400u);
+    EXPECT_GT(e["time_ns"].u64(), 0u);
+    EXPECT_GE(e["max_ns"].u64(), e["avg_ns"].u64());
+  }
+  EXPECT_EQ(count_of(doc, "vmm", kExitMmio), 400u);
+  EXPECT_EQ(count_of(doc, "vmm", kExitIo), 100u);
+}
+
+TEST(LiveStat, splits_exits_per_vcpu) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("vcpu.json");
+  auto r =
+      run_command({kvmscope_bin(), "stat", "--json", "--per-vcpu", "-o", out, "--", kvmscope_bin(),
+                   "guest", "--vcpus", "2", "--io", "300", "--hlt", "40", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  for (std::uint64_t vcpu : {0u, 1u}) {
+    EXPECT_EQ(count_of(doc, "vmm", kExitIo, vcpu), 300u) << "vcpu " << vcpu;
+    EXPECT_EQ(count_of(doc, "vmm", kExitHlt, vcpu), 40u) << "vcpu " << vcpu;
+  }
+}
+
+TEST(LiveStat, table_says_plainly_when_no_hardware_exit_was_seen) {
+  KS_REQUIRE_LIVE();
+  const std::string json = temp_path("hw.json");
+  auto j = run_command({kvmscope_bin(), "stat", "--json", "-o", json, "--", kvmscope_bin(), "guest",
+                        "--io", "50", "--quiet"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const bool hardware_seen = Json::parse(slurp(json))["totals"]["hardware"].u64() > 0;
+  std::remove(json.c_str());
+
+  auto t =
+      run_command({kvmscope_bin(), "stat", "--", kvmscope_bin(), "guest", "--io", "50", "--quiet"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("KVM_EXIT_IO"), std::string::npos) << t.out;
+  if (hardware_seen) {
+    EXPECT_EQ(t.out.find("No hardware exits"), std::string::npos) << t.out;
+  } else {
+    EXPECT_NE(t.out.find("No hardware exits"), std::string::npos) << t.out;
+  }
+}
+
+TEST(LiveStat, every_n_prints_exact_cumulative_blocks) {
+  KS_REQUIRE_LIVE();
+  auto r = run_command({kvmscope_bin(), "stat", "--every", "1000", "--every-level", "vmm", "--",
+                        kvmscope_bin(), "guest", "--io", "2500", "--hlt", "500", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The guest does its OUTs before its HLTs, so the three blocks are fully determined.
+  const std::string blocks[] = {
+      "kvm userspace exit 2 (KVM_EXIT_IO): 1000\n",
+      "kvm userspace exit 2 (KVM_EXIT_IO): 2000\n",
+      "kvm userspace exit 2 (KVM_EXIT_IO): 2500\nkvm userspace exit 5 (KVM_EXIT_HLT): 500\n",
+  };
+  std::size_t pos = 0;
+  for (const auto& block : blocks) {
+    pos = r.out.find(block, pos);
+    ASSERT_NE(pos, std::string::npos) << "missing block:\n" << block << "in:\n" << r.out;
+    pos += block.size();
+  }
+  EXPECT_EQ(r.out.find("KVM_EXIT_IO): 3000"), std::string::npos);
+}
+
+TEST(LiveStat, attaches_to_a_running_vm_by_pid) {
+  KS_REQUIRE_LIVE();
+  const std::string guest_out = temp_path("attach-guest.txt");
+  // A guest that keeps exiting for long enough to attach to it mid-run.
+  Background guest({kvmscope_bin(), "guest", "--io", "1000000000"}, guest_out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const std::string out = temp_path("attach.json");
+  auto r = run_command({kvmscope_bin(), "stat", "--json", "-o", out, "-p",
+                        std::to_string(guest.pid()), "--duration", "1"});
+  guest.signal(SIGTERM);
+  guest.wait();
+  std::remove(guest_out.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  ASSERT_EQ(doc["vms"].items.size(), 1u);
+  EXPECT_EQ(doc["vms"].items[0]["pid"].u64(), static_cast<std::uint64_t>(guest.pid()));
+  EXPECT_GT(count_of(doc, "vmm", kExitIo), 100u);
+  EXPECT_EQ(doc["totals"]["vmm"].u64(), count_of(doc, "vmm", kExitIo));
+}
+
+TEST(LiveStat, ctrl_c_prints_the_table_gathered_so_far) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("ctrlc.txt");
+  Background stat(
+      {kvmscope_bin(), "stat", "--", kvmscope_bin(), "guest", "--io", "1000000000", "--quiet"},
+      out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stat.signal(SIGINT);
+  const int status = stat.wait();
+  const std::string text = slurp(out);
+  std::remove(out.c_str());
+  // The guest was interrupted too (its status is passed on), and the table was still printed.
+  EXPECT_NE(status, 0);
+  EXPECT_NE(text.find("KVM_EXIT_IO"), std::string::npos) << text;
+}
+
+TEST(LiveStat, counts_what_a_full_map_could_not_store_and_says_so) {
+  KS_REQUIRE_LIVE();
+  // Room for one counter: the OUTs come first and take it; the HLTs find the map full.
+  const std::string out = temp_path("full.json");
+  auto r = run_command({kvmscope_bin(), "stat", "--json", "--max-entries", "1", "-o", out, "--",
+                        kvmscope_bin(), "guest", "--io", "100", "--hlt", "30", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  EXPECT_EQ(count_of(doc, "vmm", kExitIo), 100u);
+  EXPECT_EQ(count_of(doc, "vmm", kExitHlt), 0u);
+  EXPECT_EQ(doc["health"]["exits_not_stored"].u64(), 30u);
+  bool warned = false;
+  for (const auto& note : doc["notes"].items)
+    warned = warned || note.str().starts_with("warning: 30 exits could not be stored");
+  EXPECT_TRUE(warned);
+}
+
+TEST(LiveStat, exits_with_the_status_of_the_command) {
+  KS_REQUIRE_LIVE();
+  auto r = run_command({kvmscope_bin(), "stat", "--", "/bin/sh", "-c", "exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.out.find("No KVM exits"), std::string::npos) << r.out;
+}
+
+TEST(LiveStat, reports_unknown_pid_and_missing_command_in_one_line) {
+  KS_REQUIRE_LIVE();
+  auto pid = run_command({kvmscope_bin(), "stat", "-p", "3999999"});
+  EXPECT_EQ(pid.exit_code, 1);
+  EXPECT_EQ(pid.err, "kvmscope stat: no process with PID 3999999\n");
+  auto cmd = run_command({kvmscope_bin(), "stat", "--", "/nonexistent/vmm"});
+  EXPECT_EQ(cmd.exit_code, 127);
+  EXPECT_EQ(cmd.err,
+            "kvmscope stat: cannot run '/nonexistent/vmm': No such file or directory (not "
+            "found in PATH)\n");
+}
+
+}  // namespace

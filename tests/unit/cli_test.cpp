@@ -1,0 +1,90 @@
+// The command line of kvmscope: usage errors are one line on stderr and exit status 2; these
+// need no privileges, since arguments are checked before anything is loaded.
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "live/live_support.h"
+
+namespace {
+
+using kvmscope::live::run_command;
+
+struct Case {
+  std::vector<std::string> args;
+  std::string err;
+};
+
+TEST(Cli, rejects_bad_usage_with_one_clear_line) {
+  const Case cases[] = {
+      {{"stat"},
+       "kvmscope stat: say what to trace: -- COMMAND, -p PID or -a (see 'kvmscope stat "
+       "--help')\n"},
+      {{"stat", "-a", "-p", "1"},
+       "kvmscope stat: choose one of -- COMMAND, -p PID and -a (see 'kvmscope stat --help')\n"},
+      {{"stat", "-p", "abc"},
+       "kvmscope stat: -p: 'abc' is not a process id (see 'kvmscope stat --help')\n"},
+      {{"stat", "-a", "--every", "0"},
+       "kvmscope stat: --every: '0' is not a positive number of exits (see 'kvmscope stat "
+       "--help')\n"},
+      {{"stat", "-a", "--json", "--every", "10"},
+       "kvmscope stat: --every prints text blocks; it cannot be combined with --json (see "
+       "'kvmscope stat --help')\n"},
+      {{"stat", "-a", "--duration", "soon"},
+       "kvmscope stat: --duration: 'soon' is not a duration (see 'kvmscope stat --help')\n"},
+      {{"stat", "-a", "--every-level", "l2"},
+       "kvmscope stat: --every-level: expected 'hardware' or 'vmm', got 'l2' (see 'kvmscope "
+       "stat --help')\n"},
+      {{"stat", "-a", "--frobnicate"},
+       "kvmscope stat: unknown option '--frobnicate' (see 'kvmscope stat --help')\n"},
+      {{"stat", "--"},
+       "kvmscope stat: nothing after '--': which command should run? (see 'kvmscope stat "
+       "--help')\n"},
+      {{"stat", "-a", "--max-entries"},
+       "kvmscope stat: --max-entries needs a value (see 'kvmscope stat --help')\n"},
+      {{"frobnicate"}, "kvmscope: unknown command 'frobnicate' (try 'kvmscope --help')\n"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv{KS_BIN};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 2) << c.args.front();
+    EXPECT_EQ(r.err, c.err);
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(Cli, stat_help_explains_with_examples) {
+  auto r = run_command({KS_BIN, "stat", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("usage: kvmscope stat"), std::string::npos);
+  EXPECT_NE(r.out.find("kvm exit 0x7b (io): 1000"), std::string::npos);
+  EXPECT_NE(r.out.find("sudo kvmscope stat -p 4242 --every 10000"), std::string::npos);
+}
+
+TEST(Cli, top_level_help_lists_the_commands) {
+  auto r = run_command({KS_BIN, "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("  stat "), std::string::npos);
+  EXPECT_NE(r.out.find("  guest "), std::string::npos);
+  auto none = run_command({KS_BIN});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("usage: kvmscope <command>"), std::string::npos);
+}
+
+TEST(Cli, stat_without_privileges_says_so) {
+  std::vector<std::string> argv{KS_BIN, "stat", "-a", "--duration", "1"};
+  if (::geteuid() == 0) {
+    // Drop to nobody with no capabilities for this one run.
+    if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) missing";
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", "--inh-caps=-all", "--"});
+  }
+  auto r = run_command(argv);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "kvmscope stat: permission denied: tracing needs root (or CAP_BPF and CAP_PERFMON) "
+            "(run it with sudo)\n");
+}
+
+}  // namespace
