@@ -1,0 +1,160 @@
+#include "live_support.h"
+
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "util/fd.h"
+
+namespace kvmscope::live {
+
+namespace {
+
+// Reads what is there; false at EOF or on an error that will not go away.
+bool drain(int fd, std::string& into) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      into.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    return false;
+  }
+}
+
+std::string check_kvm() {
+  auto kvm = util::Fd::open("/dev/kvm", O_RDWR);
+  if (!kvm) return kvm.error().message();
+  int vm = ::ioctl(kvm->get(), KVM_CREATE_VM, 0UL);
+  if (vm < 0) return util::os_error("KVM_CREATE_VM").message();
+  ::close(vm);
+  return "";
+}
+
+std::string check_bpf() {
+  bpf_attr attr{};
+  attr.map_type = BPF_MAP_TYPE_ARRAY;
+  attr.key_size = 4;
+  attr.value_size = 8;
+  attr.max_entries = 1;
+  long fd = ::syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr);
+  if (fd < 0) return util::os_error("bpf(BPF_MAP_CREATE)").message();
+  ::close(static_cast<int>(fd));
+  return "";
+}
+
+std::string check_tracefs() {
+  for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
+    std::string path = std::string(dir) + "/events/kvm/kvm_userspace_exit/format";
+    if (::access(path.c_str(), R_OK) == 0) return "";
+  }
+  return "no kvm events in tracefs (is tracefs mounted at /sys/kernel/tracing?)";
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, int timeout_s) {
+  CommandResult result{-1, "", ""};
+  if (argv.empty()) {
+    result.err = "run_command: empty argv";
+    return result;
+  }
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) < 0 || ::pipe2(err_pipe, O_CLOEXEC) < 0) {
+    result.err = util::os_error("pipe2").message();
+    return result;
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    result.err = util::os_error("fork").message();
+    return result;
+  }
+  if (pid == 0) {
+    // Child: own process group (so a timeout kills all it started), clean signal state.
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::execvp(args[0], args.data());
+    std::string msg = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
+    ssize_t ignored = ::write(2, msg.data(), msg.size());
+    (void)ignored;
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also here, so the group exists before we might need to kill it
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  ::fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+  bool out_open = true, err_open = true, killed = false;
+  while (out_open || err_open) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    if (!out_open) fds[0].fd = -1;
+    if (!err_open) fds[1].fd = -1;
+    int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) break;
+    if (out_open && fds[0].revents) out_open = drain(out_pipe[0], result.out);
+    if (err_open && fds[1].revents) err_open = drain(err_pipe[0], result.err);
+  }
+  if (killed) {
+    drain(out_pipe[0], result.out);
+    drain(err_pipe[0], result.err);
+  }
+  ::close(out_pipe[0]);
+  ::close(err_pipe[0]);
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.exit_code = -WTERMSIG(status);
+  return result;
+}
+
+std::string live_skip_reason() {
+  static const std::string reason = [] {
+    if (::geteuid() != 0) return std::string("live tests need root");
+    for (auto check : {check_kvm, check_bpf, check_tracefs})
+      if (auto r = check(); !r.empty()) return r;
+    return std::string();
+  }();
+  return reason;
+}
+
+const char* kvmscope_bin() {
+  return KS_BIN;
+}
+
+}  // namespace kvmscope::live
