@@ -1,0 +1,723 @@
+#!/usr/bin/env python3
+"""Check what tests/nested/l1-tests.sh brought out of L1 (run on the host: TCG makes L1 slow).
+
+Usage: check-results.py OUTDIR      prints one PASS/FAIL line per check (WARN for contract
+                                    questions that do not fail the run) and a summary;
+                                    exit 0 only if every check passed.
+       check-results.py --self-test feeds made-up outputs (good and broken) through the checks.
+
+Each case leaves <case>.{cmd,stdout,stderr,rc,secs,hist,uhist}. The .hist/.uhist files are tracefs
+hist triggers on kvm_exit (keys isa, exit_reason, vcpu_id) and kvm_userspace_exit (reason, errno)
+that counted every event in L1 while the case ran. There is one VM per case, so kvmscope's
+per-reason counts must equal them exactly, timer interrupts included.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+
+SVM_CPUID, SVM_HLT, SVM_IO, SVM_VMMCALL = 0x72, 0x78, 0x7B, 0x81
+# Exits the bed adds on its own (L1 timer ticks preempting L2, first touches of guest memory):
+# tolerated and reported, never required.
+BED_EXTRAS = {0x60: "interrupt", 0x400: "npf"}
+KVM_EXIT_IO, KVM_EXIT_HLT = 2, 5
+ISA_SVM = 2
+
+
+class Results:
+    def __init__(self):
+        self.rows = []
+        self.warnings = []
+
+    def check(self, name, ok, detail=""):
+        self.rows.append((name, bool(ok), detail))
+        print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}")
+        return ok
+
+    def warn(self, name, detail=""):
+        self.warnings.append(name)
+        print(f"WARN {name}{': ' + detail if detail else ''}")
+
+    @staticmethod
+    def note(text):
+        print(f"     {text}")
+
+    @property
+    def failed(self):
+        return [r for r in self.rows if not r[1]]
+
+
+def read(outdir, name):
+    path = os.path.join(outdir, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+# ---- the reference: tracefs hist triggers ----
+
+def _signed(v):
+    """hist prints int fields such as errno as u64: 18446744073709551612 is -4."""
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+HIST_ROW = re.compile(r"^\{ (.*) \} hitcount:\s*(\d+)\s*$")
+
+
+def parse_hist(text):
+    """[({key: int}, hitcount)], hits, dropped; None when the file is missing or malformed."""
+    if not text:
+        return None
+    rows = []
+    for line in text.splitlines():
+        m = HIST_ROW.match(line)
+        if m:
+            keys = {k.strip(): _signed(int(v)) for k, v in (kv.split(":", 1) for kv in m.group(1).split(","))}
+            rows.append((keys, int(m.group(2))))
+    hits = re.search(r"^\s*Hits:\s*(\d+)", text, re.M)
+    dropped = re.search(r"^\s*Dropped:\s*(\d+)", text, re.M)
+    if not hits or not dropped:
+        return None
+    return rows, int(hits.group(1)), int(dropped.group(1))
+
+
+class Reference:
+    """Exact kernel-side counts of one case."""
+
+    def __init__(self, hist_text, uhist_text):
+        h, u = parse_hist(hist_text), parse_hist(uhist_text)
+        self.ok = h is not None and u is not None and h[2] == 0 and u[2] == 0
+        self.detail = ("missing or unreadable hist files" if h is None or u is None
+                       else f"kvm_exit hits={h[1]} dropped={h[2]}, kvm_userspace_exit hits={u[1]} dropped={u[2]}")
+        self.hw = {}        # {(vcpu, code): n}, SVM only
+        self.other_isa = 0  # exits that were not SVM (must be none here)
+        self.vmm = {}       # {code: n} for errno == 0
+        self.vmm_errors = {}
+        self.total = 0
+        if h:
+            for keys, n in h[0]:
+                self.total += n
+                if keys.get("isa") == ISA_SVM:
+                    k = (keys.get("vcpu_id"), keys.get("exit_reason"))
+                    self.hw[k] = self.hw.get(k, 0) + n
+                else:
+                    self.other_isa += n
+        if u:
+            for keys, n in u[0]:
+                if keys.get("errno", 0) == 0:
+                    self.vmm[keys["reason"]] = self.vmm.get(keys["reason"], 0) + n
+                else:
+                    self.vmm_errors[keys["errno"]] = self.vmm_errors.get(keys["errno"], 0) + n
+
+    def hw_counts(self, vcpu="any"):
+        out = {}
+        for (v, code), n in self.hw.items():
+            if vcpu == "any" or v == vcpu:
+                out[code] = out.get(code, 0) + n
+        return out
+
+
+def fmt_counts(counts):
+    return ", ".join(f"0x{c:x}={n}" for c, n in sorted(counts.items())) or "none"
+
+
+def report_extras(res, label, counts, wanted):
+    extra = {c: n for c, n in counts.items() if c not in wanted}
+    if extra:
+        res.note(f"{label}: extra exits tolerated: "
+                 + ", ".join(f"{BED_EXTRAS.get(c, 'other')} 0x{c:x}={n}" for c, n in sorted(extra.items())))
+
+
+def expect_counts(res, label, counts, wanted):
+    """counts[code] == n for each wanted code; the rest reported."""
+    ok = True
+    for code, n in sorted(wanted.items()):
+        got = counts.get(code, 0)
+        ok &= res.check(f"{label}: svm 0x{code:x} count {n}", got == n, f"got {got}")
+    report_extras(res, label, counts, wanted)
+    return ok
+
+
+class Case:
+    """One case's files."""
+
+    def __init__(self, outdir, name):
+        self.name = name
+        self.cmd = (read(outdir, name + ".cmd") or "").strip()
+        self.stdout = read(outdir, name + ".stdout")
+        self.stderr = read(outdir, name + ".stderr") or ""
+        rc = (read(outdir, name + ".rc") or "").strip()
+        self.rc = int(rc) if rc.lstrip("-").isdigit() else None
+        self.secs = (read(outdir, name + ".secs") or "?").strip()
+        self.ref = Reference(read(outdir, name + ".hist"), read(outdir, name + ".uhist"))
+        self.leftovers = read(outdir, name + ".leftovers")
+
+    @property
+    def ran(self):
+        return self.stdout is not None and self.rc is not None
+
+
+def check_ran(res, case):
+    """Common preconditions: the case ran and exited 0 (stat exits with the command's status)."""
+    if case.leftovers:
+        res.check(f"{case.name}: no kvmscope process outlived the case", False, case.leftovers.strip())
+    if not res.check(f"{case.name}: ran in L1", case.ran,
+                     f"{case.secs} s: {case.cmd}" if case.ran else "no output came back"):
+        return False
+    detail = f"rc={case.rc}"
+    if case.rc != 0:
+        tail = case.stderr.strip().splitlines()[-5:]
+        detail += " (143/137 = killed by the L1 timeout); stderr tail: " + " | ".join(tail)
+    return res.check(f"{case.name}: exit status 0", case.rc == 0, detail)
+
+
+def check_ref(res, case):
+    ok = case.ref.ok and case.ref.other_isa == 0
+    res.check(f"{case.name}: reference counts (tracefs hist triggers) complete", ok,
+              case.ref.detail + (f", non-SVM exits {case.ref.other_isa}" if case.ref.other_isa else ""))
+    if case.ref.vmm_errors:
+        res.note(f"{case.name}: kvm_userspace_exit with errno: {case.ref.vmm_errors}")
+    return ok
+
+
+def check_vs_ref(res, case, label, counts, vcpu="any"):
+    """kvmscope's per-reason hardware counts equal the kernel's for the same run, extras included."""
+    if not case.ref.ok:
+        res.note(f"{label}: no exact reference, cross-check skipped")
+        return
+    ref = case.ref.hw_counts(vcpu)
+    diff = {c: (counts.get(c, 0), ref.get(c, 0)) for c in set(counts) | set(ref) if counts.get(c, 0) != ref.get(c, 0)}
+    res.check(f"{label}: every hardware reason count equals the kernel's hist", not diff,
+              "kvmscope/hist " + ", ".join(f"0x{c:x}={a}/{b}" for c, (a, b) in sorted(diff.items()))
+              if diff else f"{sum(ref.values())} exits")
+
+
+def check_vmm_vs_ref(res, case, doc):
+    """Exits to the VMM, and KVM_RUN errors (code_text "-errno"), equal the kernel's hist."""
+    if not case.ref.ok:
+        return
+    exits, errors = {}, {}
+    for e in doc.get("exits", []):
+        if e.get("level") != "vmm":
+            continue
+        text = str(e.get("code_text", ""))
+        if text.startswith("-") and text[1:].isdigit():
+            errors[int(text)] = errors.get(int(text), 0) + e.get("count", 0)
+        else:
+            exits[e["code"]] = exits.get(e["code"], 0) + e.get("count", 0)
+    ok = exits == case.ref.vmm and errors == case.ref.vmm_errors
+    res.check(f"{case.name}: every VMM exit and KVM_RUN error count equals the kernel's hist", ok,
+              f"kvmscope {exits} errors {errors}; hist {case.ref.vmm} errors {case.ref.vmm_errors}")
+
+
+# ---- JSON (kvmscope.stat/1) ----
+
+def load_json(res, case):
+    """The stat document. The command's own stdout (the guest prints its plan table) is
+    inherited and lands before it; that is reported, and the document is read from the first
+    line that opens a JSON object."""
+    text = case.stdout or ""
+    start = 0 if text.lstrip().startswith("{") else text.find("\n{") + 1
+    try:
+        if start == 0 and not text.lstrip().startswith("{"):
+            raise ValueError("no line starts a JSON object")
+        doc, end = json.JSONDecoder().raw_decode(text[start:].lstrip())
+        if text[start:].lstrip()[end:].strip():
+            raise ValueError("text after the JSON document")
+    except ValueError as e:
+        head = text[:200].replace("\n", "\\n")
+        res.check(f"{case.name}: stdout holds the JSON document", False, f"{e}; starts: {head!r}")
+        return None
+    if text[:start].strip():
+        res.warn(f"{case.name}: stdout is not only the JSON document",
+                 f"{len(text[:start].splitlines())} lines of the command's own output come first")
+    ok = isinstance(doc, dict) and doc.get("schema") == "kvmscope.stat/1"
+    res.check(f"{case.name}: JSON schema kvmscope.stat/1", ok,
+              f"schema={doc.get('schema') if isinstance(doc, dict) else type(doc).__name__}")
+    if not ok:
+        return None
+    missing = [k for k in ("target", "duration_s", "names", "totals", "health", "vms", "exits", "notes") if k not in doc]
+    res.check(f"{case.name}: JSON has every top-level key", not missing, f"missing {missing}" if missing else "")
+    return doc
+
+
+def check_one_vm(res, case, doc):
+    vms = doc.get("vms") or []
+    pids = {e.get("vm_pid") for e in doc.get("exits", [])}
+    ok = len(vms) == 1 and pids == {vms[0].get("pid")}
+    detail = (f"vms={[(v.get('pid'), v.get('name'), v.get('comm')) for v in vms]} "
+              f"exit vm_pids={sorted(p for p in pids if p is not None)}")
+    res.check(f"{case.name}: exactly one VM, all exits keyed by its pid", ok, detail)
+
+
+def counts_of(doc, level, vcpu="any"):
+    out = {}
+    for e in doc.get("exits", []):
+        if e.get("level") != level or (vcpu != "any" and e.get("vcpu") != vcpu):
+            continue
+        out[e["code"]] = out.get(e["code"], 0) + e.get("count", 0)
+    return out
+
+
+def check_entries_well_formed(res, case, doc):
+    bad = []
+    for e in doc.get("exits", []):
+        lvl = e.get("level")
+        want_isa = "svm" if lvl == "hardware" else "none"
+        if lvl not in ("hardware", "vmm") or e.get("isa") != want_isa:
+            bad.append(f"level={lvl} isa={e.get('isa')} code={e.get('code')}")
+        elif lvl == "hardware" and e.get("code_text") != f"0x{e.get('code', -1):x}":
+            bad.append(f"code={e.get('code')} code_text={e.get('code_text')!r}")
+        elif not e.get("reason"):
+            bad.append(f"code={e.get('code')} has no reason name")
+    res.check(f"{case.name}: entries: SVM hardware with hex code_text, vmm with isa none, all named",
+              not bad, "; ".join(bad[:5]))
+
+
+def check_names(res, case, doc, names):
+    got = {e["code"]: e.get("reason") for e in doc.get("exits", [])
+           if e.get("level") == "hardware" and e.get("code") in names}
+    bad = any(got.get(c) != n for c, n in names.items())
+    res.check(f"{case.name}: reason names from the kernel's table", not bad,
+              ", ".join(f"0x{c:x}={got.get(c)!r}" for c in sorted(names)))
+
+
+def check_timing(res, case, doc, codes, vcpus):
+    """time_ns > 0; timed == count except for the one last exit of each vCPU (no entry follows
+    it); the histogram sums to timed; p50 <= p99 <= max."""
+    for vcpu in vcpus:
+        short, bad, seen = [], [], 0
+        for e in doc.get("exits", []):
+            if e.get("level") != "hardware" or e.get("vcpu") != vcpu or e.get("code") not in codes:
+                continue
+            seen += 1
+            c, t, tag = e.get("count", 0), e.get("timed", -1), f"0x{e['code']:x}"
+            if t == c - 1:
+                short.append(tag)
+            elif t != c:
+                bad.append(f"{tag} timed={t} count={c}")
+            if not e.get("time_ns", 0) > 0:
+                bad.append(f"{tag} time_ns={e.get('time_ns')}")
+            hist = e.get("hist_log2_ns")
+            if not isinstance(hist, list) or sum(hist) != t:
+                bad.append(f"{tag} sum(hist_log2_ns)={sum(hist) if isinstance(hist, list) else hist} != timed {t}")
+            p50, p99, mx = e.get("p50_ns"), e.get("p99_ns"), e.get("max_ns")
+            nums = all(isinstance(x, (int, float)) for x in (p50, p99, mx))
+            if not (nums and 0 < p50 <= p99 and 0 < mx):
+                bad.append(f"{tag} p50/p99/max={p50}/{p99}/{mx}")
+        if not seen:
+            bad.append("no entries")
+        if len(short) > 1:
+            bad.append(f"timed == count-1 for {len(short)} reasons ({', '.join(short)}); only the last exit may lack an entry")
+        who = "" if vcpu is None else f" vcpu {vcpu}"
+        res.check(f"{case.name}:{who} handling times (time_ns>0, timed==count but the last, hist, p50<=p99)",
+                  not bad, "; ".join(bad[:6]) or (f"last exit untimed: {short[0]}" if short else "all timed"))
+
+
+def check_totals(res, case, doc):
+    t = doc.get("totals", {})
+    hw, vmm = sum(counts_of(doc, "hardware").values()), sum(counts_of(doc, "vmm").values())
+    ok = t.get("hardware") == hw and t.get("vmm") == vmm
+    res.check(f"{case.name}: totals equal the sums of the entries", ok, f"totals={t} sums=hardware {hw}, vmm {vmm}")
+
+
+def print_health(res, case, doc):
+    res.note(f"{case.name}: health={json.dumps(doc.get('health'), sort_keys=True)} notes={doc.get('notes')}")
+
+
+# ---- the cases ----
+
+def check_guest(res, case):
+    """The guest alone: the workload is exact before kvmscope stat is involved."""
+    if check_ran(res, case) and check_ref(res, case):
+        expect_counts(res, f"{case.name} (hist)", case.ref.hw_counts(), {SVM_CPUID: 10000, SVM_IO: 1000, SVM_HLT: 1000})
+        vmm = case.ref.vmm
+        res.check(f"{case.name} (hist): KVM_EXIT_IO 1000, KVM_EXIT_HLT 1000",
+                  vmm.get(KVM_EXIT_IO) == 1000 and vmm.get(KVM_EXIT_HLT) == 1000, f"got {vmm}")
+
+
+def check_a(res, case):
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case)
+    if doc is None:
+        return
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    wanted = {SVM_CPUID: 10000, SVM_IO: 1000, SVM_HLT: 1000}
+    hw = counts_of(doc, "hardware")
+    vcpus = sorted({e.get("vcpu") for e in doc.get("exits", [])}, key=str)
+    if vcpus != [None]:
+        res.warn(f"{case.name}: entries carry a vcpu without --per-vcpu", f"vcpus {vcpus} (schema: V|null)")
+    expect_counts(res, f"{case.name} hardware", hw, wanted)
+    check_names(res, case, doc, {SVM_CPUID: "cpuid", SVM_IO: "io", SVM_HLT: "hlt"})
+    check_timing(res, case, doc, set(wanted), vcpus)
+    vmm = counts_of(doc, "vmm")
+    for code, name in ((KVM_EXIT_IO, "KVM_EXIT_IO"), (KVM_EXIT_HLT, "KVM_EXIT_HLT")):
+        res.check(f"{case.name} vmm: {name} ({code}) count 1000", vmm.get(code, 0) == 1000, f"got {vmm.get(code, 0)}")
+    check_totals(res, case, doc)
+    check_vs_ref(res, case, case.name, counts_of(doc, "hardware"))
+    check_vmm_vs_ref(res, case, doc)
+    print_health(res, case, doc)
+
+
+BLOCK_HDR = re.compile(r"^--- kvmscope: (\d+) exits\b")
+HW_LINE = re.compile(r"^kvm exit (0x[0-9a-f]+) \((.*)\): (\d+)$")
+VMM_LINE = re.compile(r"^kvm userspace exit (\d+) \((.*)\): (\d+)$")
+
+
+def parse_every(text):
+    """[(header_total, {code: n}, {vmm_code: n}, bad_lines)], in stdout order. A block is a header
+    and the 'kvm ...' lines under it; any other line ends it."""
+    blocks, cur = [], None
+    for line in text.splitlines():
+        m = BLOCK_HDR.match(line)
+        if m:
+            cur = (int(m.group(1)), {}, {}, [])
+            blocks.append(cur)
+            continue
+        if cur is None:
+            continue
+        if (m := HW_LINE.match(line)):
+            cur[1][int(m.group(1), 16)] = int(m.group(3))
+        elif (m := VMM_LINE.match(line)):
+            cur[2][int(m.group(1))] = int(m.group(3))
+        elif line.startswith("kvm "):
+            cur[3].append(line)
+        else:
+            cur = None
+    return blocks
+
+
+def table_count(text, code):
+    """The final counts when no final block is printed: the first number after the code's hex
+    text on a table row (thousands separators allowed)."""
+    for line in text.splitlines():
+        m = re.search(rf"(?<![0-9a-fx])0x{code:x}\b\s+(\d[\d,'_]*)", line)
+        if m:
+            return int(re.sub(r"[,'_]", "", m.group(1)))
+    return None
+
+
+def check_b(res, case, every=1000):
+    if not check_ran(res, case):
+        return
+    wanted = {SVM_CPUID: 3000, SVM_IO: 500, SVM_HLT: 500}
+    blocks = parse_every(case.stdout)
+    total = case.ref.total if check_ref(res, case) else None
+    periodic, final = list(blocks), None
+    # The final state is a last block off the grid, a repeat of the last header, or (when the
+    # total is itself a multiple of N) the last periodic block.
+    if blocks and (blocks[-1][0] % every or (len(blocks) > 1 and blocks[-1][0] == blocks[-2][0])):
+        final = periodic.pop()
+    elif blocks and total is not None and blocks[-1][0] == total:
+        final = blocks[-1]
+    if total is None and final:
+        total = final[0]
+    res.note(f"{case.name}: {len(blocks)} blocks, headers {[b[0] for b in blocks]}, total hardware exits {total}")
+    if total is not None:
+        n = total // every
+        heads = [b[0] for b in periodic]
+        res.check(f"{case.name}: floor(total/{every}) blocks at {every}, {2 * every}, ...",
+                  heads == [every * (i + 1) for i in range(n)], f"want {n} blocks, headers {heads}")
+    bad = [f"block {h}: hardware lines sum {sum(hw.values())}" + (f", +vmm {sum(vm.values())}" if vm else "")
+           for h, hw, vm, _ in blocks if sum(hw.values()) != h]
+    res.check(f"{case.name}: each block's 'kvm exit' lines sum to its header total", blocks and not bad,
+              "; ".join(bad[:4]) or ("no blocks" if not blocks else ""))
+    junk = [line for b in blocks for line in b[3]]
+    res.check(f"{case.name}: block lines are 'kvm exit 0x.. (name): N' or 'kvm userspace exit N (name): N'",
+              not junk, "; ".join(junk[:3]))
+    mono = all(all(b2[1].get(c, 0) >= n for c, n in b1[1].items()) for b1, b2 in zip(blocks, blocks[1:]))
+    res.check(f"{case.name}: per-reason counts never decrease from block to block", mono)
+    cpuid_line = f"kvm exit 0x72 (cpuid): {wanted[SVM_CPUID]}"
+    res.check(f"{case.name}: stdout has the line '{cpuid_line}'", cpuid_line in case.stdout.splitlines())
+    if final:
+        res.note(f"{case.name}: final counts from the last block (header {final[0]})")
+        expect_counts(res, f"{case.name} final", final[1], wanted)
+        for code, n in ((KVM_EXIT_IO, 500), (KVM_EXIT_HLT, 500)):
+            if final[2]:
+                res.check(f"{case.name} final: kvm userspace exit {code} count {n}", final[2].get(code, 0) == n,
+                          f"got {final[2].get(code, 0)}")
+        check_vs_ref(res, case, f"{case.name} final", final[1])
+    else:
+        got = {c: table_count(case.stdout, c) for c in set(wanted) | set(case.ref.hw_counts())}
+        res.note(f"{case.name}: no final block; final counts from the table rows")
+        expect_counts(res, f"{case.name} final (table)", {c: n for c, n in got.items() if n is not None}, wanted)
+        check_vs_ref(res, case, f"{case.name} final (table)", {c: n for c, n in got.items() if n is not None})
+
+
+def check_c(res, case):
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case)
+    if doc is None:
+        return
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    wanted = {SVM_CPUID: 3000, SVM_IO: 200, SVM_HLT: 100}
+    vcpus = sorted({e.get("vcpu") for e in doc.get("exits", []) if e.get("level") == "hardware"}, key=str)
+    res.check(f"{case.name}: hardware exits split into vcpu 0 and vcpu 1", vcpus == [0, 1], f"vcpus {vcpus}")
+    for v in (0, 1):
+        expect_counts(res, f"{case.name} vcpu {v}", counts_of(doc, "hardware", vcpu=v), wanted)
+        check_vs_ref(res, case, f"{case.name} vcpu {v}", counts_of(doc, "hardware", vcpu=v), vcpu=v)
+    check_timing(res, case, doc, set(wanted), [0, 1])
+    vmm_vcpus = sorted({e.get("vcpu") for e in doc.get("exits", []) if e.get("level") == "vmm"}, key=str)
+    if vmm_vcpus == [0, 1]:
+        for v in (0, 1):
+            vmm = counts_of(doc, "vmm", vcpu=v)
+            res.check(f"{case.name} vmm vcpu {v}: IO 200, HLT 100",
+                      vmm.get(KVM_EXIT_IO) == 200 and vmm.get(KVM_EXIT_HLT) == 100, f"got {vmm}")
+    else:
+        vmm = counts_of(doc, "vmm")
+        res.check(f"{case.name} vmm (vcpus {vmm_vcpus}): IO 400, HLT 200 in all",
+                  vmm.get(KVM_EXIT_IO) == 400 and vmm.get(KVM_EXIT_HLT) == 200, f"got {vmm}")
+    check_totals(res, case, doc)
+    check_vmm_vs_ref(res, case, doc)
+    print_health(res, case, doc)
+
+
+def check_d(res, case):
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case)
+    if doc is None:
+        return
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    expect_counts(res, f"{case.name} hardware", counts_of(doc, "hardware"), {SVM_VMMCALL: 500})
+    names = {e.get("reason") for e in doc.get("exits", []) if e.get("level") == "hardware" and e.get("code") == SVM_VMMCALL}
+    res.note(f"{case.name}: 0x81 is named {sorted(names)} (6.1's kvm_exit table says 'hypercall')")
+    check_totals(res, case, doc)
+    check_vs_ref(res, case, case.name, counts_of(doc, "hardware"))
+    check_vmm_vs_ref(res, case, doc)
+    print_health(res, case, doc)
+
+
+def check_e(res, case):
+    if not check_ran(res, case):
+        return
+    text = case.stdout
+    res.check(f"{case.name}: table has the row cpuid 0x72 10,000",
+              re.search(r"^cpuid\s+0x72\s+10[,' _]?000\b", text, re.M) is not None)
+    print(f"----- {case.name} stdout -----")
+    print(text.rstrip())
+    print("-----")
+
+
+CASES = (("guest", check_guest), ("a-json", check_a), ("b-every", check_b),
+         ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e))
+
+
+def run_checks(outdir):
+    res = Results()
+    info = (read(outdir, "l1-info.txt") or "?").strip().replace("\n", "; ")
+    version = (read(outdir, "version.txt") or "?").strip()
+    print(f"L1: {info}; kvmscope --version: {version}")
+    expected = (read(outdir, "cases.txt") or "").split()
+    selected = [(n, f) for n, f in CASES if n in expected]
+    if not res.check("L1 named the cases it would run", selected, "" if selected else f"no cases.txt in {outdir}"):
+        return res
+    res.check("L1 finished every case", read(outdir, "done.txt") is not None,
+              "no done.txt: L1 hung or died before the end" if read(outdir, "done.txt") is None else "")
+    for name, fn in selected:
+        fn(res, Case(outdir, name))
+    n_fail = len(res.failed)
+    print(f"SUMMARY: {len(res.rows) - n_fail} passed, {n_fail} failed, {len(res.warnings)} warnings "
+          f"(cases: {', '.join(n for n, _ in selected)})")
+    if n_fail:
+        print("FAILED: " + "; ".join(r[0] for r in res.failed))
+    return res
+
+
+# ---- self test: made-up outputs in the formats seen from L1 ----
+
+def _entry(pid, vcpu, level, code, count, name, untimed=False):
+    timed = count - 1 if untimed else count
+    return {"vm_pid": pid, "vcpu": vcpu, "level": level, "isa": "svm" if level == "hardware" else "none",
+            "code": code, "code_text": f"0x{code:x}" if level == "hardware" else str(code), "reason": name,
+            "count": count, "timed": timed, "time_ns": 1000 * timed, "avg_ns": 1000,
+            "p50_ns": 1024, "p99_ns": 2048, "max_ns": 3000, "hist_log2_ns": [0] * 10 + [timed]}
+
+
+def _doc(exits, pid=4242):
+    hw = sum(e["count"] for e in exits if e["level"] == "hardware")
+    vmm = sum(e["count"] for e in exits if e["level"] == "vmm")
+    return {"schema": "kvmscope.stat/1", "target": "command: kvmscope guest", "duration_s": 1.5,
+            "names": {}, "totals": {"hardware": hw, "vmm": vmm}, "health": {"lost": 0},
+            "vms": [{"pid": pid, "name": None, "comm": "kvmscope"}], "exits": exits, "notes": []}
+
+
+def _hist(rows, fields):
+    """A tracefs hist file; rows: [(key values..., hitcount)]."""
+    out = ["# event histogram", "#", f"# trigger info: hist:keys={','.join(fields)}:vals=hitcount:size=4096 [active]", "#", ""]
+    for row in rows:
+        keys = ", ".join(f"{f}: {v:>10}" for f, v in zip(fields, row[:-1]))
+        out.append(f"{{ {keys} }} hitcount: {row[-1]:>10}")
+    out += ["", "Totals:", f"    Hits: {sum(r[-1] for r in rows)}", f"    Entries: {len(rows)}", "    Dropped: 0", ""]
+    return "\n".join(out)
+
+
+def _ref(hw, vmm):
+    """hw: {(vcpu, code): n}; vmm: {code: n} -> (.hist, .uhist) texts."""
+    return (_hist([(ISA_SVM, c, v, n) for (v, c), n in sorted(hw.items())], ("isa", "exit_reason", "vcpu_id")),
+            _hist([(c, 0, n) for c, n in sorted(vmm.items())], ("reason", "errno")))
+
+
+def _plan(cpuid, io_, hlt, vcpu, pid=4242, extras=True):
+    ex = [_entry(pid, vcpu, "hardware", SVM_CPUID, cpuid, "cpuid"), _entry(pid, vcpu, "hardware", SVM_IO, io_, "io"),
+          _entry(pid, vcpu, "hardware", SVM_HLT, hlt, "hlt", untimed=True),
+          _entry(pid, vcpu, "vmm", KVM_EXIT_IO, io_, "KVM_EXIT_IO"),
+          _entry(pid, vcpu, "vmm", KVM_EXIT_HLT, hlt, "KVM_EXIT_HLT")]
+    if extras:
+        ex += [_entry(pid, vcpu, "hardware", 0x60, 7, "interrupt"), _entry(pid, vcpu, "hardware", 0x400, 1, "npf")]
+    return ex
+
+
+def _write_case(d, name, stdout, ref, rc=0):
+    for ext, text in (("cmd", f"kvmscope stat ... # {name}\n"), ("stdout", stdout), ("stderr", ""),
+                      ("rc", f"{rc}\n"), ("secs", "1.00\n"), ("hist", ref[0]), ("uhist", ref[1])):
+        with open(os.path.join(d, f"{name}.{ext}"), "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def _every_text(counts, every=1000):
+    """Blocks as kvmscope prints them: replay exits in a plausible order, a block at each crossing."""
+    order, per = [], counts[SVM_CPUID] // counts[SVM_IO]
+    for _ in range(counts[SVM_IO]):
+        order += [SVM_CPUID] * per + [SVM_IO, SVM_HLT]
+    order[5:5] = [0x400]
+    order += [0x60] * counts[0x60]
+    names = {SVM_CPUID: "cpuid", SVM_IO: "io", SVM_HLT: "hlt", 0x60: "interrupt", 0x400: "npf"}
+    cum, out = {}, []
+    for i, code in enumerate(order, 1):
+        cum[code] = cum.get(code, 0) + 1
+        if i % every == 0:
+            out.append(f"--- kvmscope: {i} exits at {i / 1e4:.3f} s ---")
+            out += [f"kvm exit 0x{c:x} ({names[c]}): {n}" for c, n in sorted(cum.items())]
+    out += ["kvmscope guest: pid 300, 1 vCPU", "", "Hardware exits (kvm:kvm_exit)",
+            "reason      code   count       %"]
+    out += [f"{names[c]:<10} 0x{c:x} {n:>7,}  1.0%" for c, n in sorted(cum.items())]
+    return "\n".join(out) + "\n"
+
+
+GUEST_TABLE = "kvmscope guest: pid 222, 1 vCPU\nkind  per vCPU  total\ncpuid  10,000  10,000\n"
+
+
+def _good_outdir(d):
+    for name, text in (("cases.txt", "\n".join(n for n, _ in CASES) + "\n"), ("done.txt", "9.5\n")):
+        with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    a_hw = {(0, SVM_CPUID): 10000, (0, SVM_IO): 1000, (0, SVM_HLT): 1000, (0, 0x60): 7, (0, 0x400): 1}
+    vmm = {KVM_EXIT_IO: 1000, KVM_EXIT_HLT: 1000}
+    _write_case(d, "guest", GUEST_TABLE, _ref({**a_hw, (0, 0x60): 3}, vmm))
+    _write_case(d, "a-json", GUEST_TABLE + json.dumps(_doc(_plan(10000, 1000, 1000, None)), indent=1) + "\n", _ref(a_hw, vmm))
+    bc = {SVM_CPUID: 3000, SVM_IO: 500, SVM_HLT: 500, 0x60: 5, 0x400: 1}
+    _write_case(d, "b-every", _every_text(bc), _ref({(0, c): n for c, n in bc.items()}, {KVM_EXIT_IO: 500, KVM_EXIT_HLT: 500}))
+    c = _plan(3000, 200, 100, 0, extras=False) + _plan(3000, 200, 100, 1, extras=False)
+    c_hw = {(v, code): n for v in (0, 1) for code, n in ((SVM_CPUID, 3000), (SVM_IO, 200), (SVM_HLT, 100))}
+    _write_case(d, "c-vcpus", json.dumps(_doc(c)), _ref(c_hw, {KVM_EXIT_IO: 400, KVM_EXIT_HLT: 200}))
+    dd = [_entry(4242, None, "hardware", SVM_VMMCALL, 500, "hypercall"),
+          _entry(4242, None, "hardware", SVM_HLT, 1, "hlt", untimed=True),
+          _entry(4242, None, "vmm", KVM_EXIT_HLT, 1, "KVM_EXIT_HLT"),
+          {**_entry(4242, None, "vmm", 0x80000004, 1, "restart (EINTR)"), "code_text": "-4"}]
+    hist, uhist = _ref({(0, SVM_VMMCALL): 500, (0, SVM_HLT): 1}, {KVM_EXIT_HLT: 1})
+    uhist = uhist.replace("\n\nTotals:", "\n{ reason:         10, errno: 18446744073709551612 } hitcount:          1\n\nTotals:")
+    _write_case(d, "d-vmcall", json.dumps(_doc(dd)), (hist, uhist))
+    _write_case(d, "e-table", "reason  code   count\ncpuid   0x72  10,000  80%\n", _ref({(0, SVM_CPUID): 10000}, {}))
+
+
+def _mutate(d, name, fn, ext="stdout"):
+    p = os.path.join(d, f"{name}.{ext}")
+    if name == "done":  # the marker is missing altogether
+        os.remove(p)
+        return
+    with open(p, encoding="utf-8") as f:
+        text = f.read()
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(fn(text))
+
+
+def _json_edit(fn):
+    def edit(text):
+        start = 0 if text.startswith("{") else text.find("\n{") + 1
+        doc = json.loads(text[start:])
+        fn(doc)
+        return text[:start] + json.dumps(doc)
+    return edit
+
+
+def _count_edit(code, delta):
+    def fn(doc):
+        for e in doc["exits"]:
+            if e["level"] == "hardware" and e["code"] == code:
+                e["count"] += delta
+                e["timed"] += delta
+                e["hist_log2_ns"][-1] += delta
+                break
+        doc["totals"]["hardware"] += delta
+    return fn
+
+
+def self_test():
+    broken = {
+        "a: cpuid one short": ("a-json", _json_edit(_count_edit(SVM_CPUID, -1)), "stdout"),
+        "a: one interrupt missed (hist disagrees)": ("a-json", _json_edit(_count_edit(0x60, -1)), "stdout"),
+        "a: second VM": ("a-json", _json_edit(lambda d: d["vms"].append({"pid": 1, "name": None, "comm": "x"})), "stdout"),
+        "a: two untimed reasons": ("a-json", _json_edit(lambda d: d["exits"][0].update(timed=d["exits"][0]["count"] - 1)), "stdout"),
+        "a: not JSON": ("a-json", lambda t: t.replace('"schema"', "schema"), "stdout"),
+        "a: hist dropped": ("a-json", lambda t: t.replace("Dropped: 0", "Dropped: 3"), "hist"),
+        "a: rc 1": ("a-json", lambda t: "1\n", "rc"),
+        "b: a block missing": ("b-every", lambda t: re.sub(r"--- kvmscope: 2000 exits.*?(?=---)", "", t, flags=re.S), "stdout"),
+        "b: wrong block sum": ("b-every", lambda t: re.sub(r"cpuid\): (\d+)", lambda m: f"cpuid): {int(m.group(1)) - 1}", t, count=1), "stdout"),
+        "b: final table off": ("b-every", lambda t: t.replace("0x72   3,000", "0x72   2,999"), "stdout"),
+        "c: vcpu 1 short": ("c-vcpus", _json_edit(lambda d: [e.update(count=e["count"] - 1, timed=e["timed"] - 1)
+                                                            for e in d["exits"] if e["vcpu"] == 1 and e["code"] == SVM_IO
+                                                            and e["level"] == "hardware"]), "stdout"),
+        "d: vmmcall 499": ("d-vmcall", _json_edit(_count_edit(SVM_VMMCALL, -1)), "stdout"),
+        "d: EINTR not counted": ("d-vmcall", _json_edit(lambda d: d["exits"].pop()), "stdout"),
+        "L1 hung after b": ("done", lambda t: "", "txt"),
+        "e: empty table": ("e-table", lambda t: "", "stdout"),
+        "guest: io 999": ("guest", lambda t: t.replace("123, vcpu_id:          0 } hitcount:       1000",
+                                                        "123, vcpu_id:          0 } hitcount:        999"), "hist"),
+    }
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        _good_outdir(d)
+        with contextlib.redirect_stdout(io.StringIO()) as buf:
+            res = run_checks(d)
+        if res.failed or len(res.rows) < 60:
+            print(buf.getvalue())
+            print(f"SELF-TEST FAIL: good outputs did not pass ({len(res.rows)} checks)")
+            ok = False
+    for label, (case, fn, ext) in broken.items():
+        with tempfile.TemporaryDirectory() as d:
+            _good_outdir(d)
+            _mutate(d, case, fn, ext)
+            with contextlib.redirect_stdout(io.StringIO()):
+                res = run_checks(d)
+            if not res.failed:
+                print(f"SELF-TEST FAIL: broken outputs passed: {label}")
+                ok = False
+    print("SELF-TEST PASS" if ok else "SELF-TEST FAIL")
+    return ok
+
+
+def main(argv):
+    if len(argv) == 2 and argv[1] == "--self-test":
+        return 0 if self_test() else 1
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 1 if run_checks(argv[1]).failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,33 @@
+# shellcheck shell=sh
+# Sourced inside L1 (busybox sh: there is no bash in the L1 initramfs) by the /extra.sh scripts.
+# Results go to /out; l1_save_out writes /out as a tar archive onto the raw virtio disk /dev/vda,
+# which the host unpacks after power-off (see lib.sh).
+
+L1_OUT=/out
+mkdir -p "$L1_OUT"
+
+# l1_load_virtio: insmod the virtio block stack in dependency order (virtio_ring first: virtio
+# needs its symbols; a wrong order gives no /dev/vda and no error) and wait for /dev/vda.
+l1_load_virtio() {
+  for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk; do
+    insmod "/lib/modules/virtio/$m.ko" || echo "L1: insmod $m FAILED"
+  done
+  n=0
+  while [ ! -b /dev/vda ] && [ "$n" -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+  done
+  [ -b /dev/vda ] || echo "L1: /dev/vda did not appear"
+}
+
+# l1_save_out: checksum everything under /out, then write the archive onto /dev/vda.
+l1_save_out() {
+  (cd "$L1_OUT" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | xargs sha256sum >/tmp/SHA256SUMS)
+  mv /tmp/SHA256SUMS "$L1_OUT/SHA256SUMS"
+  if [ -b /dev/vda ]; then
+    tar -cf /dev/vda -C "$L1_OUT" . && sync
+    echo "L1: results written to /dev/vda ($(wc -l <"$L1_OUT/SHA256SUMS") files)"
+  else
+    echo "L1: no /dev/vda, results are only in this log"
+  fi
+}

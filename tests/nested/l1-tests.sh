@@ -1,0 +1,115 @@
+#!/bin/sh
+# Runs inside L1 as /extra.sh (busybox sh; the bed's init has loaded kvm_amd and mounted tracefs).
+# Each case runs one kvmscope command while tracefs hist triggers count every kvm:kvm_exit (by isa,
+# reason, vCPU) and kvm:kvm_userspace_exit in the kernel, independently of kvmscope: the host
+# compares the two exactly. (Not perf_event_open: while a BPF program attached to a tracepoint
+# returns 0, the kernel hands that tracepoint's events to no perf consumer at all; ftrace
+# triggers are a separate probe.) Outputs go to /out/<case>.{cmd,stdout,stderr,rc,secs,hist,uhist}
+# (parsed on the host: TCG makes L1 slow) and are echoed to the serial console between markers.
+# Kernel args: kscases=a,b (run only these cases), kstmo=SEC (per-case timeout, default 60;
+# SIGTERM first so that stat can still print what it has, SIGKILL 10 s later).
+# shellcheck source=SCRIPTDIR/l1-lib.sh
+. /l1-lib.sh
+
+KS=/bin/kvmscope
+arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+CASES=$(arg kscases)
+TMO=$(arg kstmo)
+TMO=${TMO:-60}
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+T=/sys/kernel/tracing
+HIST_EXIT='hist:keys=isa,exit_reason,vcpu_id:size=4096'
+HIST_UEXIT='hist:keys=reason,errno:size=256'
+
+# hist_start / hist_stop OUT: count exits in the kernel around one case; removing a trigger
+# frees its table, so every case starts from zero.
+hist_start() {
+  echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
+  echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+}
+hist_stop() {
+  cat "$T/events/kvm/kvm_exit/hist" >"$1.hist"
+  cat "$T/events/kvm/kvm_userspace_exit/hist" >"$1.uhist"
+  echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
+  echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+}
+
+ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table"
+wanted() { [ -z "$CASES" ] || echo ",$CASES," | grep -q ",$1,"; }
+
+# run_case NAME CMD...: run CMD with stdout/stderr to files, under a timeout, with reference
+# counts from the hist triggers.
+run_case() {
+  name=$1
+  shift
+  wanted "$name" || return 0
+  echo "$*" >"$L1_OUT/$name.cmd"
+  echo "=== KS-NESTED BEGIN $name: $*"
+  hist_start
+  t0=$(uptime_s)
+  timeout -s KILL $((TMO + 10)) timeout "$TMO" "$@" >"$L1_OUT/$name.stdout" 2>"$L1_OUT/$name.stderr"
+  rc=$?
+  t1=$(uptime_s)
+  hist_stop "$L1_OUT/$name"
+  echo "$rc" >"$L1_OUT/$name.rc"
+  echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }' >"$L1_OUT/$name.secs"
+  echo "--- stdout"
+  cat "$L1_OUT/$name.stdout"
+  echo "--- stderr"
+  cat "$L1_OUT/$name.stderr"
+  echo "--- kvm_exit hist (reference)"
+  grep -E '^\{|Hits|Dropped' "$L1_OUT/$name.hist"
+  echo "=== KS-NESTED END $name: rc=$rc secs=$(cat "$L1_OUT/$name.secs")"
+  reap_leftovers "$name"
+  # Save after every case: should a later case hang L1 past the host's timeout, what ran so
+  # far still comes back.
+  l1_save_out >/dev/null
+}
+
+# reap_leftovers NAME: a guest left running by a killed or buggy stat would add its exits to
+# the next case's counts. L1 is this test's own throwaway VM, so every leftover kvmscope goes.
+reap_leftovers() {
+  left=""
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/exe" 2>/dev/null)" = "$KS" ] || continue
+    left="$left ${p#/proc/}"
+    kill -9 "${p#/proc/}" 2>/dev/null
+  done
+  if [ -n "$left" ]; then
+    echo "L1: $1 left kvmscope processes running, killed:$left" | tee "$L1_OUT/$1.leftovers"
+  fi
+}
+
+l1_load_virtio
+# The host checks that every case meant to run has left its files (a hang leaves some out).
+for c in $ALL_CASES; do
+  if wanted "$c"; then echo "$c"; fi
+done >"$L1_OUT/cases.txt"
+{
+  uname -r
+  grep -m1 'model name' /proc/cpuinfo
+} >"$L1_OUT/l1-info.txt"
+echo "=== KS-NESTED START $(uname -r) uptime $(uptime_s)s"
+"$KS" --version >"$L1_OUT/version.txt" 2>&1
+echo "kvmscope: $(cat "$L1_OUT/version.txt")"
+
+# The guest alone: its exit counts without kvmscope stat in the way (tells guest bugs from
+# collector bugs).
+run_case guest "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
+# a) exact per-reason counts, handling times, exits to the VMM.
+run_case a-json "$KS" stat --json -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
+# b) kernel-patch style blocks every 1000 exits.
+run_case b-every "$KS" stat --every 1000 -- "$KS" guest --cpuid 3000 --io 500 --hlt 500
+# c) per-vCPU split: every vCPU performs the whole plan.
+run_case c-vcpus "$KS" stat --json --per-vcpu -- "$KS" guest --vcpus 2 --cpuid 3000 --io 200 --hlt 100
+# d) VMMCALL (SVM code 0x81) handled in the kernel.
+run_case d-vmcall "$KS" stat --json -- "$KS" guest --vmcall 500
+# e) the human table of a), for the README and this log.
+run_case e-table "$KS" stat -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
+
+dmesg >"$L1_OUT/dmesg.txt"
+uptime_s >"$L1_OUT/done.txt"
+echo "=== KS-NESTED DONE uptime $(uptime_s)s"
+l1_save_out

@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Helpers shared by run-nested.sh and the fixture capture script: prepare the nested SVM bed
+# (../shared/testbed), build an L1 initramfs with extra files, boot it under QEMU TCG with a raw
+# virtio disk, and unpack what L1 wrote onto that disk. Sourced, never run.
+#
+# Why a raw virtio disk: the serial console is a log for humans; kernel messages can land in the
+# middle of a line there. Results that the host parses travel as a tar archive on /dev/vda
+# (shared/testbed/README.md, "Bringing files out of L1") and are checked against sha256 sums made
+# inside L1.
+
+KS_EXIT_SKIP=77
+
+# ks_skip REASON...: the machine cannot run the nested bed; CTest shows the test as skipped.
+ks_skip() {
+  echo "SKIP: $*"
+  exit "$KS_EXIT_SKIP"
+}
+
+ks_die() {
+  echo "ERROR: $*" >&2
+  exit 1
+}
+
+ks_now() { date +%s.%N; }
+ks_elapsed() { awk -v a="$1" -v b="$(ks_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ks_prepare_bed RECIPE_DIR: make sure $KS_WORK holds the bed's build output (initramfs tree,
+# vmlinuz, the extracted kernel with its modules), building it with the recipe's build.sh if not.
+# Skips where the machine truly cannot: no QEMU and no way to install it, no kernel download.
+ks_prepare_bed() {
+  local recipe=$1
+  if ! ks_bed_ready; then
+    [ -x "$recipe/build.sh" ] || ks_skip "test bed recipe not found at $recipe (and $KS_WORK is not built)"
+    echo "== building the test bed in $KS_WORK (first run downloads the Debian 6.1 kernel)"
+    if ! WORK=$KS_WORK "$recipe/build.sh"; then
+      command -v qemu-system-x86_64 >/dev/null || ks_skip "qemu-system-x86_64 is missing and could not be installed"
+      compgen -G "$KS_WORK/kernel/boot/vmlinuz-*" >/dev/null ||
+        ks_skip "could not download the L1 kernel (linux-image-6.1.0-*-amd64) with apt-get download"
+      ks_die "test bed build failed ($recipe/build.sh)"
+    fi
+    ks_bed_ready || ks_die "test bed build finished but $KS_WORK is incomplete"
+  fi
+  command -v qemu-system-x86_64 >/dev/null || ks_skip "qemu-system-x86_64 is not installed"
+  KS_KVER=$(basename "$(ls -d "$KS_WORK"/kernel/lib/modules/*)")
+  KS_MODDIR=$KS_WORK/kernel/lib/modules/$KS_KVER/kernel
+}
+
+ks_bed_ready() {
+  [ -f "$KS_WORK/initramfs/init" ] && [ -e "$KS_WORK/vmlinuz" ] &&
+    compgen -G "$KS_WORK/kernel/lib/modules/*/kernel" >/dev/null
+}
+
+# ks_copy_module REL DEST: copy one L1 kernel module, uncompressing .ko.xz / .ko.zst because
+# busybox insmod loads plain ELF only.
+ks_copy_module() {
+  local rel=$1 dest=$2 f=$KS_MODDIR/$1
+  if [ -f "$f" ]; then
+    cp "$f" "$dest/"
+  elif [ -f "$f.xz" ]; then
+    xz -dc "$f.xz" >"$dest/$(basename "$rel")"
+  elif [ -f "$f.zst" ]; then
+    zstd -qdc "$f.zst" >"$dest/$(basename "$rel")"
+  else
+    ks_die "module $rel not found under $KS_MODDIR"
+  fi
+}
+
+# ks_make_initramfs TREE OUT.cpio.gz EXTRA_SH [SRC:DEST]...: copy the bed's initramfs tree to TREE,
+# add the virtio block modules, /extra.sh (run by the bed's init after kvm_amd is loaded) and the
+# given files, and pack it.
+ks_make_initramfs() {
+  local tree=$1 out=$2 extra=$3
+  shift 3
+  rm -rf "$tree"
+  cp -a "$KS_WORK/initramfs" "$tree"
+  mkdir -p "$tree/lib/modules/virtio"
+  local m
+  for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
+    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko \
+    drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko; do
+    ks_copy_module "$m" "$tree/lib/modules/virtio"
+  done
+  install -m 0755 "$extra" "$tree/extra.sh"
+  local pair
+  for pair in "$@"; do
+    mkdir -p "$tree/$(dirname "${pair#*:}")"
+    cp "${pair%%:*}" "$tree/${pair#*:}"
+  done
+  (cd "$tree" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$out"
+}
+
+# ks_boot INITRD LOG DISK TIMEOUT [kernel args...]: boot L1 like shared/testbed/run.sh does
+# (same QEMU flags and kernel command line) plus a raw virtio disk for results. run.sh itself
+# cannot take extra QEMU arguments, hence the copy. Returns QEMU's status (124 = timeout).
+ks_boot() {
+  local initrd=$1 log=$2 disk=$3 tmo=$4
+  shift 4
+  rm -f "$disk"
+  truncate -s 256M "$disk"
+  local rc=0
+  timeout "$tmo" qemu-system-x86_64 \
+    -accel tcg -cpu "${CPU:-max}" -smp 1 -m "${MEM:-2G}" \
+    -kernel "$KS_WORK/vmlinuz" -initrd "$initrd" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=4 l2only $*" \
+    -nographic -no-reboot -serial file:"$log" -monitor none -display none \
+    -nic none -drive file="$disk",format=raw,if=virtio || rc=$?
+  return "$rc"
+}
+
+# ks_unpack_disk DISK DIR: extract the tar archive L1 wrote onto the raw disk and check the
+# sha256 sums L1 made (SHA256SUMS inside the archive). Fails when L1 wrote nothing.
+ks_unpack_disk() {
+  local disk=$1 dir=$2
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  tar -xf "$disk" -C "$dir" 2>/dev/null || return 1
+  [ -f "$dir/SHA256SUMS" ] || return 1
+  (cd "$dir" && sha256sum --quiet -c SHA256SUMS)
+}

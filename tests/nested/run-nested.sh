@@ -1,0 +1,96 @@
+#!/bin/bash
+# CTest nested.svm_exact_counts: run a static kvmscope inside the nested SVM test bed
+# (../shared/testbed: Debian 6.1 L1 with kvm_amd under QEMU TCG), where kvm:kvm_exit fires for
+# real, and assert exact exit counts. Exit 0 = all checks pass, 1 = failure, 77 = skipped
+# (the machine cannot run the bed: no QEMU, no kernel download).
+#
+# Usage: tests/nested/run-nested.sh <source-dir>
+# Env:
+#   KS_NESTED_WORK     the bed's build directory (default /tmp/kvmscope-testbed; built if empty)
+#   KS_NESTED_TIMEOUT  seconds for the whole L1 boot (default 420)
+#   KS_NESTED_CASES    comma-separated subset of l1-tests.sh cases (default: all)
+#   KS_NESTED_BIN      use this static kvmscope instead of building one (harness development)
+# Outputs (kept for reading later): <source-dir>/build-nested-static/nested-serial.log and
+# nested-out/ (each case's stdout, stderr, exit status and perfkvm counts), nested-report.txt.
+set -euo pipefail
+
+[ $# -eq 1 ] || {
+  echo "usage: $0 <source-dir>" >&2
+  exit 2
+}
+SRC=$(cd "$1" && pwd)
+HERE=$SRC/tests/nested
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$HERE/lib.sh"
+
+KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
+BUILD=$SRC/build-nested-static
+TIMEOUT=${KS_NESTED_TIMEOUT:-420}
+t_start=$(ks_now)
+
+command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
+# The checker checks itself first (a second, no boot): a broken checker must not pass anything.
+python3 "$HERE/check-results.py" --self-test >/dev/null || ks_die "check-results.py --self-test failed"
+
+ks_prepare_bed "$SRC/../shared/testbed"
+echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+
+mkdir -p "$BUILD"
+if [ -n "${KS_NESTED_BIN:-}" ]; then
+  BIN=$KS_NESTED_BIN
+  echo "== using KS_NESTED_BIN=$BIN (not building)"
+else
+  t0=$(ks_now)
+  echo "== building static kvmscope in $BUILD"
+  cmake -S "$SRC" -B "$BUILD" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF >"$BUILD/nested-cmake.log" 2>&1 ||
+    { tail -30 "$BUILD/nested-cmake.log"; ks_die "cmake configure failed (log: $BUILD/nested-cmake.log)"; }
+  cmake --build "$BUILD" --target kvmscope -j2 >>"$BUILD/nested-cmake.log" 2>&1 ||
+    { tail -30 "$BUILD/nested-cmake.log"; ks_die "static build failed (log: $BUILD/nested-cmake.log)"; }
+  BIN=$BUILD/kvmscope
+  echo "== build took $(ks_elapsed "$t0") s"
+fi
+[ -x "$BIN" ] || ks_die "no kvmscope binary at $BIN"
+# L1 has no libc, libbpf or libelf: anything dynamic fails there with a confusing "not found".
+desc=$(file -b "$BIN")
+case $desc in
+  *"statically linked"* | *"static-pie linked"*) ;;
+  *) ks_die "kvmscope is not static: $desc" ;;
+esac
+if ldd "$BIN" >/dev/null 2>&1; then
+  ks_die "ldd lists shared libraries for $BIN: $(ldd "$BIN" | tr '\n' ' ')"
+fi
+echo "== $BIN: $desc"
+
+t0=$(ks_now)
+# Stripped copy for L1: half the initramfs, and the build keeps its debug info.
+strip -o "$BUILD/nested-kvmscope" "$BIN"
+ks_make_initramfs "$BUILD/nested-initramfs" "$BUILD/nested-initramfs.cpio.gz" "$HERE/l1-tests.sh" \
+  "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/nested-kvmscope:bin/kvmscope"
+rm -rf "$BUILD/nested-initramfs"
+echo "== initramfs $(du -h "$BUILD/nested-initramfs.cpio.gz" | cut -f1) in $(ks_elapsed "$t0") s"
+
+LOG=$BUILD/nested-serial.log
+OUT=$BUILD/nested-out
+args=()
+[ -n "${KS_NESTED_CASES:-}" ] && args+=("kscases=$KS_NESTED_CASES")
+t0=$(ks_now)
+echo "== booting L1 under QEMU TCG (timeout ${TIMEOUT} s, serial log $LOG)"
+boot_rc=0
+ks_boot "$BUILD/nested-initramfs.cpio.gz" "$LOG" "$BUILD/nested-out.img" "$TIMEOUT" "${args[@]}" || boot_rc=$?
+echo "== L1 ran $(ks_elapsed "$t0") s (qemu rc=$boot_rc)"
+[ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"
+
+if ! ks_unpack_disk "$BUILD/nested-out.img" "$OUT"; then
+  echo "ERROR: no verified results came back from L1; tail of $LOG:"
+  tail -60 "$LOG"
+  echo "FAIL nested.svm_exact_counts (total $(ks_elapsed "$t_start") s)"
+  exit 1
+fi
+rm -f "$BUILD/nested-out.img"
+
+rc=0
+python3 "$HERE/check-results.py" "$OUT" | tee "$BUILD/nested-report.txt" || rc=$?
+# Whatever the cases said, a boot that had to be killed is a failure.
+[ "$boot_rc" = 0 ] || rc=1
+echo "== total $(ks_elapsed "$t_start") s; outputs in $OUT, report $BUILD/nested-report.txt"
+exit "$rc"
