@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kvmscope's in-kernel aggregation of VM exits.
+/* kvmscope's kernel side: one object, three uses chosen before load (const volatile):
+ *  - aggregate: count exits per (VM, vCPU, level, isa, reason) with handling-time sums and log2
+ *    histograms (kvmscope stat);
+ *  - drills: the same per port / MMIO address / MSR / CPUID leaf / hypercall (stat --by);
+ *  - record: stream every event as a struct ks_event through a ring buffer (kvmscope record).
  *
  * Hardware exits: kvm:kvm_exit counts the exit; the next kvm:kvm_entry on the same thread adds
  * the handling time. Exits to the VMM: kvm:kvm_userspace_exit counts the exit; the thread's next
@@ -20,16 +24,19 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define E2BIG 7
 #define EEXIST 17
 
 /* Set between open and load. */
-const volatile bool filter_tgid = false; /* count only processes in `targets` */
-const volatile bool stream_events = false; /* also send each exit of stream_level to `events` */
+const volatile bool filter_tgid = false;   /* only processes in `targets` and their children */
+const volatile bool aggregate = true;      /* count in `exits` */
+const volatile bool drills = false;        /* count in `drill_counts` */
+const volatile bool record = false;        /* stream every event to `events` as ks_event */
+const volatile bool stream_exits = false;  /* stream exits of stream_level as ks_exit_event */
 const volatile __u8 stream_level = KS_LEVEL_HW;
 
 struct trace_event_raw_kvm_exit___ks {
   unsigned int exit_reason;
+  unsigned long guest_rip;
   unsigned int isa;
   unsigned int vcpu_id;
 } __attribute__((preserve_access_index));
@@ -41,6 +48,34 @@ struct trace_event_raw_kvm_entry___ks {
 struct trace_event_raw_kvm_userspace_exit___ks {
   __u32 reason;
   int errno;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_pio___ks {
+  unsigned int rw;
+  unsigned int port;
+  unsigned int size;
+  unsigned int count;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_mmio___ks {
+  __u32 type;
+  __u32 len;
+  __u64 gpa;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_msr___ks {
+  unsigned int write;
+  __u32 ecx;
+  __u8 exception;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_cpuid___ks {
+  unsigned int function;
+  unsigned int index;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_hypercall___ks {
+  unsigned long nr;
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_sched_process_fork___ks {
@@ -77,12 +112,21 @@ struct {
   __type(value, struct ks_exit_val);
 } exits SEC(".maps");
 
-/* Per vCPU thread: the exit waiting for its entry, and the vCPU id the thread runs. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384); /* resized from user space before load */
+  __type(key, struct ks_drill_key);
+  __type(value, struct ks_exit_val);
+} drill_counts SEC(".maps");
+
+/* Per vCPU thread: the exits waiting for their entry, what they were about, and the vCPU. */
 struct ks_thread {
-  __u64 hw_ts;
-  __u64 vmm_ts;
+  __u64 hw_ts;  /* kvm_exit not yet followed by kvm_entry */
+  __u64 vmm_ts; /* kvm_userspace_exit not yet followed by KVM_RUN */
   struct ks_exit_key hw_key;
   struct ks_exit_key vmm_key;
+  struct ks_drill_key drill_key;
+  __u64 drill_ts; /* the exit the drill-down belongs to, 0 = none pending */
   __u32 vcpu;
   __u32 vcpu_fd; /* the fd vcpu was read from */
 };
@@ -110,14 +154,14 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 4096); /* resized from user space when streaming */
+  __uint(max_entries, 4096); /* resized from user space when streaming or recording */
 } events SEC(".maps");
 
 static const struct ks_exit_val zero_val;
 
 static __always_inline void health_inc(__u32 which) {
   __u64* n = bpf_map_lookup_elem(&health, &which);
-  if (n) *n += 1; /* per-CPU slot */
+  if (n) *n += 1; /* per-CPU slot: lost events are thereby counted per CPU */
 }
 
 static __always_inline bool traced(__u32 tgid) {
@@ -148,20 +192,53 @@ static __always_inline struct ks_thread* thread_get(__u32 tid) {
   return bpf_map_lookup_elem(&threads, &tid);
 }
 
-static __always_inline void count_exit(const struct ks_exit_key* key, __u64 now) {
-  struct ks_exit_val* v = bpf_map_lookup_elem(&exits, key);
-  if (!v) {
-    long err = bpf_map_update_elem(&exits, key, &zero_val, BPF_NOEXIST);
-    if (err && err != -EEXIST) {
-      health_inc(KS_HEALTH_EXITS_NOT_STORED);
-      return;
-    }
-    v = bpf_map_lookup_elem(&exits, key);
-    if (!v) return;
+/* Looks up a counter, creating it; a full map is counted in `health`, never ignored. */
+static __always_inline struct ks_exit_val* counter(void* map, const void* key) {
+  struct ks_exit_val* v = bpf_map_lookup_elem(map, key);
+  if (v) return v;
+  long err = bpf_map_update_elem(map, key, &zero_val, BPF_NOEXIST);
+  if (err && err != -EEXIST) {
+    health_inc(KS_HEALTH_EXITS_NOT_STORED);
+    return NULL;
   }
-  __sync_fetch_and_add(&v->count, 1);
+  return bpf_map_lookup_elem(map, key);
+}
 
-  if (stream_events && key->level == stream_level) {
+static __always_inline void add_time(struct ks_exit_val* v, __u64 delta) {
+  __sync_fetch_and_add(&v->timed, 1);
+  __sync_fetch_and_add(&v->time_ns, delta);
+  /* 6.1's verifier cannot see log2_slot()'s clamp through the arithmetic: bound it again. */
+  __u32 slot = log2_slot(delta);
+  barrier_var(slot);
+  if (slot < KS_HIST_SLOTS) __sync_fetch_and_add(&v->hist[slot], 1);
+  if (delta > v->max_ns) v->max_ns = delta; /* one vCPU per key: no concurrent writer */
+}
+
+static __always_inline void emit(__u8 type, __u32 tgid, __u32 tid, __u32 vcpu, __u64 now, __u64 a,
+                                 __u64 b, __u64 c) {
+  struct ks_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    health_inc(KS_HEALTH_EVENTS_LOST);
+    return;
+  }
+  e->ts_ns = now;
+  e->tgid = tgid;
+  e->tid = tid;
+  e->vcpu = vcpu;
+  e->cpu = (__u16)bpf_get_smp_processor_id();
+  e->type = type;
+  e->pad = 0;
+  e->a = a;
+  e->b = b;
+  e->c = c;
+  bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void count_exit(const struct ks_exit_key* key, __u64 now) {
+  struct ks_exit_val* v = counter(&exits, key);
+  if (v) __sync_fetch_and_add(&v->count, 1);
+
+  if (stream_exits && key->level == stream_level) {
     struct ks_exit_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
       health_inc(KS_HEALTH_EVENTS_LOST);
@@ -173,13 +250,34 @@ static __always_inline void count_exit(const struct ks_exit_key* key, __u64 now)
   }
 }
 
-static __always_inline void add_time(const struct ks_exit_key* key, __u64 delta) {
+static __always_inline void time_exit(const struct ks_exit_key* key, __u64 delta) {
   struct ks_exit_val* v = bpf_map_lookup_elem(&exits, key);
-  if (!v) return; /* the exit itself was not stored, and was counted as such */
-  __sync_fetch_and_add(&v->timed, 1);
-  __sync_fetch_and_add(&v->time_ns, delta);
-  __sync_fetch_and_add(&v->hist[log2_slot(delta)], 1);
-  if (delta > v->max_ns) v->max_ns = delta; /* one vCPU per key: no concurrent writer */
+  if (v) add_time(v, delta); /* absent: the exit itself was not stored, and counted as such */
+}
+
+/* A drill-down event happens while KVM handles an exit; its handling time is that exit's, added
+ * when the exit's entry (or the VMM's KVM_RUN) comes. */
+static __always_inline void drill(struct ks_thread* t, __u32 tgid, __u8 kind, __u8 flags,
+                                  __u64 value) {
+  struct ks_drill_key key = {};
+  key.tgid = tgid;
+  key.kind = kind;
+  key.flags = flags;
+  key.value = value;
+  struct ks_exit_val* v = counter(&drill_counts, &key);
+  if (!v) return;
+  __sync_fetch_and_add(&v->count, 1);
+  if (t && (t->hw_ts || t->vmm_ts)) {
+    t->drill_key = key;
+    t->drill_ts = t->hw_ts ? t->hw_ts : t->vmm_ts;
+  }
+}
+
+static __always_inline void time_drill(struct ks_thread* t, __u64 now) {
+  if (!drills || !t->drill_ts) return;
+  struct ks_exit_val* v = bpf_map_lookup_elem(&drill_counts, &t->drill_key);
+  if (v) add_time(v, now - t->drill_ts);
+  t->drill_ts = 0;
 }
 
 SEC("tracepoint/kvm/kvm_exit")
@@ -189,19 +287,23 @@ int on_kvm_exit(struct trace_event_raw_kvm_exit___ks* ctx) {
   if (!traced(tgid)) return 0;
 
   __u64 now = bpf_ktime_get_ns();
+  __u32 vcpu = ctx->vcpu_id, reason = ctx->exit_reason, isa = ctx->isa;
+  if (record) emit(KS_EV_EXIT, tgid, tid, vcpu, now, reason, isa, ctx->guest_rip);
+
   struct ks_exit_key key = {};
   key.tgid = tgid;
-  key.vcpu = ctx->vcpu_id;
-  key.reason = ctx->exit_reason;
-  key.isa = (__u16)ctx->isa;
+  key.vcpu = vcpu;
+  key.reason = reason;
+  key.isa = (__u16)isa;
   key.level = KS_LEVEL_HW;
-  count_exit(&key, now);
+  if (aggregate) count_exit(&key, now);
 
   struct ks_thread* t = thread_get(tid);
   if (t) {
     t->hw_key = key;
     t->hw_ts = now;
-    t->vcpu = key.vcpu;
+    t->vcpu = vcpu;
+    t->drill_ts = 0;
   }
   return 0;
 }
@@ -209,12 +311,16 @@ int on_kvm_exit(struct trace_event_raw_kvm_exit___ks* ctx) {
 SEC("tracepoint/kvm/kvm_entry")
 int on_kvm_entry(struct trace_event_raw_kvm_entry___ks* ctx) {
   /* Only threads that exited while traced have state: no target lookup needed. */
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  __u64 id = bpf_get_current_pid_tgid();
+  __u32 tid = (__u32)id;
   struct ks_thread* t = bpf_map_lookup_elem(&threads, &tid);
-  if (!t || !t->hw_ts) return 0;
-  __u64 delta = bpf_ktime_get_ns() - t->hw_ts;
+  if (!t) return 0;
+  __u64 now = bpf_ktime_get_ns();
+  if (record) emit(KS_EV_ENTRY, id >> 32, tid, ctx->vcpu_id, now, 0, 0, 0);
+  if (!t->hw_ts) return 0;
+  if (aggregate) time_exit(&t->hw_key, now - t->hw_ts);
+  time_drill(t, now);
   t->hw_ts = 0;
-  add_time(&t->hw_key, delta);
   return 0;
 }
 
@@ -233,7 +339,8 @@ int on_userspace_exit(struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
   key.reason = err < 0 ? (KS_VMM_ERRNO_FLAG | (__u32)-err) : ctx->reason;
   key.isa = KS_ISA_NONE;
   key.level = KS_LEVEL_VMM;
-  count_exit(&key, now);
+  if (record) emit(KS_EV_USERSPACE_EXIT, tgid, tid, key.vcpu, now, key.reason, 0, 0);
+  if (aggregate) count_exit(&key, now);
   if (t) {
     t->vmm_key = key;
     t->vmm_ts = now;
@@ -282,11 +389,87 @@ int on_ioctl(struct sys_enter_ioctl_args* ctx) {
     t->vcpu = vcpu_of_fd(fd);
     t->vcpu_fd = fd;
   }
+  __u64 now = bpf_ktime_get_ns();
+  if (record) emit(KS_EV_KVM_RUN, tgid, tid, t->vcpu, now, 0, 0, 0);
   if (t->vmm_ts) {
-    __u64 delta = bpf_ktime_get_ns() - t->vmm_ts;
+    if (aggregate) time_exit(&t->vmm_key, now - t->vmm_ts);
+    /* Where hardware exits are seen, the drill-down waits for kvm_entry instead. */
+    if (!t->hw_ts) time_drill(t, now);
     t->vmm_ts = 0;
-    add_time(&t->vmm_key, delta);
   }
+  return 0;
+}
+
+/* Drill-down events: counted per VM when `drills`, streamed when `record`. */
+static __always_inline struct ks_thread* drill_thread(__u32* tgid, __u32* tid) {
+  __u64 id = bpf_get_current_pid_tgid();
+  *tgid = id >> 32;
+  *tid = (__u32)id;
+  if (!traced(*tgid)) return NULL;
+  return bpf_map_lookup_elem(&threads, tid);
+}
+
+SEC("tracepoint/kvm/kvm_pio")
+int on_pio(struct trace_event_raw_kvm_pio___ks* ctx) {
+  __u32 tgid, tid;
+  struct ks_thread* t = drill_thread(&tgid, &tid);
+  if (!t && !traced(tgid)) return 0;
+  __u32 rw = ctx->rw, port = ctx->port, size = ctx->size, count = ctx->count;
+  if (record)
+    emit(KS_EV_PIO, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), port, rw,
+         size | ((__u64)count << 32));
+  if (drills) drill(t, tgid, KS_DRILL_PORT, (__u8)((rw & 1) | (size << 1)), port);
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_mmio")
+int on_mmio(struct trace_event_raw_kvm_mmio___ks* ctx) {
+  __u32 tgid, tid;
+  struct ks_thread* t = drill_thread(&tgid, &tid);
+  if (!t && !traced(tgid)) return 0;
+  __u32 type = ctx->type, len = ctx->len;
+  __u64 gpa = ctx->gpa;
+  if (record)
+    emit(KS_EV_MMIO, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), gpa, type, len);
+  if (drills) drill(t, tgid, KS_DRILL_MMIO, (__u8)type, gpa);
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_msr")
+int on_msr(struct trace_event_raw_kvm_msr___ks* ctx) {
+  __u32 tgid, tid;
+  struct ks_thread* t = drill_thread(&tgid, &tid);
+  if (!t && !traced(tgid)) return 0;
+  __u32 write = ctx->write, index = ctx->ecx, fault = ctx->exception;
+  if (record)
+    emit(KS_EV_MSR, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), index, write,
+         fault);
+  if (drills) drill(t, tgid, KS_DRILL_MSR, (__u8)((write & 1) | ((fault & 1) << 1)), index);
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_cpuid")
+int on_cpuid(struct trace_event_raw_kvm_cpuid___ks* ctx) {
+  __u32 tgid, tid;
+  struct ks_thread* t = drill_thread(&tgid, &tid);
+  if (!t && !traced(tgid)) return 0;
+  __u32 function = ctx->function, index = ctx->index;
+  if (record)
+    emit(KS_EV_CPUID, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), function,
+         index, 0);
+  if (drills) drill(t, tgid, KS_DRILL_CPUID, 0, function);
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_hypercall")
+int on_hypercall(struct trace_event_raw_kvm_hypercall___ks* ctx) {
+  __u32 tgid, tid;
+  struct ks_thread* t = drill_thread(&tgid, &tid);
+  if (!t && !traced(tgid)) return 0;
+  __u64 nr = ctx->nr;
+  if (record)
+    emit(KS_EV_HYPERCALL, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), nr, 0, 0);
+  if (drills) drill(t, tgid, KS_DRILL_HYPERCALL, 0, nr);
   return 0;
 }
 
@@ -309,7 +492,12 @@ int on_exit(void* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
   bpf_map_delete_elem(&threads, &tid);
-  /* A process's own tgid stays a target: its counters are still being read. */
-  if (filter_tgid && tid != tgid) bpf_map_delete_elem(&targets, &tid);
+  if (tid == tgid) {
+    if (record && traced(tgid))
+      emit(KS_EV_PROCESS_EXIT, tgid, tid, KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), 0, 0, 0);
+  } else if (filter_tgid) {
+    /* A process's own tgid stays a target: its counters are still being read. */
+    bpf_map_delete_elem(&targets, &tid);
+  }
   return 0;
 }

@@ -57,6 +57,63 @@ struct ks_exit_event {
   struct ks_exit_key key;
 };
 
+/* Drill-downs: what an exit was about (stat --by), aggregated per VM. */
+enum ks_drill_kind {
+  KS_DRILL_PORT = 1,      /* kvm_pio:  value = port,  flags = rw (1 = out) | size << 1 */
+  KS_DRILL_MMIO = 2,      /* kvm_mmio: value = gpa,   flags = type (0 unsatisfied read, 1 read, 2 write) */
+  KS_DRILL_MSR = 3,       /* kvm_msr:  value = index, flags = write | fault << 1 */
+  KS_DRILL_CPUID = 4,     /* kvm_cpuid: value = function (leaf) */
+  KS_DRILL_HYPERCALL = 5, /* kvm_hypercall: value = nr */
+};
+
+struct ks_drill_key {
+  ks_u32 tgid;
+  ks_u8 kind;
+  ks_u8 flags;
+  ks_u16 pad;
+  ks_u64 value;
+};
+
+/* Every event `record` keeps, one fixed-size record each (the file format stores these, see
+ * docs/file-format.md). Fields a, b, c depend on the type:
+ *   KS_EV_EXIT            a = exit_reason (raw), b = isa,            c = guest rip
+ *   KS_EV_ENTRY           (none)
+ *   KS_EV_USERSPACE_EXIT  a = KVM_EXIT_* or KS_VMM_ERRNO_FLAG|errno
+ *   KS_EV_KVM_RUN         (none): the VMM re-enters KVM_RUN
+ *   KS_EV_PIO             a = port,   b = rw (1 = out/write), c = size | count << 32
+ *   KS_EV_MMIO            a = gpa,    b = type (KVM_TRACE_MMIO_*: 0 read-unsatisfied, 1 read,
+ *                                      2 write), c = len
+ *   KS_EV_MSR             a = index,  b = write,  c = fault
+ *   KS_EV_CPUID           a = function (leaf), b = index (subleaf)
+ *   KS_EV_HYPERCALL       a = nr
+ *   KS_EV_PROCESS_EXIT    (none): a traced process (the VM) ended */
+enum ks_event_type {
+  KS_EV_EXIT = 1,
+  KS_EV_ENTRY = 2,
+  KS_EV_USERSPACE_EXIT = 3,
+  KS_EV_KVM_RUN = 4,
+  KS_EV_PIO = 5,
+  KS_EV_MMIO = 6,
+  KS_EV_MSR = 7,
+  KS_EV_CPUID = 8,
+  KS_EV_HYPERCALL = 9,
+  KS_EV_PROCESS_EXIT = 10,
+  KS_EV_TYPE_MAX = 10,
+};
+
+struct ks_event {
+  ks_u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+  ks_u32 tgid;
+  ks_u32 tid;
+  ks_u32 vcpu; /* KS_VCPU_UNKNOWN where the event does not say and the thread is not known */
+  ks_u16 cpu;
+  ks_u8 type;  /* enum ks_event_type */
+  ks_u8 pad;
+  ks_u64 a;
+  ks_u64 b;
+  ks_u64 c;
+};
+
 /* Collector health counters (a per-CPU array indexed by these). */
 enum ks_health {
   KS_HEALTH_EXITS_NOT_STORED = 0, /* the exits map was full: counted here instead */

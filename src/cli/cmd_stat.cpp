@@ -120,7 +120,7 @@ int cmd_stat(Args args) {
   collect::CollectorConfig config;
   config.whole_host = o.all;
   config.max_entries = o.max_entries;
-  config.stream = o.every > 0;
+  config.stream_exits = o.every > 0;
   config.stream_level = o.every_level;
   auto collector = collect::ExitCollector::start(config);
   if (!collector) return fail(collector.error());

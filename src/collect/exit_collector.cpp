@@ -32,10 +32,18 @@ std::string g_log;
 
 int capture_print(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char buf[4096];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  // libbpf hands over the whole verifier log in one message: size the buffer to it, or the
+  // error at its end would be cut off.
+  va_list copy;
+  va_copy(copy, args);
+  int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  if (n <= 0) return n;
+  std::string text(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(text.data(), text.size(), fmt, args);
+  text.resize(static_cast<std::size_t>(n));
   std::lock_guard lock(g_log_mutex);
-  g_log.append(buf, n > 0 ? std::min<std::size_t>(n, sizeof buf - 1) : 0);
+  g_log += text;
   return n;
 }
 
@@ -104,12 +112,23 @@ model::ExitStats to_model(const ks_exit_val& v) {
 util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run_hook) {
   SkelPtr skel(exits_bpf::open());
   if (!skel) return util::os_error("opening the BPF object");
-  skel->rodata->filter_tgid = !config.whole_host;
-  skel->rodata->stream_events = config.stream;
-  skel->rodata->stream_level = static_cast<__u8>(config.stream_level);
-  bpf_map__set_max_entries(skel->maps.exits, config.max_entries);
-  if (config.stream) bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
+  auto* ro = skel->rodata;
+  ro->filter_tgid = !config.whole_host;
+  ro->aggregate = config.aggregate;
+  ro->drills = config.drills;
+  ro->record = config.record;
+  ro->stream_exits = config.stream_exits;
+  ro->stream_level = static_cast<__u8>(config.stream_level);
+  // Maps a mode does not use shrink to one entry / one page instead of costing memory.
+  bpf_map__set_max_entries(skel->maps.exits, config.aggregate ? config.max_entries : 1);
+  bpf_map__set_max_entries(skel->maps.drill_counts, config.drills ? config.max_entries : 1);
+  if (config.stream_exits || config.record)
+    bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
   bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
+  const bool drill_events = config.drills || config.record;
+  for (bpf_program* prog : {skel->progs.on_pio, skel->progs.on_mmio, skel->progs.on_msr,
+                            skel->progs.on_cpuid, skel->progs.on_hypercall})
+    bpf_program__set_autoload(prog, drill_events);
   int err = exits_bpf::load(skel.get());
   if (err) return util::os_error("loading the BPF programs", -err);
   return skel;
@@ -130,9 +149,15 @@ struct ExitCollector::Impl {
   std::vector<ks_exit_val> vals;
   bool batch_ok = true;
 
+  std::vector<ks_event> records;  // events of one poll, handed over together
+
+  // The ring carries ks_exit_event (stream_exits) or ks_event (record), never both.
   static int ring_callback(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
-    if (size >= sizeof(ks_exit_event)) {
+    if (size == sizeof(ks_event)) {
+      self->records.push_back(*static_cast<const ks_event*>(data));
+      ++self->streamed;
+    } else if (size == sizeof(ks_exit_event) && self->on_exit) {
       self->on_exit(*static_cast<const ks_exit_event*>(data));
       ++self->streamed;
     }
@@ -242,6 +267,15 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
           std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
       if (auto r = attach(prog, what); !r) return r.error();
     }
+    for (auto [prog, what] : {std::pair{p.on_pio, "kvm:kvm_pio"},
+                              std::pair{p.on_mmio, "kvm:kvm_mmio"},
+                              std::pair{p.on_msr, "kvm:kvm_msr"},
+                              std::pair{p.on_cpuid, "kvm:kvm_cpuid"},
+                              std::pair{p.on_hypercall, "kvm:kvm_hypercall"}}) {
+      if (auto r = attach(prog, what); !r)
+        impl->notes.push_back("drill-down events of " + std::string(what) +
+                              " are not available (" + r.error().message() + ")");
+    }
     // The KVM_RUN hook is a refinement: without it the counts are still exact.
     util::Result<void> hooked = bpf_program__autoload(p.on_ioctl)
                                     ? attach(p.on_ioctl, "syscalls:sys_enter_ioctl")
@@ -251,7 +285,7 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
                             hooked.error().message() + ")");
   }
 
-  if (config.stream) {
+  if (config.stream_exits || config.record) {
     impl->ring.reset(ring_buffer__new(bpf_map__fd(impl->skel->maps.events), Impl::ring_callback,
                                       impl.get(), nullptr));
     if (!impl->ring) return util::os_error("creating the ring buffer reader");
@@ -308,6 +342,27 @@ util::Result<int> ExitCollector::poll_stream(
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
   if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
   return impl_->streamed;
+}
+
+util::Result<int> ExitCollector::poll_records(
+    int timeout_ms, const std::function<void(std::span<const ks_event>)>& on_events) {
+  if (!impl_->ring) return util::plain_error("poll_records: the collector was not set to record");
+  impl_->streamed = 0;
+  impl_->records.clear();
+  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
+  if (!impl_->records.empty()) on_events(impl_->records);
+  return impl_->streamed;
+}
+
+util::Result<std::vector<std::uint64_t>> ExitCollector::lost_per_cpu() {
+  const int nr_cpus = libbpf_num_possible_cpus();
+  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
+  std::vector<std::uint64_t> lost(static_cast<std::size_t>(nr_cpus));
+  __u32 key = KS_HEALTH_EVENTS_LOST;
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.health), &key, lost.data()) != 0)
+    return util::os_error("reading the lost-event counters");
+  return lost;
 }
 
 const std::vector<std::string>& ExitCollector::notes() const {

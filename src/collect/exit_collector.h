@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,14 @@
 namespace kvmscope::collect {
 
 struct CollectorConfig {
-  bool whole_host = false;            // false: only the processes added with add_target() and
-                                      // whatever they fork
-  std::uint32_t max_entries = 16384;  // distinct (VM, vCPU, reason) counters
-  bool stream = false;                // stream each exit of stream_level (for exact every-N)
+  bool whole_host = false;  // false: only the processes added with add_target() and whatever
+                            // they fork
+  std::uint32_t max_entries = 16384;  // distinct (VM, vCPU, reason) counters, and drill-downs
+  bool aggregate = true;              // count exits in the kernel (stat)
+  bool drills = false;                // count per port/MMIO/MSR/CPUID/hypercall (stat --by)
+  bool stream_exits = false;          // stream each exit of stream_level (exact every-N)
   model::Level stream_level = model::Level::hardware;
+  bool record = false;                // stream every event as ks_event (record)
   std::uint32_t ring_bytes = 16u << 20;
 };
 
@@ -44,6 +48,13 @@ class ExitCollector {
   // An interrupted wait (EINTR) returns 0, not an error.
   util::Result<int> poll_stream(int timeout_ms,
                                 const std::function<void(const ks_exit_event&)>& on_exit);
+
+  // Recording: waits up to timeout_ms and hands over the events that arrived, in ring order.
+  util::Result<int> poll_records(int timeout_ms,
+                                 const std::function<void(std::span<const ks_event>)>& on_events);
+
+  // Events the ring buffer could not take, per CPU (index = CPU), since the start.
+  util::Result<std::vector<std::uint64_t>> lost_per_cpu();
 
   // Notes about what this kernel could not give (e.g. no vCPU ids for VMM exits).
   const std::vector<std::string>& notes() const;
