@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything kvmscope needs to build and test, from Debian bookworm's packages only.
+set -euo pipefail
+pkgs=(
+  build-essential cmake pkg-config            # C++20 toolchain
+  clang llvm libbpf-dev bpftool               # BPF programs and their skeletons
+  libelf-dev zlib1g-dev libzstd-dev           # libbpf's own needs (static build too)
+  libgtest-dev googletest                     # unit and live tests
+  qemu-system-x86 busybox-static cpio         # the nested SVM test bed
+  python3 file                                # the nested harness's log checks
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
