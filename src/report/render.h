@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/drilldown.h"
 #include "model/reason_catalog.h"
 #include "model/snapshot.h"
 #include "model/summary.h"
@@ -18,6 +19,10 @@ struct RenderOptions {
   model::Breakdown breakdown = model::Breakdown::none;
   std::string target;  // what was traced: "command: kvmscope guest --io 5", "pid 4242", "all VMs"
   std::vector<std::string> collector_notes;  // what the kernel could not give, printed as notes
+  // stat --by: the drill-down tables of these kinds after the exit tables (JSON: "drilldowns"),
+  // one per VM when the exit tables are split.
+  const model::DrillDown* drill = nullptr;
+  std::vector<model::DrillKind> drill_kinds;
 };
 
 // Human table: one section per level (hardware exits, then exits to the VMM), each optionally

@@ -7,6 +7,7 @@
 #include "report/json.h"
 #include "report/notes.h"
 #include "report/render.h"
+#include "report/report.h"
 
 namespace kvmscope::report {
 
@@ -101,6 +102,12 @@ void render_json(const model::Snapshot& snapshot, const model::ReasonCatalog& ca
   write_array(
       "exits", exits, [&](const Entry& e) { write_exit(e.first, e.second, catalog, out); }, out);
   out << ",\n";
+
+  if (options.drill) {
+    out << "  \"drilldowns\": ";
+    write_drilldowns_json(*options.drill, drill_options(options), out);
+    out << ",\n";
+  }
 
   std::vector<std::string> notes = coverage_notes(snapshot, options.target);
   for (const std::string& warning : health_warnings(health)) notes.push_back("warning: " + warning);

@@ -8,6 +8,7 @@
 #include "report/format.h"
 #include "report/notes.h"
 #include "report/render.h"
+#include "report/report.h"
 #include "report/text_table.h"
 
 namespace kvmscope::report {
@@ -154,6 +155,12 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
       blocks.push_back(
           "p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x "
           "the true value.\n");
+  }
+
+  if (options.drill) {
+    std::ostringstream drill;
+    render_drilldowns_text(*options.drill, snapshot, drill_options(options), drill);
+    if (!drill.str().empty()) blocks.push_back(drill.str());
   }
 
   std::string warnings;

@@ -1,0 +1,110 @@
+// Boot summary: how many exits a VM took from its start to its end, and in which phase. The
+// start is when the traced command started (a marker the recording keeps) or else the VM's first
+// event; the end is its first KVM_EXIT_SHUTDOWN or else its process exit. Phases are cut at
+// marks: `--mark TIME=label` (seconds from the start) and markers at absolute times.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "model/exit_key.h"
+
+namespace kvmscope::model {
+
+// A point in time a recording noted, CLOCK_MONOTONIC.
+struct Marker {
+  std::uint64_t ts_ns = 0;
+  std::string label;
+};
+
+// The marker `record` writes when the traced command is started: the boot's start.
+inline constexpr std::string_view kCommandStartedLabel = "command started";
+
+// `--mark TIME=label`: TIME after the start, begins the phase `label`.
+struct PhaseMark {
+  std::uint64_t offset_ns = 0;
+  std::string label;
+};
+
+// The phase before the first mark.
+inline constexpr std::string_view kFirstPhaseLabel = "(start)";
+
+struct BootPhase {
+  std::string label;
+  std::uint64_t begin_ns = 0;  // CLOCK_MONOTONIC
+  std::uint64_t end_ns = 0;
+  std::uint64_t hardware_exits = 0;
+  std::uint64_t vmm_exits = 0;
+  std::map<Reason, std::uint64_t> reasons;
+};
+
+// The phase's most frequent reasons of one level, most first, at most n.
+std::vector<std::pair<Reason, std::uint64_t>> top_reasons(const BootPhase& phase, Level level,
+                                                          std::size_t n);
+
+enum class BootStart { command_started, first_event };
+// none: the recording stopped (or the VM was not seen to end) first; the summary ends at the
+// VM's last event.
+enum class BootEnd { shutdown, process_exit, none };
+
+struct BootSummary {
+  std::uint32_t vm_pid = 0;
+  BootStart start_from = BootStart::first_event;
+  std::uint64_t start_ns = 0;
+  BootEnd end_by = BootEnd::none;
+  std::uint64_t end_ns = 0;
+  std::optional<std::uint64_t> first_exit_ns;  // of either level
+  std::uint64_t hardware_exits = 0;            // from start to end
+  std::uint64_t vmm_exits = 0;
+  std::vector<BootPhase> phases;  // in time order; a phase that starts after the end is dropped
+
+  // The recording saw the whole boot: from the command start to the VM's end.
+  bool complete() const {
+    return start_from == BootStart::command_started && end_by != BootEnd::none;
+  }
+};
+
+class BootTracker {
+ public:
+  // command_started_ns: the start of every VM's boot, when known. markers (absolute; one labelled
+  // kCommandStartedLabel is ignored, it is the start) and marks (relative to the start) cut
+  // phases.
+  BootTracker(std::optional<std::uint64_t> command_started_ns, std::vector<Marker> markers,
+              std::vector<PhaseMark> marks);
+
+  void event(std::uint32_t vm, std::uint64_t ts_ns);  // any event of the VM
+  void exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reason);
+  void shutdown(std::uint32_t vm, std::uint64_t ts_ns);      // KVM_EXIT_SHUTDOWN
+  void process_exit(std::uint32_t vm, std::uint64_t ts_ns);  // KS_EV_PROCESS_EXIT
+
+  // One summary per VM, pid ascending.
+  std::vector<BootSummary> finish() const;
+
+  // VMs beyond this many are not summarised (a whole-host recording of many VMs is no boot).
+  static constexpr std::size_t kMaxVms = 1024;
+
+ private:
+  struct Vm {
+    BootSummary summary;
+    std::vector<std::uint64_t> cuts;  // phase i begins at cuts[i]; cuts[0] is the start
+    std::vector<std::string> labels;
+    std::vector<BootPhase> phases;
+    std::uint64_t last_event_ns = 0;
+  };
+  Vm* vm_at(std::uint32_t vm, std::uint64_t ts_ns);
+  void end(std::uint32_t vm, std::uint64_t ts_ns, BootEnd by);
+
+  std::optional<std::uint64_t> command_started_ns_;
+  std::vector<Marker> markers_;
+  std::vector<PhaseMark> marks_;
+  std::unordered_map<std::uint32_t, Vm> vms_;
+};
+
+}  // namespace kvmscope::model

@@ -1,0 +1,267 @@
+#include "model/recording_analysis.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <utility>
+
+namespace kvmscope::model {
+
+namespace {
+
+// KVM_EXIT_* codes the analysis acts on (include/uapi/linux/kvm.h).
+constexpr std::uint32_t kKvmExitIo = 2;
+constexpr std::uint32_t kKvmExitHypercall = 3;
+constexpr std::uint32_t kKvmExitMmio = 6;
+constexpr std::uint32_t kKvmExitShutdown = 8;
+constexpr std::uint32_t kKvmExitX86Rdmsr = 29;
+constexpr std::uint32_t kKvmExitX86Wrmsr = 30;
+
+// An exit waiting for the event that ends its handling: a hardware exit for the next VM entry,
+// an exit to the VMM for the next KVM_RUN. Drill-down events seen in between share its time.
+struct OpenExit {
+  bool active = false;
+  std::uint64_t ts_ns = 0;
+  ExitStats* stats = nullptr;
+  std::vector<ExitStats*> drills;
+};
+
+// A drill-down event seen outside any open exit. Where kvm_exit never fires (kvm_pvm), kvm_pio
+// comes just before the exit to the VMM it causes; it shares that exit's time only if that
+// exit is the very next event on the thread and of the matching kind.
+struct Orphan {
+  ExitStats* stats = nullptr;
+  DrillKind kind = DrillKind::port;
+};
+
+struct Thread {
+  explicit Thread(std::uint32_t process) : tgid(process) {}
+  std::uint32_t tgid = 0;
+  std::uint32_t vcpu = kUnknownVcpu;
+  OpenExit hw;
+  OpenExit vmm;
+  std::optional<Orphan> orphan;
+};
+
+bool causes(DrillKind kind, std::uint32_t kvm_exit) {
+  switch (kind) {
+    case DrillKind::port:
+      return kvm_exit == kKvmExitIo;
+    case DrillKind::mmio:
+      return kvm_exit == kKvmExitMmio;
+    case DrillKind::msr:
+      return kvm_exit == kKvmExitX86Rdmsr || kvm_exit == kKvmExitX86Wrmsr;
+    case DrillKind::hypercall:
+      return kvm_exit == kKvmExitHypercall;
+    case DrillKind::cpuid:
+      return false;  // CPUID never leaves the kernel
+  }
+  return false;
+}
+
+void add_time(ExitStats& stats, std::uint64_t ns) {
+  ++stats.timed;
+  stats.time_ns += ns;
+  stats.max_ns = std::max(stats.max_ns, ns);
+  stats.hist.add(ns);
+}
+
+std::optional<std::uint64_t> command_started(const AnalysisOptions& options) {
+  if (options.start_ns) return options.start_ns;
+  for (const Marker& m : options.markers)
+    if (m.label == kCommandStartedLabel) return m.ts_ns;
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct RecordingAnalysis::State {
+  explicit State(AnalysisOptions o)
+      : options(std::move(o)),
+        start_ns(command_started(options)),
+        drill(options.max_drill_keys),
+        boot(start_ns, options.phase_markers, options.marks) {}
+
+  void event(const ks_event& e);
+  Thread* thread_of(const ks_event& e);
+  void close(OpenExit& open, std::uint64_t ts_ns);
+  ExitStats& count_exit(const ks_event& e, const Thread* t, const Reason& reason);
+  void drill_event(Thread* t, const DrillKey& key);
+  void process_exit(const ks_event& e);
+
+  AnalysisOptions options;
+  std::optional<std::uint64_t> start_ns;
+  Snapshot snapshot;
+  DrillDown drill;
+  BootTracker boot;
+  StreamFacts facts;
+  std::unordered_map<std::uint32_t, Thread> threads;  // by tid
+  std::optional<TimelineBuilder> timeline;            // made at the first event
+  std::uint64_t max_ts_ns = 0;
+};
+
+Thread* RecordingAnalysis::State::thread_of(const ks_event& e) {
+  auto it = threads.find(e.tid);
+  if (it != threads.end()) {
+    if (it->second.tgid != e.tgid) it->second = Thread(e.tgid);  // tid reused by a new process
+    return &it->second;
+  }
+  if (threads.size() >= options.max_threads) return nullptr;
+  return &threads.emplace(e.tid, Thread(e.tgid)).first->second;
+}
+
+void RecordingAnalysis::State::close(OpenExit& open, std::uint64_t ts_ns) {
+  if (!open.active) {
+    ++facts.unpaired_entries;
+    return;
+  }
+  // Within one thread events cannot pass each other; a negative time would mean a broken
+  // recording, so it is not measured rather than measured wrong.
+  if (ts_ns >= open.ts_ns) {
+    const std::uint64_t ns = ts_ns - open.ts_ns;
+    add_time(*open.stats, ns);
+    for (ExitStats* d : open.drills) add_time(*d, ns);
+  }
+  open.active = false;
+  open.drills.clear();
+}
+
+ExitStats& RecordingAnalysis::State::count_exit(const ks_event& e, const Thread* t,
+                                                const Reason& reason) {
+  const std::uint32_t vcpu = e.vcpu != KS_VCPU_UNKNOWN ? e.vcpu : t ? t->vcpu : kUnknownVcpu;
+  ExitStats& stats = snapshot.exits[{e.tgid, vcpu, reason}];
+  ++stats.count;  // counted here, timed (or not) when its handling ends
+  timeline->add(e.ts_ns, reason);
+  boot.exit(e.tgid, e.ts_ns, reason);
+  if (!t) ++snapshot.health.threads_not_stored;
+  return stats;
+}
+
+void RecordingAnalysis::State::drill_event(Thread* t, const DrillKey& key) {
+  ExitStats& stats = drill.at(key);
+  ++stats.count;
+  if (!t) return;
+  if (t->hw.active) {
+    t->hw.drills.push_back(&stats);
+  } else if (t->vmm.active) {
+    t->vmm.drills.push_back(&stats);
+  } else {
+    t->orphan = Orphan{&stats, key.kind};
+  }
+}
+
+void RecordingAnalysis::State::process_exit(const ks_event& e) {
+  boot.process_exit(e.tgid, e.ts_ns);
+  // Its threads are gone: open exits stay counted but untimed, and the table makes room.
+  std::erase_if(threads, [&](const auto& entry) { return entry.second.tgid == e.tgid; });
+}
+
+void RecordingAnalysis::State::event(const ks_event& e) {
+  ++facts.events;
+  if (!timeline) {
+    timeline.emplace(start_ns.value_or(e.ts_ns), options.bucket_ns, options.max_buckets);
+    max_ts_ns = e.ts_ns;
+  } else if (e.ts_ns < max_ts_ns) {
+    ++facts.backward_steps;
+    facts.max_backward_ns = std::max(facts.max_backward_ns, max_ts_ns - e.ts_ns);
+  } else {
+    max_ts_ns = e.ts_ns;
+  }
+  if (e.type < KS_EV_EXIT || e.type > KS_EV_TYPE_MAX) {
+    ++facts.unknown_events;
+    return;
+  }
+  boot.event(e.tgid, e.ts_ns);
+  if (e.type == KS_EV_PROCESS_EXIT) {
+    process_exit(e);
+    return;
+  }
+
+  Thread* t = thread_of(e);
+  std::optional<Orphan> orphan;  // only the very next event on the thread may claim it
+  if (t) {
+    if (e.vcpu != KS_VCPU_UNKNOWN) t->vcpu = e.vcpu;
+    orphan = std::exchange(t->orphan, std::nullopt);
+  }
+
+  switch (e.type) {
+    case KS_EV_EXIT: {
+      const Reason reason{Level::hardware, static_cast<Isa>(e.b), static_cast<std::uint32_t>(e.a)};
+      ExitStats& stats = count_exit(e, t, reason);
+      if (!t) break;
+      // Whatever is still open lost its end (an entry or KVM_RUN not recorded): untimed.
+      t->vmm = {};
+      t->hw.active = true;
+      t->hw.ts_ns = e.ts_ns;
+      t->hw.stats = &stats;
+      t->hw.drills.clear();
+      break;
+    }
+    case KS_EV_ENTRY:
+      if (!t) break;
+      t->vmm = {};
+      close(t->hw, e.ts_ns);
+      break;
+    case KS_EV_USERSPACE_EXIT: {
+      const auto code = static_cast<std::uint32_t>(e.a);
+      ExitStats& stats = count_exit(e, t, {Level::vmm, Isa::none, code});
+      if (code == kKvmExitShutdown) boot.shutdown(e.tgid, e.ts_ns);
+      if (!t) break;
+      t->vmm = {true, e.ts_ns, &stats, {}};
+      if (orphan && causes(orphan->kind, code)) t->vmm.drills.push_back(orphan->stats);
+      break;
+    }
+    case KS_EV_KVM_RUN:
+      // The first KVM_RUN of a vCPU has no exit before it: not an unpaired event.
+      if (t && t->vmm.active) close(t->vmm, e.ts_ns);
+      break;
+    case KS_EV_PIO:
+      drill_event(t,
+                  port_key(e.tgid, e.a, e.b != 0, static_cast<std::uint32_t>(e.c & 0xffffffffu)));
+      break;
+    case KS_EV_MMIO:
+      drill_event(t, mmio_key(e.tgid, e.a, static_cast<MmioAccess>(e.b & 0xff)));
+      break;
+    case KS_EV_MSR:
+      drill_event(t, msr_key(e.tgid, e.a, e.b != 0, e.c != 0));
+      break;
+    case KS_EV_CPUID:
+      drill_event(t, cpuid_key(e.tgid, e.a));
+      break;
+    case KS_EV_HYPERCALL:
+      drill_event(t, hypercall_key(e.tgid, e.a));
+      break;
+    default:
+      break;
+  }
+}
+
+RecordingAnalysis::RecordingAnalysis(AnalysisOptions options)
+    : state_(std::make_unique<State>(std::move(options))) {}
+
+RecordingAnalysis::~RecordingAnalysis() = default;
+
+void RecordingAnalysis::add(std::span<const ks_event> events) {
+  for (const ks_event& e : events) state_->event(e);
+}
+
+RecordingAnalysisResult RecordingAnalysis::finish() {
+  State& s = *state_;
+  RecordingAnalysisResult r;
+  const std::uint64_t end = s.options.end_ns.value_or(s.max_ts_ns);
+  r.snapshot = std::move(s.snapshot);
+  r.snapshot.started_ns = s.start_ns.value_or(0);
+  if (s.timeline) {
+    r.timeline = s.timeline->finish(end);
+    r.snapshot.started_ns = r.timeline.start_ns;
+  }
+  r.snapshot.taken_ns = std::max(end, r.snapshot.started_ns);
+  r.snapshot.vms = s.options.vms;
+  r.drill = std::move(s.drill);
+  r.stability = rate_stability(r.timeline);
+  r.bursts = find_bursts(r.timeline, s.options.burst_rule);
+  r.boots = s.boot.finish();
+  r.facts = s.facts;
+  return r;
+}
+
+}  // namespace kvmscope::model

@@ -1,0 +1,230 @@
+// The kvmscope HTML report's charts. Embedded into the page at build time (after Chart.js),
+// it reads the report's JSON document (schema kvmscope.report/1) from #kvmscope-data and draws:
+// exit rates over time stacked per reason, handling-time distributions per reason (from the
+// log2 histograms), and one bar chart per drill-down table. When every chart has drawn, it
+// writes data-state="ok" into #kvmscope-status (or "error" with the messages), which the
+// browser test reads back from the rendered DOM.
+(function () {
+  'use strict';
+
+  const errors = window.__kvmscopeErrors || (window.__kvmscopeErrors = []);
+  const expected = [];  // canvas ids of the charts made
+  const painted = {};   // canvas id -> pixels drawn, once rendered
+
+  // Tableau 10 and a few more: distinct on white and when stacked.
+  const palette = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948',
+                   '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d37295'];
+  const kTopSeries = 10;   // the rest of a level's reasons share one "other" series
+  const kTopHistograms = 8;
+  const kTopDrillRows = 20;
+
+  function report() {
+    const status = document.getElementById('kvmscope-status');
+    if (!status) return;
+    const drawn = expected.filter((id) => painted[id] > 0);
+    const state = errors.length ? 'error' : drawn.length === expected.length ? 'ok' : 'pending';
+    status.dataset.state = state;
+    status.dataset.charts = String(expected.length);
+    status.dataset.rendered = String(drawn.length);
+    status.textContent = 'charts drawn: ' + drawn.length + ' of ' + expected.length +
+        (errors.length ? '; errors: ' + errors.join(' | ') : '') + '; ' +
+        expected.map((id) => id + '=' + (painted[id] || 0) + 'px').join(', ');
+  }
+
+  // Chart.js plugin: after a chart's first render, count the canvas pixels it painted.
+  const marker = {
+    id: 'kvmscopeMarker',
+    afterRender(chart) {
+      const canvas = chart.canvas;
+      if (painted[canvas.id] > 0) return;
+      const pixels = chart.ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < pixels.length; i += 4) {
+        if (pixels[i] !== 0) n++;
+      }
+      painted[canvas.id] = n;
+      report();
+    },
+  };
+
+  function fmtNs(ns) {
+    if (ns < 1e3) return ns.toFixed(0) + ' ns';
+    if (ns < 1e6) return +(ns / 1e3).toPrecision(3) + ' us';
+    if (ns < 1e9) return +(ns / 1e6).toPrecision(3) + ' ms';
+    return +(ns / 1e9).toPrecision(3) + ' s';
+  }
+
+  function reasonLabel(r) {
+    return r.reason + ' (' + r.code_text + ')';
+  }
+
+  function levelTitle(level) {
+    return level === 'hardware' ? 'Hardware exits' : 'Exits to the VMM';
+  }
+
+  // A figure with a caption and a canvas in the container; returns the canvas.
+  function addCanvas(containerId, id, caption, height) {
+    const container = document.getElementById(containerId);
+    if (!container) throw new Error('no element #' + containerId);
+    const figure = document.createElement('figure');
+    const figcaption = document.createElement('figcaption');
+    figcaption.textContent = caption;
+    const box = document.createElement('div');
+    box.className = 'chart';
+    box.style.height = height + 'px';
+    const canvas = document.createElement('canvas');
+    canvas.id = id;
+    box.appendChild(canvas);
+    figure.appendChild(figcaption);
+    figure.appendChild(box);
+    container.appendChild(figure);
+    expected.push(id);
+    return canvas;
+  }
+
+  function makeChart(canvas, config) {
+    config.plugins = (config.plugins || []).concat([marker]);
+    config.options = Object.assign({animation: false, responsive: true,
+                                    maintainAspectRatio: false}, config.options || {});
+    return new Chart(canvas, config);
+  }
+
+  // Exit rates over time, one stacked bar per bucket, one series per frequent reason.
+  function timelineChart(data, level) {
+    const t = data.timeline;
+    const series = t.series.filter((s) => s.level === level).sort((a, b) => b.total - a.total);
+    if (!series.length || !t.buckets) return;
+    const bucketS = Number(t.bucket_s);
+    const decimals = bucketS >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(bucketS)));
+    const labels = [];
+    for (let b = 0; b < t.buckets; b++) labels.push((b * bucketS).toFixed(decimals));
+    const datasets = series.slice(0, kTopSeries).map((s, i) => ({
+      label: reasonLabel(s),
+      data: s.counts.map((c) => c / bucketS),
+      backgroundColor: palette[i % palette.length],
+    }));
+    const rest = series.slice(kTopSeries);
+    if (rest.length) {
+      const other = new Array(t.buckets).fill(0);
+      for (const s of rest) s.counts.forEach((c, b) => { other[b] += c / bucketS; });
+      datasets.push({label: rest.length + ' other reasons', data: other,
+                     backgroundColor: '#cccccc'});
+    }
+    const canvas = addCanvas('charts-timeline', 'chart-timeline-' + level,
+                             levelTitle(level) + ' per second, buckets of ' +
+                             fmtNs(bucketS * 1e9), 380);
+    makeChart(canvas, {
+      type: 'bar',
+      data: {labels: labels, datasets: datasets},
+      options: {
+        datasets: {bar: {barPercentage: 1, categoryPercentage: 1, borderWidth: 0}},
+        interaction: {mode: 'index', intersect: false},
+        scales: {
+          x: {stacked: true, title: {display: true, text: 'seconds since the start'}},
+          y: {stacked: true, beginAtZero: true, title: {display: true, text: 'exits/s'}},
+        },
+        plugins: {legend: {position: 'right'}},
+      },
+    });
+  }
+
+  // Handling-time distribution per reason: share of the reason's timed exits per log2 bucket.
+  function histogramChart(data, level) {
+    const byReason = new Map();
+    for (const e of data.exits) {
+      if (e.level !== level || !e.timed) continue;
+      const key = e.isa + ':' + e.code;
+      let r = byReason.get(key);
+      if (!r) {
+        r = {label: reasonLabel(e), timed: 0, hist: new Array(e.hist_log2_ns.length).fill(0)};
+        byReason.set(key, r);
+      }
+      r.timed += e.timed;
+      e.hist_log2_ns.forEach((n, i) => { r.hist[i] += n; });
+    }
+    const reasons = Array.from(byReason.values()).sort((a, b) => b.timed - a.timed)
+        .slice(0, kTopHistograms);
+    if (!reasons.length) return;
+    let lo = Infinity;
+    let hi = -1;
+    for (const r of reasons) {
+      r.hist.forEach((n, i) => {
+        if (n) { lo = Math.min(lo, i); hi = Math.max(hi, i); }
+      });
+    }
+    const labels = [];
+    for (let i = lo; i <= hi; i++) labels.push(i === 0 ? '0 ns' : fmtNs(Math.pow(2, i)));
+    const datasets = reasons.map((r, k) => ({
+      label: r.label,
+      data: r.hist.slice(lo, hi + 1).map((n) => 100 * n / r.timed),
+      backgroundColor: palette[k % palette.length],
+    }));
+    const canvas = addCanvas('charts-histograms', 'chart-histogram-' + level,
+                             levelTitle(level) + ': handling time', 340);
+    makeChart(canvas, {
+      type: 'bar',
+      data: {labels: labels, datasets: datasets},
+      options: {
+        scales: {
+          x: {title: {display: true, text: 'handling time, log2 buckets (from)'}},
+          y: {beginAtZero: true, title: {display: true, text: '% of the reason\'s timed exits'}},
+        },
+        plugins: {legend: {position: 'right'}},
+      },
+    });
+  }
+
+  // One horizontal bar chart per drill-down table: the most frequent keys.
+  function drillChart(table, index) {
+    const rows = table.rows.slice(0, kTopDrillRows);
+    if (!rows.length) return;
+    const caption = {port: 'Port I/O', mmio: 'MMIO', msr: 'MSR accesses', cpuid: 'CPUID leaves',
+                     hypercall: 'Hypercalls'}[table.kind] || table.kind;
+    const canvas = addCanvas('charts-drilldowns', 'chart-drill-' + table.kind + '-' + index,
+                             caption + (table.vm_pid !== null ? ', VM ' + table.vm_pid : '') +
+                             ': most frequent', 60 + 22 * rows.length);
+    makeChart(canvas, {
+      type: 'bar',
+      data: {
+        labels: rows.map((r) => r.value_text + (r.detail ? ' ' + r.detail : '')),
+        datasets: [{label: 'count', data: rows.map((r) => r.count),
+                    backgroundColor: palette[index % palette.length]}],
+      },
+      options: {
+        indexAxis: 'y',
+        scales: {x: {beginAtZero: true, title: {display: true, text: 'count'}}},
+        plugins: {
+          legend: {display: false},
+          tooltip: {callbacks: {afterLabel: (item) => {
+            const r = rows[item.dataIndex];
+            return r.timed ? 'avg ' + fmtNs(r.avg_ns) + ' per exit' : 'not timed';
+          }}},
+        },
+      },
+    });
+  }
+
+  function guarded(what, f) {
+    try {
+      f();
+    } catch (e) {
+      errors.push(what + ': ' + (e && e.message ? e.message : String(e)));
+    }
+  }
+
+  function main() {
+    if (typeof Chart === 'undefined') throw new Error('Chart.js did not load');
+    const data = JSON.parse(document.getElementById('kvmscope-data').textContent);
+    for (const level of ['hardware', 'vmm']) {
+      guarded('timeline ' + level, () => timelineChart(data, level));
+      guarded('histogram ' + level, () => histogramChart(data, level));
+    }
+    data.drilldowns.forEach((t, i) => guarded('drill-down ' + t.kind, () => drillChart(t, i)));
+  }
+
+  guarded('report', main);
+  report();
+  // Errors raised later (a chart's resize) still count.
+  window.addEventListener('error', report);
+  window.addEventListener('load', report);
+})();

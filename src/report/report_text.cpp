@@ -1,0 +1,77 @@
+// The text report: a header about the recording, its warnings, the same exit tables `stat`
+// prints, then the sections only a recording can give, one blank line between blocks.
+#include <sstream>
+
+#include "report/format.h"
+#include "report/render.h"
+#include "report/report.h"
+#include "report/report_labels.h"
+#include "report/report_notes.h"
+#include "report/report_text_sections.h"
+
+namespace kvmscope::report {
+
+namespace {
+
+std::string header(const model::RecordingAnalysisResult& analysis, const ReportOptions& options) {
+  const model::Snapshot& s = analysis.snapshot;
+  const RecordingMeta& rec = options.recording;
+  std::string text = "kvmscope report";
+  if (!rec.target.empty()) text += ": " + printable(rec.target);
+  text += "   " + format_duration_ns(s.taken_ns - s.started_ns) +
+          "   hardware exits: " + format_count(s.total(model::Level::hardware)) +
+          "   exits to the VMM: " + format_count(s.total(model::Level::vmm)) + "\n";
+  std::string where;
+  if (!rec.hostname.empty()) where += "recorded on " + printable(rec.hostname);
+  if (!rec.kernel.empty())
+    where += (where.empty() ? "kernel " : ", kernel ") + printable(rec.kernel);
+  if (rec.realtime_offset_ns)
+    where += (where.empty() ? "started " : ", started ") +
+             utc_text(s.started_ns, *rec.realtime_offset_ns);
+  if (!where.empty()) text += where + "\n";
+  if (!rec.markers.empty()) {
+    text += "markers:";
+    for (std::size_t i = 0; i < rec.markers.size(); ++i)
+      text += (i ? "; " : " ") + seconds_text(text::since_start(analysis, rec.markers[i].ts_ns)) +
+              " " + printable(rec.markers[i].label);
+    text += "\n";
+  }
+  for (const std::string& warning : report_warnings(analysis, options)) text += warning + "\n";
+  return text;
+}
+
+// The stat table without its own header line (the report has its own) and without the
+// thread-table warning, which report_warnings words for a recording.
+std::string exit_tables(const model::RecordingAnalysisResult& analysis,
+                        const model::ReasonCatalog& catalog, const ReportOptions& options) {
+  model::Snapshot snapshot = analysis.snapshot;
+  snapshot.health = {};
+  std::ostringstream out;
+  render_table(snapshot, catalog, {options.breakdown, options.recording.target, {}, nullptr, {}}, out);
+  const std::string table = out.str();
+  const std::size_t body = table.find("\n\n");
+  return body == std::string::npos ? std::string() : table.substr(body + 2);
+}
+
+}  // namespace
+
+void render_report_text(const model::RecordingAnalysisResult& analysis,
+                        const model::ReasonCatalog& catalog, const ReportOptions& options,
+                        std::ostream& out) {
+  std::vector<std::string> blocks = {
+      header(analysis, options), exit_tables(analysis, catalog, options),
+      text::timeline_section(analysis, catalog), text::stability_section(analysis, catalog),
+      text::bursts_section(analysis, catalog)};
+  for (std::string& block : text::boot_sections(analysis, catalog)) blocks.push_back(block);
+  for (std::string& block : text::drill_sections(analysis.drill, analysis.snapshot, options))
+    blocks.push_back(block);
+  bool first = true;
+  for (const std::string& block : blocks) {
+    if (block.empty()) continue;
+    if (!first) out << '\n';
+    out << block;
+    first = false;
+  }
+}
+
+}  // namespace kvmscope::report
