@@ -6,6 +6,11 @@ pkgs=(
   clang llvm libbpf-dev bpftool               # BPF programs and their skeletons
   libelf-dev zlib1g-dev libzstd-dev           # libbpf's own needs (static build too)
   libgtest-dev googletest                     # unit and live tests
+  libclang-rt-dev                             # libFuzzer runtime for fuzz/run-fuzz.sh
+  libjs-chart.js                              # Chart.js, embedded into report --html pages
+  libtracecmd-dev libtraceevent-dev trace-cmd # reading trace-cmd's trace.dat
+  chromium                                    # the HTML report's browser test
+  util-linux procps                           # setpriv and pkill, used by tests
   qemu-system-x86 busybox-static cpio         # the nested SVM test bed
   python3 file                                # the nested harness's log checks
 )

@@ -1,0 +1,113 @@
+// Reads a recording back, one block in memory at a time whatever the file's length. Damage is
+// not fatal: a file cut short or a corrupt block ends the data there, with everything before
+// it delivered, and truncated()/error_detail() say where and why.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bpf/kvmscope_bpf.h"
+#include "store/recording_info.h"
+#include "util/fd.h"
+#include "util/result.h"
+
+namespace kvmscope::store {
+
+class Decompressor;
+class EventDecoder;
+
+// Events handed out per next(): small enough (384 KiB) to stay in cache for the consumer.
+inline constexpr std::uint32_t kReadBatch = 8192;
+
+class Reader {
+ public:
+  // Opens and reads the file header. Errors: not a kvmscope recording, a format version newer
+  // than this kvmscope reads, a damaged header, or the OS error.
+  static util::Result<Reader> open(const std::string& path);
+  // The same from an open descriptor (a pipe works too); `name` is used in messages.
+  static util::Result<Reader> from_fd(util::Fd fd, const std::string& name);
+
+  Reader(Reader&&) noexcept;
+  Reader& operator=(Reader&&) noexcept;
+  ~Reader();
+
+  const RecordingInfo& info() const { return info_; }
+
+  // The next batch of events (at most kReadBatch, from one block), valid until the next call. An
+  // empty span is the end of the data: see complete()/truncated(). An Error only for a failed
+  // read(2).
+  util::Result<std::span<const ks_event>> next();
+
+  // Side records met so far (all of them once next() has returned the end).
+  const std::map<std::uint32_t, std::uint64_t>& lost_per_cpu() const { return lost_; }
+  std::uint64_t lost_total() const { return lost_total_; }
+  const std::map<std::uint32_t, VmMeta>& vms() const { return vms_; }
+  const std::vector<Marker>& markers() const { return markers_; }
+
+  bool at_end() const { return done_; }
+  // The trailer was read and agrees with what came before it.
+  bool complete() const { return complete_; }
+  // The data ended early: a block cut short or corrupt, or no trailer (the writer never
+  // finished). Known once next() has returned the end.
+  bool truncated() const { return done_ && !complete_; }
+  bool corrupt() const { return corrupt_; }  // the early end was a damaged block, not a cut
+  std::string error_detail() const { return detail_; }
+  std::uint64_t stop_offset() const { return stop_offset_; }  // byte where reading stopped
+  std::optional<Totals> totals() const { return totals_; }    // from the trailer
+  std::uint64_t events_read() const { return events_read_; }
+  std::uint64_t blocks_skipped() const { return blocks_skipped_; }  // unknown types
+
+ private:
+  Reader(util::Fd fd, std::string name);
+  // Makes `n` bytes from the current position available in buf_ unless the file ends first;
+  // returns how many are available.
+  util::Result<std::size_t> ensure(std::size_t n);
+  const std::uint8_t* cur() const { return buf_.data() + pos_; }
+  void stop(bool corrupt, const std::string& why);
+  // Decodes the next batch of the events block in progress into events_.
+  std::span<const ks_event> next_batch();
+  // Applies a side block (lost, vm, marker) to the totals kept; an empty string when fine.
+  std::string apply_side_block(std::uint8_t type, std::span<const std::uint8_t> raw,
+                               std::uint32_t count);
+  // The payload as written: `stored` itself, or its decompression into raw_ (both followed by
+  // kDecodePadding readable bytes).
+  util::Result<std::span<const std::uint8_t>> raw_payload(std::uint8_t flags,
+                                                          std::span<const std::uint8_t> stored,
+                                                          std::uint32_t raw_len);
+
+  util::Fd fd_;
+  std::string name_;
+  RecordingInfo info_;
+  std::unique_ptr<Decompressor> zstd_;
+  std::vector<std::uint8_t> buf_;  // file bytes [base_, base_ + len_), plus decode padding
+  std::size_t pos_ = 0;
+  std::size_t len_ = 0;
+  std::uint64_t base_ = 0;  // file offset of buf_[0]
+  bool eof_ = false;
+  std::uint64_t file_size_ = 0;    // at open, for regular files: sizes the read buffer
+  std::vector<std::uint8_t> raw_;  // a decompressed payload, plus decode padding
+  std::vector<ks_event> events_;
+  std::unique_ptr<EventDecoder> decoder_;  // the events block in progress, if any
+  std::uint64_t block_offset_ = 0;         // where that block starts, for messages
+
+  std::map<std::uint32_t, std::uint64_t> lost_;
+  std::uint64_t lost_total_ = 0;
+  std::map<std::uint32_t, VmMeta> vms_;
+  std::vector<Marker> markers_;
+  std::optional<Totals> totals_;
+  std::uint64_t events_read_ = 0;
+  std::uint64_t blocks_read_ = 0;
+  std::uint64_t blocks_skipped_ = 0;
+  bool done_ = false;
+  bool complete_ = false;
+  bool corrupt_ = false;
+  std::string detail_;
+  std::uint64_t stop_offset_ = 0;
+};
+
+}  // namespace kvmscope::store
