@@ -126,9 +126,11 @@ struct ks_thread {
   struct ks_exit_key hw_key;
   struct ks_exit_key vmm_key;
   struct ks_drill_key drill_key;
-  __u64 drill_ts; /* the exit the drill-down belongs to, 0 = none pending */
+  __u64 drill_ts;    /* the exit the drill-down belongs to, 0 = none pending */
   __u32 vcpu;
-  __u32 vcpu_fd; /* the fd vcpu was read from */
+  __u32 vcpu_fd;     /* the fd vcpu was read from */
+  __u8 drill_awaits; /* no hardware exit open: the drill-down waits for its exit to the VMM */
+  __u8 pad2[7];
 };
 
 struct {
@@ -255,8 +257,10 @@ static __always_inline void time_exit(const struct ks_exit_key* key, __u64 delta
   if (v) add_time(v, delta); /* absent: the exit itself was not stored, and counted as such */
 }
 
-/* A drill-down event happens while KVM handles an exit; its handling time is that exit's, added
- * when the exit's entry (or the VMM's KVM_RUN) comes. */
+/* A drill-down event happens while KVM handles an exit; its handling time is that exit's: the
+ * open hardware exit's (until kvm_entry), else, where no hardware exit is seen (kvm_pvm), the
+ * exit to the VMM it causes when that comes next on the thread and is of the matching kind
+ * (until KVM_RUN). The same rule as the recording analysis, so stat and report agree. */
 static __always_inline void drill(struct ks_thread* t, __u32 tgid, __u8 kind, __u8 flags,
                                   __u64 value) {
   struct ks_drill_key key = {};
@@ -267,9 +271,25 @@ static __always_inline void drill(struct ks_thread* t, __u32 tgid, __u8 kind, __
   struct ks_exit_val* v = counter(&drill_counts, &key);
   if (!v) return;
   __sync_fetch_and_add(&v->count, 1);
-  if (t && (t->hw_ts || t->vmm_ts)) {
-    t->drill_key = key;
-    t->drill_ts = t->hw_ts ? t->hw_ts : t->vmm_ts;
+  if (!t) return;
+  t->drill_key = key;
+  t->drill_ts = t->hw_ts;
+  t->drill_awaits = !t->hw_ts;
+}
+
+/* KVM_EXIT_* that each drill-down kind causes when the VMM handles it. */
+static __always_inline bool drill_matches(__u8 kind, __u32 vmm_reason) {
+  switch (kind) {
+    case KS_DRILL_PORT:
+      return vmm_reason == 2; /* KVM_EXIT_IO */
+    case KS_DRILL_MMIO:
+      return vmm_reason == 6; /* KVM_EXIT_MMIO */
+    case KS_DRILL_MSR:
+      return vmm_reason == 29 || vmm_reason == 30; /* KVM_EXIT_X86_RDMSR, _WRMSR */
+    case KS_DRILL_HYPERCALL:
+      return vmm_reason == 3; /* KVM_EXIT_HYPERCALL */
+    default:
+      return false;
   }
 }
 
@@ -304,6 +324,7 @@ int on_kvm_exit(struct trace_event_raw_kvm_exit___ks* ctx) {
     t->hw_ts = now;
     t->vcpu = vcpu;
     t->drill_ts = 0;
+    t->drill_awaits = 0;
   }
   return 0;
 }
@@ -344,6 +365,8 @@ int on_userspace_exit(struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
   if (t) {
     t->vmm_key = key;
     t->vmm_ts = now;
+    if (t->drill_awaits && drill_matches(t->drill_key.kind, key.reason)) t->drill_ts = now;
+    t->drill_awaits = 0;
   }
   return 0;
 }
@@ -397,6 +420,7 @@ int on_ioctl(struct sys_enter_ioctl_args* ctx) {
     if (!t->hw_ts) time_drill(t, now);
     t->vmm_ts = 0;
   }
+  t->drill_awaits = 0;
   return 0;
 }
 

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/traced_run.h"
+#include "model/drilldown.h"
 #include "model/exit_key.h"
 #include "model/summary.h"
 #include "util/result.h"
@@ -16,18 +19,21 @@
 namespace kvmscope::cli {
 
 struct StatOptions {
-  std::vector<std::string> command;  // after "--"
-  std::vector<pid_t> pids;           // -p
-  bool all = false;                  // -a
-  std::optional<double> duration_s;  // -d
-  std::uint64_t every = 0;           // --every N, 0 = off
+  TraceTarget target;
+  std::uint64_t every = 0;  // --every N, 0 = off
   model::Level every_level = model::Level::hardware;
   model::Breakdown breakdown = model::Breakdown::none;
   bool json = false;
   std::string output;  // -o FILE, empty = stdout
   std::uint32_t max_entries = 16384;
+  std::vector<model::DrillKind> by;  // --by port,mmio,...
   bool help = false;
 };
+
+// "port,mmio" / "all" -> drill-down kinds (stat --by, report --by).
+class OptionCursor;
+util::Result<std::vector<model::DrillKind>> parse_drill_kinds(const OptionCursor& cursor,
+                                                              std::string_view text);
 
 // Errors are usage errors: the message is printed as is, and the exit status is 2.
 util::Result<StatOptions> parse_stat_options(Args args);

@@ -148,6 +148,7 @@ struct ExitCollector::Impl {
   std::vector<ks_exit_key> keys;  // readout buffers, reused
   std::vector<ks_exit_val> vals;
   bool batch_ok = true;
+  std::size_t config_max_entries = 16384;
 
   std::vector<ks_event> records;  // events of one poll, handed over together
 
@@ -267,14 +268,13 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
           std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
       if (auto r = attach(prog, what); !r) return r.error();
     }
-    for (auto [prog, what] : {std::pair{p.on_pio, "kvm:kvm_pio"},
-                              std::pair{p.on_mmio, "kvm:kvm_mmio"},
-                              std::pair{p.on_msr, "kvm:kvm_msr"},
-                              std::pair{p.on_cpuid, "kvm:kvm_cpuid"},
-                              std::pair{p.on_hypercall, "kvm:kvm_hypercall"}}) {
+    for (auto [prog, what] :
+         {std::pair{p.on_pio, "kvm:kvm_pio"}, std::pair{p.on_mmio, "kvm:kvm_mmio"},
+          std::pair{p.on_msr, "kvm:kvm_msr"}, std::pair{p.on_cpuid, "kvm:kvm_cpuid"},
+          std::pair{p.on_hypercall, "kvm:kvm_hypercall"}}) {
       if (auto r = attach(prog, what); !r)
-        impl->notes.push_back("drill-down events of " + std::string(what) +
-                              " are not available (" + r.error().message() + ")");
+        impl->notes.push_back("drill-down events of " + std::string(what) + " are not available (" +
+                              r.error().message() + ")");
     }
     // The KVM_RUN hook is a refinement: without it the counts are still exact.
     util::Result<void> hooked = bpf_program__autoload(p.on_ioctl)
@@ -290,6 +290,7 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
                                       impl.get(), nullptr));
     if (!impl->ring) return util::os_error("creating the ring buffer reader");
   }
+  impl->config_max_entries = config.max_entries;
   impl->started_ns = monotonic_ns();
   return std::unique_ptr<ExitCollector>(new ExitCollector(std::move(impl)));
 }
@@ -342,6 +343,45 @@ util::Result<int> ExitCollector::poll_stream(
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
   if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
   return impl_->streamed;
+}
+
+util::Result<model::DrillDown> ExitCollector::drilldown() {
+  model::DrillDown drill(impl_->config_max_entries);
+  const int fd = bpf_map__fd(impl_->skel->maps.drill_counts);
+  ks_drill_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ks_exit_val val{};
+    if (bpf_map_lookup_elem(fd, &next, &val) == 0) {
+      const std::uint32_t pid = next.tgid;
+      model::DrillKey k;
+      switch (next.kind) {
+        case KS_DRILL_PORT:
+          k = model::port_key(pid, next.value, next.flags & 1, next.flags >> 1);
+          break;
+        case KS_DRILL_MMIO:
+          k = model::mmio_key(pid, next.value, static_cast<model::MmioAccess>(next.flags));
+          break;
+        case KS_DRILL_MSR:
+          k = model::msr_key(pid, next.value, next.flags & 1, next.flags & 2);
+          break;
+        case KS_DRILL_CPUID:
+          k = model::cpuid_key(pid, next.value);
+          break;
+        case KS_DRILL_HYPERCALL:
+          k = model::hypercall_key(pid, next.value);
+          break;
+        default:
+          k.other = true;
+          break;
+      }
+      if (!k.other) drill.at(k) += to_model(val);
+    }
+    key = next;
+    prev = &key;
+  }
+  for (const auto& [k, stats] : drill.entries()) impl_->learn_vm(k.vm_pid);
+  return drill;
 }
 
 util::Result<int> ExitCollector::poll_records(

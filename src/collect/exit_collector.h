@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bpf/kvmscope_bpf.h"
+#include "model/drilldown.h"
 #include "model/snapshot.h"
 #include "util/result.h"
 
@@ -25,7 +26,7 @@ struct CollectorConfig {
   bool drills = false;                // count per port/MMIO/MSR/CPUID/hypercall (stat --by)
   bool stream_exits = false;          // stream each exit of stream_level (exact every-N)
   model::Level stream_level = model::Level::hardware;
-  bool record = false;                // stream every event as ks_event (record)
+  bool record = false;  // stream every event as ks_event (record)
   std::uint32_t ring_bytes = 16u << 20;
 };
 
@@ -48,6 +49,9 @@ class ExitCollector {
   // An interrupted wait (EINTR) returns 0, not an error.
   util::Result<int> poll_stream(int timeout_ms,
                                 const std::function<void(const ks_exit_event&)>& on_exit);
+
+  // The drill-down counters (CollectorConfig::drills), per VM.
+  util::Result<model::DrillDown> drilldown();
 
   // Recording: waits up to timeout_ms and hands over the events that arrived, in ring order.
   util::Result<int> poll_records(int timeout_ms,

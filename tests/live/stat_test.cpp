@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -232,6 +233,36 @@ TEST(LiveStat, counts_what_a_full_map_could_not_store_and_says_so) {
   for (const auto& note : doc["notes"].items)
     warned = warned || note.str().starts_with("warning: 30 exits could not be stored");
   EXPECT_TRUE(warned);
+}
+
+TEST(LiveStat, drills_down_by_port_mmio_msr_and_cpuid_exactly) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("by.json");
+  auto r = run_command(
+      {kvmscope_bin(), "stat",         "--json", "--by",    "all",  "-o",         out,
+       "--",           kvmscope_bin(), "guest",  "--cpuid", "70",   "--msr-read", "40",
+       "--msr-write",  "30",           "--mmio", "20",      "--io", "1000",       "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  std::map<std::string, std::uint64_t> counts, timed;
+  for (const auto& table : doc["drilldowns"].items)
+    for (const auto& row : table["rows"].items) {
+      const std::string key =
+          table["kind"].str() + " " + row["value_text"].str() + " " + row["detail"].str();
+      counts[key] += row["count"].u64();
+      timed[key] += row["timed"].u64();
+    }
+  EXPECT_EQ(counts["cpuid 0x0 "], 70u);
+  EXPECT_EQ(counts["msr 0x1a0 read"], 40u);
+  EXPECT_EQ(counts["msr 0x1a0 write"], 30u);
+  EXPECT_EQ(counts["mmio 0xa0000 write"], 20u);
+  EXPECT_EQ(counts["port 0x10 out, 1 byte"], 1000u);
+  EXPECT_EQ(counts.size(), 5u);
+  // Each OUT and MMIO write is timed by the exit to the VMM it caused, but the guest's last
+  // OUT: the guest ends there and KVM_RUN is not called again.
+  EXPECT_EQ(timed["mmio 0xa0000 write"], 20u);
+  EXPECT_EQ(timed["port 0x10 out, 1 byte"], 999u);
 }
 
 TEST(LiveStat, exits_with_the_status_of_the_command) {

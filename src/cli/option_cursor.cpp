@@ -1,0 +1,35 @@
+#include "cli/option_cursor.h"
+
+namespace kvmscope::cli {
+
+bool OptionCursor::next() {
+  if (i_ >= args_.size() || double_dash_) return false;
+  arg_ = args_[i_++];
+  if (arg_ == "--") {
+    double_dash_ = true;
+    for (; i_ < args_.size(); ++i_) rest_.emplace_back(args_[i_]);
+    return false;
+  }
+  name_ = arg_;
+  has_inline_ = false;
+  if (arg_.starts_with("--")) {
+    if (auto eq = arg_.find('='); eq != std::string_view::npos) {
+      name_ = arg_.substr(0, eq);
+      inline_value_ = arg_.substr(eq + 1);
+      has_inline_ = true;
+    }
+  }
+  return true;
+}
+
+util::Result<std::string> OptionCursor::value() {
+  if (has_inline_) return std::string(inline_value_);
+  if (i_ >= args_.size()) return usage(std::string(name_) + " needs a value");
+  return std::string(args_[i_++]);
+}
+
+util::Error OptionCursor::usage(const std::string& what) const {
+  return util::plain_error(what, "see 'kvmscope " + command_ + " --help'");
+}
+
+}  // namespace kvmscope::cli

@@ -1,0 +1,150 @@
+#include "cli/traced_run.h"
+
+#include <signal.h>
+
+#include "cli/numbers.h"
+#include "cli/signals.h"
+#include "collect/tracefs.h"
+#include "model/vm_name.h"
+#include "util/privileges.h"
+#include "util/proc.h"
+
+namespace kvmscope::cli {
+
+namespace {
+
+util::Result<std::vector<pid_t>> parse_pids(const OptionCursor& cursor, std::string_view text) {
+  std::vector<pid_t> pids;
+  while (!text.empty()) {
+    std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    auto n = parse_u64(item);
+    if (!n || *n == 0 || *n > 4194304)
+      return cursor.usage("-p: '" + std::string(item) + "' is not a process id");
+    pids.push_back(static_cast<pid_t>(*n));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (pids.empty()) return cursor.usage("-p: expected PID[,PID...]");
+  return pids;
+}
+
+std::string basename_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+std::string TraceTarget::describe() const {
+  if (all) return "all VMs on this host";
+  if (!pids.empty()) {
+    std::string s = pids.size() == 1 ? "pid " : "pids ";
+    for (std::size_t i = 0; i < pids.size(); ++i) s += (i ? "," : "") + std::to_string(pids[i]);
+    return s;
+  }
+  std::string s = "command:";
+  for (const auto& a : command) s += " " + a;
+  return s;
+}
+
+util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target) {
+  const std::string_view name = cursor.name();
+  if (name == "-a" || name == "--all") {
+    target.all = true;
+    return true;
+  }
+  if (name == "-p" || name == "--pid") {
+    auto v = cursor.value();
+    if (!v) return v.error();
+    auto pids = parse_pids(cursor, *v);
+    if (!pids) return pids.error();
+    target.pids.insert(target.pids.end(), pids->begin(), pids->end());
+    return true;
+  }
+  if (name == "-d" || name == "--duration") {
+    auto v = cursor.value();
+    if (!v) return v.error();
+    auto s = parse_seconds(*v);
+    if (!s || *s <= 0) return cursor.usage(std::string(name) + ": '" + *v + "' is not a duration");
+    target.duration_s = *s;
+    return true;
+  }
+  return false;
+}
+
+util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target) {
+  if (cursor.saw_double_dash()) {
+    if (cursor.rest().empty()) return cursor.usage("nothing after '--': which command should run?");
+    target.command = cursor.rest();
+  }
+  int modes = !target.command.empty() + !target.pids.empty() + target.all;
+  if (modes == 0) return cursor.usage("say what to trace: -- COMMAND, -p PID or -a");
+  if (modes > 1) return cursor.usage("choose one of -- COMMAND, -p PID and -a");
+  return {};
+}
+
+util::Result<std::string> preflight(const TraceTarget& target) {
+  if (!util::can_trace_with_bpf())
+    return util::plain_error("permission denied: tracing needs root (or CAP_BPF and CAP_PERFMON)",
+                             "run it with sudo");
+  for (pid_t pid : target.pids)
+    if (!util::process_exists(pid))
+      return util::plain_error("no process with PID " + std::to_string(pid));
+  auto root = collect::tracefs_root();
+  if (!root) return root.error();
+  if (auto kvm = collect::require_kvm_events(*root); !kvm) return kvm.error();
+  return root;
+}
+
+std::optional<TracedRun::StartError> TracedRun::start(const TraceTarget& target,
+                                                      collect::ExitCollector& collector) {
+  target_ = &target;
+  install_stop_handlers();
+  if (!target.command.empty()) {
+    auto spawned = ChildProcess::spawn_paused(target.command);
+    if (!spawned) return StartError{spawned.error(), 1};
+    child_.emplace(std::move(*spawned));
+    if (auto r = collector.add_target(child_->pid()); !r) return StartError{r.error(), 1};
+    const std::string comm = basename_of(target.command.front()).substr(0, 15);
+    collector.name_vm(child_->pid(), {model::vm_name_from_cmdline(target.command, comm), comm});
+    started_ns_ = collect::monotonic_ns();
+    if (auto r = child_->release(); !r) return StartError{r.error(), 127};
+  } else {
+    started_ns_ = collect::monotonic_ns();
+  }
+  for (pid_t pid : target.pids)
+    if (auto r = collector.add_target(pid); !r) return StartError{r.error(), 1};
+  if (target.duration_s)
+    deadline_ns_ = started_ns_ + static_cast<std::uint64_t>(*target.duration_s * 1e9);
+  return std::nullopt;
+}
+
+std::optional<pid_t> TracedRun::command_pid() const {
+  if (!child_) return std::nullopt;
+  return child_->pid();
+}
+
+bool TracedRun::should_stop() {
+  if (stop_requested()) return true;
+  if (child_ && (status_ = child_->poll_exit())) return true;
+  if (!target_->pids.empty()) {
+    bool any_alive = false;
+    for (pid_t pid : target_->pids) any_alive = any_alive || util::process_exists(pid);
+    if (!any_alive) return true;
+  }
+  return deadline_ns_ && collect::monotonic_ns() >= deadline_ns_;
+}
+
+int TracedRun::finish() {
+  if (!child_) return 0;
+  if (!status_) {
+    // Stopped by a signal or the duration: the command gets the same signal (Ctrl-C from a
+    // terminal reached it already; a `kill` sent to kvmscope alone did not).
+    child_->signal(stop_requested() ? stop_signal() : SIGTERM);
+    status_ = child_->wait_exit(5000);
+  }
+  return status_.value_or(128 + (stop_signal() ? stop_signal() : SIGTERM));
+}
+
+}  // namespace kvmscope::cli

@@ -1,0 +1,65 @@
+// What stat and record share: which processes to trace (-- CMD, -p, -a, --duration), the checks
+// before anything is loaded, and starting and ending the traced command.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/child_process.h"
+#include "cli/option_cursor.h"
+#include "collect/exit_collector.h"
+#include "util/result.h"
+
+namespace kvmscope::cli {
+
+struct TraceTarget {
+  std::vector<std::string> command;  // after "--"
+  std::vector<pid_t> pids;           // -p
+  bool all = false;                  // -a
+  std::optional<double> duration_s;  // -d
+
+  // "command: kvmscope guest --io 5", "pid 4242", "pids 1,2", "all VMs on this host"
+  std::string describe() const;
+};
+
+// Consumes -p/--pid, -a/--all, -d/--duration at the cursor: true when it was one of them.
+util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target);
+// After the options: takes "-- CMD" and checks that exactly one of CMD, -p, -a was given.
+util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target);
+
+// Privileges, the pids exist, tracefs is there (mounted if need be) and has the kvm events.
+// Returns the tracefs root.
+util::Result<std::string> preflight(const TraceTarget& target);
+
+// One traced run: the command is forked stopped, put into the BPF filter, then released.
+class TracedRun {
+ public:
+  struct StartError {
+    util::Error error;
+    int status;  // 127 when the command could not be executed
+  };
+
+  // `on_vm` is told of the command's pid and name before it runs (so a recording has it).
+  std::optional<StartError> start(const TraceTarget& target, collect::ExitCollector& collector);
+  std::optional<pid_t> command_pid() const;
+  std::uint64_t started_ns() const { return started_ns_; }
+
+  // A stop signal, the command's exit, all pids gone, or the duration over.
+  bool should_stop();
+  // Ends the command if it still runs (it gets the stop signal, or SIGTERM after --duration)
+  // and returns the exit status for kvmscope: the command's, or 0 without a command.
+  int finish();
+  std::optional<int> command_status() const { return status_; }
+
+ private:
+  const TraceTarget* target_ = nullptr;
+  std::optional<ChildProcess> child_;
+  std::optional<int> status_;
+  std::uint64_t started_ns_ = 0;
+  std::uint64_t deadline_ns_ = 0;
+};
+
+}  // namespace kvmscope::cli
