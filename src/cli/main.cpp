@@ -17,6 +17,9 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"stat", kvmscope::cli::cmd_stat, "count VM exits of a command, processes or the host"},
+    {"record", kvmscope::cli::cmd_record, "record every event of a command, processes or the host"},
+    {"report", kvmscope::cli::cmd_report,
+     "tables, timeline, boot analysis and plots of a recording"},
     {"guest", kvmscope::cli::cmd_guest, "run a built-in tiny VM that makes exact numbers of exits"},
 };
 
@@ -30,6 +33,7 @@ void print_usage(std::FILE* out) {
                "  sudo kvmscope stat -- kvmscope guest --cpuid 700 --io 5000 --hlt 300\n"
                "  sudo kvmscope stat -p 4242 --every 10000\n"
                "  sudo kvmscope stat -a --duration 10 --json\n"
+               "  sudo kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm ...\n"
                "\n'kvmscope <command> --help' describes each command.\n");
 }
 

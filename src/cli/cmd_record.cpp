@@ -1,0 +1,268 @@
+// kvmscope record: every event of the traced VMs, timestamped, into a recording file that
+// `kvmscope report` reads. Blocks are flushed every 200 ms, so Ctrl-C, the command's end, a kill
+// or a full disk leave a file readable up to its last complete block.
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <unordered_set>
+
+#include "cli/commands.h"
+#include "cli/numbers.h"
+#include "cli/option_cursor.h"
+#include "cli/traced_run.h"
+#include "collect/exit_collector.h"
+#include "model/vm_name.h"
+#include "report/format.h"
+#include "store/recording.h"
+#include "util/fd.h"
+#include "util/proc.h"
+
+namespace kvmscope::cli {
+
+namespace {
+
+const char* const kRecordHelp =
+    R"(usage: kvmscope record -o FILE [options] -- COMMAND [ARGS...]
+       kvmscope record -o FILE [options] -p PID[,PID...]
+       kvmscope record -o FILE [options] -a
+
+Records every KVM event of the traced VMs with its timestamp, CPU, VM, vCPU and fields: hardware
+exits and entries, exits to the VMM and the VMM's return to KVM_RUN, port I/O, MMIO, MSR,
+CPUID and hypercall details, and the VM's end. 'kvmscope report FILE' turns it into tables,
+a timeline, rate stability, bursts and a boot summary. The format is docs/file-format.md.
+
+what to trace (exactly one), as for 'kvmscope stat':
+  -- COMMAND ARGS   run COMMAND (no shell) and record it and everything it forks
+  -p, --pid PIDS    attach to running VMM processes (comma-separated)
+  -a, --all         every VM on this host
+
+options:
+  -o, --output FILE the recording (required)
+  -d, --duration T  stop after T (seconds, or 500ms, 10s, 2m)
+  --ring-size MB    kernel ring buffer, a power of two (default 64); events that do not fit
+                    are counted per CPU and stored as lost, never silently dropped
+  --no-compress     store blocks uncompressed (larger, slightly faster to write)
+  -h, --help        this text
+
+Ctrl-C, the command's end or a full disk leave a file that report reads up to its last
+complete block.
+
+examples:
+  sudo kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm -m 1G disk.img
+  sudo kvmscope record -o guest.kvms -- kvmscope guest --io 20000 --mmio 500 --cpuid 700
+  sudo kvmscope record -o host.kvms -a --duration 30
+  kvmscope report boot.kvms --html boot.html
+)";
+
+struct RecordOptions {
+  TraceTarget target;
+  std::string output;
+  std::uint32_t ring_mb = 64;
+  bool compress = true;
+  bool help = false;
+};
+
+int fail(const util::Error& error, int status = 1) {
+  std::fprintf(stderr, "kvmscope record: %s\n", error.message().c_str());
+  return status;
+}
+
+util::Result<RecordOptions> parse(Args args) {
+  RecordOptions o;
+  OptionCursor cursor(args, "record");
+  while (cursor.next()) {
+    const std::string_view name = cursor.name();
+    auto target_option = parse_target_option(cursor, o.target);
+    if (!target_option) return target_option.error();
+    if (*target_option) continue;
+    if (name == "-h" || name == "--help") {
+      o.help = true;
+    } else if (name == "-o" || name == "--output") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      if (v->empty()) return cursor.usage("-o: empty file name");
+      o.output = *v;
+    } else if (name == "--ring-size") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      auto n = parse_u64(*v);
+      if (!n || *n == 0 || *n > 4096 || (*n & (*n - 1)))
+        return cursor.usage("--ring-size: expected a power of two from 1 to 4096 (MB), got '" + *v +
+                            "'");
+      o.ring_mb = static_cast<std::uint32_t>(*n);
+    } else if (name == "--no-compress") {
+      o.compress = false;
+    } else {
+      return cursor.unknown();
+    }
+  }
+  if (o.help) return o;
+  if (auto r = finish_target(cursor, o.target); !r) return r.error();
+  if (o.output.empty()) return cursor.usage("say where to record: -o FILE");
+  return o;
+}
+
+std::int64_t realtime_offset_ns() {
+  struct timespec rt, mono;
+  ::clock_gettime(CLOCK_REALTIME, &rt);
+  ::clock_gettime(CLOCK_MONOTONIC, &mono);
+  return (static_cast<std::int64_t>(rt.tv_sec) - mono.tv_sec) * 1000000000LL +
+         (static_cast<std::int64_t>(rt.tv_nsec) - mono.tv_nsec);
+}
+
+store::RecordingInfo make_info(const RecordOptions& o, const std::string& tracefs,
+                               std::uint64_t start_ns) {
+  store::RecordingInfo info;
+  info.kvmscope_version = KVMSCOPE_VERSION;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) info.hostname = host;
+  struct utsname u;
+  if (::uname(&u) == 0) info.kernel_release = u.release;
+  info.realtime_offset_ns = realtime_offset_ns();
+  info.start_ns = start_ns;
+  info.target = o.target.describe();
+  // The recording kernel's own reason tables travel with the file.
+  for (const char* event : {"kvm_exit", "kvm_userspace_exit"}) {
+    auto text = util::read_file(tracefs + "/events/kvm/" + event + "/format");
+    if (text) info.tracefs_formats[event] = std::move(*text);
+  }
+  return info;
+}
+
+// Names the VMs as their pids first appear in the event stream, while they still run.
+class VmNamer {
+ public:
+  explicit VmNamer(store::Writer& writer) : writer_(writer) {}
+  void name(std::uint32_t pid, const model::VmInfo& info) {
+    seen_.insert(pid);
+    (void)writer_.set_vm(pid, info.name, info.comm);
+  }
+  void see(std::span<const ks_event> events) {
+    for (const auto& e : events) {
+      if (e.tgid == last_) continue;
+      last_ = e.tgid;
+      if (!seen_.insert(e.tgid).second) continue;
+      auto comm = util::read_comm(static_cast<pid_t>(e.tgid));
+      if (!comm) continue;  // already gone: report names it by pid
+      auto argv = util::read_cmdline(static_cast<pid_t>(e.tgid));
+      (void)writer_.set_vm(e.tgid, argv ? model::vm_name_from_cmdline(*argv, *comm) : *comm, *comm);
+    }
+  }
+
+ private:
+  store::Writer& writer_;
+  std::unordered_set<std::uint32_t> seen_;
+  std::uint32_t last_ = 0;
+};
+
+}  // namespace
+
+int cmd_record(Args args) {
+  auto parsed = parse(args);
+  if (!parsed) return fail(parsed.error(), 2);
+  const RecordOptions& o = *parsed;
+  if (o.help) {
+    std::fputs(kRecordHelp, stdout);
+    return 0;
+  }
+  auto root = preflight(o.target);
+  if (!root) return fail(root.error());
+
+  collect::CollectorConfig config;
+  config.whole_host = o.target.all;
+  config.aggregate = false;
+  config.record = true;
+  config.ring_bytes = o.ring_mb << 20;
+  auto collector = collect::ExitCollector::start(config);
+  if (!collector) return fail(collector.error());
+  auto& c = **collector;
+
+  store::WriterOptions wopts;
+  wopts.compress = o.compress;
+  auto writer = store::Writer::create(o.output, make_info(o, *root, c.started_ns()), wopts);
+  if (!writer) return fail(writer.error());
+  auto& w = *writer;
+  VmNamer namer(w);
+
+  TracedRun run;
+  if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
+  if (auto pid = run.command_pid()) {
+    std::string comm = o.target.command.front();
+    comm = comm.substr(comm.rfind('/') + 1).substr(0, 15);
+    namer.name(*pid, {model::vm_name_from_cmdline(o.target.command, comm), comm});
+    (void)w.mark(run.started_ns(), "command started");
+  }
+
+  std::vector<std::uint64_t> lost_seen;
+  auto store_lost = [&]() -> util::Result<void> {
+    auto lost = c.lost_per_cpu();
+    if (!lost) return lost.error();
+    lost_seen.resize(lost->size());
+    for (std::size_t cpu = 0; cpu < lost->size(); ++cpu) {
+      if ((*lost)[cpu] == lost_seen[cpu]) continue;
+      if (auto r = w.add_lost(static_cast<std::uint32_t>(cpu), (*lost)[cpu] - lost_seen[cpu]); !r)
+        return r;
+      lost_seen[cpu] = (*lost)[cpu];
+    }
+    return {};
+  };
+  util::Result<void> written;
+  auto on_events = [&](std::span<const ks_event> events) {
+    namer.see(events);
+    if (written) written = w.append(events);
+  };
+
+  std::uint64_t next_flush = 0;
+  while (written && !run.should_stop()) {
+    if (auto r = c.poll_records(100, on_events); !r) return fail(r.error());
+    const std::uint64_t now = collect::monotonic_ns();
+    if (written && now >= next_flush) {
+      written = store_lost();
+      if (written) written = w.flush();
+      next_flush = now + 200'000'000ull;
+    }
+  }
+  if (!written) {
+    // Full disk or I/O error: the blocks already on disk stay readable. The command is left
+    // running rather than killed because of our storage.
+    std::fprintf(stderr,
+                 "kvmscope record: %s; %s holds the %s events recorded before, readable by "
+                 "'kvmscope report'\n",
+                 written.error().message().c_str(), o.output.c_str(),
+                 report::format_count(w.events_written()).c_str());
+    return 1;
+  }
+
+  const int status = run.finish();
+  while (true) {  // what is still in the ring buffer belongs to the recording
+    auto r = c.poll_records(0, on_events);
+    if (!r) return fail(r.error());
+    if (*r == 0) break;
+  }
+  if (run.command_status())
+    (void)w.mark(collect::monotonic_ns(),
+                 "command exited status " + std::to_string(*run.command_status()));
+  if (written) written = store_lost();
+  if (written) written = w.finish();
+  if (!written) return fail(written.error());
+
+  std::uint64_t lost_total = 0;
+  for (auto n : lost_seen) lost_total += n;
+  const double seconds = (collect::monotonic_ns() - c.started_ns()) / 1e9;
+  const std::uint64_t events = w.events_written();
+  std::fprintf(
+      stderr,
+      "kvmscope record: %s events in %.2f s (%s events/s), %s bytes (%.1f bytes/event) "
+      "in %s; lost: %s\n",
+      report::format_count(events).c_str(), seconds,
+      report::format_count(static_cast<std::uint64_t>(seconds > 0 ? events / seconds : 0)).c_str(),
+      report::format_count(w.bytes_written()).c_str(),
+      events ? static_cast<double>(w.bytes_written()) / events : 0.0, o.output.c_str(),
+      report::format_count(lost_total).c_str());
+  return status;
+}
+
+}  // namespace kvmscope::cli

@@ -1,0 +1,237 @@
+// kvmscope report: a recording (kvmscope's own, or trace-cmd's trace.dat) turned into the stat
+// tables, a timeline, rate stability, bursts, boot summaries and drill-downs; as text, JSON,
+// CSV files or one self-contained HTML page with charts. Reads block by block: memory does
+// not grow with the file.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/numbers.h"
+#include "cli/option_cursor.h"
+#include "cli/stat_options.h"
+#include "model/reason_catalog.h"
+#include "model/recording_analysis.h"
+#include "report/report.h"
+#include "store/recording.h"
+
+namespace kvmscope::cli {
+
+namespace {
+
+const char* const kReportHelp =
+    R"(usage: kvmscope report FILE [options]
+
+Reads a recording made by 'kvmscope record' and prints the exit tables 'kvmscope stat' would
+have printed, then the timeline of exits per reason, the stability of each reason's rate,
+bursts, a boot summary for each VM recorded from its start, and the drill-downs asked for.
+
+options:
+  --per-vm, --per-vcpu   split the exit tables per VM / per VM and vCPU
+  --by KINDS             drill-downs: port, mmio, msr, cpuid, hypercall (comma-separated, or
+                         all); the default is none for the text, all for --json, --csv, --html
+  --by-vm                one drill-down table per VM
+  --rows N               rows per drill-down table in the text (default 20)
+  --bucket T             timeline bucket width (e.g. 100ms, 1s); default: chosen from the length
+  --mark T=LABEL         a boot phase named LABEL begins T after the start (repeatable), e.g.
+                         --mark 2.5=kernel --mark 9s=userspace
+  --json                 one JSON document (schema kvmscope.report/1) instead of the text
+  --csv DIR              also write one CSV file per table into DIR
+  --html FILE            also write one self-contained HTML page with interactive charts
+  -o, --output FILE      the text / JSON to FILE instead of standard output
+  -h, --help             this text
+
+A recording that was cut short (Ctrl-C, a kill, a full disk) is read up to its last complete
+block, and the report says so.
+
+examples:
+  kvmscope report boot.kvms
+  kvmscope report boot.kvms --by port,mmio --html boot.html
+  kvmscope report boot.kvms --bucket 10ms --mark 1.2=kernel --mark 4=init --json -o boot.json
+)";
+
+struct ReportCliOptions {
+  std::string file;
+  report::ReportOptions report;
+  model::AnalysisOptions analysis;
+  bool json = false;
+  std::string csv_dir, html, output;
+  bool help = false;
+};
+
+int fail(const util::Error& error, int status = 1) {
+  std::fprintf(stderr, "kvmscope report: %s\n", error.message().c_str());
+  return status;
+}
+
+util::Result<model::PhaseMark> parse_mark(const OptionCursor& cursor, const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return cursor.usage("--mark: expected TIME=LABEL, got '" + text + "'");
+  auto seconds = parse_seconds(text.substr(0, eq));
+  if (!seconds) return cursor.usage("--mark: '" + text.substr(0, eq) + "' is not a time");
+  return model::PhaseMark{static_cast<std::uint64_t>(*seconds * 1e9), text.substr(eq + 1)};
+}
+
+util::Result<ReportCliOptions> parse(Args args) {
+  ReportCliOptions o;
+  bool per_vm = false, per_vcpu = false;
+  OptionCursor cursor(args, "report");
+  while (cursor.next()) {
+    const std::string_view name = cursor.name();
+    auto value = [&]() { return cursor.value(); };
+    if (name == "-h" || name == "--help") {
+      o.help = true;
+    } else if (name == "--per-vm") {
+      per_vm = true;
+    } else if (name == "--per-vcpu") {
+      per_vcpu = true;
+    } else if (name == "--by") {
+      auto v = value();
+      if (!v) return v.error();
+      auto kinds = parse_drill_kinds(cursor, *v);
+      if (!kinds) return kinds.error();
+      o.report.drilldowns.insert(o.report.drilldowns.end(), kinds->begin(), kinds->end());
+    } else if (name == "--by-vm") {
+      o.report.drilldowns_per_vm = true;
+    } else if (name == "--rows") {
+      auto v = value();
+      if (!v) return v.error();
+      auto n = parse_u64(*v);
+      if (!n || *n == 0) return cursor.usage("--rows: '" + *v + "' is not a positive number");
+      o.report.max_rows = static_cast<std::size_t>(*n);
+    } else if (name == "--bucket") {
+      auto v = value();
+      if (!v) return v.error();
+      auto s = parse_seconds(*v);
+      if (!s || *s < 1e-6) return cursor.usage("--bucket: '" + *v + "' is not a bucket width");
+      o.analysis.bucket_ns = static_cast<std::uint64_t>(*s * 1e9);
+    } else if (name == "--mark") {
+      auto v = value();
+      if (!v) return v.error();
+      auto mark = parse_mark(cursor, *v);
+      if (!mark) return mark.error();
+      o.analysis.marks.push_back(*mark);
+    } else if (name == "--json") {
+      o.json = true;
+    } else if (name == "--csv" || name == "--html" || name == "-o" || name == "--output") {
+      auto v = value();
+      if (!v) return v.error();
+      if (v->empty()) return cursor.usage(std::string(name) + ": empty path");
+      (name == "--csv" ? o.csv_dir : name == "--html" ? o.html : o.output) = *v;
+    } else if (!name.starts_with("-") && o.file.empty()) {
+      o.file = std::string(name);
+    } else if (!name.starts_with("-")) {
+      return cursor.usage("one recording at a time: '" + o.file + "' and '" + std::string(name) +
+                          "'");
+    } else {
+      return cursor.unknown();
+    }
+  }
+  if (o.help) return o;
+  if (o.file.empty()) return cursor.usage("which recording? kvmscope report FILE");
+  // Files are for looking into later: they get every drill-down unless told otherwise.
+  if (o.report.drilldowns.empty() && (o.json || !o.csv_dir.empty() || !o.html.empty()))
+    o.report.drilldowns.assign(std::begin(model::kDrillKinds), std::end(model::kDrillKinds));
+  o.report.breakdown = per_vcpu ? model::Breakdown::per_vcpu
+                       : per_vm ? model::Breakdown::per_vm
+                                : model::Breakdown::none;
+  return o;
+}
+
+std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
+  std::vector<model::Marker> out;
+  for (const auto& m : markers) out.push_back({m.ts_ns, m.label});
+  return out;
+}
+
+}  // namespace
+
+int cmd_report(Args args) {
+  auto parsed = parse(args);
+  if (!parsed) return fail(parsed.error(), 2);
+  ReportCliOptions& o = *parsed;
+  if (o.help) {
+    std::fputs(kReportHelp, stdout);
+    return 0;
+  }
+
+  auto reader = store::Reader::open(o.file);
+  if (!reader) return fail(reader.error());
+  const store::RecordingInfo& info = reader->info();
+
+  // The recording kernel's own reason names, when the file carries its format files.
+  auto exit_format = info.tracefs_formats.find("kvm_exit");
+  auto vmm_format = info.tracefs_formats.find("kvm_userspace_exit");
+  auto catalog = model::ReasonCatalog::from_formats(
+      exit_format == info.tracefs_formats.end() ? "" : exit_format->second,
+      vmm_format == info.tracefs_formats.end() ? "" : vmm_format->second);
+  if (!catalog) {
+    o.report.notes.push_back("the recording's format files could not be read (" +
+                             catalog.error().message() + "); reason names are built-in");
+    catalog = model::ReasonCatalog::builtin();
+  }
+
+  // The first batch comes after the header's side records: the start marker is known then.
+  auto first = reader->next();
+  if (!first) return fail(first.error());
+  o.analysis.markers = to_model(reader->markers());
+  o.analysis.vms = reader->vms();
+  model::RecordingAnalysis analysis(o.analysis);
+  for (auto batch = std::move(first);;) {
+    if (batch->empty()) break;
+    analysis.add(*batch);
+    batch = reader->next();
+    if (!batch) return fail(batch.error());
+  }
+  model::RecordingAnalysisResult result = analysis.finish();
+  for (const auto& [pid, vm] : reader->vms()) result.snapshot.vms[pid] = vm;
+
+  report::RecordingMeta& meta = o.report.recording;
+  meta.target = info.target;
+  meta.kernel = info.kernel_release;
+  meta.hostname = info.hostname;
+  meta.kvmscope_version = info.kvmscope_version;
+  meta.realtime_offset_ns = info.realtime_offset_ns;
+  meta.lost_events = reader->lost_total();
+  for (const auto& [cpu, n] : reader->lost_per_cpu()) {
+    if (meta.lost_per_cpu.size() <= cpu) meta.lost_per_cpu.resize(cpu + 1);
+    meta.lost_per_cpu[cpu] = n;
+  }
+  meta.complete = reader->complete();
+  meta.markers = to_model(reader->markers());
+  if (reader->truncated())
+    std::fprintf(stderr, "kvmscope report: %s was cut short (%s): reporting what it holds\n",
+                 o.file.c_str(), reader->error_detail().c_str());
+
+  std::ofstream file;
+  if (!o.output.empty()) {
+    file.open(o.output, std::ios::out | std::ios::trunc);
+    if (!file) return fail(util::os_error("cannot write " + o.output));
+  }
+  std::ostream& out = o.output.empty() ? std::cout : file;
+  if (o.json)
+    report::render_report_json(result, *catalog, o.report, out);
+  else
+    report::render_report_text(result, *catalog, o.report, out);
+  out.flush();
+  if (!out) return fail(util::os_error("writing the output"));
+
+  if (!o.csv_dir.empty()) {
+    if (auto r = report::write_report_csv(o.csv_dir, result, *catalog, o.report); !r)
+      return fail(r.error());
+    std::fprintf(stderr, "kvmscope report: CSV tables in %s/\n", o.csv_dir.c_str());
+  }
+  if (!o.html.empty()) {
+    std::ofstream html(o.html, std::ios::out | std::ios::trunc);
+    if (!html) return fail(util::os_error("cannot write " + o.html));
+    report::render_report_html(result, *catalog, o.report, html);
+    html.flush();
+    if (!html) return fail(util::os_error("writing " + o.html));
+    std::fprintf(stderr, "kvmscope report: HTML page in %s\n", o.html.c_str());
+  }
+  return 0;
+}
+
+}  // namespace kvmscope::cli
