@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "report/json.h"
+#include "report/json_snapshot.h"
 #include "report/notes.h"
 #include "report/report.h"
 #include "report/report_labels.h"
@@ -15,63 +16,6 @@ namespace kvmscope::report {
 namespace {
 
 using model::Level;
-
-const char* source_name(model::NameSource source) {
-  return source == model::NameSource::kernel ? "kernel" : "builtin";
-}
-
-// `"level": "hardware", "isa": "svm", "code": 114, "code_text": "0x72", "reason": "cpuid"`
-void write_reason(const model::Reason& r, const model::ReasonCatalog& catalog, std::ostream& out) {
-  out << "\"level\": \"" << model::level_name(r.level) << "\", \"isa\": \""
-      << model::isa_name(r.isa) << "\", \"code\": " << r.code
-      << ", \"code_text\": " << json_string(catalog.code_text(r))
-      << ", \"reason\": " << json_string(catalog.name(r));
-}
-
-void write_times(const model::ExitStats& s, std::ostream& out) {
-  out << "\"count\": " << s.count << ", \"timed\": " << s.timed << ", \"time_ns\": " << s.time_ns
-      << ", \"avg_ns\": " << s.avg_ns() << ", \"p50_ns\": " << s.p50_ns()
-      << ", \"p99_ns\": " << s.p99_ns() << ", \"max_ns\": " << s.max_ns;
-}
-
-void write_hist(const model::Histogram& h, std::ostream& out) {
-  out << "\"hist_log2_ns\": [";
-  for (std::size_t i = 0; i < h.slots.size(); ++i) out << (i ? ", " : "") << h.slots[i];
-  out << "]";
-}
-
-// The same fields, in the same order, as kvmscope.stat/1's exits[] (render_json.cpp).
-void write_exit(const model::ExitKey& key, const model::ExitStats& stats,
-                const model::ReasonCatalog& catalog, std::ostream& out) {
-  out << "{\"vm_pid\": " << key.vm_pid << ", \"vcpu\": ";
-  if (key.vcpu == model::kUnknownVcpu) {
-    out << "null";
-  } else {
-    out << key.vcpu;
-  }
-  out << ", ";
-  write_reason(key.reason, catalog, out);
-  out << ", ";
-  write_times(stats, out);
-  out << ", ";
-  write_hist(stats.hist, out);
-  out << "}";
-}
-
-// Writes `"name": [` items `]` with one item per line, indented by `indent` spaces.
-template <class Items, class WriteItem>
-void write_array(std::string_view name, const Items& items, WriteItem write_item, std::ostream& out,
-                 int indent = 2) {
-  const std::string pad(static_cast<std::size_t>(indent), ' ');
-  out << pad << "\"" << name << "\": [";
-  bool first = true;
-  for (const auto& item : items) {
-    out << (first ? "\n" : ",\n") << pad << "  ";
-    write_item(item);
-    first = false;
-  }
-  out << (first ? "]" : "\n" + pad + "]");
-}
 
 void write_top(const std::vector<std::pair<model::Reason, std::uint64_t>>& top,
                const model::ReasonCatalog& catalog, std::ostream& out) {
@@ -239,40 +183,13 @@ void render_report_json(const model::RecordingAnalysisResult& a,
       << "  \"schema\": \"kvmscope.report/1\",\n"
       << "  \"target\": " << json_string(options.recording.target) << ",\n";
   write_recording(a, options.recording, out);
-  out << "  \"duration_s\": " << json_seconds(s.taken_ns - s.started_ns) << ",\n"
-      << "  \"names\": {\"vmx\": \""
-      << source_name(catalog.source(Level::hardware, model::Isa::vmx)) << "\", \"svm\": \""
-      << source_name(catalog.source(Level::hardware, model::Isa::svm)) << "\", \"vmm\": \""
-      << source_name(catalog.source(Level::vmm, model::Isa::none)) << "\"},\n"
-      << "  \"totals\": {\"hardware\": " << s.total(Level::hardware)
-      << ", \"vmm\": " << s.total(Level::vmm) << "},\n"
-      << "  \"health\": {\"exits_not_stored\": 0, \"events_lost\": " << lost
+  out << "  \"duration_s\": " << json_seconds(s.taken_ns - s.started_ns) << ",\n";
+  write_names_and_totals(s, catalog, out);
+  out << "  \"health\": {\"exits_not_stored\": 0, \"events_lost\": " << lost
       << ", \"threads_not_stored\": " << s.health.threads_not_stored
       << ", \"targets_not_stored\": 0},\n";
 
-  write_array(
-      "vms", s.vms,
-      [&](const auto& vm) {
-        out << "{\"pid\": " << vm.first << ", \"name\": " << json_string(vm.second.name)
-            << ", \"comm\": " << json_string(vm.second.comm) << "}";
-      },
-      out);
-  out << ",\n";
-
-  // Ordered as in kvmscope.stat/1: level, VM, vCPU (unknown last), count descending, reason.
-  using Entry = std::pair<model::ExitKey, model::ExitStats>;
-  std::vector<Entry> exits;
-  for (const auto& [key, stats] : s.exits)
-    if (stats.count > 0) exits.emplace_back(key, stats);
-  std::sort(exits.begin(), exits.end(), [](const Entry& x, const Entry& y) {
-    const auto rank = [](const Entry& e) {
-      return std::make_tuple(e.first.reason.level, e.first.vm_pid, e.first.vcpu, ~e.second.count,
-                             e.first.reason);
-    };
-    return rank(x) < rank(y);
-  });
-  write_array(
-      "exits", exits, [&](const Entry& e) { write_exit(e.first, e.second, catalog, out); }, out);
+  write_vms_and_exits(s, catalog, out);
   out << ",\n";
 
   write_timeline(a, catalog, out);
