@@ -33,6 +33,20 @@ const volatile bool drills = false;        /* count in `drill_counts` */
 const volatile bool record = false;        /* stream every event to `events` as ks_event */
 const volatile bool stream_exits = false;  /* stream exits of stream_level as ks_exit_event */
 const volatile __u8 stream_level = KS_LEVEL_HW;
+/* What the tracepoint programs return. 0 tells the kernel not to hand the event on to the
+ * tracepoint's perf consumers (perf record/stat, perf kvm stat): cheapest. 1 keeps them
+ * working while kvmscope runs, at the cost of the kernel's perf path for every event. */
+const volatile int share_tracepoints = 0;
+
+/* A tracepoint program: its body returns early freely; the program returns share_tracepoints. */
+#define KS_TRACEPOINT(name, sec, ctx_decl)              \
+  static __always_inline int name##_body(ctx_decl);     \
+  SEC(sec)                                              \
+  int name(ctx_decl) {                                  \
+    name##_body(ctx);                                   \
+    return share_tracepoints;                           \
+  }                                                     \
+  static __always_inline int name##_body(ctx_decl)
 
 struct trace_event_raw_kvm_exit___ks {
   unsigned int exit_reason;
@@ -300,8 +314,7 @@ static __always_inline void time_drill(struct ks_thread* t, __u64 now) {
   t->drill_ts = 0;
 }
 
-SEC("tracepoint/kvm/kvm_exit")
-int on_kvm_exit(struct trace_event_raw_kvm_exit___ks* ctx) {
+KS_TRACEPOINT(on_kvm_exit, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
   if (!traced(tgid)) return 0;
@@ -329,8 +342,7 @@ int on_kvm_exit(struct trace_event_raw_kvm_exit___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/kvm/kvm_entry")
-int on_kvm_entry(struct trace_event_raw_kvm_entry___ks* ctx) {
+KS_TRACEPOINT(on_kvm_entry, "tracepoint/kvm/kvm_entry", struct trace_event_raw_kvm_entry___ks* ctx) {
   /* Only threads that exited while traced have state: no target lookup needed. */
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tid = (__u32)id;
@@ -345,8 +357,7 @@ int on_kvm_entry(struct trace_event_raw_kvm_entry___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/kvm/kvm_userspace_exit")
-int on_userspace_exit(struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
+KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
   if (!traced(tgid)) return 0;
@@ -398,8 +409,7 @@ static __always_inline __u32 vcpu_of_fd(__u32 fd) {
   return (__u32)BPF_CORE_READ(vcpu, vcpu_id);
 }
 
-SEC("tracepoint/syscalls/sys_enter_ioctl")
-int on_ioctl(struct sys_enter_ioctl_args* ctx) {
+KS_TRACEPOINT(on_ioctl, "tracepoint/syscalls/sys_enter_ioctl", struct sys_enter_ioctl_args* ctx) {
   if ((__u32)ctx->cmd != KS_KVM_RUN) return 0;
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
@@ -433,8 +443,7 @@ static __always_inline struct ks_thread* drill_thread(__u32* tgid, __u32* tid) {
   return bpf_map_lookup_elem(&threads, tid);
 }
 
-SEC("tracepoint/kvm/kvm_pio")
-int on_pio(struct trace_event_raw_kvm_pio___ks* ctx) {
+KS_TRACEPOINT(on_pio, "tracepoint/kvm/kvm_pio", struct trace_event_raw_kvm_pio___ks* ctx) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
   if (!t && !traced(tgid)) return 0;
@@ -446,8 +455,7 @@ int on_pio(struct trace_event_raw_kvm_pio___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/kvm/kvm_mmio")
-int on_mmio(struct trace_event_raw_kvm_mmio___ks* ctx) {
+KS_TRACEPOINT(on_mmio, "tracepoint/kvm/kvm_mmio", struct trace_event_raw_kvm_mmio___ks* ctx) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
   if (!t && !traced(tgid)) return 0;
@@ -459,8 +467,7 @@ int on_mmio(struct trace_event_raw_kvm_mmio___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/kvm/kvm_msr")
-int on_msr(struct trace_event_raw_kvm_msr___ks* ctx) {
+KS_TRACEPOINT(on_msr, "tracepoint/kvm/kvm_msr", struct trace_event_raw_kvm_msr___ks* ctx) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
   if (!t && !traced(tgid)) return 0;
@@ -472,8 +479,7 @@ int on_msr(struct trace_event_raw_kvm_msr___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/kvm/kvm_cpuid")
-int on_cpuid(struct trace_event_raw_kvm_cpuid___ks* ctx) {
+KS_TRACEPOINT(on_cpuid, "tracepoint/kvm/kvm_cpuid", struct trace_event_raw_kvm_cpuid___ks* ctx) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
   if (!t && !traced(tgid)) return 0;
@@ -485,8 +491,7 @@ int on_cpuid(struct trace_event_raw_kvm_cpuid___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/kvm/kvm_hypercall")
-int on_hypercall(struct trace_event_raw_kvm_hypercall___ks* ctx) {
+KS_TRACEPOINT(on_hypercall, "tracepoint/kvm/kvm_hypercall", struct trace_event_raw_kvm_hypercall___ks* ctx) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
   if (!t && !traced(tgid)) return 0;
@@ -499,8 +504,7 @@ int on_hypercall(struct trace_event_raw_kvm_hypercall___ks* ctx) {
 
 /* Follow the traced process tree. The classic tracepoint does not say whether the child is a
  * process or a thread, so both are added; a thread id is removed again when it exits. */
-SEC("tracepoint/sched/sched_process_fork")
-int on_fork(struct trace_event_raw_sched_process_fork___ks* ctx) {
+KS_TRACEPOINT(on_fork, "tracepoint/sched/sched_process_fork", struct trace_event_raw_sched_process_fork___ks* ctx) {
   if (!filter_tgid) return 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (!bpf_map_lookup_elem(&targets, &tgid)) return 0;
@@ -511,8 +515,7 @@ int on_fork(struct trace_event_raw_sched_process_fork___ks* ctx) {
   return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int on_exit(void* ctx) {
+KS_TRACEPOINT(on_exit, "tracepoint/sched/sched_process_exit", void* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
   bpf_map_delete_elem(&threads, &tid);

@@ -45,6 +45,10 @@ options:
   --ring-size MB    kernel ring buffer, a power of two (default 64); events that do not fit
                     are counted per CPU and stored as lost, never silently dropped
   --no-compress     store blocks uncompressed (larger, slightly faster to write)
+  --share-tracepoints
+                    let perf (perf kvm stat, perf record -e kvm:*) see the kvm tracepoints
+                    while kvmscope runs; by default kvmscope's BPF programs keep the events
+                    from perf consumers, which is cheaper
   -h, --help        this text
 
 Ctrl-C, the command's end or a full disk leave a file that report reads up to its last
@@ -173,6 +177,7 @@ int cmd_record(Args args) {
 
   collect::CollectorConfig config;
   config.whole_host = o.target.all;
+  config.share_tracepoints = o.target.share_tracepoints;
   config.aggregate = false;
   config.record = true;
   config.ring_bytes = o.ring_mb << 20;

@@ -85,6 +85,7 @@ int cmd_stat(Args args) {
 
   collect::CollectorConfig config;
   config.whole_host = o.target.all;
+  config.share_tracepoints = o.target.share_tracepoints;
   config.max_entries = o.max_entries;
   config.drills = !o.by.empty();
   config.stream_exits = o.every > 0;

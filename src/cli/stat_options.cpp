@@ -36,6 +36,10 @@ options:
                     (comma-separated, or 'all')
   --json            one JSON document instead of the table (docs/json-schema.md)
   -o, --output FILE write the table / JSON to FILE instead of standard output
+  --share-tracepoints
+                    let perf (perf kvm stat, perf record -e kvm:*) see the kvm tracepoints
+                    while kvmscope runs; by default kvmscope's BPF programs keep the events
+                    from perf consumers, which is cheaper
   --max-entries N   distinct (VM, vCPU, reason) counters kept in the kernel (default 16384);
                     exits beyond are counted and reported, never silently dropped
   -h, --help        this text

@@ -54,6 +54,10 @@ util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target
     target.all = true;
     return true;
   }
+  if (name == "--share-tracepoints") {
+    target.share_tracepoints = true;
+    return true;
+  }
   if (name == "-p" || name == "--pid") {
     auto v = cursor.value();
     if (!v) return v.error();

@@ -20,12 +20,14 @@ struct TraceTarget {
   std::vector<pid_t> pids;           // -p
   bool all = false;                  // -a
   std::optional<double> duration_s;  // -d
+  bool share_tracepoints = false;    // --share-tracepoints
 
   // "command: kvmscope guest --io 5", "pid 4242", "pids 1,2", "all VMs on this host"
   std::string describe() const;
 };
 
-// Consumes -p/--pid, -a/--all, -d/--duration at the cursor: true when it was one of them.
+// Consumes -p/--pid, -a/--all, -d/--duration, --share-tracepoints at the cursor: true when it
+// was one of them.
 util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target);
 // After the options: takes "-- CMD" and checks that exactly one of CMD, -p, -a was given.
 util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target);

@@ -119,6 +119,7 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run
   ro->record = config.record;
   ro->stream_exits = config.stream_exits;
   ro->stream_level = static_cast<__u8>(config.stream_level);
+  ro->share_tracepoints = config.share_tracepoints ? 1 : 0;
   // Maps a mode does not use shrink to one entry / one page instead of costing memory.
   bpf_map__set_max_entries(skel->maps.exits, config.aggregate ? config.max_entries : 1);
   bpf_map__set_max_entries(skel->maps.drill_counts, config.drills ? config.max_entries : 1);

@@ -28,6 +28,7 @@ struct CollectorConfig {
   model::Level stream_level = model::Level::hardware;
   bool record = false;  // stream every event as ks_event (record)
   std::uint32_t ring_bytes = 16u << 20;
+  bool share_tracepoints = false;  // let perf consumers of the same tracepoints see them too
 };
 
 class ExitCollector {

@@ -1,0 +1,93 @@
+// A BPF program on a tracepoint decides whether the tracepoint's perf consumers (perf stat,
+// perf record, perf kvm stat) still get the event. kvmscope keeps them by default (cheapest)
+// and hands them on with --share-tracepoints; this counts kvm:kvm_userspace_exit with a real
+// perf counter on every CPU while kvmscope traces the built-in guest.
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "live_support.h"
+
+namespace {
+
+using kvmscope::live::kvmscope_bin;
+using kvmscope::live::run_command;
+
+// Counts one tracepoint on every online CPU (counting mode, no samples).
+class TracepointCounter {
+ public:
+  explicit TracepointCounter(const std::string& event) {
+    std::ifstream id_file("/sys/kernel/tracing/events/" + event + "/id");
+    std::uint64_t id = 0;
+    if (!(id_file >> id)) return;
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    for (long cpu = 0; cpu < cpus; ++cpu) {
+      perf_event_attr attr = {};
+      attr.type = PERF_TYPE_TRACEPOINT;
+      attr.size = sizeof attr;
+      attr.config = id;
+      attr.disabled = 1;
+      int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, -1, cpu, -1, 0));
+      if (fd < 0) continue;
+      fds_.push_back(fd);
+    }
+  }
+  ~TracepointCounter() {
+    for (int fd : fds_) ::close(fd);
+  }
+  bool ok() const { return !fds_.empty(); }
+  void start() {
+    for (int fd : fds_) {
+      ::ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+      ::ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+    }
+  }
+  std::uint64_t stop() {
+    std::uint64_t total = 0;
+    for (int fd : fds_) {
+      ::ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+      std::uint64_t n = 0;
+      if (::read(fd, &n, sizeof n) == sizeof n) total += n;
+    }
+    return total;
+  }
+
+ private:
+  std::vector<int> fds_;
+};
+
+std::uint64_t perf_count_during(const std::vector<std::string>& argv) {
+  TracepointCounter counter("kvm/kvm_userspace_exit");
+  if (!counter.ok()) return ~0ull;
+  counter.start();
+  auto r = run_command(argv);
+  const std::uint64_t n = counter.stop();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return n;
+}
+
+TEST(LiveShareTracepoints, perf_sees_the_events_only_when_shared) {
+  KS_REQUIRE_LIVE();
+  const std::vector<std::string> guest = {kvmscope_bin(), "guest", "--io", "300", "--quiet"};
+  std::vector<std::string> alone = guest;
+  if (perf_count_during(alone) == ~0ull) GTEST_SKIP() << "perf_event_open on the tracepoint failed";
+  EXPECT_EQ(perf_count_during(alone), 300u) << "the guest alone, no kvmscope";
+
+  std::vector<std::string> kept = {kvmscope_bin(), "stat", "-o", "/dev/null", "--"};
+  kept.insert(kept.end(), guest.begin(), guest.end());
+  EXPECT_EQ(perf_count_during(kept), 0u) << "kvmscope's default keeps the events from perf";
+
+  std::vector<std::string> shared = {kvmscope_bin(), "stat",      "--share-tracepoints",
+                                     "-o",           "/dev/null", "--"};
+  shared.insert(shared.end(), guest.begin(), guest.end());
+  EXPECT_EQ(perf_count_during(shared), 300u) << "--share-tracepoints hands every one on";
+}
+
+}  // namespace
