@@ -85,9 +85,8 @@ util::Result<RecordOptions> parse(Args args) {
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "-o" || name == "--output") {
-      auto v = cursor.value();
+      auto v = cursor.path_value();
       if (!v) return v.error();
-      if (v->empty()) return cursor.usage("-o: empty file name");
       o.output = *v;
     } else if (name == "--ring-size") {
       auto v = cursor.value();

@@ -116,9 +116,8 @@ util::Result<ReportCliOptions> parse(Args args) {
     } else if (name == "--json") {
       o.json = true;
     } else if (name == "--csv" || name == "--html" || name == "-o" || name == "--output") {
-      auto v = value();
+      auto v = cursor.path_value();
       if (!v) return v.error();
-      if (v->empty()) return cursor.usage(std::string(name) + ": empty path");
       (name == "--csv" ? o.csv_dir : name == "--html" ? o.html : o.output) = *v;
     } else if (!name.starts_with("-") && o.file.empty()) {
       o.file = std::string(name);

@@ -28,6 +28,12 @@ util::Result<std::string> OptionCursor::value() {
   return std::string(args_[i_++]);
 }
 
+util::Result<std::string> OptionCursor::path_value() {
+  auto v = value();
+  if (v && v->empty()) return usage(std::string(name_) + ": empty path");
+  return v;
+}
+
 util::Error OptionCursor::usage(const std::string& what) const {
   return util::plain_error(what, "see 'kvmscope " + command_ + " --help'");
 }

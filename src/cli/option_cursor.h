@@ -21,6 +21,8 @@ class OptionCursor {
   std::string_view arg() const { return arg_; }  // the whole argument, for messages
   // The option's value: the "=value" part, or the next argument.
   util::Result<std::string> value();
+  // A value that names a file or directory: empty is a usage error.
+  util::Result<std::string> path_value();
   const std::vector<std::string>& rest() const { return rest_; }
   bool saw_double_dash() const { return double_dash_; }
 

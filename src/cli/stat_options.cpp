@@ -116,9 +116,8 @@ util::Result<StatOptions> parse_stat_options(Args args) {
     } else if (name == "--json") {
       o.json = true;
     } else if (name == "-o" || name == "--output") {
-      auto v = cursor.value();
+      auto v = cursor.path_value();
       if (!v) return v.error();
-      if (v->empty()) return cursor.usage("-o: empty file name");
       o.output = *v;
     } else if (name == "--max-entries") {
       auto v = cursor.value();

@@ -43,6 +43,29 @@ TEST(Cli, rejects_bad_usage_with_one_clear_line) {
       {{"stat", "-a", "--max-entries"},
        "kvmscope stat: --max-entries needs a value (see 'kvmscope stat --help')\n"},
       {{"frobnicate"}, "kvmscope: unknown command 'frobnicate' (try 'kvmscope --help')\n"},
+      {{"stat", "-a", "--output="},
+       "kvmscope stat: --output: empty path (see 'kvmscope stat --help')\n"},
+      {{"stat", "-a", "--by", "disk"},
+       "kvmscope stat: --by: 'disk' is not one of port, mmio, msr, cpuid, hypercall, all (see "
+       "'kvmscope stat --help')\n"},
+      {{"record", "-a"},
+       "kvmscope record: say where to record: -o FILE (see 'kvmscope record --help')\n"},
+      {{"record", "-o", "x"},
+       "kvmscope record: say what to trace: -- COMMAND, -p PID or -a (see 'kvmscope record "
+       "--help')\n"},
+      {{"record", "--ring-size", "3", "-o", "x", "-a"},
+       "kvmscope record: --ring-size: expected a power of two from 1 to 4096 (MB), got '3' (see "
+       "'kvmscope record --help')\n"},
+      {{"report"},
+       "kvmscope report: which recording? kvmscope report FILE (see 'kvmscope report --help')\n"},
+      {{"report", "a", "b"},
+       "kvmscope report: one recording at a time: 'a' and 'b' (see 'kvmscope report --help')\n"},
+      {{"report", "x", "--mark", "3"},
+       "kvmscope report: --mark: expected TIME=LABEL, got '3' (see 'kvmscope report --help')\n"},
+      {{"report", "x", "--bucket", "0"},
+       "kvmscope report: --bucket: '0' is not a bucket width (see 'kvmscope report --help')\n"},
+      {{"report", "x", "--html="},
+       "kvmscope report: --html: empty path (see 'kvmscope report --help')\n"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv{KS_BIN};
@@ -52,6 +75,17 @@ TEST(Cli, rejects_bad_usage_with_one_clear_line) {
     EXPECT_EQ(r.err, c.err);
     EXPECT_EQ(r.out, "");
   }
+}
+
+TEST(Cli, report_names_a_missing_or_foreign_file_in_one_line) {
+  auto missing = run_command({KS_BIN, "report", "/nonexistent/boot.kvms"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err,
+            "kvmscope report: open /nonexistent/boot.kvms: No such file or directory\n");
+  auto foreign = run_command({KS_BIN, "report", KS_SOURCE_DIR "/README.md"});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_EQ(foreign.err,
+            "kvmscope report: " KS_SOURCE_DIR "/README.md: not a kvmscope recording\n");
 }
 
 TEST(Cli, stat_help_explains_with_examples) {

@@ -1,0 +1,31 @@
+// `kvmscope top` command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/traced_run.h"
+#include "model/top_view.h"
+#include "util/result.h"
+
+namespace kvmscope::cli {
+
+struct TopOptions {
+  TraceTarget target;  // -p PIDS, or -a (the default): top watches running VMs, starts none
+  bool batch = false;
+  std::optional<std::uint64_t> iterations;  // -n N: refreshes before exiting
+  double interval_s = 1.0;
+  model::TopSort sort = model::TopSort::rate;
+  std::string filter;  // regex on VM name, process name, PID
+  std::uint32_t max_entries = 16384;
+  bool help = false;
+};
+
+// Errors are usage errors: printed as is, exit status 2.
+util::Result<TopOptions> parse_top_options(Args args);
+
+extern const char* const kTopHelp;
+
+}  // namespace kvmscope::cli
