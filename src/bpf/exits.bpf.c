@@ -37,6 +37,10 @@ const volatile __u8 stream_level = KS_LEVEL_HW;
  * tracepoint's perf consumers (perf record/stat, perf kvm stat): cheapest. 1 keeps them
  * working while kvmscope runs, at the cost of the kernel's perf path for every event. */
 const volatile int share_tracepoints = 0;
+/* Waking the ring buffer's reader on every event costs a self-IPI (irq_work) per event, and on
+ * a CPU that runs a guest each IPI is one more exit: the recorder would inflate what it
+ * records. So the reader polls on a timer and is woken only once this much is waiting. */
+const volatile __u64 wakeup_bytes = 1;
 
 /* A tracepoint program: its body returns early freely; the program returns share_tracepoints. */
 #define KS_TRACEPOINT(name, sec, ctx_decl)              \
@@ -230,6 +234,11 @@ static __always_inline void add_time(struct ks_exit_val* v, __u64 delta) {
   if (delta > v->max_ns) v->max_ns = delta; /* one vCPU per key: no concurrent writer */
 }
 
+static __always_inline void submit(void* e) {
+  bool wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes;
+  bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void emit(__u8 type, __u32 tgid, __u32 tid, __u32 vcpu, __u64 now, __u64 a,
                                  __u64 b, __u64 c) {
   struct ks_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -247,7 +256,7 @@ static __always_inline void emit(__u8 type, __u32 tgid, __u32 tid, __u32 vcpu, _
   e->a = a;
   e->b = b;
   e->c = c;
-  bpf_ringbuf_submit(e, 0);
+  submit(e);
 }
 
 static __always_inline void count_exit(const struct ks_exit_key* key, __u64 now) {
@@ -262,7 +271,7 @@ static __always_inline void count_exit(const struct ks_exit_key* key, __u64 now)
     }
     e->ts_ns = now;
     e->key = *key;
-    bpf_ringbuf_submit(e, 0);
+    submit(e);
   }
 }
 

@@ -9,10 +9,12 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "exits.skel.h"
 #include "model/vm_name.h"
+#include "util/fd.h"
 #include "util/proc.h"
 
 namespace kvmscope::collect {
@@ -120,6 +122,8 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run
   ro->stream_exits = config.stream_exits;
   ro->stream_level = static_cast<__u8>(config.stream_level);
   ro->share_tracepoints = config.share_tracepoints ? 1 : 0;
+  // The reader polls at least every 100 ms; a wakeup is only for a ring filling up faster.
+  ro->wakeup_bytes = config.ring_bytes / 8;
   // Maps a mode does not use shrink to one entry / one page instead of costing memory.
   bpf_map__set_max_entries(skel->maps.exits, config.aggregate ? config.max_entries : 1);
   bpf_map__set_max_entries(skel->maps.drill_counts, config.drills ? config.max_entries : 1);
@@ -164,6 +168,16 @@ struct ExitCollector::Impl {
       ++self->streamed;
     }
     return 0;
+  }
+
+  // The BPF side wakes us only when the ring fills up (see wakeup_bytes in exits.bpf.c), so
+  // after waiting, whatever arrived is consumed whether or not a wakeup came.
+  util::Result<void> wait_and_consume(int timeout_ms) {
+    int n = ring_buffer__poll(ring.get(), timeout_ms);
+    if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
+    n = ring_buffer__consume(ring.get());
+    if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
+    return {};
   }
 
   util::Result<void> read_exits(std::map<model::ExitKey, model::ExitStats>& out);
@@ -341,8 +355,7 @@ util::Result<int> ExitCollector::poll_stream(
   if (!impl_->ring) return util::plain_error("poll_stream: the collector was not set to stream");
   impl_->on_exit = on_exit;
   impl_->streamed = 0;
-  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
-  if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
+  if (auto r = impl_->wait_and_consume(timeout_ms); !r) return r.error();
   return impl_->streamed;
 }
 
@@ -390,8 +403,7 @@ util::Result<int> ExitCollector::poll_records(
   if (!impl_->ring) return util::plain_error("poll_records: the collector was not set to record");
   impl_->streamed = 0;
   impl_->records.clear();
-  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
-  if (n < 0 && n != -EINTR) return util::os_error("reading the ring buffer", -n);
+  if (auto r = impl_->wait_and_consume(timeout_ms); !r) return r.error();
   if (!impl_->records.empty()) on_events(impl_->records);
   return impl_->streamed;
 }
@@ -412,6 +424,59 @@ const std::vector<std::string>& ExitCollector::notes() const {
 
 std::uint64_t ExitCollector::started_ns() const {
   return impl_->started_ns;
+}
+
+namespace {
+
+// Deletes the entries of a hash map whose key starts with one of `tgids` (the keys are collected
+// first: deleting while walking a hash map can restart the walk).
+template <class Key>
+util::Result<void> delete_tgids(bpf_map* map, const std::set<std::uint32_t>& tgids) {
+  const int fd = bpf_map__fd(map);
+  std::vector<Key> doomed;
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (tgids.count(next.tgid)) doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const Key& k : doomed)
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT)
+      return util::os_error(std::string("freeing entries of the ") + bpf_map__name(map) + " map");
+  return {};
+}
+
+}  // namespace
+
+util::Result<void> ExitCollector::forget_vms(std::span<const std::uint32_t> pids) {
+  if (pids.empty()) return {};
+  const std::set<std::uint32_t> tgids(pids.begin(), pids.end());
+  if (auto r = delete_tgids<ks_exit_key>(impl_->skel->maps.exits, tgids); !r) return r;
+  if (auto r = delete_tgids<ks_drill_key>(impl_->skel->maps.drill_counts, tgids); !r) return r;
+  for (std::uint32_t pid : tgids) {
+    (void)bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.targets), &pid);  // absent: fine
+    impl_->vms.erase(pid);
+  }
+  return {};
+}
+
+util::Result<ProgramStats> ExitCollector::program_stats() {
+  ProgramStats stats;
+  auto flag = util::read_file("/proc/sys/kernel/bpf_stats_enabled");
+  stats.enabled = flag && !flag->empty() && (*flag)[0] == '1';
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, impl_->skel->obj) {
+    const int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;  // not loaded on this kernel
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+      return util::os_error(std::string("reading the info of BPF program ") +
+                            bpf_program__name(prog));
+    stats.programs.push_back({bpf_program__name(prog), info.run_time_ns, info.run_cnt});
+  }
+  return stats;
 }
 
 }  // namespace kvmscope::collect
