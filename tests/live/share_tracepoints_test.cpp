@@ -1,7 +1,7 @@
 // A BPF program on a tracepoint decides whether the tracepoint's perf consumers (perf stat,
 // perf record, perf kvm stat) still get the event. kvmscope keeps them by default (cheapest)
 // and hands them on with --share-tracepoints; this counts kvm:kvm_userspace_exit with a real
-// perf counter on every CPU while kvmscope traces the built-in guest.
+// perf counter while kvmscope traces the built-in guest.
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -20,24 +20,22 @@ namespace {
 using kvmscope::live::kvmscope_bin;
 using kvmscope::live::run_command;
 
-// Counts one tracepoint on every online CPU (counting mode, no samples).
+// Counts one tracepoint in this process and everything it starts afterwards (counting mode,
+// inherited by children), so other VMs on the host do not disturb the count.
 class TracepointCounter {
  public:
   explicit TracepointCounter(const std::string& event) {
     std::ifstream id_file("/sys/kernel/tracing/events/" + event + "/id");
     std::uint64_t id = 0;
     if (!(id_file >> id)) return;
-    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-    for (long cpu = 0; cpu < cpus; ++cpu) {
-      perf_event_attr attr = {};
-      attr.type = PERF_TYPE_TRACEPOINT;
-      attr.size = sizeof attr;
-      attr.config = id;
-      attr.disabled = 1;
-      int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, -1, cpu, -1, 0));
-      if (fd < 0) continue;
-      fds_.push_back(fd);
-    }
+    perf_event_attr attr = {};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof attr;
+    attr.config = id;
+    attr.disabled = 1;
+    attr.inherit = 1;
+    int fd = static_cast<int>(::syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
+    if (fd >= 0) fds_.push_back(fd);
   }
   ~TracepointCounter() {
     for (int fd : fds_) ::close(fd);

@@ -1,0 +1,94 @@
+# shellcheck shell=bash
+# Helpers of run-boot.sh (sourced after lib.sh, never run): the static kvmscope build and the
+# "L2 layer" of the L1 initramfs (QEMU with its shared libraries and firmware, an L2 kernel and
+# an L2 initrd), cached in the bed's work directory.
+#
+# Why a separate layer: QEMU and its libraries make ~28 MB of the initramfs and change only when
+# the host's QEMU or the bed's kernel does, while kvmscope changes with every build. The kernel
+# unpacks concatenated cpio archives one after the other, so the layer is packed once (as the
+# bed's build-l2.sh does, minus its /extra.sh) and appended to the small per-run initramfs.
+
+# ks_build_static SRC BUILD LOG: configure and build a fully static kvmscope in BUILD; sets BIN.
+# CMAKE_LINK_SEARCH_START_STATIC=ON: with only LINK_SEARCH_END_STATIC (CMakeLists.txt), CMake puts
+# -Wl,-Bdynamic before the plain "-lzstd" that ks_store links, and the -static link then fails
+# with "attempted static link of dynamic object libzstd.so". Starting the search static changes
+# only the link line (no -B switches); the result is checked to be static below anyway.
+ks_build_static() {
+  local src=$1 build=$2 log=$3
+  cmake -S "$src" -B "$build" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF \
+    -DCMAKE_LINK_SEARCH_START_STATIC=ON >"$log" 2>&1 ||
+    { tail -30 "$log"; ks_die "cmake configure failed (log: $log)"; }
+  cmake --build "$build" --target kvmscope -j2 >>"$log" 2>&1 ||
+    { tail -30 "$log"; ks_die "static build failed (log: $log)"; }
+  # shellcheck disable=SC2034 # read by the caller
+  BIN=$build/kvmscope
+}
+
+# ks_check_static BIN: L1 has no libc, libbpf or libelf; a dynamic binary fails there with a
+# confusing "not found".
+ks_check_static() {
+  local bin=$1 desc
+  [ -x "$bin" ] || ks_die "no kvmscope binary at $bin"
+  desc=$(file -b "$bin")
+  case $desc in
+    *"statically linked"* | *"static-pie linked"*) ;;
+    *) ks_die "kvmscope is not static: $desc" ;;
+  esac
+  if ldd "$bin" >/dev/null 2>&1; then
+    ks_die "ldd lists shared libraries for $bin: $(ldd "$bin" | tr '\n' ' ')"
+  fi
+  echo "== $bin: $desc"
+}
+
+# Firmware the L2 QEMU needs: SeaBIOS and the linuxboot option ROMs for -M pc with -kernel,
+# qboot for -M microvm (the same list as the bed's build-l2.sh).
+KS_L2_FIRMWARE=(/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin
+  /usr/share/qemu/kvmvapic.bin /usr/share/qemu/qboot.rom)
+
+# ks_l2_layer RECIPE_DIR OUT.cpio.gz: make (or reuse) the L2 layer. It is rebuilt when any input
+# changes: the QEMU binary, its libraries, the firmware, the L2 kernel (the bed's L1 kernel, as in
+# build-l2.sh), busybox and the bed's l2-init. Sets KS_L2_LAYER_CACHED=1 when reused.
+ks_l2_layer() {
+  local recipe=$1 out=$2 q libs key
+  q=$(command -v qemu-system-x86_64) || ks_skip "qemu-system-x86_64 is not installed"
+  [ -f "$recipe/l2-init" ] || ks_skip "the bed's l2-init is missing ($recipe)"
+  local fw
+  for fw in "${KS_L2_FIRMWARE[@]}"; do
+    [ -f "$fw" ] || ks_skip "QEMU firmware $fw is missing (packages seabios, qemu-system-data)"
+  done
+  libs=$(ldd "$q" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | sort -u)
+  # shellcheck disable=SC2086 # libs: one path per word
+  key=$(sha256sum "$q" $libs "${KS_L2_FIRMWARE[@]}" "$(readlink -f "$KS_WORK/vmlinuz")" \
+    /bin/busybox "$recipe/l2-init" | awk '{ print $1 }' | sha256sum | cut -c1-16)
+  # shellcheck disable=SC2034 # read by the caller
+  KS_L2_LAYER_CACHED=0
+  if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
+    # shellcheck disable=SC2034
+    KS_L2_LAYER_CACHED=1
+    return 0
+  fi
+  local tree=$out.tree
+  rm -rf "$tree"
+  # L2 initrd: busybox and the bed's l2-init (prints "=== L2 up ... L2 uptime Ns", powers off).
+  mkdir -p "$tree/l2root/bin" "$tree/l2root/proc" "$tree/l2root/sys" "$tree/l2root/dev"
+  cp /bin/busybox "$tree/l2root/bin/busybox"
+  local a
+  for a in sh mount cut poweroff echo cat; do ln -sf busybox "$tree/l2root/bin/$a"; done
+  install -m 0755 "$recipe/l2-init" "$tree/l2root/init"
+  mkdir -p "$tree/root/opt/qemu/fw" "$tree/root/opt/l2" "$tree/root/tmp"
+  (cd "$tree/l2root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) >"$tree/root/opt/l2/initrd.gz"
+  cp "$q" "$tree/root/opt/qemu/"
+  local lib
+  for lib in $libs; do
+    mkdir -p "$tree/root$(dirname "$lib")"
+    cp -L "$lib" "$tree/root$lib"
+  done
+  for fw in "${KS_L2_FIRMWARE[@]}"; do cp -L "$fw" "$tree/root/opt/qemu/fw/"; done
+  ln -sf qboot.rom "$tree/root/opt/qemu/fw/bios-microvm.bin"
+  cp -L "$KS_WORK/vmlinuz" "$tree/root/opt/l2/vmlinuz"
+  # gzip -1: L1 (under TCG) unpacks this at boot; a lighter level costs little space.
+  (cd "$tree/root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$out.tmp"
+  mv "$out.tmp" "$out"
+  echo "$key" >"$out.key"
+  rm -rf "$tree"
+}

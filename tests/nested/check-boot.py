@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+"""Check the L2 boot recording of tests/nested/run-boot.sh (run on the host: TCG makes L1 slow).
+
+Usage: check-boot.py OUTDIR BUILDDIR          one PASS/FAIL line per check (SKIP/WARN/notes do not
+                                              fail), a summary; exit 0 only if every check passed
+       check-boot.py --marks OUTDIR PASS1.JSON  print the `kvmscope report --mark` arguments (one
+                                              per line) that cut the boot into phases, or nothing
+       check-boot.py --self-test               feed made-up outputs (good and broken) through
+
+OUTDIR is what l1-boot.sh wrote in L1 (boot.kvms, boot.{hist,uhist,rc,stderr,qemu-pid,qemu-tids,
+l2up,l2-serial.log}, the same for the base run). BUILDDIR holds run-boot.sh's
+boot-report.{txt,json,html}, the reports' exit status (*.rc), Chromium's boot-dom.html, its logs and
+the screenshot boot-report.png.
+
+The reference: tracefs hist triggers in L1 counted every kvm:kvm_exit (keys common_pid, isa,
+exit_reason) and kvm:kvm_userspace_exit (reason, errno) from before `kvmscope record` started to
+after it ended. Only the recorded QEMU runs a VM in L1 (checked: every counted thread is one of
+its threads), so the report's hardware exits must equal the hist exactly, per reason.
+"""
+
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+
+ISA_SVM = 2
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Results:
+    def __init__(self):
+        self.rows = []
+        self.warnings = []
+
+    def check(self, name, ok, detail=""):
+        self.rows.append((name, bool(ok), detail))
+        print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}")
+        return ok
+
+    def skip(self, name, detail):
+        print(f"SKIP {name}: {detail}")
+
+    def warn(self, name, detail=""):
+        self.warnings.append(name)
+        print(f"WARN {name}{': ' + detail if detail else ''}")
+
+    @staticmethod
+    def note(text):
+        print(f"     {text}")
+
+    @property
+    def failed(self):
+        return [r for r in self.rows if not r[1]]
+
+
+def read(d, name, mode="r"):
+    path = os.path.join(d, name)
+    if not os.path.exists(path):
+        return None
+    if mode == "rb":
+        with open(path, "rb") as f:
+            return f.read()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def read_int(d, name):
+    text = (read(d, name) or "").strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def read_float(d, name):
+    try:
+        return float((read(d, name) or "").strip())
+    except ValueError:
+        return None
+
+
+# ---- the reference: tracefs hist triggers ----
+
+HIST_ROW = re.compile(r"^\{ (.*) \} hitcount:\s*(\d+)\s*$")
+
+
+def _signed(v):
+    """hist prints int fields such as errno as u64: 18446744073709551612 is -4."""
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def parse_hist(text):
+    """([({key: int}, hitcount)], hits, dropped), or None when missing or malformed."""
+    if not text:
+        return None
+    rows = []
+    for line in text.splitlines():
+        m = HIST_ROW.match(line)
+        if m:
+            keys = {k.strip(): _signed(int(v)) for k, v in (kv.split(":", 1) for kv in m.group(1).split(","))}
+            rows.append((keys, int(m.group(2))))
+    hits = re.search(r"^\s*Hits:\s*(\d+)", text, re.M)
+    dropped = re.search(r"^\s*Dropped:\s*(\d+)", text, re.M)
+    if not hits or not dropped:
+        return None
+    return rows, int(hits.group(1)), int(dropped.group(1))
+
+
+class Run:
+    """One L2 boot in L1 (base or boot) and the kernel's counts of it."""
+
+    def __init__(self, outdir, name):
+        self.name = name
+        self.present = read(outdir, name + ".cmd") is not None
+        self.rc = read_int(outdir, name + ".rc")
+        self.secs = (read(outdir, name + ".secs") or "?").strip()
+        self.stderr = read(outdir, name + ".stderr") or ""
+        self.qemu_pid = read_int(outdir, name + ".qemu-pid")
+        self.tids = {int(t) for t in (read(outdir, name + ".qemu-tids") or "").split() if t.isdigit()}
+        self.t0 = read_float(outdir, name + ".t0")
+        self.l2up = read_float(outdir, name + ".l2up")
+        m = re.search(r"\s(\d+\.\d+): kvm_exit:", read(outdir, name + ".kernel-exit") or "")
+        self.kernel_exit = float(m.group(1)) if m else None
+        serial = read(outdir, name + ".l2-serial.log") or ""
+        m = re.search(r"=== L2 up: .*L2 uptime ([0-9.]+)s", serial)
+        self.l2_uptime = float(m.group(1)) if m else None
+        self.l2_up_seen = m is not None
+        h, u = parse_hist(read(outdir, name + ".hist")), parse_hist(read(outdir, name + ".uhist"))
+        self.ref_ok = h is not None and u is not None and h[2] == 0 and u[2] == 0
+        self.ref_detail = ("missing or unreadable hist files" if h is None or u is None else
+                           f"kvm_exit hits={h[1]} dropped={h[2]}, kvm_userspace_exit hits={u[1]} dropped={u[2]}")
+        self.hw = {}          # {code: n}, SVM
+        self.other_isa = 0
+        self.pids = {}        # {thread: n}
+        self.hits = h[1] if h else None
+        self.vmm = {}         # {code: n} for errno 0; {-errno: n} for KVM_RUN errors
+        for keys, n in (h[0] if h else []):
+            self.pids[keys.get("common_pid")] = self.pids.get(keys.get("common_pid"), 0) + n
+            if keys.get("isa") == ISA_SVM:
+                self.hw[keys.get("exit_reason")] = self.hw.get(keys.get("exit_reason"), 0) + n
+            else:
+                self.other_isa += n
+        for keys, n in (u[0] if u else []):
+            code = keys["reason"] if keys.get("errno", 0) == 0 else keys["errno"]
+            self.vmm[code] = self.vmm.get(code, 0) + n
+        self.irq = irq_deltas(read(outdir, name + ".irq0"), read(outdir, name + ".irq1"))
+
+    @property
+    def total(self):
+        return sum(self.hw.values()) + self.other_isa
+
+
+def irq_counts(text):
+    """/proc/interrupts -> {name: total over CPUs} (LOC, IWI, RES, numbered lines by number)."""
+    out = {}
+    for line in (text or "").splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        nums = []
+        for w in rest.split():
+            if not w.isdigit():
+                break
+            nums.append(int(w))
+        if name.strip() and nums:
+            out[name.strip()] = sum(nums)
+    return out
+
+
+def irq_deltas(before, after):
+    a, b = irq_counts(before), irq_counts(after)
+    return {k: b[k] - a.get(k, 0) for k in b if b[k] - a.get(k, 0) > 0}
+
+
+# ---- phase marks ----
+
+def marks_for(outdir, doc):
+    """Phase marks on the report's axis: 'kernel' at L2's first exit from a kernel address (a trace
+    instance in L1 logged it with a CLOCK_MONOTONIC time stamp), 'userspace' when L1 saw L2's init
+    line in the serial file (polled every 0.2 s); the phase from the start is 'firmware' (QEMU
+    setup, SeaBIOS, the option ROM, the kernel's setup code and decompressor). A mark that is
+    missing or out of order is left out; [] when none is left."""
+    run = Run(outdir, "boot")
+    try:
+        start = doc["recording"]["start_monotonic_ns"] / 1e9
+        end = float(next(b["end_s"] for b in doc["boots"] if b["vm_pid"] == run.qemu_pid))
+    except (KeyError, TypeError, ValueError, StopIteration):
+        return []
+    marks, last = [], 0.0
+    for label, t in (("kernel", run.kernel_exit), ("userspace", run.l2up)):
+        if t is not None and last < t - start < end:
+            last = round(t - start, 3)
+            marks.append((label, last))
+    return [("firmware", 0.0)] + marks if marks else []
+def mark_args(marks):
+    out = []
+    for label, t in marks:
+        out += ["--mark", f"{t:.3f}={label}"]
+    return out
+
+
+# ---- checks ----
+
+def check_l1(res, outdir, run):
+    res.check("L1 finished both runs and saved its results", read(outdir, "done.txt") is not None,
+              "" if read(outdir, "done.txt") is not None else "no done.txt: L1 hung or died before the end")
+    if not res.check("boot: kvmscope record ran in L1 and exited 0", run.present and run.rc == 0,
+                     f"rc={run.rc}, {run.secs} s; stderr: {' | '.join(run.stderr.strip().splitlines()[-3:])}"):
+        return False
+    res.check("boot: L2 reached userspace (its init line is in the L2 serial log)", run.l2_up_seen,
+              f"L2 uptime {run.l2_uptime} s at its init" if run.l2_up_seen else "no '=== L2 up' line")
+    ok = res.check("boot: reference counts (tracefs hist triggers) complete, all SVM",
+                   run.ref_ok and run.other_isa == 0,
+                   run.ref_detail + (f", non-SVM exits {run.other_isa}" if run.other_isa else ""))
+    foreign = {p: n for p, n in run.pids.items() if p not in run.tids}
+    res.check("boot: every kvm_exit the kernel counted came from a thread of the recorded QEMU",
+              run.qemu_pid is not None and run.tids and not foreign,
+              f"QEMU pid {run.qemu_pid}, threads {sorted(run.tids)}, exits per thread "
+              + ", ".join(f"{p}={n}" for p, n in sorted(run.pids.items(), key=lambda x: str(x[0])))
+              + (f"; not QEMU's: {foreign}" if foreign else ""))
+    return ok
+
+
+def load_report(res, builddir):
+    rcs = {n: read_int(builddir, f"boot-report.{n}.rc") for n in ("text", "json")}
+    res.check("report: `kvmscope report` (text; --json with --html) exited 0", rcs == {"text": 0, "json": 0},
+              f"status {rcs}; stderr: "
+              + " | ".join((read(builddir, f"boot-report.{n}.stderr") or "").strip()[-300:] for n in rcs))
+    try:
+        doc = json.loads(read(builddir, "boot-report.json") or "")
+    except ValueError as e:
+        res.check("report: JSON document kvmscope.report/1", False, f"not JSON: {e}")
+        return None
+    ok = isinstance(doc, dict) and doc.get("schema") == "kvmscope.report/1"
+    res.check("report: JSON document kvmscope.report/1", ok,
+              f"schema={doc.get('schema') if isinstance(doc, dict) else type(doc).__name__}")
+    return doc if ok else None
+
+
+def check_complete(res, run, doc):
+    """(a) no event lost anywhere, the trailer present."""
+    rec, health, stream = doc.get("recording", {}), doc.get("health", {}), doc.get("stream", {})
+    m = re.search(r"lost: (\d+)", run.stderr)
+    res.check("(a) record's own summary says lost: 0", m is not None and m.group(1) == "0",
+              run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "no summary on stderr")
+    res.check("(a) recording complete (trailer present), lost_events 0",
+              rec.get("complete") is True and rec.get("lost_events") == 0 and not any(rec.get("lost_per_cpu") or []),
+              f"complete={rec.get('complete')} lost_events={rec.get('lost_events')} lost_per_cpu={rec.get('lost_per_cpu')}")
+    bad = {k: v for k, v in health.items() if v}
+    res.check("(a) health: nothing lost or left unstored", isinstance(health, dict) and health and not bad,
+              json.dumps(health, sort_keys=True))
+    res.check("(a) stream: no unknown event types", stream.get("unknown_events") == 0,
+              json.dumps(stream, sort_keys=True))
+    warns = [n for n in doc.get("notes", []) if str(n).startswith("warning")]
+    res.check("(a) report notes carry no warning", not warns, "; ".join(warns))
+
+
+def exits_of(doc, level, pid=None):
+    out = {}
+    for e in doc.get("exits", []):
+        if e.get("level") == level and (pid is None or e.get("vm_pid") == pid):
+            code = e["code"]
+            if level == "vmm":
+                text = str(e.get("code_text", ""))
+                if text.startswith("-") and text[1:].isdigit():
+                    code = int(text)  # a KVM_RUN error, as the hist's errno
+            out[code] = out.get(code, 0) + e.get("count", 0)
+    return out
+
+
+def text_total(text):
+    """The 'total' row of the first (hardware) exit table of the text report."""
+    section = (text or "").split("Hardware exits (kvm:kvm_exit)", 1)
+    if len(section) < 2:
+        return None
+    m = re.search(r"^total\s+([\d,]+)\s", section[1], re.M)
+    return int(m.group(1).replace(",", "")) if m else None
+
+
+def fmt(counts):
+    return ", ".join(f"{c if c < 0 else hex(c)}={n}" for c, n in sorted(counts.items())) or "none"
+
+
+def check_counts(res, run, doc, text):
+    """(b) the report's hardware exits equal the kernel's kvm_exit count, per reason."""
+    vms = doc.get("vms") or []
+    pids = {e.get("vm_pid") for e in doc.get("exits", [])}
+    res.check("(b) one VM in the report, the recorded QEMU, all exits keyed by its pid",
+              [v.get("pid") for v in vms] == [run.qemu_pid] and pids == {run.qemu_pid},
+              f"vms={[(v.get('pid'), v.get('name'), v.get('comm')) for v in vms]}, exit pids={sorted(p for p in pids if p is not None)}, "
+              f"QEMU pid in L1={run.qemu_pid}")
+    if not run.ref_ok:
+        res.check("(b) hardware exits equal the kernel's kvm_exit count", False, "no exact reference")
+        return
+    hw = exits_of(doc, "hardware", run.qemu_pid)
+    total = sum(hw.values())
+    res.check("(b) hardware-exit total equals the kernel's kvm_exit count for the QEMU process",
+              total == run.total and doc.get("totals", {}).get("hardware") == total,
+              f"report {total:,} (totals.hardware {doc.get('totals', {}).get('hardware')}), kernel hist {run.total:,}")
+    diff = {c: (hw.get(c, 0), run.hw.get(c, 0)) for c in set(hw) | set(run.hw) if hw.get(c, 0) != run.hw.get(c, 0)}
+    res.check(f"(b) every hardware reason ({len(run.hw)}) equals the kernel's count", not diff,
+              "report/kernel " + ", ".join(f"0x{c:x}={a}/{b}" for c, (a, b) in sorted(diff.items()))
+              if diff else fmt(run.hw))
+    tt = text_total(text)
+    res.check("(b) the text report's hardware total row says the same", tt == run.total, f"text total {tt}")
+    vmm = exits_of(doc, "vmm", run.qemu_pid)
+    res.check("(b) every exit to the VMM (and KVM_RUN error) equals the kernel's kvm_userspace_exit count",
+              vmm == run.vmm, f"report {fmt(vmm)}; kernel {fmt(run.vmm)}")
+
+
+def check_boot(res, run, doc, text, marks):
+    """(c) a boot summary for the QEMU VM ending at shutdown or process exit, with the time to the
+    first exit and non-empty phases."""
+    boots = [b for b in doc.get("boots", []) if b.get("vm_pid") == run.qemu_pid]
+    if not res.check("(c) the report has a boot summary for the QEMU VM", len(boots) == 1,
+                     f"{len(boots)} boots for pid {run.qemu_pid}; all: {[b.get('vm_pid') for b in doc.get('boots', [])]}"):
+        return
+    b = boots[0]
+    res.check("(c) the boot runs from the command start to KVM_EXIT_SHUTDOWN or the process exit, complete",
+              b.get("start") == "command_started" and b.get("end") in ("shutdown", "process_exit") and b.get("complete") is True,
+              f"start={b.get('start')} end={b.get('end')} complete={b.get('complete')} {b.get('start_s')} s .. {b.get('end_s')} s")
+    fe, dur = b.get("first_exit_after_s"), b.get("duration_s") or 0
+    res.check("(c) time to the first exit is known and inside the boot",
+              isinstance(fe, (int, float)) and 0 < fe < dur, f"first exit after {fe} s of {dur} s")
+    phases = b.get("phases") or []
+    empty = [p.get("label") for p in phases if not (p.get("duration_s", 0) > 0 and p.get("hardware_exits", 0) > 0)]
+    res.check("(c) phases: at least one, each with a duration and hardware exits", phases and not empty,
+              "; ".join(f"{p.get('label')} {p.get('start_s')}..{p.get('end_s')} s {p.get('hardware_exits')} exits"
+                        for p in phases) + (f"; empty: {empty}" if empty else ""))
+    sums = (sum(p.get("hardware_exits", 0) for p in phases), sum(p.get("vmm_exits", 0) for p in phases))
+    res.check("(c) the phases add up to the boot's exits", sums == (b.get("hardware_exits"), b.get("vmm_exits")),
+              f"phases {sums}, boot ({b.get('hardware_exits')}, {b.get('vmm_exits')})")
+    res.check("(c) the phases are the marks given", marks and [p.get("label") for p in phases] == [m[0] for m in marks],
+              f"labels {[p.get('label') for p in phases]}, marks {mark_args(marks)}")
+    if [m[0] for m in marks] != ["firmware", "kernel", "userspace"]:
+        res.warn("(c) phase marks missing", f"only {[m[0] for m in marks]}: L1 did not log L2's first kernel "
+                 "exit or did not see L2's init line, or the times were out of order")
+    after = sum(exits_of(doc, "hardware", run.qemu_pid).values()) - (b.get("hardware_exits") or 0)
+    if after:
+        res.note(f"boot: {after} hardware exits came after the boot's end (not in the boot summary)")
+    res.check("(c) the text report prints the boot summary", f"Boot of VM {run.qemu_pid}" in (text or ""), "")
+
+
+def check_html(res, builddir):
+    """(d) the page rendered in headless Chromium: every chart drew, no error, no console output."""
+    if read(builddir, "boot-chromium-missing.log") is not None:
+        res.skip("(d) HTML in headless Chromium", "chromium is not installed (apt-get install chromium)")
+        return
+    res.check("(d) the HTML report was written", bool(read(builddir, "boot-report.html")), "")
+    dom = read(builddir, "boot-dom.html") or ""
+    m = re.search(r'<div id="kvmscope-status"[^>]*>[^<]*', dom)
+    status = m.group(0) if m else ""
+    charts = re.search(r'data-charts="(\d+)"', status)
+    rendered = re.search(r'data-rendered="(\d+)"', status)
+    n = int(charts.group(1)) if charts else 0
+    ok = 'data-state="ok"' in status and n > 0 and rendered and int(rendered.group(1)) == n and "=0px" not in status
+    res.check("(d) the page reports ok in #kvmscope-status: every chart drew pixels", ok,
+              status[:400] if status else "no #kvmscope-status in the dumped DOM")
+    console = [line for name in ("boot-chromium-dom.log", "boot-chromium-screenshot.log")
+               for line in (read(builddir, name) or "").splitlines() if ":CONSOLE" in line]
+    res.check("(d) the page wrote nothing to the console", not console, " | ".join(console[:3]))
+    png = read(builddir, "boot-report.png", "rb") or b""
+    res.check("(d) screenshot boot-report.png is a PNG", png[:8] == PNG_MAGIC, f"{len(png)} bytes")
+
+
+def compare_base(res, base, run):
+    """The same boot without kvmscope: what recording adds (notes, never a failure)."""
+    if not base.present:
+        res.note("base run left out (KS_BOOT_BASE=0)")
+        return
+    if base.rc != 0 or not base.ref_ok:
+        res.warn("base run (no kvmscope) did not complete", f"rc={base.rc} {base.ref_detail}")
+        return
+    for r in (base, run):
+        if r.t0 is not None and r.kernel_exit is not None and r.l2up is not None:
+            res.note(f"{r.name}: L2 kernel's first exit {r.kernel_exit - r.t0:.1f} s, L2 init line {r.l2up - r.t0:.1f} s "
+                     f"after the run started in L1 ({r.secs} s in all)")
+    res.note(f"kernel's counts, base run without kvmscope ({base.secs} s) vs the recorded run ({run.secs} s):")
+    res.note(f"  {'reason':<8} {'base':>9} {'recorded':>9}")
+    for c in sorted(set(base.hw) | set(run.hw), key=lambda c: -max(base.hw.get(c, 0), run.hw.get(c, 0))):
+        res.note(f"  0x{c:<6x} {base.hw.get(c, 0):>9,} {run.hw.get(c, 0):>9,}")
+    res.note(f"  {'total':<8} {base.total:>9,} {run.total:>9,}")
+    keys = ("LOC", "IWI", "RES", "CAL", "TLB")
+    res.note("L1 interrupts during each run: base "
+             + ", ".join(f"{k} {base.irq.get(k, 0):,}" for k in keys) + "; recorded "
+             + ", ".join(f"{k} {run.irq.get(k, 0):,}" for k in keys))
+
+
+def run_checks(outdir, builddir):
+    res = Results()
+    print(f"L1: {(read(outdir, 'l1-kernel.txt') or '?').strip()}; kvmscope --version: "
+          f"{(read(outdir, 'version.txt') or '?').strip()}")
+    run, base = Run(outdir, "boot"), Run(outdir, "base")
+    if check_l1(res, outdir, run):
+        doc = load_report(res, builddir)
+        if doc is not None:
+            text = read(builddir, "boot-report.txt")
+            check_complete(res, run, doc)
+            check_counts(res, run, doc, text)
+            check_boot(res, run, doc, text, marks_for(outdir, doc))
+            check_html(res, builddir)
+    compare_base(res, base, run)
+    n_fail = len(res.failed)
+    print(f"SUMMARY: {len(res.rows) - n_fail} passed, {n_fail} failed, {len(res.warnings)} warnings")
+    if n_fail:
+        print("FAILED: " + "; ".join(r[0] for r in res.failed))
+    return res
+
+
+# ---- self test: made-up outputs in the formats seen from L1 and the report ----
+
+QEMU_PID, VCPU_TID = 281, 284
+GOOD_HW = {0x60: 2824, 0x7B: 35923, 0x7C: 997, 0x400: 1697, 0x72: 828, 0x46: 1}
+GOOD_VMM = {2: 35705, 6: 66, -4: 2}
+
+
+def _hist(rows, fields):
+    out = ["# event histogram", "#", f"# trigger info: hist:keys={','.join(fields)}:vals=hitcount:size=4096 [active]", "#", ""]
+    for row in rows:
+        out.append("{ " + ", ".join(f"{f}: {v:>10}" for f, v in zip(fields, row[:-1])) + f" }} hitcount: {row[-1]:>10}")
+    out += ["", "Totals:", f"    Hits: {sum(r[-1] for r in rows)}", f"    Entries: {len(rows)}", "    Dropped: 0", ""]
+    return "\n".join(out)
+
+
+def _files(d, files):
+    for name, text in files.items():
+        mode = "wb" if isinstance(text, bytes) else "w"
+        with open(os.path.join(d, name), mode) as f:
+            f.write(text)
+
+
+def _good(outdir, builddir):
+    irq0 = "           CPU0\n  0:         40   IO-APIC   2-edge      timer\nLOC:       1000   Local timer interrupts\nIWI:         10   IRQ work interrupts\n"
+    irq1 = irq0.replace("1000", "9000").replace("   10   IRQ", "  500   IRQ")
+    for name, secs in (("base", "30.00"), ("boot", "280.00")):
+        _files(outdir, {
+            f"{name}.cmd": "qemu ...\n", f"{name}.rc": "0\n", f"{name}.secs": secs + "\n",
+            f"{name}.stderr": "kvmscope record: 473,786 events in 280.28 s, 1,478,917 bytes in /out/boot.kvms; lost: 0\n"
+            if name == "boot" else "",
+            f"{name}.qemu-pid": f"{QEMU_PID}\n", f"{name}.qemu-tids": f"{QEMU_PID}\n{VCPU_TID}\n",
+            f"{name}.l2up": "307.63\n", f"{name}.t0": "22.10\n",
+            f"{name}.kernel-exit": " qemu-system-x86-284  [000] .....   169.710000: kvm_exit: vcpu 0 reason io rip 0xffffffff8100\n",
+            f"{name}.l2-serial.log": "=== L2 up: 6.1.0-56-amd64, L2 uptime 137.91s\n[  142.6] reboot: Power down\n",
+            f"{name}.hist": _hist([(VCPU_TID, ISA_SVM, c, n) for c, n in sorted(GOOD_HW.items())],
+                                  ("common_pid", "isa", "exit_reason")),
+            f"{name}.uhist": _hist([(c if c >= 0 else 10, 0 if c >= 0 else (1 << 64) + c, n) for c, n in GOOD_VMM.items()],
+                                   ("reason", "errno")),
+            f"{name}.irq0": irq0, f"{name}.irq1": irq1})
+    _files(outdir, {"done.txt": "311.9\n", "version.txt": "kvmscope 0.1.0\n", "l1-kernel.txt": "6.1.0-56-amd64\n"})
+    names = {0x60: "interrupt", 0x7B: "io", 0x7C: "msr", 0x400: "npf", 0x72: "cpuid", 0x46: "UD excp", 2: "KVM_EXIT_IO",
+             6: "KVM_EXIT_MMIO", -4: "restart (EINTR)"}
+    exits = [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "hardware", "isa": "svm", "code": c, "code_text": hex(c),
+              "reason": names[c], "count": n} for c, n in GOOD_HW.items()]
+    exits += [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "vmm", "isa": "none", "code": c if c >= 0 else 0x80000004,
+               "code_text": str(c), "reason": names[c], "count": n} for c, n in GOOD_VMM.items()]
+    hw, vmm = sum(GOOD_HW.values()), sum(GOOD_VMM.values())
+    start = 29.5
+    kernel, user, end = 169.71 - start, 307.63 - start, 280.07
+    split = [(0.0, kernel, 2000, 10), (kernel, user, hw - 2100, vmm - 20), (user, end, 100, 10)]
+    phases = [{"label": label, "start_s": a, "end_s": b, "duration_s": b - a, "hardware_exits": h, "vmm_exits": v}
+              for label, (a, b, h, v) in zip(("firmware", "kernel", "userspace"), split)]
+    doc = {"schema": "kvmscope.report/1", "target": "command: qemu", "duration_s": 280.2,
+           "recording": {"complete": True, "lost_events": 0, "lost_per_cpu": [], "start_monotonic_ns": int(start * 1e9)},
+           "totals": {"hardware": hw, "vmm": vmm},
+           "health": {"exits_not_stored": 0, "events_lost": 0, "threads_not_stored": 0, "targets_not_stored": 0},
+           "vms": [{"pid": QEMU_PID, "name": "l2-boot", "comm": "qemu-system-x86"}], "exits": exits,
+           "boots": [{"vm_pid": QEMU_PID, "complete": True, "start": "command_started", "end": "process_exit",
+                      "start_s": 0.0, "end_s": end, "duration_s": end, "first_exit_after_s": 11.7,
+                      "hardware_exits": hw, "vmm_exits": vmm, "phases": phases}],
+           "stream": {"events": 473786, "unknown_events": 0}, "notes": []}
+    status = ('<div id="kvmscope-status" data-state="ok" data-charts="4" data-rendered="4">charts drawn: 4 of 4; '
+              'timeline-hardware=9000px, timeline-vmm=800px, hist-hardware=700px, hist-vmm=600px</div>')
+    _files(builddir, {"boot-report.json": json.dumps(doc), "boot-report.text.rc": "0\n", "boot-report.json.rc": "0\n",
+                      "boot-report.txt": f"Hardware exits (kvm:kvm_exit), names\nreason code count\n"
+                                         f"total   {hw:,}  100.0%\n\nBoot of VM {QEMU_PID} (l2-boot): 280 s\n",
+                      "boot-report.html": "<html>...</html>", "boot-dom.html": f"<html><body>{status}</body></html>",
+                      "boot-chromium-dom.log": "", "boot-chromium-screenshot.log": "",
+                      "boot-report.png": PNG_MAGIC + b"rest"})
+
+
+def _edit(name, fn, where="build"):
+    def apply(outdir, builddir):
+        d = builddir if where == "build" else outdir
+        path = os.path.join(d, name)
+        if fn is None:
+            os.remove(path)
+            return
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(fn(text))
+    return apply
+
+
+def _json(fn):
+    def edit(text):
+        doc = json.loads(text)
+        fn(doc)
+        return json.dumps(doc)
+    return _edit("boot-report.json", edit)
+
+
+def _count(code, delta):
+    def fn(doc):
+        next(e for e in doc["exits"] if e["level"] == "hardware" and e["code"] == code)["count"] += delta
+        doc["totals"]["hardware"] += delta
+    return fn
+
+
+BROKEN = {
+    "an interrupt missing from the report": _json(_count(0x60, -1)),
+    "one io exit too many": _json(_count(0x7B, +1)),
+    "an io counted as msr (same total)": _json(lambda d: (_count(0x7B, -1)(d), _count(0x7C, +1)(d))),
+    "lost events": _json(lambda d: d["recording"].update(lost_events=3)),
+    "no trailer": _json(lambda d: d["recording"].update(complete=False)),
+    "health events_lost": _json(lambda d: d["health"].update(events_lost=1)),
+    "second VM": _json(lambda d: d["vms"].append({"pid": 9, "name": "x", "comm": "x"})),
+    "VMM exit missing": _json(lambda d: d["exits"].pop()),
+    "boot ends nowhere": _json(lambda d: d["boots"][0].update(end="none", complete=False)),
+    "no first exit": _json(lambda d: d["boots"][0].update(first_exit_after_s=None)),
+    "no phases": _json(lambda d: d["boots"][0].update(phases=[])),
+    "an empty phase": _json(lambda d: d["boots"][0]["phases"][2].update(hardware_exits=0)),
+    "no boot summary": _json(lambda d: d.update(boots=[])),
+    "report failed": _edit("boot-report.text.rc", lambda t: "1\n"),
+    "not JSON": _edit("boot-report.json", lambda t: t[:-10]),
+    "text total off": _edit("boot-report.txt", lambda t: re.sub(r"total   [\d,]+", "total   1,234", t)),
+    "page pending": _edit("boot-dom.html", lambda t: t.replace('data-state="ok"', 'data-state="pending"')),
+    "a chart drew nothing": _edit("boot-dom.html", lambda t: t.replace("hist-vmm=600px", "hist-vmm=0px")),
+    "console message": _edit("boot-chromium-dom.log", lambda t: "INFO:CONSOLE(1)] boom\n"),
+    "hist dropped": _edit("boot.hist", lambda t: t.replace("Dropped: 0", "Dropped: 2"), "out"),
+    "exit from another process": _edit("boot.hist", lambda t: t.replace(f"common_pid: {VCPU_TID:>10}, isa:          2, exit_reason:         96",
+                                                                       "common_pid:        999, isa:          2, exit_reason:         96"), "out"),
+    "record failed": _edit("boot.rc", lambda t: "1\n", "out"),
+    "record lost events": _edit("boot.stderr", lambda t: t.replace("lost: 0", "lost: 12"), "out"),
+    "L1 died": _edit("done.txt", None, "out"),
+    "phases not as marked": _edit("boot.kernel-exit", None, "out"),
+}
+
+
+def self_test():
+    ok = True
+    with tempfile.TemporaryDirectory() as o, tempfile.TemporaryDirectory() as b:
+        _good(o, b)
+        with contextlib.redirect_stdout(io.StringIO()) as buf:
+            res = run_checks(o, b)
+            marks = mark_args(marks_for(o, json.loads(read(b, "boot-report.json"))))
+        if res.failed or len(res.rows) < 20 or res.warnings:
+            print(buf.getvalue())
+            print(f"SELF-TEST FAIL: good outputs did not pass ({len(res.rows)} checks)")
+            ok = False
+        if marks != ["--mark", "0.000=firmware", "--mark", "140.210=kernel", "--mark", "278.130=userspace"]:
+            print(f"SELF-TEST FAIL: marks {marks}")
+            ok = False
+    for label, apply in BROKEN.items():
+        with tempfile.TemporaryDirectory() as o, tempfile.TemporaryDirectory() as b:
+            _good(o, b)
+            apply(o, b)
+            with contextlib.redirect_stdout(io.StringIO()):
+                res = run_checks(o, b)
+            if not res.failed:
+                print(f"SELF-TEST FAIL: broken outputs passed: {label}")
+                ok = False
+    print("SELF-TEST PASS" if ok else "SELF-TEST FAIL")
+    return ok
+
+
+def main(argv):
+    if len(argv) == 2 and argv[1] == "--self-test":
+        return 0 if self_test() else 1
+    if len(argv) == 4 and argv[1] == "--marks":
+        try:
+            with open(argv[3], encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return 0
+        print("\n".join(mark_args(marks_for(argv[2], doc))))
+        return 0
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 1 if run_checks(argv[1], argv[2]).failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

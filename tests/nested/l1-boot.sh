@@ -1,0 +1,163 @@
+#!/bin/sh
+# Runs inside L1 as /extra.sh (busybox sh; the bed's init has loaded kvm_amd and mounted tracefs).
+# Boots a full L2 Linux (QEMU -enable-kvm with the L2 layer of run-boot.sh) twice: "base" alone,
+# then "boot" under `kvmscope record`. Around each, tracefs hist triggers count every kvm:kvm_exit
+# (by thread, isa, reason) and kvm:kvm_userspace_exit in the kernel. The host reports on the
+# recording and compares (TCG makes L1 slow: nothing is analysed here).
+# Kernel args: l2machine=pc|microvm (default pc), l2mem=SIZE (default 256M), ksbase=0 (no base
+# run), kstmo=SEC (limit per run, default 300; SIGTERM first so that record closes its file,
+# SIGKILL 20 s later).
+# Outputs in /out, per run NAME (base, boot): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist},
+# NAME.t0 / NAME.t1 (L1 CLOCK_BOOTTIME in s around the run; L1 never suspends, so this is also
+# CLOCK_MONOTONIC, the recording's clock), NAME.l2up (the same clock when L2's init line reached
+# the serial file), NAME.qemu-pid, NAME.qemu-tids (every thread of QEMU seen while it ran),
+# NAME.kernel-exit (the first exit from a kernel address, CLOCK_MONOTONIC time stamp),
+# NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms;
+# version.txt, l1-kernel.txt, dmesg.txt, done.txt.
+# shellcheck source=SCRIPTDIR/l1-lib.sh
+. /l1-lib.sh
+
+KS=/bin/kvmscope
+QEMU=/opt/qemu/qemu-system-x86_64
+T=/sys/kernel/tracing
+arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+L2M=$(arg l2machine)
+L2M=${L2M:-pc}
+L2MEM=$(arg l2mem)
+L2MEM=${L2MEM:-256M}
+TMO=$(arg kstmo)
+TMO=${TMO:-300}
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# common_pid: the thread that exited; the host checks that every counted thread belongs to the
+# recorded QEMU (no other VM runs in L1, but that is then checked, not assumed). A hist trigger
+# takes at most 3 keys (TRACING_MAP_KEYS_MAX), so vcpu_id is left out: L2 has one vCPU.
+HIST_EXIT='hist:keys=common_pid,isa,exit_reason:size=4096'
+HIST_UEXIT='hist:keys=reason,errno:size=256'
+
+# watch_qemu: while the run lasts, note QEMU's pid, each of its threads, and the L1 time when L2's
+# init line ("=== L2 up") reached the serial file; the host turns that time into a phase mark.
+# Polling every 0.2 s: a thread that lives shorter than that can be missed, which only makes the
+# host's thread check stricter (the vCPU thread lives from start to end).
+watch_qemu() {
+  pid=""
+  up=""
+  while [ ! -f /tmp/boot.done ]; do
+    if [ -z "$pid" ]; then
+      for p in /proc/[0-9]*; do
+        if [ "$(readlink "$p/exe" 2>/dev/null)" = "$QEMU" ]; then
+          pid=${p#/proc/}
+          echo "$pid" >/tmp/qemu.pid
+        fi
+      done
+    fi
+    if [ -n "$pid" ]; then
+      for t in /proc/"$pid"/task/*; do
+        tid=${t##*/}
+        [ "$tid" = "*" ] || grep -qx "$tid" /tmp/qemu-tids 2>/dev/null || echo "$tid" >>/tmp/qemu-tids
+      done
+    fi
+    if [ -z "$up" ] && grep -q '=== L2 up' /tmp/l2.log 2>/dev/null; then
+      up=$(uptime_s)
+      echo "$up" >/tmp/l2up
+    fi
+    sleep 0.2
+  done
+}
+
+# kernel_mark_start / kernel_mark_stop NAME: when did the L2 kernel proper start? A trace instance
+# of its own (the main buffer and the hist triggers stay untouched) logs the first kvm_exit whose
+# guest RIP is a kernel address (>= 0xffffffff80000000: SeaBIOS, the option ROM and the
+# decompressor run at low addresses) and then turns itself off. Exits come often (L1's timer
+# interrupts exit too), so that first one is within milliseconds of the kernel's start. The 'mono'
+# clock is CLOCK_MONOTONIC, the recording's clock.
+KM=$T/instances/ksboot
+KM_IF='guest_rip >= 0xffffffff80000000'
+kernel_mark_start() {
+  rmdir "$KM" 2>/dev/null
+  mkdir "$KM" || return 0
+  echo mono >"$KM/trace_clock"
+  echo "$KM_IF" >"$KM/events/kvm/kvm_exit/filter"
+  echo "traceoff:1 if $KM_IF" >"$KM/events/kvm/kvm_exit/trigger"
+  echo 1 >"$KM/events/kvm/kvm_exit/enable"
+}
+kernel_mark_stop() {
+  [ -d "$KM" ] || return 0
+  echo 0 >"$KM/events/kvm/kvm_exit/enable"
+  grep -v '^#' "$KM/trace" | head -3 >"$L1_OUT/$1.kernel-exit"
+  echo "!traceoff:1 if $KM_IF" >"$KM/events/kvm/kvm_exit/trigger"
+  rmdir "$KM" 2>/dev/null
+}
+
+# l2_run NAME CMD...: one L2 boot with the kernel's own counts around it. The hist triggers are
+# added before CMD starts and read after it ends, so they cover every exit CMD can cause; removing
+# a trigger frees its table, so each run starts from zero. /proc/interrupts before and after shows
+# what L1 itself handled meanwhile (LOC timer ticks, IWI irq_work self-IPIs, ...).
+l2_run() {
+  name=$1
+  shift
+  echo "$*" >"$L1_OUT/$name.cmd"
+  echo "=== KS-BOOT BEGIN $name: $*"
+  rm -f /tmp/boot.done /tmp/l2.log /tmp/qemu.pid /tmp/l2up
+  : >/tmp/qemu-tids
+  echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
+  echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+  cat /proc/interrupts >"$L1_OUT/$name.irq0"
+  kernel_mark_start
+  watch_qemu &
+  watcher=$!
+  uptime_s >"$L1_OUT/$name.t0"
+  timeout -s KILL $((TMO + 20)) timeout "$TMO" "$@" >"$L1_OUT/$name.stdout" 2>"$L1_OUT/$name.stderr"
+  rc=$?
+  uptime_s >"$L1_OUT/$name.t1"
+  cat /proc/interrupts >"$L1_OUT/$name.irq1"
+  kernel_mark_stop "$name"
+  cat "$T/events/kvm/kvm_exit/hist" >"$L1_OUT/$name.hist"
+  cat "$T/events/kvm/kvm_userspace_exit/hist" >"$L1_OUT/$name.uhist"
+  echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
+  echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+  touch /tmp/boot.done
+  wait "$watcher"
+  echo "$rc" >"$L1_OUT/$name.rc"
+  awk -v a="$(cat "$L1_OUT/$name.t0")" -v b="$(cat "$L1_OUT/$name.t1")" 'BEGIN { printf "%.2f\n", b - a }' \
+    >"$L1_OUT/$name.secs"
+  cp /tmp/l2.log "$L1_OUT/$name.l2-serial.log" 2>/dev/null
+  mv /tmp/qemu-tids "$L1_OUT/$name.qemu-tids"
+  mv /tmp/qemu.pid "$L1_OUT/$name.qemu-pid" 2>/dev/null
+  mv /tmp/l2up "$L1_OUT/$name.l2up" 2>/dev/null
+  echo "--- stdout"
+  cat "$L1_OUT/$name.stdout"
+  echo "--- stderr"
+  cat "$L1_OUT/$name.stderr"
+  echo "--- L2 serial log"
+  cat "$L1_OUT/$name.l2-serial.log" 2>/dev/null
+  echo "--- kvm_exit hist (reference)"
+  grep -E 'Hits|Dropped' "$L1_OUT/$name.hist"
+  echo "=== KS-BOOT END $name: rc=$rc secs=$(cat "$L1_OUT/$name.secs")"
+  # Save after each run: should the next one hang L1 past the host's timeout, this one comes back.
+  l1_save_out >/dev/null
+}
+
+l1_load_virtio
+"$KS" --version >"$L1_OUT/version.txt" 2>&1
+uname -r >"$L1_OUT/l1-kernel.txt"
+echo "=== KS-BOOT START $(uname -r) uptime $(uptime_s)s kvmscope $(cat "$L1_OUT/version.txt")"
+
+# The bed's L2 command line (shared/testbed/l2-extra.sh) plus -name, so the report names the VM.
+set -- "$QEMU" -enable-kvm -name l2-boot -cpu host -M "$L2M" -m "$L2MEM" -smp 1 \
+  -L /opt/qemu/fw -nodefaults -no-user-config -vga none -nic none -display none -no-reboot \
+  -serial file:/tmp/l2.log -monitor none \
+  -kernel /opt/l2/vmlinuz -initrd /opt/l2/initrd.gz \
+  -append "console=ttyS0 panic=-1 quiet loglevel=4"
+
+# base: the same boot without kvmscope, counted by the kernel alone: what the boot costs with
+# no observer but the hist triggers (ksbase=0 leaves it out).
+[ "$(arg ksbase)" = 0 ] || l2_run base "$@"
+# boot: the recording. Its hist counts are the reference the host compares the report with.
+l2_run boot "$KS" record -o "$L1_OUT/boot.kvms" -- "$@"
+
+dmesg >"$L1_OUT/dmesg.txt"
+uptime_s >"$L1_OUT/done.txt"
+echo "=== KS-BOOT DONE uptime $(uptime_s)s"
+l1_save_out

@@ -1,0 +1,161 @@
+#!/bin/bash
+# CTest nested.l2_boot_recording: record a full L2 Linux boot with a static kvmscope inside the
+# nested SVM test bed (../shared/testbed: Debian 6.1 L1 with kvm_amd under QEMU TCG, where
+# kvm:kvm_exit fires for real), then report on the recording here and check it against the
+# kernel's own counts of the same run. Exit 0 = every check passed, 1 = failure, 77 = skipped (the
+# machine cannot run the bed: no QEMU, no kernel download, no firmware).
+#
+# Inside L1 (l1-boot.sh): the L2 boot runs once alone ("base", the kernel's counts only) and once
+# under `kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm ...` ("boot"), each with
+# tracefs hist triggers on kvm_exit and kvm_userspace_exit. Here: `kvmscope report` as text, JSON
+# and HTML, headless Chromium on the HTML, and check-boot.py.
+#
+# Usage: tests/nested/run-boot.sh <source-dir>
+# Env:
+#   KS_NESTED_WORK    the bed's build directory (default /tmp/kvmscope-testbed; built if empty);
+#                     the L2 layer (QEMU + libraries + firmware + L2 kernel/initrd) is cached there
+#   KS_BOOT_TIMEOUT   seconds for the whole L1 boot (default 900; it took about 6 minutes on a
+#                     busy 2-core host)
+#   KS_BOOT_RUN_TIMEOUT  seconds for each L2 boot inside L1 (default 480; there the recorded one
+#                     took 280 s: kvmscope record slows the boot about 5x)
+#   KS_BOOT_MACHINE   L2 machine type, pc or microvm (default pc)
+#   KS_BOOT_BASE      0 = leave out the base run (saves about a minute; no observer comparison)
+#   KS_NESTED_BIN     use this static kvmscope instead of building one (harness development)
+# Outputs, kept in <source-dir>/build-nested-boot/: boot-serial.log (L1's console), boot-out/
+# (what L1 wrote: boot.kvms, hist counts, logs), boot-report.{txt,json,html}, boot-dom.html,
+# boot-report.png (screenshot), boot-chromium-*.log, boot-check.txt, boot-timings.txt.
+set -euo pipefail
+
+[ $# -eq 1 ] || {
+  echo "usage: $0 <source-dir>" >&2
+  exit 2
+}
+SRC=$(cd "$1" && pwd)
+HERE=$SRC/tests/nested
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=SCRIPTDIR/boot-lib.sh
+. "$HERE/boot-lib.sh"
+
+KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
+RECIPE=$SRC/../shared/testbed
+BUILD=$SRC/build-nested-boot
+TIMEOUT=${KS_BOOT_TIMEOUT:-900}
+MACHINE=${KS_BOOT_MACHINE:-pc}
+t_start=$(ks_now)
+
+command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
+# The checker checks itself first (a second, no boot): a broken checker must not pass anything.
+python3 "$HERE/check-boot.py" --self-test >/dev/null || ks_die "check-boot.py --self-test failed"
+
+ks_prepare_bed "$RECIPE"
+echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+mkdir -p "$BUILD"
+TIMINGS=$BUILD/boot-timings.txt
+: >"$TIMINGS"
+
+t0=$(ks_now)
+if [ -n "${KS_NESTED_BIN:-}" ]; then
+  BIN=$KS_NESTED_BIN
+  echo "== using KS_NESTED_BIN=$BIN (not building)"
+else
+  echo "== building static kvmscope in $BUILD"
+  ks_build_static "$SRC" "$BUILD" "$BUILD/boot-cmake.log"
+fi
+echo "build $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
+ks_check_static "$BIN"
+
+t0=$(ks_now)
+LAYER=$KS_WORK/kvmscope-boot-l2-layer.cpio.gz
+ks_l2_layer "$RECIPE" "$LAYER"
+# Stripped copy for L1: the build keeps its debug info.
+strip -o "$BUILD/boot-kvmscope" "$BIN"
+ks_make_initramfs "$BUILD/boot-initramfs" "$BUILD/boot-initramfs-base.cpio.gz" "$HERE/l1-boot.sh" \
+  "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/boot-kvmscope:bin/kvmscope"
+rm -rf "$BUILD/boot-initramfs"
+# Concatenated archives: the kernel unpacks one after the other into the same rootfs.
+cat "$BUILD/boot-initramfs-base.cpio.gz" "$LAYER" >"$BUILD/boot-initramfs.cpio.gz"
+rm -f "$BUILD/boot-initramfs-base.cpio.gz"
+layer_note=$([ "$KS_L2_LAYER_CACHED" = 1 ] && echo "L2 layer cached" || echo "L2 layer built")
+echo "initramfs $(ks_elapsed "$t0") s ($layer_note, $(du -h "$BUILD/boot-initramfs.cpio.gz" | cut -f1))" |
+  tee -a "$TIMINGS"
+
+LOG=$BUILD/boot-serial.log
+OUT=$BUILD/boot-out
+args=("l2machine=$MACHINE" "kstmo=${KS_BOOT_RUN_TIMEOUT:-480}")
+if [ "${KS_BOOT_BASE:-1}" = 0 ]; then args+=(ksbase=0); fi
+t0=$(ks_now)
+echo "== booting L1 under QEMU TCG (timeout $TIMEOUT s, serial log $LOG): L2 $MACHINE boot"
+boot_rc=0
+# 3G: L1 holds the 30 MB initramfs, the 256 MB L2 and kvmscope's 64 MB ring buffer.
+MEM=${MEM:-3G} ks_boot "$BUILD/boot-initramfs.cpio.gz" "$LOG" "$BUILD/boot-out.img" "$TIMEOUT" "${args[@]}" ||
+  boot_rc=$?
+echo "L1 boot and runs $(ks_elapsed "$t0") s (qemu rc=$boot_rc)" | tee -a "$TIMINGS"
+[ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"
+
+if ! ks_unpack_disk "$BUILD/boot-out.img" "$OUT"; then
+  echo "ERROR: no verified results came back from L1; tail of $LOG:"
+  tail -60 "$LOG"
+  echo "FAIL nested.l2_boot_recording (total $(ks_elapsed "$t_start") s)"
+  exit 1
+fi
+rm -f "$BUILD/boot-out.img"
+for f in base.secs boot.secs; do
+  [ -f "$OUT/$f" ] && echo "L2 run ${f%.secs} $(cat "$OUT/$f") s of L1 time" | tee -a "$TIMINGS"
+done
+
+# report_to NAME ARGS...: one `kvmscope report` on the recording; its stderr and status are kept
+# for the checker (a report that fails must show as a failed check, not stop this script).
+report_to() {
+  local name=$1 rc=0
+  shift
+  "$BIN" report "$OUT/boot.kvms" "$@" >"$BUILD/$name.stdout" 2>"$BUILD/$name.stderr" || rc=$?
+  echo "$rc" >"$BUILD/$name.rc"
+  [ "$rc" = 0 ] || echo "ERROR: kvmscope report $* exited $rc: $(tail -3 "$BUILD/$name.stderr")"
+}
+
+t0=$(ks_now)
+rm -f "$BUILD"/boot-report.* "$BUILD"/boot-pass1.*
+if [ -f "$OUT/boot.kvms" ]; then
+  # Pass 1 gives time 0 on L1's clock, which turns L1's observations into phase marks.
+  report_to boot-pass1 --json -o "$BUILD/boot-pass1.json"
+  marks=()
+  if [ -s "$BUILD/boot-pass1.json" ]; then
+    mapfile -t marks < <(python3 "$HERE/check-boot.py" --marks "$OUT" "$BUILD/boot-pass1.json")
+  fi
+  echo "== phase marks: ${marks[*]:-none}"
+  report_to boot-report.text "${marks[@]}" -o "$BUILD/boot-report.txt"
+  report_to boot-report.json "${marks[@]}" --json -o "$BUILD/boot-report.json" --html "$BUILD/boot-report.html"
+fi
+echo "reports $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
+
+# The HTML page reports its own state in #kvmscope-status (see tests/browser/check-html-report.sh).
+t0=$(ks_now)
+browser=$(command -v chromium || command -v chromium-browser || true)
+rm -f "$BUILD"/boot-dom.html "$BUILD"/boot-report.png "$BUILD"/boot-chromium-*.log
+if [ -z "$browser" ]; then
+  echo "chromium is not installed" >"$BUILD/boot-chromium-missing.log"
+elif [ -s "$BUILD/boot-report.html" ]; then
+  profile=$(mktemp -d)
+  # --no-sandbox: run as root, where Chromium's sandbox refuses to start. The virtual time budget
+  # lets the page finish its work before the DOM is dumped and the screenshot taken.
+  flags=(--headless=new --no-sandbox --disable-gpu --disable-background-networking
+    --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile"
+    --enable-logging=stderr --v=0 --virtual-time-budget=10000)
+  timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$BUILD/boot-report.html" \
+    >"$BUILD/boot-dom.html" 2>"$BUILD/boot-chromium-dom.log" || echo "ERROR: chromium --dump-dom failed"
+  timeout 120 "$browser" "${flags[@]}" --screenshot="$BUILD/boot-report.png" --window-size=1280,2400 \
+    "file://$BUILD/boot-report.html" 2>"$BUILD/boot-chromium-screenshot.log" ||
+    echo "ERROR: chromium --screenshot failed"
+  rm -rf "$profile"
+fi
+echo "chromium $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
+
+rc=0
+python3 "$HERE/check-boot.py" "$OUT" "$BUILD" | tee "$BUILD/boot-check.txt" || rc=$?
+# Whatever the checks said, an L1 that had to be killed is a failure.
+[ "$boot_rc" = 0 ] || rc=1
+echo "total $(ks_elapsed "$t_start") s" | tee -a "$TIMINGS"
+echo "== outputs in $BUILD: boot-out/, boot-report.{txt,json,html}, boot-report.png, boot-check.txt"
+if [ "$rc" = 0 ]; then echo "PASS nested.l2_boot_recording"; else echo "FAIL nested.l2_boot_recording"; fi
+exit "$rc"
