@@ -31,6 +31,18 @@ struct CollectorConfig {
   bool share_tracepoints = false;  // let perf consumers of the same tracepoints see them too
 };
 
+// Run time and runs of each loaded BPF program, as bpftool shows them; the kernel counts only
+// while kernel.bpf_stats_enabled is 1.
+struct ProgramStats {
+  struct Program {
+    std::string name;
+    std::uint64_t run_time_ns = 0;
+    std::uint64_t run_count = 0;
+  };
+  bool enabled = false;  // kernel.bpf_stats_enabled
+  std::vector<Program> programs;
+};
+
 class ExitCollector {
  public:
   // Opens, configures, loads and attaches. On a verifier rejection the error carries the
@@ -65,6 +77,12 @@ class ExitCollector {
   const std::vector<std::string>& notes() const;
 
   std::uint64_t started_ns() const;
+
+  // Frees what the kernel side keeps for processes that ended (their counters, drill-downs,
+  // filter entry) and their names, so a long-running `serve` stays bounded.
+  util::Result<void> forget_vms(std::span<const std::uint32_t> pids);
+
+  util::Result<ProgramStats> program_stats();
 
   // Names a pid explicitly (the command we started: we know its argv before /proc does).
   void name_vm(pid_t pid, model::VmInfo info);
