@@ -11,6 +11,7 @@ pkgs=(
   libtracecmd-dev libtraceevent-dev trace-cmd # reading trace-cmd's trace.dat
   chromium                                    # the HTML report's browser test
   util-linux procps                           # setpriv and pkill, used by tests
+  libmicrohttpd-dev prometheus curl          # serve: its HTTP server; a real Prometheus in tests
   qemu-system-x86 busybox-static cpio         # the nested SVM test bed
   python3 file                                # the nested harness's log checks
 )

@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"record", kvmscope::cli::cmd_record, "record every event of a command, processes or the host"},
     {"report", kvmscope::cli::cmd_report,
      "tables, timeline, boot analysis and plots of a recording"},
+    {"serve", kvmscope::cli::cmd_serve, "serve the host's VM exits as Prometheus metrics"},
     {"guest", kvmscope::cli::cmd_guest, "run a built-in tiny VM that makes exact numbers of exits"},
 };
 

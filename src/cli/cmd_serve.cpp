@@ -1,0 +1,296 @@
+// kvmscope serve: a Prometheus exporter. This thread reads the BPF maps every --interval, folds
+// them into bounded series and renders the page; the HTTP server (its own thread) only hands out
+// the last page. So a scrape never waits for the maps, a slow client never delays a readout, and
+// the kernel-side work does not grow with the number of scrapers.
+#include <time.h>
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/numbers.h"
+#include "cli/option_cursor.h"
+#include "cli/signals.h"
+#include "cli/traced_run.h"
+#include "collect/exit_collector.h"
+#include "model/reason_catalog.h"
+#include "report/prometheus.h"
+#include "report/prometheus_series.h"
+#ifdef KVMSCOPE_HAVE_SERVE
+#include "serve/gzip.h"
+#include "serve/listen_address.h"
+#include "serve/metrics_server.h"
+#include "serve/process_state.h"
+#endif
+
+namespace kvmscope::cli {
+
+namespace {
+
+constexpr const char* kServeHelp =
+    "usage: kvmscope serve [options]\n"
+    "\n"
+    "Serves the VM exits of this host as Prometheus metrics on http://ADDR:PORT/metrics:\n"
+    "kvmscope_exits_total, kvmscope_exit_handling_seconds (histogram), kvmscope_pio_total,\n"
+    "kvmscope_msr_total and the collector's health. Runs until SIGINT or SIGTERM.\n"
+    "\n"
+    "  --listen ADDR:PORT   where to listen (default 127.0.0.1:9580; [::1]:9580 for IPv6;\n"
+    "                       port 0 picks a free one, printed at start)\n"
+    "  -a, --all            every VM on this host (the default)\n"
+    "  -p, --pid PID[,PID]  only these processes and what they fork\n"
+    "  --interval T         read the BPF maps every T (default 1s): a scrape shows data at\n"
+    "                       most T old\n"
+    "  --grace T            keep the series of a VM that ended for T, then drop them and free\n"
+    "                       its kernel-side counters (default 5m)\n"
+    "  --max-vms N          VMs with their own labels (default 1024), later ones: vm=\"other\"\n"
+    "  --max-vcpus N        vCPU ids per VM (default 288), then vcpu=\"other\"\n"
+    "  --max-reasons N      exit reasons per VM (default 32), then reason=\"other\"\n"
+    "  --max-ports N        (port, direction, size) per VM (default 64), then port=\"other\"\n"
+    "  --max-msrs N         (MSR, access) per VM (default 64), then msr=\"other\"\n"
+    "  --max-entries N      size of the BPF counter maps (default 16384)\n"
+    "  --no-drills          no port and MSR counters (kvm_pio, kvm_msr... not traced)\n"
+    "  --http-timeout T     close a connection idle for T, or not done with a request\n"
+    "                       within 3T (default 10s)\n"
+    "  --share-tracepoints  let perf consumers of the kvm tracepoints see them too\n"
+    "  -d, --duration T     stop after T\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "T: 10, 2.5, 500ms, 5m. See README.md, \"Fleet monitoring with Prometheus\".\n";
+
+int fail(const util::Error& error, int status = 1) {
+  std::fprintf(stderr, "kvmscope serve: %s\n", error.message().c_str());
+  return status;
+}
+
+struct ServeOptions {
+  TraceTarget target;
+  std::string listen = "127.0.0.1:9580";
+  double interval_s = 1.0;
+  report::PrometheusLimits limits;
+  std::uint32_t max_entries = 16384;
+  bool drills = true;
+  double http_timeout_s = 10.0;
+  bool help = false;
+};
+
+util::Result<ServeOptions> parse_serve_options(Args args) {
+  ServeOptions o;
+  OptionCursor cur(args, "serve");
+  const auto count = [&](auto& into, std::uint64_t max) -> util::Result<void> {
+    auto v = cur.value();
+    if (!v) return v.error();
+    auto n = parse_u64(*v);
+    if (!n || *n == 0 || *n > max)
+      return cur.usage(std::string(cur.name()) + ": '" + *v + "' is not a count from 1 to " +
+                       std::to_string(max));
+    into = static_cast<std::remove_reference_t<decltype(into)>>(*n);
+    return {};
+  };
+  const auto seconds = [&](double& into) -> util::Result<void> {
+    auto v = cur.value();
+    if (!v) return v.error();
+    auto s = parse_seconds(*v);
+    if (!s || *s <= 0) return cur.usage(std::string(cur.name()) + ": '" + *v + "' is not a time");
+    into = *s;
+    return {};
+  };
+  while (cur.next()) {
+    const std::string_view n = cur.name();
+    util::Result<void> r;
+    double grace = 0;
+    if (n == "-h" || n == "--help") {
+      o.help = true;
+    } else if (auto t = parse_target_option(cur, o.target); !t) {
+      return t.error();
+    } else if (*t) {
+      continue;
+    } else if (n == "--listen") {
+      auto v = cur.value();
+      if (!v) return v.error();
+      o.listen = *v;
+    } else if (n == "--interval") {
+      if (r = seconds(o.interval_s); r && o.interval_s < 0.05)
+        r = cur.usage("--interval: at least 50ms (each readout reads every BPF counter)");
+    } else if (n == "--grace") {
+      if (r = seconds(grace); r) o.limits.grace_ns = static_cast<std::uint64_t>(grace * 1e9);
+    } else if (n == "--http-timeout") {
+      r = seconds(o.http_timeout_s);
+    } else if (n == "--max-vms") {
+      r = count(o.limits.max_vms, 1u << 20);
+    } else if (n == "--max-vcpus") {
+      r = count(o.limits.max_vcpus, 1u << 16);
+    } else if (n == "--max-reasons") {
+      r = count(o.limits.max_reasons, 1u << 16);
+    } else if (n == "--max-ports") {
+      r = count(o.limits.max_ports, 1u << 17);
+    } else if (n == "--max-msrs") {
+      r = count(o.limits.max_msrs, 1u << 20);
+    } else if (n == "--max-entries") {
+      r = count(o.max_entries, 1u << 24);
+    } else if (n == "--no-drills") {
+      o.drills = false;
+    } else {
+      return cur.unknown();
+    }
+    if (!r) return r.error();
+  }
+  if (cur.saw_double_dash())
+    return cur.usage("serve traces running VMs: use -p PID or -a, not a command");
+  if (o.target.pids.empty()) o.target.all = true;
+  if (o.target.all && !o.target.pids.empty()) return cur.usage("choose one of -p PID and -a");
+  return o;
+}
+
+#ifdef KVMSCOPE_HAVE_SERVE
+
+std::uint64_t realtime_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+// One readout: the maps, folded into bounded series, rendered. Ended VMs past their grace are
+// freed in the kernel here too.
+class Readout {
+ public:
+  Readout(collect::ExitCollector& c, report::PrometheusSeries& series, bool drills)
+      : c_(c), series_(series), drills_(drills) {}
+
+  util::Result<std::shared_ptr<serve::Page>> operator()(bool compress) {
+    const std::uint64_t start = collect::monotonic_ns();
+    auto snap = c_.snapshot();
+    if (!snap) return snap.error();
+    util::Result<model::DrillDown> drill = model::DrillDown();
+    if (drills_) drill = c_.drilldown();
+    if (!drill) return drill.error();
+    report::PrometheusPage page = series_.update(*snap, *drill, serve::process_running, start);
+    const auto forgotten = series_.take_forgotten();
+    if (auto r = c_.forget_vms(forgotten); !r) return r.error();
+    page.version = KVMSCOPE_VERSION;
+    page.health = snap->health;
+    if (auto stats = c_.program_stats(); stats) {
+      page.bpf_stats_enabled = stats->enabled;
+      for (const auto& p : stats->programs)
+        page.bpf_programs.push_back({p.name, p.run_time_ns, p.run_count});
+    }
+    page.readout_ns = collect::monotonic_ns() - start;
+    page.readout_unix_ns = realtime_ns();
+
+    std::ostringstream text;
+    report::render_prometheus(page, text);
+    auto out = std::make_shared<serve::Page>();
+    out->content_type = report::kPromContentType;
+    out->body = std::move(text).str();
+    if (compress) {
+      auto gz = serve::gzip(out->body);
+      if (gz) out->gzip = std::move(*gz);  // else plain text: still a valid answer
+    }
+    return out;
+  }
+
+ private:
+  collect::ExitCollector& c_;
+  report::PrometheusSeries& series_;
+  bool drills_;
+};
+
+void sleep_until(std::uint64_t deadline_ns) {
+  const std::uint64_t now = collect::monotonic_ns();
+  if (now >= deadline_ns || stop_requested()) return;
+  const std::uint64_t left = deadline_ns - now;
+  struct timespec ts = {static_cast<time_t>(left / 1000000000u),
+                        static_cast<long>(left % 1000000000u)};
+  ::nanosleep(&ts, nullptr);  // a stop signal ends it early (EINTR), as it should
+}
+
+int serve(const ServeOptions& o) {
+  auto address = serve::parse_listen_address(o.listen);
+  if (!address) return fail(address.error(), 2);
+  auto root = preflight(o.target);
+  if (!root) return fail(root.error());
+  // Bound before the BPF programs load: a taken port is reported before any other work.
+  auto listener = serve::listen_on(*address);
+  if (!listener) return fail(listener.error());
+  auto where = serve::bound_address(listener->get());
+  if (!where) return fail(where.error());
+
+  auto catalog = model::ReasonCatalog::from_tracefs(*root);
+  if (!catalog) {
+    std::fprintf(stderr, "kvmscope serve: warning: %s; using built-in reason names\n",
+                 catalog.error().message().c_str());
+    catalog = model::ReasonCatalog::builtin();
+  }
+  collect::CollectorConfig config;
+  config.whole_host = o.target.all;
+  config.share_tracepoints = o.target.share_tracepoints;
+  config.max_entries = o.max_entries;
+  config.drills = o.drills;
+  auto collector = collect::ExitCollector::start(config);
+  if (!collector) return fail(collector.error());
+  auto& c = **collector;
+  install_stop_handlers();
+  for (pid_t pid : o.target.pids)
+    if (auto r = c.add_target(pid); !r) return fail(r.error());
+  for (const auto& note : c.notes())
+    std::fprintf(stderr, "kvmscope serve: note: %s\n", note.c_str());
+
+  report::PrometheusSeries series(o.limits, std::move(*catalog));
+  Readout readout(c, series, o.drills);
+  auto first = readout(false);
+  if (!first) return fail(first.error());
+
+  serve::HttpLimits http;
+  http.idle_timeout_s = static_cast<unsigned>(o.http_timeout_s + 0.999);
+  http.request_deadline_s = 3 * http.idle_timeout_s;
+  auto server = serve::MetricsServer::start(std::move(*listener), http);
+  if (!server) return fail(server.error());
+  (*server)->publish(std::move(*first));
+  std::printf("kvmscope serve: serving http://%s/metrics (%s), a readout every %gs\n",
+              where->c_str(), o.target.describe().c_str(), o.interval_s);
+  std::fflush(stdout);
+
+  const auto interval_ns = static_cast<std::uint64_t>(o.interval_s * 1e9);
+  const std::uint64_t started = collect::monotonic_ns();
+  const std::uint64_t end =
+      o.target.duration_s ? started + static_cast<std::uint64_t>(*o.target.duration_s * 1e9) : 0;
+  std::string last_error;
+  for (std::uint64_t next = started + interval_ns; !stop_requested(); next += interval_ns) {
+    if (end && next > end) next = end;
+    sleep_until(next);
+    if (stop_requested() || (end && collect::monotonic_ns() >= end)) break;
+    if (const std::uint64_t now = collect::monotonic_ns(); now > next + interval_ns)
+      next = now;  // a readout overran: skip the missed ticks instead of bursting
+    // Prometheus asks for gzip on every scrape; compress while someone did in the last 5 min.
+    auto page = readout((*server)->gzip_wanted(300'000'000'000));
+    if (page) {
+      (*server)->publish(std::move(*page));
+      last_error.clear();
+    } else if (page.error().message() != last_error) {
+      // The last good page stays up; kvmscope_readout_timestamp_seconds shows its age.
+      last_error = page.error().message();
+      std::fprintf(stderr, "kvmscope serve: warning: readout failed: %s\n", last_error.c_str());
+    }
+  }
+  return 0;
+}
+
+#endif
+
+}  // namespace
+
+int cmd_serve(Args args) {
+  auto parsed = parse_serve_options(args);
+  if (!parsed) return fail(parsed.error(), 2);
+  if (parsed->help) {
+    std::fputs(kServeHelp, stdout);
+    return 0;
+  }
+#ifdef KVMSCOPE_HAVE_SERVE
+  return serve(*parsed);
+#else
+  return fail(util::plain_error("this kvmscope was built without the HTTP server (static build)"));
+#endif
+}
+
+}  // namespace kvmscope::cli

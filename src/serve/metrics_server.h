@@ -1,0 +1,60 @@
+// `kvmscope serve`'s HTTP side, on libmicrohttpd, event-driven on one thread of its own: a slow
+// or stalled client costs a socket, never a thread. /metrics is served from the page the readout
+// published last: publishing is a pointer swap, so a scrape never waits for the BPF maps and the
+// readout never waits for a client.
+//
+//   GET|HEAD /metrics   200, the page (gzip when the client accepts it and a gzip form exists)
+//   GET|HEAD /          200, a short HTML page pointing to /metrics
+//   other methods there 405 with Allow: GET, HEAD; a GET with a body: 400
+//   any other path      404
+//   request line / headers beyond HttpLimits::request_bytes: 414 / 431 (libmicrohttpd's answers)
+//   a connection idle for idle_timeout_s, or owing a complete request (and its answer) for
+//   request_deadline_s: closed (slowloris)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "util/fd.h"
+#include "util/result.h"
+
+namespace kvmscope::serve {
+
+struct HttpLimits {
+  unsigned idle_timeout_s = 10;
+  unsigned request_deadline_s = 30;
+  unsigned max_connections = 128;  // beyond: new connections are closed at once
+  std::size_t request_bytes = 16 * 1024;
+};
+
+struct Page {
+  std::string content_type;
+  std::string body;
+  std::string gzip;  // empty: not compressed (yet)
+};
+
+class MetricsServer {
+ public:
+  // Serves on `listener` (a listening socket; the server owns it from now on) from its own
+  // thread, which ignores the stop signals (they stay with the caller's thread).
+  static util::Result<std::unique_ptr<MetricsServer>> start(util::Fd listener,
+                                                            const HttpLimits& limits);
+  ~MetricsServer();  // stops serving and closes every connection
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  void publish(std::shared_ptr<const Page> page);
+
+  // Whether a client asked for gzip within the last window_ns: then pages are worth compressing
+  // (Prometheus always asks; a curl user seldom does).
+  bool gzip_wanted(std::int64_t window_ns) const;
+
+ private:
+  struct Impl;
+  explicit MetricsServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kvmscope::serve
