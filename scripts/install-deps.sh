@@ -8,7 +8,8 @@ pkgs=(
   libgtest-dev googletest                     # unit and live tests
   libclang-rt-dev                             # libFuzzer runtime for fuzz/run-fuzz.sh
   libjs-chart.js                              # Chart.js, embedded into report --html pages
-  libtracecmd-dev libtraceevent-dev trace-cmd # reading trace-cmd's trace.dat
+  libtracecmd-dev libtraceevent-dev libtracefs-dev trace-cmd  # trace.dat tests (oracle)
+  libncurses-dev tmux                         # top: its screen; driven under tmux in tests
   chromium                                    # the HTML report's browser test
   util-linux procps                           # setpriv and pkill, used by tests
   libmicrohttpd-dev prometheus curl          # serve: its HTTP server; a real Prometheus in tests

@@ -15,6 +15,7 @@
 #include "model/recording_analysis.h"
 #include "report/report.h"
 #include "store/recording.h"
+#include "store/tracedat_reader.h"
 
 namespace kvmscope::cli {
 
@@ -23,7 +24,7 @@ namespace {
 const char* const kReportHelp =
     R"(usage: kvmscope report FILE [options]
 
-Reads a recording made by 'kvmscope record' and prints the exit tables 'kvmscope stat' would
+Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat) and prints the exit tables 'kvmscope stat' would
 have printed, then the timeline of exits per reason, the stability of each reason's rate,
 bursts, a boot summary for each VM recorded from its start, and the drill-downs asked for.
 
@@ -58,6 +59,7 @@ struct ReportCliOptions {
   bool json = false;
   std::string csv_dir, html, output;
   bool help = false;
+  model::ReasonCatalog catalog = model::ReasonCatalog::builtin();
 };
 
 int fail(const util::Error& error, int status = 1) {
@@ -147,18 +149,11 @@ std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
 
 }  // namespace
 
-int cmd_report(Args args) {
-  auto parsed = parse(args);
-  if (!parsed) return fail(parsed.error(), 2);
-  ReportCliOptions& o = *parsed;
-  if (o.help) {
-    std::fputs(kReportHelp, stdout);
-    return 0;
-  }
-
-  auto reader = store::Reader::open(o.file);
-  if (!reader) return fail(reader.error());
-  const store::RecordingInfo& info = reader->info();
+// Reads a recording (kvmscope's own or trace-cmd's trace.dat: the readers share their shape)
+// into the analysis, and what the file says about itself into the report's options.
+template <class Reader>
+util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOptions& o) {
+  const store::RecordingInfo& info = reader.info();
 
   // The recording kernel's own reason names, when the file carries its format files.
   auto exit_format = info.tracefs_formats.find("kvm_exit");
@@ -171,38 +166,66 @@ int cmd_report(Args args) {
                              catalog.error().message() + "); reason names are built-in");
     catalog = model::ReasonCatalog::builtin();
   }
+  o.catalog = std::move(*catalog);
 
   // The first batch comes after the header's side records: the start marker is known then.
-  auto first = reader->next();
-  if (!first) return fail(first.error());
-  o.analysis.markers = to_model(reader->markers());
-  o.analysis.vms = reader->vms();
+  auto first = reader.next();
+  if (!first) return first.error();
+  o.analysis.markers = to_model(reader.markers());
+  o.analysis.vms = reader.vms();
   model::RecordingAnalysis analysis(o.analysis);
   for (auto batch = std::move(first);;) {
     if (batch->empty()) break;
     analysis.add(*batch);
-    batch = reader->next();
-    if (!batch) return fail(batch.error());
+    batch = reader.next();
+    if (!batch) return batch.error();
   }
   model::RecordingAnalysisResult result = analysis.finish();
-  for (const auto& [pid, vm] : reader->vms()) result.snapshot.vms[pid] = vm;
+  for (const auto& [pid, vm] : reader.vms()) result.snapshot.vms[pid] = vm;
 
   report::RecordingMeta& meta = o.report.recording;
   meta.target = info.target;
   meta.kernel = info.kernel_release;
   meta.hostname = info.hostname;
   meta.kvmscope_version = info.kvmscope_version;
-  meta.realtime_offset_ns = info.realtime_offset_ns;
-  meta.lost_events = reader->lost_total();
-  for (const auto& [cpu, n] : reader->lost_per_cpu()) {
+  if (info.realtime_offset_ns != 0)
+    meta.realtime_offset_ns = info.realtime_offset_ns;  // 0: unknown
+  meta.lost_events = reader.lost_total();
+  for (const auto& [cpu, n] : reader.lost_per_cpu()) {
     if (meta.lost_per_cpu.size() <= cpu) meta.lost_per_cpu.resize(cpu + 1);
     meta.lost_per_cpu[cpu] = n;
   }
-  meta.complete = reader->complete();
-  meta.markers = to_model(reader->markers());
-  if (reader->truncated())
+  meta.complete = reader.complete();
+  meta.markers = to_model(reader.markers());
+  if (reader.truncated())
     std::fprintf(stderr, "kvmscope report: %s was cut short (%s): reporting what it holds\n",
-                 o.file.c_str(), reader->error_detail().c_str());
+                 o.file.c_str(), reader.error_detail().c_str());
+  return result;
+}
+
+int cmd_report(Args args) {
+  auto parsed = parse(args);
+  if (!parsed) return fail(parsed.error(), 2);
+  ReportCliOptions& o = *parsed;
+  if (o.help) {
+    std::fputs(kReportHelp, stdout);
+    return 0;
+  }
+
+  util::Result<model::RecordingAnalysisResult> analyzed = util::plain_error("");
+  if (store::TraceDatReader::is_tracedat(o.file)) {
+    auto reader = store::TraceDatReader::open(o.file);
+    if (!reader) return fail(reader.error());
+    analyzed = analyze(*reader, o);
+    for (const std::string& note : reader->notes()) o.report.notes.push_back(note);
+  } else {
+    auto reader = store::Reader::open(o.file);
+    if (!reader) return fail(reader.error());
+    analyzed = analyze(*reader, o);
+  }
+  if (!analyzed) return fail(analyzed.error());
+  const model::RecordingAnalysisResult& result = *analyzed;
+  const model::ReasonCatalog* catalog = &o.catalog;  // the recording kernel's names
 
   std::ofstream file;
   if (!o.output.empty()) {

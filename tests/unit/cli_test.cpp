@@ -2,9 +2,12 @@
 // need no privileges, since arguments are checked before anything is loaded.
 #include <unistd.h>
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "live/live_support.h"
+#include "support/mini_json.h"
 
 namespace {
 
@@ -86,6 +89,21 @@ TEST(Cli, report_names_a_missing_or_foreign_file_in_one_line) {
   EXPECT_EQ(foreign.exit_code, 1);
   EXPECT_EQ(foreign.err,
             "kvmscope report: " KS_SOURCE_DIR "/README.md: not a kvmscope recording\n");
+}
+
+TEST(Cli, report_reads_trace_cmd_trace_dat_files) {
+  // Recorded by trace-cmd in the nested SVM bed: kvmtest 20 5 (tests/fixtures/tracedat/README.md).
+  auto r = run_command(
+      {KS_BIN, "report", KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v6.dat", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  std::map<std::string, std::uint64_t> hw;
+  for (const auto& e : doc["exits"].items)
+    if (e["level"].str() == "hardware") hw[e["reason"].str()] += e["count"].u64();
+  EXPECT_EQ(hw["cpuid"], 100u);
+  EXPECT_EQ(hw["io"], 20u);
+  EXPECT_EQ(hw["hlt"], 20u);
+  EXPECT_EQ(doc["names"]["svm"].str(), "kernel") << "names from the file's own format text";
 }
 
 TEST(Cli, stat_help_explains_with_examples) {
