@@ -17,6 +17,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"stat", kvmscope::cli::cmd_stat, "count VM exits of a command, processes or the host"},
+    {"top", kvmscope::cli::cmd_top, "live view of VM exits per VM, vCPU and reason"},
     {"record", kvmscope::cli::cmd_record, "record every event of a command, processes or the host"},
     {"report", kvmscope::cli::cmd_report,
      "tables, timeline, boot analysis and plots of a recording"},

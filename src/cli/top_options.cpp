@@ -1,0 +1,138 @@
+#include "cli/top_options.h"
+
+#include "cli/numbers.h"
+#include "cli/option_cursor.h"
+#include "model/top_filter.h"
+#include "tui/top_controller.h"
+
+namespace kvmscope::cli {
+
+const char* const kTopHelp =
+    R"help(usage: kvmscope top [options]            every VM on this host (-a, the default)
+       kvmscope top [options] -p PID[,PID...]
+
+A live view of VM exits, like top: the VMs by exit rate, then (Enter) one VM's vCPUs and exit
+reasons, then (Enter) one vCPU's reasons. Counts in the kernel (eBPF); hardware exits
+(kvm:kvm_exit) and exits to the VMM (kvm:kvm_userspace_exit) are always shown apart.
+
+what to watch:
+  -a, --all           every VM on this host (default)
+  -p, --pid PIDS      these VMM processes (comma-separated)
+
+options:
+  -i, --interval T    refresh every T (seconds, or 500ms, 2s; default 1 s; 0.1 s to 1 h)
+  -n, --iterations N  exit after N refreshes
+  -d, --duration T    exit after T
+  -b, --batch         print plain text frames instead of the screen (for scripts and logs,
+                      like top -b): the VM table, then per VM its vCPUs and reasons
+  -s, --sort KEY      rate (default), count or time
+  -f, --filter REGEX  show only VMs whose name, process name or PID matches (case-insensitive)
+  --share-tracepoints let perf consumers see the kvm tracepoints while kvmscope runs
+  --max-entries N     distinct (VM, vCPU, reason) counters kept in the kernel (default 16384)
+  -h, --help          this text
+
+keys:
+  Enter, Right        open the selected VM, then the selected vCPU
+  Esc, Backspace      back one level
+  Up, Down, PgUp, PgDn, Home, End, j, k   select
+  r / c / t           sort by rate, count or handling time
+  /                   filter VMs by a regular expression (empty: all)
+  p, space            pause (the numbers stay; keys still work)
+  + / -, d            refresh less / more often; type the interval
+  z                   reset: counts, avg and p99 start again from now (kernel counters untouched)
+  ?                   help         q   quit
+
+columns:
+  exits/s, hw/s, vmm/s, rate/s   over the last interval (hw: hardware exits, vmm: exits to the VMM)
+  count, %, avg, p99             since kvmscope started, or since the last reset (z)
+  hw time, vmm time, time        share of the time of the VM's vCPUs spent handling exits over
+                                 the interval: sum of the handling times / (interval x vCPUs);
+                                 hw: exit to the next VM entry (includes the VMM's part),
+                                 vmm: exit to the VMM's next KVM_RUN. A handling time
+                                 counts in the interval where it ends, so on a busy host
+                                 (vCPU threads waiting for a CPU) a share can pass 100%
+A VM is named by QEMU's -name (libvirt's domain name), else by its process name; a VM whose
+process has exited leaves the list after 3 intervals without exits. p99 is the upper bound of
+its log2 histogram bucket, at most twice the true value.
+
+examples:
+  sudo kvmscope top
+  sudo kvmscope top -p "$(pgrep -d, qemu)" --sort time
+  sudo kvmscope top --batch --iterations 5 --interval 2 > exits.log
+  sudo kvmscope top -b -d 1m -f '^web' | grep -A3 '^VM '
+)help";
+
+namespace {
+
+util::Result<model::TopSort> parse_sort(const OptionCursor& cursor, const std::string& text) {
+  if (text == "rate") return model::TopSort::rate;
+  if (text == "count") return model::TopSort::count;
+  if (text == "time") return model::TopSort::time;
+  return cursor.usage(std::string(cursor.name()) + ": expected rate, count or time, got '" + text +
+                      "'");
+}
+
+}  // namespace
+
+util::Result<TopOptions> parse_top_options(Args args) {
+  TopOptions o;
+  OptionCursor cursor(args, "top");
+  while (cursor.next()) {
+    const std::string_view name = cursor.name();
+    auto target_option = parse_target_option(cursor, o.target);
+    if (!target_option) return target_option.error();
+    if (*target_option) continue;
+
+    if (name == "-h" || name == "--help") {
+      o.help = true;
+    } else if (name == "-b" || name == "--batch") {
+      o.batch = true;
+    } else if (name == "-n" || name == "--iterations") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      auto n = parse_u64(*v);
+      if (!n || *n == 0)
+        return cursor.usage(std::string(name) + ": '" + *v + "' is not a positive number");
+      o.iterations = *n;
+    } else if (name == "-i" || name == "--interval") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      auto s = parse_seconds(*v);
+      if (!s || *s < tui::kMinInterval || *s > tui::kMaxInterval)
+        return cursor.usage(std::string(name) + ": '" + *v +
+                            "' is not an interval between 0.1 s and 1 h");
+      o.interval_s = *s;
+    } else if (name == "-s" || name == "--sort") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      auto sort = parse_sort(cursor, *v);
+      if (!sort) return sort.error();
+      o.sort = *sort;
+    } else if (name == "-f" || name == "--filter") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      if (auto f = model::TopFilter::compile(*v); !f)
+        return cursor.usage(std::string(name) + ": " + f.error().message());
+      o.filter = *v;
+    } else if (name == "--max-entries") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      auto n = parse_u64(*v);
+      if (!n || *n == 0 || *n > (1u << 24))
+        return cursor.usage("--max-entries: expected 1..16777216, got '" + *v + "'");
+      o.max_entries = static_cast<std::uint32_t>(*n);
+    } else {
+      return cursor.unknown();
+    }
+  }
+  if (o.help) return o;
+  if (cursor.saw_double_dash())
+    return cursor.usage(
+        "top watches running VMs (-a or -p PID); to start and trace a command, use "
+        "'kvmscope stat -- COMMAND'");
+  if (o.target.all && !o.target.pids.empty()) return cursor.usage("choose one of -p PID and -a");
+  if (o.target.pids.empty()) o.target.all = true;
+  return o;
+}
+
+}  // namespace kvmscope::cli

@@ -1,0 +1,213 @@
+#include "model/top_view.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+namespace kvmscope::model {
+
+namespace {
+
+std::uint64_t minus(std::uint64_t later, std::uint64_t earlier) {
+  return later > earlier ? later - earlier : 0;
+}
+
+// What a sort orders by, largest first; the other numbers break ties so the order is stable
+// before the first interval (when every rate is 0).
+std::tuple<std::uint64_t, std::uint64_t, std::uint64_t> sort_key(const TopStats& s, TopSort sort) {
+  switch (sort) {
+    case TopSort::rate:
+      return {s.interval.count, s.total.count, 0};
+    case TopSort::count:
+      return {s.total.count, s.interval.count, 0};
+    case TopSort::time:
+      // Hardware handling time includes the VMM's part where both exist, so it leads.
+      return {s.hw_time_ns, s.vmm_time_ns, s.interval.count};
+  }
+  return {};
+}
+
+template <class Row, class Id>
+void sort_rows(std::vector<Row>& rows, TopSort sort, Id id) {
+  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    const auto ka = sort_key(a.stats, sort), kb = sort_key(b.stats, sort);
+    if (ka != kb) return ka > kb;
+    return id(a) < id(b);
+  });
+}
+
+}  // namespace
+
+const char* top_sort_name(TopSort sort) {
+  switch (sort) {
+    case TopSort::rate:
+      return "rate";
+    case TopSort::count:
+      return "count";
+    case TopSort::time:
+      return "time";
+  }
+  return "?";
+}
+
+void TopStats::add(Level level, const ExitStats& interval_part, const ExitStats& total_part) {
+  interval += interval_part;
+  total += total_part;
+  if (level == Level::hardware) {
+    hw_count += interval_part.count;
+    hw_time_ns += interval_part.time_ns;
+    hw_total += total_part.count;
+    hw_timed_total += total_part.timed;
+  } else {
+    vmm_count += interval_part.count;
+    vmm_time_ns += interval_part.time_ns;
+    vmm_total += total_part.count;
+    vmm_timed_total += total_part.timed;
+  }
+}
+
+ExitStats stats_minus(const ExitStats& later, const ExitStats& earlier) {
+  ExitStats d;
+  d.count = minus(later.count, earlier.count);
+  d.timed = minus(later.timed, earlier.timed);
+  d.time_ns = minus(later.time_ns, earlier.time_ns);
+  d.max_ns = later.max_ns;
+  for (std::size_t i = 0; i < kHistogramSlots; ++i)
+    d.hist.slots[i] = minus(later.hist.slots[i], earlier.hist.slots[i]);
+  return d;
+}
+
+double time_share(std::uint64_t time_ns, std::uint64_t interval_ns, std::uint32_t vcpus) {
+  if (interval_ns == 0) return 0.0;
+  return static_cast<double>(time_ns) /
+         (static_cast<double>(interval_ns) * static_cast<double>(vcpus ? vcpus : 1));
+}
+
+void TopModel::update(Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive) {
+  ++updates_;
+  previous_ = std::move(latest_);
+  latest_ = std::move(snapshot);
+
+  rows_.clear();
+  std::set<std::uint32_t> pids;
+  for (const auto& [key, stats] : latest_->exits) {
+    Row row;
+    if (previous_) {
+      const auto before = previous_->exits.find(key);
+      row.interval = before == previous_->exits.end() ? stats : stats_minus(stats, before->second);
+    }
+    const auto base = baseline_.find(key);
+    row.total = base == baseline_.end() ? stats : stats_minus(stats, base->second);
+    // The first snapshot has no interval: its exits since the start count as activity.
+    if ((previous_ ? row.interval.count : stats.count) > 0) last_active_[key.vm_pid] = updates_;
+    rows_.emplace(key, row);
+    pids.insert(key.vm_pid);
+  }
+
+  listed_.clear();
+  for (std::uint32_t pid : pids) {
+    const auto active = last_active_.find(pid);
+    const bool exited_now = active != last_active_.end() && active->second == updates_;
+    if (exited_now) gone_.erase(pid);  // new exits: a VM again (a new process with that pid)
+    if (gone_.count(pid)) continue;
+    const bool is_alive = alive(pid);
+    const bool quiet =
+        active == last_active_.end() || updates_ - active->second >= std::max(linger_, 1u);
+    if (!is_alive && quiet) {
+      gone_[pid] = true;
+      continue;
+    }
+    listed_[pid] = is_alive;
+  }
+}
+
+void TopModel::reset_counts() {
+  if (!latest_) return;
+  baseline_ = latest_->exits;
+  baseline_taken_ns_ = latest_->taken_ns;
+  for (auto& [key, row] : rows_) row.total = ExitStats{};
+}
+
+std::uint64_t TopModel::interval_ns() const {
+  if (!latest_ || !previous_) return 0;
+  return minus(latest_->taken_ns, previous_->taken_ns);
+}
+
+std::uint64_t TopModel::since_ns() const {
+  if (!latest_) return 0;
+  return minus(latest_->taken_ns, baseline_taken_ns_ ? baseline_taken_ns_ : latest_->started_ns);
+}
+
+CollectorHealth TopModel::health() const {
+  return latest_ ? latest_->health : CollectorHealth{};
+}
+
+TopStats TopModel::vm_stats(std::uint32_t pid) const {
+  TopStats s;
+  // Keys are ordered by pid first: the VM's rows are one range.
+  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+       it != rows_.end() && it->first.vm_pid == pid; ++it)
+    s.add(it->first.reason.level, it->second.interval, it->second.total);
+  return s;
+}
+
+std::optional<TopVm> TopModel::vm(std::uint32_t pid) const {
+  const auto listed = listed_.find(pid);
+  if (listed == listed_.end()) return std::nullopt;
+  TopVm vm;
+  vm.pid = pid;
+  vm.alive = listed->second;
+  if (const auto info = latest_->vms.find(pid); info != latest_->vms.end()) vm.info = info->second;
+  std::set<std::uint32_t> vcpus;
+  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+       it != rows_.end() && it->first.vm_pid == pid; ++it)
+    if (it->first.vcpu != kUnknownVcpu) vcpus.insert(it->first.vcpu);
+  vm.vcpus = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(vcpus.size()));
+  vm.stats = vm_stats(pid);
+  return vm;
+}
+
+std::vector<TopVm> TopModel::vms(TopSort sort, const TopFilter& filter) const {
+  std::vector<TopVm> out;
+  for (const auto& [pid, is_alive] : listed_) {
+    auto vm = this->vm(pid);
+    if (vm && filter.matches(pid, vm->info)) out.push_back(std::move(*vm));
+  }
+  sort_rows(out, sort, [](const TopVm& v) { return v.pid; });
+  return out;
+}
+
+std::vector<TopVcpu> TopModel::vcpus(std::uint32_t pid, TopSort sort) const {
+  std::map<std::uint32_t, TopStats> grouped;
+  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+       it != rows_.end() && it->first.vm_pid == pid; ++it)
+    grouped[it->first.vcpu].add(it->first.reason.level, it->second.interval, it->second.total);
+  std::vector<TopVcpu> out;
+  for (const auto& [vcpu, stats] : grouped) out.push_back({vcpu, stats});
+  sort_rows(out, sort, [](const TopVcpu& v) { return v.vcpu; });
+  return out;
+}
+
+std::vector<TopReason> TopModel::reasons(std::uint32_t pid, std::optional<std::uint32_t> vcpu,
+                                         TopSort sort) const {
+  std::map<Reason, TopStats> grouped;
+  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+       it != rows_.end() && it->first.vm_pid == pid; ++it) {
+    if (vcpu && it->first.vcpu != *vcpu) continue;
+    grouped[it->first.reason].add(it->first.reason.level, it->second.interval, it->second.total);
+  }
+  std::vector<TopReason> out;
+  for (const auto& [reason, stats] : grouped)
+    if (stats.total.count > 0) out.push_back({reason, stats});  // none since the reset: no row
+  sort_rows(out, sort, [](const TopReason& r) { return r.reason; });
+  return out;
+}
+
+TopStats TopModel::host() const {
+  TopStats s;
+  for (const auto& [key, row] : rows_)
+    if (listed_.count(key.vm_pid)) s.add(key.reason.level, row.interval, row.total);
+  return s;
+}
+
+}  // namespace kvmscope::model

@@ -1,0 +1,109 @@
+// The numbers behind `kvmscope top`. The kernel's counters only ever grow, so everything is a
+// difference of snapshots: rates over the last refresh interval (latest minus previous) and
+// counts since the start or the last reset (latest minus a baseline kept in user space). Rows per
+// VM, vCPU and reason, sorted and filtered. Pure: the caller feeds the snapshots and says which
+// processes still live.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "model/snapshot.h"
+#include "model/top_filter.h"
+
+namespace kvmscope::model {
+
+enum class TopSort { rate, count, time };
+
+const char* top_sort_name(TopSort sort);  // "rate", "count", "time"
+
+// One row's numbers: `interval` over the last refresh interval, `total` since the start (or the
+// last reset). The interval is also split per level, because hardware exits and exits to the
+// VMM are always shown apart.
+struct TopStats {
+  ExitStats interval;
+  ExitStats total;
+  std::uint64_t hw_count = 0, vmm_count = 0;              // over the interval
+  std::uint64_t hw_time_ns = 0, vmm_time_ns = 0;          // handling time over the interval
+  std::uint64_t hw_total = 0, vmm_total = 0;              // since the start (or reset)
+  std::uint64_t hw_timed_total = 0, vmm_timed_total = 0;  // of those, measured
+
+  void add(Level level, const ExitStats& interval_part, const ExitStats& total_part);
+};
+
+struct TopVm {
+  std::uint32_t pid = 0;
+  VmInfo info;
+  std::uint32_t vcpus = 0;  // distinct vCPU ids seen (at least 1: a VM has a vCPU)
+  bool alive = true;        // its process still exists
+  TopStats stats;
+};
+
+struct TopVcpu {
+  std::uint32_t vcpu = kUnknownVcpu;
+  TopStats stats;
+};
+
+struct TopReason {
+  Reason reason;
+  TopStats stats;
+};
+
+// `later` minus `earlier`, never below zero. The maximum cannot be taken apart: `later`'s stays,
+// which is an upper bound of the interval's.
+ExitStats stats_minus(const ExitStats& later, const ExitStats& earlier);
+
+// Share of `vcpus` vCPUs' time over `interval_ns` spent handling exits: time_ns / (interval_ns ×
+// vcpus). 0 when no time has passed.
+double time_share(std::uint64_t time_ns, std::uint64_t interval_ns, std::uint32_t vcpus);
+
+class TopModel {
+ public:
+  // A VM whose process is gone leaves the list once it has had no exits for `linger_intervals`
+  // refreshes, so a VM that just stopped still shows its last rates for a moment.
+  explicit TopModel(std::uint32_t linger_intervals = 3) : linger_(linger_intervals) {}
+
+  // Takes the next snapshot. `alive(pid)` tells whether a VM's process still exists.
+  void update(Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive);
+  // Counts start again from the latest snapshot (the kernel's counters are left alone).
+  void reset_counts();
+
+  bool has_interval() const { return previous_.has_value(); }  // two snapshots seen
+  std::uint64_t interval_ns() const;
+  std::uint64_t since_ns() const;  // the time `total` covers
+  bool was_reset() const { return baseline_taken_ns_ != 0; }
+  std::uint64_t updates() const { return updates_; }
+  CollectorHealth health() const;  // since the start
+
+  // The VMs on the list (those that left it are gone for good), filtered and sorted.
+  std::vector<TopVm> vms(TopSort sort, const TopFilter& filter = {}) const;
+  std::optional<TopVm> vm(std::uint32_t pid) const;
+  std::vector<TopVcpu> vcpus(std::uint32_t pid, TopSort sort) const;
+  // One VM's reasons, all its vCPUs together or one vCPU's.
+  std::vector<TopReason> reasons(std::uint32_t pid, std::optional<std::uint32_t> vcpu,
+                                 TopSort sort) const;
+  TopStats host() const;  // every VM on the list together
+
+ private:
+  struct Row {
+    ExitStats interval;
+    ExitStats total;
+  };
+  TopStats vm_stats(std::uint32_t pid) const;
+
+  std::uint32_t linger_;
+  std::optional<Snapshot> latest_;
+  std::optional<Snapshot> previous_;
+  std::map<ExitKey, ExitStats> baseline_;
+  std::uint64_t baseline_taken_ns_ = 0;
+  std::map<ExitKey, Row> rows_;
+  std::map<std::uint32_t, std::uint64_t> last_active_;  // pid -> update number of its last exit
+  std::map<std::uint32_t, bool> listed_;                // pid -> alive, for VMs on the list
+  std::map<std::uint32_t, bool> gone_;                  // pids that left the list
+  std::uint64_t updates_ = 0;
+};
+
+}  // namespace kvmscope::model

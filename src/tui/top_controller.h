@@ -1,0 +1,73 @@
+// What `kvmscope top`'s keys do: sort, filter, pause, refresh interval, reset, help, quit and
+// moving through VM -> vCPU -> reason. Holds the state of the view (not its numbers, which are
+// TopModel's) and knows nothing about curses, so every key is testable.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/top_filter.h"
+#include "model/top_nav.h"
+#include "model/top_view.h"
+#include "tui/top_keys.h"
+
+namespace kvmscope::tui {
+
+enum class Prompt { none, filter, interval };
+
+inline constexpr double kMinInterval = 0.1;
+inline constexpr double kMaxInterval = 3600.0;
+
+class TopController {
+ public:
+  // Reads a typed interval ("2", "0.5", "500ms"); the command line's parser is passed in.
+  using SecondsParser = std::function<std::optional<double>(std::string_view)>;
+
+  TopController(double interval_s, SecondsParser parse_seconds, model::TopSort sort = {},
+                model::TopFilter filter = {});
+
+  // Acts on one key. `z` resets `model`'s counts.
+  void handle(const Key& key, model::TopModel& model);
+  // After the model took a new snapshot: the selection follows its rows.
+  void after_update(const model::TopModel& model);
+
+  model::TopSort sort() const { return sort_; }
+  const model::TopFilter& filter() const { return filter_; }
+  const model::TopNav& nav() const { return nav_; }
+  bool paused() const { return paused_; }
+  double interval_s() const { return interval_s_; }
+  bool help_shown() const { return help_; }
+  Prompt prompt() const { return prompt_; }
+  const std::string& prompt_text() const { return prompt_text_; }
+  // The line the screen shows above the tables: the prompt being typed, or the last message.
+  std::string status_line() const;
+  bool quit() const { return quit_; }
+  // Rows one PgUp/PgDn moves (the screen sets it to what fits).
+  void set_page_rows(std::size_t rows) { page_rows_ = rows ? rows : 1; }
+
+ private:
+  void handle_prompt(const Key& key);
+  void apply_prompt();
+  void step_interval(int direction);
+
+  double interval_s_;
+  SecondsParser parse_seconds_;
+  model::TopSort sort_;
+  model::TopFilter filter_;
+  model::TopNav nav_;
+  bool paused_ = false;
+  bool help_ = false;
+  bool quit_ = false;
+  Prompt prompt_ = Prompt::none;
+  std::string prompt_text_;
+  std::string message_;
+  std::size_t page_rows_ = 10;
+};
+
+// "1.0 s", "0.5 s", "30 s": how the interval is shown.
+std::string interval_text(double seconds);
+
+}  // namespace kvmscope::tui

@@ -1,0 +1,167 @@
+#include "tui/top_frame.h"
+
+#include <algorithm>
+
+#include "report/format.h"
+#include "tui/top_tables.h"
+
+namespace kvmscope::tui {
+
+namespace {
+
+constexpr const char* kFooter =
+    "Enter open  Esc back  r/c/t sort  / filter  p pause  +/-/d interval  z reset  ? help  q quit";
+
+std::string fit(std::string text, int width) {
+  const auto w = static_cast<std::size_t>(std::max(width, 0));
+  if (text.size() <= w) return text;
+  text.resize(w);
+  while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xc0) == 0x80)
+    text.pop_back();  // never leave half a UTF-8 character
+  return text;
+}
+
+// Lines of the body, filled top-down within a budget of rows.
+class Body {
+ public:
+  explicit Body(std::size_t budget) : budget_(budget) {}
+  std::size_t left() const { return budget_ - lines_.size(); }
+  void add(std::string text, Style style = Style::plain) {
+    if (left() > 0) lines_.push_back({std::move(text), style});
+  }
+  // A table's header and as many of its rows as fit in `max_rows` lines. When not all fit, a
+  // window that holds row `cursor` (highlighted; npos: none) and a line saying which rows show.
+  void add_table(const TableLines& table, std::size_t max_rows, std::size_t cursor) {
+    add(table.header, Style::header);
+    const std::size_t n = table.rows.size();
+    const std::size_t room = std::min(max_rows, left());
+    std::size_t first = 0, shown = n;
+    if (n > room) {
+      shown = room > 1 ? room - 1 : room;
+      const std::size_t at = cursor == npos ? 0 : cursor;
+      if (at >= shown) first = at - shown + 1;
+    }
+    for (std::size_t i = first; i < first + shown && i < n; ++i)
+      add(table.rows[i], i == cursor ? Style::selected : Style::plain);
+    if (shown < n)
+      add("  (rows " + std::to_string(first + 1) + "-" + std::to_string(first + shown) + " of " +
+          std::to_string(n) + ")");
+  }
+  std::vector<Line> take() { return std::move(lines_); }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+ private:
+  std::size_t budget_;
+  std::vector<Line> lines_;
+};
+
+void vm_list_body(Body& body, const model::TopModel& model, const TopController& state,
+                  const std::vector<model::TopVm>& vms) {
+  if (vms.empty()) {
+    body.add(state.filter().empty()
+                 ? "no VM has made an exit since kvmscope started"
+                 : "no VM matches /" + report::printable(state.filter().pattern()) + "/");
+    return;
+  }
+  body.add_table(vm_table(model, vms), body.left(), state.nav().cursor());
+}
+
+void vm_body(Body& body, const model::TopModel& model, const TopController& state,
+             const model::ReasonCatalog& catalog) {
+  const auto vm = model.vm(state.nav().vm());
+  if (!vm) return;
+  body.add(vm_title(*vm));
+  const auto vcpus = model.vcpus(vm->pid, state.sort());
+  const auto reasons = model.reasons(vm->pid, std::nullopt, state.sort());
+  // The vCPUs get up to half of the room (what they need), the reasons the rest.
+  const std::size_t half = body.left() > 4 ? (body.left() - 2) / 2 : 1;
+  body.add_table(vcpu_table(model, vcpus), std::min(vcpus.size(), half), state.nav().cursor());
+  body.add("");
+  body.add_table(reason_table(model, reasons, vm->vcpus, catalog), body.left(), Body::npos);
+}
+
+void vcpu_body(Body& body, const model::TopModel& model, const TopController& state,
+               const model::ReasonCatalog& catalog) {
+  const auto vm = model.vm(state.nav().vm());
+  if (!vm) return;
+  const std::uint32_t vcpu = state.nav().vcpu();
+  body.add(vm_title(*vm) + "  >  vCPU " +
+           (vcpu == model::kUnknownVcpu ? std::string("?") : std::to_string(vcpu)));
+  const auto reasons = model.reasons(vm->pid, vcpu, state.sort());
+  body.add_table(reason_table(model, reasons, 1, catalog), body.left(), state.nav().cursor());
+}
+
+}  // namespace
+
+std::vector<Line> top_screen(const model::TopModel& model, const TopController& state,
+                             const model::ReasonCatalog& catalog, const FrameInfo& info, int width,
+                             int height) {
+  if (height <= 0 || width <= 0) return {};
+  const auto vms = model.vms(state.sort(), state.filter());
+  std::vector<Line> head = {{title_line(info.clock, info.target, state.interval_s(), state.sort(),
+                                        state.filter(), state.paused()),
+                             Style::title},
+                            {summary_line(model, model.vms(state.sort()).size()), Style::plain}};
+  for (auto& note : note_lines(model)) head.push_back({std::move(note), Style::plain});
+  head.push_back({state.status_line(), Style::status});
+
+  const auto rows = static_cast<std::size_t>(height);
+  const std::size_t body_rows = rows > head.size() + 1 ? rows - head.size() - 1 : 0;
+  Body body(body_rows);
+  if (state.help_shown()) {
+    for (auto& line : top_help_lines()) body.add(std::move(line));
+  } else {
+    switch (state.nav().level()) {
+      case model::TopLevel::vms:
+        vm_list_body(body, model, state, vms);
+        break;
+      case model::TopLevel::vm:
+        vm_body(body, model, state, catalog);
+        break;
+      case model::TopLevel::vcpu:
+        vcpu_body(body, model, state, catalog);
+        break;
+    }
+  }
+
+  std::vector<Line> screen;
+  for (auto& line : head)
+    if (screen.size() < rows) screen.push_back(std::move(line));
+  for (auto& line : body.take()) screen.push_back(std::move(line));
+  while (screen.size() + 1 < rows) screen.push_back({});
+  if (screen.size() < rows) screen.push_back({kFooter, Style::footer});
+  for (auto& line : screen) line.text = fit(std::move(line.text), width);
+  return screen;
+}
+
+void write_batch_frame(const model::TopModel& model, model::TopSort sort,
+                       const model::TopFilter& filter, const model::ReasonCatalog& catalog,
+                       double interval_s, const FrameInfo& info, std::ostream& out) {
+  const auto vms = model.vms(sort, filter);
+  out << title_line(info.clock, info.target, interval_s, sort, filter, false) << '\n'
+      << summary_line(model, model.vms(sort).size()) << '\n';
+  for (const auto& note : note_lines(model)) out << note << '\n';
+  out << '\n';
+  if (vms.empty()) {
+    out << (filter.empty() ? "no VM has made an exit since kvmscope started"
+                           : "no VM matches /" + report::printable(filter.pattern()) + "/")
+        << "\n\n";
+    return;
+  }
+  const TableLines list = vm_table(model, vms);
+  out << list.header << '\n';
+  for (const auto& row : list.rows) out << row << '\n';
+  for (const model::TopVm& vm : vms) {
+    out << '\n' << vm_title(vm) << '\n';
+    const TableLines vcpus = vcpu_table(model, model.vcpus(vm.pid, sort));
+    out << vcpus.header << '\n';
+    for (const auto& row : vcpus.rows) out << row << '\n';
+    const TableLines reasons =
+        reason_table(model, model.reasons(vm.pid, std::nullopt, sort), vm.vcpus, catalog);
+    out << reasons.header << '\n';
+    for (const auto& row : reasons.rows) out << row << '\n';
+  }
+  out << '\n';
+}
+
+}  // namespace kvmscope::tui

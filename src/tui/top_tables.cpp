@@ -1,0 +1,174 @@
+#include "tui/top_tables.h"
+
+#include <sstream>
+
+#include "report/format.h"
+#include "report/text_table.h"
+#include "tui/top_controller.h"
+
+namespace kvmscope::tui {
+
+namespace {
+
+using report::format_count;
+using report::format_duration_ns;
+using report::format_percent;
+using report::format_rate;
+using Align = report::TextTable::Align;
+
+constexpr std::size_t kNameWidth = 24;  // longer names are cut, the table stays readable
+
+double interval_seconds(const model::TopModel& model) {
+  return static_cast<double>(model.interval_ns()) / 1e9;
+}
+
+std::string rate(const model::TopModel& model, std::uint64_t count) {
+  return format_rate(count, interval_seconds(model));
+}
+
+// Share of `vcpus` vCPUs' time over the interval spent handling exits of one level; "-" where
+// no handling time of that level has been measured at all.
+std::string time_cell(const model::TopModel& model, std::uint64_t time_ns,
+                      std::uint64_t timed_total, std::uint32_t vcpus) {
+  if (!model.has_interval() || timed_total == 0) return "-";
+  return format_percent(time_ns, model.interval_ns() * (vcpus ? vcpus : 1));
+}
+
+std::string cut(std::string text, std::size_t width) {
+  if (text.size() <= width) return text;
+  text.resize(width - 1);
+  while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xc0) == 0x80)
+    text.pop_back();  // never leave half a UTF-8 character
+  return text + "~";
+}
+
+std::string vcpu_text(std::uint32_t vcpu) {
+  return vcpu == model::kUnknownVcpu ? "?" : std::to_string(vcpu);
+}
+
+// The TextTable's lines, header first.
+TableLines lines_of(const report::TextTable& table) {
+  std::ostringstream out;
+  table.write(out);
+  std::istringstream in(out.str());
+  TableLines lines;
+  std::getline(in, lines.header);
+  for (std::string line; std::getline(in, line);) lines.rows.push_back(line);
+  return lines;
+}
+
+// exits/s, hw/s, vmm/s, count, hw time, vmm time: the cells VM and vCPU rows share.
+void add_activity_cells(std::vector<std::string>& cells, const model::TopModel& model,
+                        const model::TopStats& s, std::uint32_t vcpus) {
+  cells.push_back(rate(model, s.interval.count));
+  cells.push_back(rate(model, s.hw_count));
+  cells.push_back(rate(model, s.vmm_count));
+  cells.push_back(format_count(s.total.count));
+  cells.push_back(time_cell(model, s.hw_time_ns, s.hw_timed_total, vcpus));
+  cells.push_back(time_cell(model, s.vmm_time_ns, s.vmm_timed_total, vcpus));
+}
+
+}  // namespace
+
+std::string title_line(const std::string& clock, const std::string& target, double interval_s,
+                       model::TopSort sort, const model::TopFilter& filter, bool paused) {
+  std::string line = "kvmscope top  " + clock + "  " + target + "  refresh " +
+                     interval_text(interval_s) + "  sort: " + model::top_sort_name(sort);
+  if (!filter.empty()) line += "  filter: /" + report::printable(filter.pattern()) + "/";
+  if (paused) line += "  PAUSED";
+  return line;
+}
+
+std::string summary_line(const model::TopModel& model, std::size_t vms) {
+  const model::TopStats host = model.host();
+  return "VMs: " + std::to_string(vms) + "  exits/s: " + rate(model, host.interval.count) +
+         "  hardware/s: " + rate(model, host.hw_count) +
+         "  to the VMM/s: " + rate(model, host.vmm_count) + "  counts since " +
+         (model.was_reset() ? "reset: " : "start: ") + format_duration_ns(model.since_ns());
+}
+
+std::vector<std::string> note_lines(const model::TopModel& model) {
+  std::vector<std::string> notes;
+  const model::TopStats host = model.host();
+  if (host.hw_total == 0 && host.vmm_total > 0)
+    notes.push_back(
+        "no hardware exits (kvm:kvm_exit) seen: KVM here reports none where it emulates guests "
+        "(e.g. kvm_pvm); exits to the VMM are counted");
+  const model::CollectorHealth h = model.health();
+  std::string lost;
+  auto add = [&](std::uint64_t n, const char* what) {
+    if (n) lost += (lost.empty() ? "" : ", ") + format_count(n) + " " + what;
+  };
+  add(h.exits_not_stored, "exits not attributed (counter map full, see --max-entries)");
+  add(h.events_lost, "events lost");
+  add(h.threads_not_stored, "exits not timed");
+  add(h.targets_not_stored, "children not followed");
+  if (!lost.empty()) notes.push_back("warning: " + lost);
+  return notes;
+}
+
+std::string vm_title(const model::TopVm& vm) {
+  std::string title = "VM " + report::printable(vm.info.name.empty() ? "?" : vm.info.name) +
+                      "  pid " + std::to_string(vm.pid);
+  if (!vm.info.comm.empty() && vm.info.comm != vm.info.name)
+    title += "  process " + report::printable(vm.info.comm);
+  title += "  vCPUs " + std::to_string(vm.vcpus);
+  if (!vm.alive) title += "  exited";
+  return title;
+}
+
+TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms) {
+  report::TextTable table({Align::right, Align::left, Align::right, Align::right, Align::right,
+                           Align::right, Align::right, Align::right, Align::right});
+  table.add_row(
+      {"pid", "name", "vcpus", "exits/s", "hw/s", "vmm/s", "count", "hw time", "vmm time"});
+  for (const model::TopVm& vm : vms) {
+    std::string name =
+        cut(report::printable(vm.info.name.empty() ? "?" : vm.info.name), kNameWidth);
+    if (!vm.alive) name += " (exited)";
+    std::vector<std::string> cells = {std::to_string(vm.pid), name, std::to_string(vm.vcpus)};
+    add_activity_cells(cells, model, vm.stats, vm.vcpus);
+    table.add_row(std::move(cells));
+  }
+  return lines_of(table);
+}
+
+TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus) {
+  report::TextTable table({Align::right, Align::right, Align::right, Align::right, Align::right,
+                           Align::right, Align::right});
+  table.add_row({"vcpu", "exits/s", "hw/s", "vmm/s", "count", "hw time", "vmm time"});
+  for (const model::TopVcpu& v : vcpus) {
+    std::vector<std::string> cells = {vcpu_text(v.vcpu)};
+    add_activity_cells(cells, model, v.stats, 1);
+    table.add_row(std::move(cells));
+  }
+  return lines_of(table);
+}
+
+TableLines reason_table(const model::TopModel& model, const std::vector<model::TopReason>& reasons,
+                        std::uint32_t vcpus, const model::ReasonCatalog& catalog) {
+  std::uint64_t scope_total = 0;
+  for (const auto& r : reasons) scope_total += r.stats.total.count;
+  report::TextTable table({Align::left, Align::left, Align::right, Align::right, Align::right,
+                           Align::right, Align::right, Align::right, Align::right});
+  table.add_row({"level", "reason", "code", "rate/s", "count", "%", "avg", "p99", "time"});
+  for (const model::TopReason& r : reasons) {
+    const model::ExitStats& total = r.stats.total;
+    const bool hw = r.reason.level == model::Level::hardware;
+    std::vector<std::string> cells = {
+        hw ? "hw" : "vmm",           catalog.name(r.reason),
+        catalog.code_text(r.reason), rate(model, r.stats.interval.count),
+        format_count(total.count),   format_percent(total.count, scope_total)};
+    if (total.timed == 0) {
+      cells.insert(cells.end(), 3, "-");
+    } else {
+      cells.push_back(format_duration_ns(total.avg_ns()));
+      cells.push_back(format_duration_ns(total.p99_ns()));
+      cells.push_back(time_cell(model, r.stats.interval.time_ns, total.timed, vcpus));
+    }
+    table.add_row(std::move(cells));
+  }
+  return lines_of(table);
+}
+
+}  // namespace kvmscope::tui

@@ -1,0 +1,37 @@
+// The pieces `kvmscope top`'s frames are made of: the title and summary lines, and the VM, vCPU
+// and reason tables as aligned text lines (header first, then one line per row, in row order, so
+// a row's line is found by its index).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/reason_catalog.h"
+#include "model/top_view.h"
+
+namespace kvmscope::tui {
+
+struct TableLines {
+  std::string header;
+  std::vector<std::string> rows;
+};
+
+// "kvmscope top  12:34:56  all VMs on this host  refresh 1.0 s  sort: rate  filter: /web/"
+std::string title_line(const std::string& clock, const std::string& target, double interval_s,
+                       model::TopSort sort, const model::TopFilter& filter, bool paused);
+// "VMs: 2  exits/s: 1,234  hardware/s: 0  to the VMM/s: 1,234  counts since start: 3.00 s"
+std::string summary_line(const model::TopModel& model, std::size_t vms);
+// What the numbers lack: no hardware exits on this host, what the kernel side could not store.
+std::vector<std::string> note_lines(const model::TopModel& model);
+
+// "VM web1  pid 4242  process qemu-system-x86  vCPUs 2" (+ "  exited")
+std::string vm_title(const model::TopVm& vm);
+
+TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms);
+TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus);
+// `vcpus`: how many vCPUs the reasons are of (the share of time is of their time).
+TableLines reason_table(const model::TopModel& model, const std::vector<model::TopReason>& reasons,
+                        std::uint32_t vcpus, const model::ReasonCatalog& catalog);
+
+}  // namespace kvmscope::tui

@@ -1,0 +1,209 @@
+// kvmscope top's frames as text: the batch frame against a golden string worked out by hand,
+// and the screen's size limits, styles, drill-down views and help.
+#include "tui/top_frame.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace kvmscope::tui {
+namespace {
+
+using model::TopSort;
+
+model::Reason vmm(std::uint32_t code) {
+  return {model::Level::vmm, model::Isa::none, code};
+}
+
+model::ExitStats timed(std::uint64_t count, std::uint64_t ns) {
+  model::ExitStats s;
+  s.count = count;
+  s.timed = count;
+  s.time_ns = count * ns;
+  s.max_ns = count ? ns : 0;
+  s.hist.slots[model::Histogram::slot_of(ns)] = count;
+  return s;
+}
+
+// Two kvmscope guests like the live test's: pid 4001 makes IO exits (2 us each in the VMM) on
+// one vCPU, pid 4002 HLT exits (1 us) on two vCPUs.
+model::Snapshot snap(std::uint64_t second) {
+  model::Snapshot s;
+  s.taken_ns = second * 1000000000ull;
+  s.exits[{4001, 0, vmm(2)}] = timed(second * 50000, 2000);
+  s.exits[{4002, 0, vmm(5)}] = timed(second * 1000, 1000);
+  s.exits[{4002, 1, vmm(5)}] = timed(second * 3000, 1000);
+  s.vms[4001] = {"kvmscope", "kvmscope"};
+  s.vms[4002] = {"web1", "qemu-system-x86"};
+  return s;
+}
+
+model::TopModel two_guests() {
+  model::TopModel m;
+  auto alive = [](std::uint32_t) { return true; };
+  m.update(snap(1), alive);
+  m.update(snap(3), alive);
+  return m;
+}
+
+std::optional<double> no_parse(std::string_view) {
+  return std::nullopt;
+}
+
+const FrameInfo kInfo{"12:34:56", "all VMs on this host"};
+
+// Between 1 s and 3 s: pid 4001 made 100,000 IO exits (50,000/s, 0.2 s of VMM time of 2 s =
+// 10.0%); pid 4002 2,000 + 6,000 HLT exits (4,000/s; 8 ms of 2 s x 2 vCPUs = 0.2%), vCPU 0
+// 1,000/s (2 ms of 2 s = 0.1%), vCPU 1 3,000/s (0.3%). Since the start (3 s): 150,000 and 12,000.
+TEST(TopFrame, batch_frame_lists_vms_then_each_vms_vcpus_and_reasons) {
+  const model::TopModel m = two_guests();
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 2.0, kInfo, out);
+  EXPECT_EQ(out.str(),
+            "kvmscope top  12:34:56  all VMs on this host  refresh 2.0 s  sort: rate\n"
+            "VMs: 2  exits/s: 54,000  hardware/s: 0.00  to the VMM/s: 54,000  counts since "
+            "start: 3.00 s\n"
+            "no hardware exits (kvm:kvm_exit) seen: KVM here reports none where it emulates "
+            "guests (e.g. kvm_pvm); exits to the VMM are counted\n"
+            "\n"
+            " pid  name      vcpus  exits/s  hw/s   vmm/s    count  hw time  vmm time\n"
+            "4001  kvmscope      1   50,000  0.00  50,000  150,000        -     10.0%\n"
+            "4002  web1          2    4,000  0.00   4,000   12,000        -      0.2%\n"
+            "\n"
+            "VM kvmscope  pid 4001  vCPUs 1\n"
+            "vcpu  exits/s  hw/s   vmm/s    count  hw time  vmm time\n"
+            "   0   50,000  0.00  50,000  150,000        -     10.0%\n"
+            "level  reason       code  rate/s    count       %      avg      p99   time\n"
+            "vmm    KVM_EXIT_IO     2  50,000  150,000  100.0%  2.00 us  2.00 us  10.0%\n"
+            "\n"
+            "VM web1  pid 4002  process qemu-system-x86  vCPUs 2\n"
+            "vcpu  exits/s  hw/s  vmm/s  count  hw time  vmm time\n"
+            "   1    3,000  0.00  3,000  9,000        -      0.3%\n"
+            "   0    1,000  0.00  1,000  3,000        -      0.1%\n"
+            "level  reason        code  rate/s   count       %      avg      p99  time\n"
+            "vmm    KVM_EXIT_HLT     5   4,000  12,000  100.0%  1.00 us  1.00 us  0.2%\n"
+            "\n");
+}
+
+TEST(TopFrame, batch_frame_with_filter_shows_only_matching_vms) {
+  const model::TopModel m = two_guests();
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, *model::TopFilter::compile("web"),
+                    model::ReasonCatalog::builtin(), 1.0, kInfo, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("filter: /web/"), std::string::npos);
+  EXPECT_NE(text.find("VM web1  pid 4002"), std::string::npos);
+  EXPECT_EQ(text.find("4001"), std::string::npos);
+  EXPECT_NE(text.find("VMs: 2"), std::string::npos);  // the summary counts every VM
+}
+
+TEST(TopFrame, screen_fits_the_terminal_and_marks_the_selection) {
+  const model::TopModel m = two_guests();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 40, 12);
+  ASSERT_EQ(lines.size(), 12u);
+  for (const Line& line : lines) EXPECT_LE(line.text.size(), 40u) << line.text;
+  EXPECT_EQ(lines[0].style, Style::title);
+  EXPECT_EQ(lines[0].text, "kvmscope top  12:34:56  all VMs on this ");
+  EXPECT_EQ(lines[4].style, Style::header);
+  EXPECT_EQ(lines[4].text.substr(0, 16), " pid  name      ");
+  EXPECT_EQ(lines[5].style, Style::selected);
+  EXPECT_EQ(lines[5].text.substr(0, 4), "4001");
+  EXPECT_EQ(lines[6].style, Style::plain);
+  EXPECT_EQ(lines[11].style, Style::footer);
+}
+
+TEST(TopFrame, screen_scrolls_to_keep_the_selected_row_visible) {
+  model::TopModel m;
+  auto alive = [](std::uint32_t) { return true; };
+  auto many = [](std::uint64_t second) {
+    model::Snapshot s;
+    s.taken_ns = second * 1000000000ull;
+    for (std::uint32_t pid = 1; pid <= 20; ++pid)
+      s.exits[{pid, 0, vmm(2)}] = timed(second * pid, 1000);  // pid 20 is the busiest
+    return s;
+  };
+  m.update(many(1), alive);
+  m.update(many(2), alive);
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  for (int i = 0; i < 15; ++i) state.handle(Key::of(Key::Kind::down), m);
+  // 12 lines: title, summary, note, status, then 7 for the table (header, 5 rows and the line
+  // saying which rows show), and the footer. The 16th row is the window's last: rows 12-16.
+  const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 100, 12);
+  ASSERT_EQ(lines.size(), 12u);
+  std::size_t selected = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].style == Style::selected) selected = i;
+  ASSERT_NE(selected, 0u);
+  EXPECT_EQ(selected, 9u);
+  EXPECT_EQ(lines[selected].text.substr(0, 5), "  5  ");  // 16th busiest: pid 5
+  EXPECT_EQ(lines[10].text, "  (rows 12-16 of 20)");
+}
+
+TEST(TopFrame, vm_view_shows_its_vcpus_and_reasons) {
+  const model::TopModel m = two_guests();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  model::TopModel copy = m;
+  state.handle(Key::of(Key::Kind::down), copy);
+  state.handle(Key::of(Key::Kind::enter), copy);
+  const auto lines = top_screen(copy, state, model::ReasonCatalog::builtin(), kInfo, 100, 20);
+  EXPECT_EQ(lines[4].text, "VM web1  pid 4002  process qemu-system-x86  vCPUs 2");
+  EXPECT_EQ(lines[5].style, Style::header);
+  EXPECT_EQ(lines[6].style, Style::selected);
+  EXPECT_EQ(lines[6].text.substr(0, 4), "   1");
+  EXPECT_EQ(lines[8].text, "");
+  EXPECT_EQ(lines[9].text.substr(0, 13), "level  reason");
+  EXPECT_EQ(lines[10].text.substr(0, 20), "vmm    KVM_EXIT_HLT ");
+
+  state.handle(Key::of(Key::Kind::down), copy);  // vCPU 0
+  state.handle(Key::of(Key::Kind::enter), copy);
+  const auto vcpu = top_screen(copy, state, model::ReasonCatalog::builtin(), kInfo, 100, 20);
+  EXPECT_EQ(vcpu[4].text, "VM web1  pid 4002  process qemu-system-x86  vCPUs 2  >  vCPU 0");
+  EXPECT_EQ(vcpu[6].style, Style::selected);
+  // vCPU 0 alone: 1,000/s, 3,000 since the start, 2 ms of its 2 s = 0.1%.
+  EXPECT_EQ(vcpu[6].text,
+            "vmm    KVM_EXIT_HLT     5   1,000  3,000  100.0%  1.00 us  1.00 us  0.1%");
+}
+
+TEST(TopFrame, screen_shows_prompt_pause_and_help) {
+  model::TopModel m = two_guests();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  state.handle(Key::of('p'), m);
+  state.handle(Key::of('/'), m);
+  state.handle(Key::of('w'), m);
+  auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 120, 20);
+  EXPECT_NE(lines[0].text.find("PAUSED"), std::string::npos);
+  EXPECT_EQ(lines[3].style, Style::status);
+  EXPECT_EQ(lines[3].text, "filter VMs by name, process or PID (regex, empty: all): w");
+  state.handle(Key::of(Key::Kind::escape), m);
+  state.handle(Key::of('?'), m);
+  lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 120, 40);
+  EXPECT_EQ(lines[4].text, top_help_lines()[0]);
+}
+
+TEST(TopFrame, tiny_screen_never_overflows) {
+  const model::TopModel m = two_guests();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  for (int h = 0; h < 8; ++h)
+    for (int w = 0; w < 10; ++w) {
+      const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, w, h);
+      EXPECT_LE(lines.size(), static_cast<std::size_t>(h));
+      for (const Line& line : lines) EXPECT_LE(line.text.size(), static_cast<std::size_t>(w));
+    }
+}
+
+TEST(TopFrame, empty_host_says_so) {
+  model::TopModel m;
+  m.update(model::Snapshot{}, [](std::uint32_t) { return true; });
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
+  EXPECT_NE(out.str().find("no VM has made an exit since kvmscope started"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kvmscope::tui

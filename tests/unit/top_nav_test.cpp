@@ -1,0 +1,149 @@
+// kvmscope top's drill levels: VM list -> VM -> vCPU and back, selections that follow their rows
+// when re-sorted, and a VM that leaves while it is open.
+#include "model/top_nav.h"
+
+#include <gtest/gtest.h>
+
+namespace kvmscope::model {
+namespace {
+
+Reason vmm(std::uint32_t code) {
+  return {Level::vmm, Isa::none, code};
+}
+
+ExitStats counted(std::uint64_t n) {
+  ExitStats s;
+  s.count = n;
+  return s;
+}
+
+// VM 100: vCPU 0 IO, vCPU 1 HLT; VM 200: vCPU 0 MMIO. Counts grow by the given steps per second.
+Snapshot snap(std::uint64_t second, std::uint64_t vm100_step, std::uint64_t vm200_step) {
+  Snapshot s;
+  s.taken_ns = second * 1000000000ull;
+  s.exits[{100, 0, vmm(2)}] = counted(second * vm100_step);
+  s.exits[{100, 1, vmm(5)}] = counted(second * vm100_step / 2);
+  s.exits[{200, 0, vmm(6)}] = counted(second * vm200_step);
+  s.vms[100] = {"web1", "qemu"};
+  s.vms[200] = {"db", "qemu"};
+  return s;
+}
+
+TopModel model_where_web1_is_busier() {
+  TopModel m;
+  auto alive = [](std::uint32_t) { return true; };
+  m.update(snap(1, 1000, 10), alive);
+  m.update(snap(2, 1000, 10), alive);
+  return m;
+}
+
+TEST(TopNav, starts_on_the_vm_list_at_the_first_row) {
+  const TopModel m = model_where_web1_is_busier();
+  TopNav nav;
+  EXPECT_FALSE(nav.sync(m, TopSort::rate, {}));
+  EXPECT_EQ(nav.level(), TopLevel::vms);
+  EXPECT_EQ(nav.rows(), 2u);
+  EXPECT_EQ(nav.cursor(), 0u);
+}
+
+TEST(TopNav, enters_a_vm_then_a_vcpu_and_goes_back) {
+  const TopModel m = model_where_web1_is_busier();
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);  // db (pid 200)
+  ASSERT_TRUE(nav.enter());
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.level(), TopLevel::vm);
+  EXPECT_EQ(nav.vm(), 200u);
+  EXPECT_EQ(nav.rows(), 1u);  // its one vCPU
+
+  EXPECT_TRUE(nav.back());
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 1u);  // back on db
+  nav.move(-1);
+  ASSERT_TRUE(nav.enter());
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.vm(), 100u);
+  EXPECT_EQ(nav.rows(), 2u);
+  nav.move(1);  // vCPU 1 (rate 500/s after vCPU 0's 1,000/s)
+  ASSERT_TRUE(nav.enter());
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.level(), TopLevel::vcpu);
+  EXPECT_EQ(nav.vcpu(), 1u);
+  EXPECT_EQ(nav.rows(), 1u);  // HLT only
+  EXPECT_FALSE(nav.enter());  // nothing below a vCPU
+  EXPECT_TRUE(nav.back());
+  EXPECT_EQ(nav.level(), TopLevel::vm);
+  EXPECT_TRUE(nav.back());
+  EXPECT_EQ(nav.level(), TopLevel::vms);
+  EXPECT_FALSE(nav.back());
+}
+
+TEST(TopNav, selection_follows_its_vm_when_the_order_changes) {
+  const TopModel m = model_where_web1_is_busier();
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);  // db, second by rate
+  nav.sync(m, TopSort::count, {});
+  // By count db is still second (20 < 3,000): same row. Now make db busier.
+  TopModel busier;
+  auto alive = [](std::uint32_t) { return true; };
+  busier.update(snap(1, 1000, 10), alive);
+  busier.update(snap(2, 1000, 10000), alive);
+  nav.sync(busier, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 0u);  // db moved to the top, the selection with it
+  ASSERT_TRUE(nav.enter());
+  EXPECT_EQ(nav.vm(), 200u);
+}
+
+TEST(TopNav, moves_are_clamped_to_the_rows) {
+  const TopModel m = model_where_web1_is_busier();
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(10);
+  EXPECT_EQ(nav.cursor(), 1u);
+  nav.move(-10);
+  EXPECT_EQ(nav.cursor(), 0u);
+  nav.end();
+  EXPECT_EQ(nav.cursor(), 1u);
+  nav.home();
+  EXPECT_EQ(nav.cursor(), 0u);
+}
+
+TEST(TopNav, filtered_out_selection_moves_to_what_is_shown) {
+  const TopModel m = model_where_web1_is_busier();
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);  // db
+  nav.sync(m, TopSort::rate, *TopFilter::compile("web"));
+  EXPECT_EQ(nav.rows(), 1u);
+  EXPECT_EQ(nav.cursor(), 0u);
+  ASSERT_TRUE(nav.enter());
+  EXPECT_EQ(nav.vm(), 100u);
+}
+
+TEST(TopNav, open_vm_that_leaves_returns_to_the_list_with_a_message) {
+  bool db_alive = true;
+  auto alive = [&](std::uint32_t pid) { return pid != 200 || db_alive; };
+  TopModel m(1);
+  m.update(snap(1, 1000, 10), alive);
+  m.update(snap(2, 1000, 10), alive);
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);
+  ASSERT_TRUE(nav.enter());
+  nav.sync(m, TopSort::rate, {});
+  ASSERT_EQ(nav.vm(), 200u);
+  db_alive = false;
+  Snapshot s3 = snap(3, 1000, 10);
+  s3.exits[{200, 0, vmm(6)}] = counted(20);  // no exits since 2 s
+  m.update(s3, alive);
+  const auto message = nav.sync(m, TopSort::rate, {});
+  ASSERT_TRUE(message);
+  EXPECT_EQ(*message, "VM 200 has exited and left the list");
+  EXPECT_EQ(nav.level(), TopLevel::vms);
+  EXPECT_EQ(nav.rows(), 1u);
+}
+
+}  // namespace
+}  // namespace kvmscope::model
