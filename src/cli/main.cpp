@@ -36,6 +36,9 @@ void print_usage(std::FILE* out) {
                "  sudo kvmscope stat -p 4242 --every 10000\n"
                "  sudo kvmscope stat -a --duration 10 --json\n"
                "  sudo kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm ...\n"
+               "  kvmscope report boot.kvms --html boot.html\n"
+               "  sudo kvmscope top\n"
+               "  sudo kvmscope serve --listen 127.0.0.1:9580\n"
                "\n'kvmscope <command> --help' describes each command.\n");
 }
 
