@@ -1,6 +1,7 @@
 #include "model/boot.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace kvmscope::model {
@@ -58,20 +59,27 @@ BootTracker::Vm* BootTracker::vm_at(std::uint32_t vm, std::uint64_t ts_ns) {
 }
 
 void BootTracker::event(std::uint32_t vm, std::uint64_t ts_ns) {
-  if (Vm* v = vm_at(vm, ts_ns)) v->last_event_ns = std::max(v->last_event_ns, ts_ns);
+  event(vm_at(vm, ts_ns), ts_ns);
 }
 
-void BootTracker::exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reason) {
-  Vm* v = vm_at(vm, ts_ns);
-  if (!v) return;
-  v->last_event_ns = std::max(v->last_event_ns, ts_ns);
-  BootSummary& s = v->summary;
-  if (s.end_by != BootEnd::none && ts_ns > s.end_ns) return;  // after the VM's end: not boot
+std::size_t BootTracker::phase_of(Vm& v, std::uint64_t ts_ns) {
+  if (ts_ns >= v.phase_lo_ns && ts_ns < v.phase_hi_ns) return v.last_phase;
+  const auto after = std::upper_bound(v.cuts.begin(), v.cuts.end(), ts_ns);
+  const std::size_t phase = after == v.cuts.begin() ? 0 : (after - v.cuts.begin()) - 1;
+  v.last_phase = phase;
+  v.phase_lo_ns = phase == 0 ? 0 : v.cuts[phase];
+  v.phase_hi_ns =
+      phase + 1 < v.cuts.size() ? v.cuts[phase + 1] : std::numeric_limits<std::uint64_t>::max();
+  return phase;
+}
+
+std::optional<std::size_t> BootTracker::count(Vm& v, std::uint64_t ts_ns, const Reason& reason) {
+  v.last_event_ns = std::max(v.last_event_ns, ts_ns);
+  BootSummary& s = v.summary;
+  if (s.end_by != BootEnd::none && ts_ns > s.end_ns) return std::nullopt;  // not boot
   if (!s.first_exit_ns || ts_ns < *s.first_exit_ns) s.first_exit_ns = ts_ns;
-  // The phase whose cut is the last one at or before ts; before the start counts as the first.
-  const auto after = std::upper_bound(v->cuts.begin(), v->cuts.end(), ts_ns);
-  const std::size_t phase = after == v->cuts.begin() ? 0 : (after - v->cuts.begin()) - 1;
-  BootPhase& p = v->phases[phase];
+  const std::size_t phase = phase_of(v, ts_ns);
+  BootPhase& p = v.phases[phase];
   if (reason.level == Level::hardware) {
     ++s.hardware_exits;
     ++p.hardware_exits;
@@ -79,7 +87,22 @@ void BootTracker::exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reas
     ++s.vmm_exits;
     ++p.vmm_exits;
   }
-  ++p.reasons[reason];
+  return phase;
+}
+
+void BootTracker::exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reason) {
+  Vm* v = vm_at(vm, ts_ns);
+  if (!v) return;
+  if (const auto phase = count(*v, ts_ns, reason)) ++v->phases[*phase].reasons[reason];
+}
+
+void BootTracker::exit(Vm* v, std::uint64_t ts_ns, const Reason& reason,
+                       ReasonCounter& counter) {
+  if (!v) return;
+  const auto phase = count(*v, ts_ns, reason);
+  if (!phase) return;
+  if (counter.phase != *phase) counter = {*phase, &v->phases[*phase].reasons[reason]};
+  ++*counter.count;
 }
 
 void BootTracker::end(std::uint32_t vm, std::uint64_t ts_ns, BootEnd by) {

@@ -81,6 +81,22 @@ class BootTracker {
 
   void event(std::uint32_t vm, std::uint64_t ts_ns);  // any event of the VM
   void exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reason);
+
+  // The same on a VM looked up once: a streaming caller keeps the Vm* per vCPU thread, since a
+  // hash lookup per event was a tenth of `report`'s time. Vm is opaque to callers.
+  struct Vm;
+  // The VM's state, made at its first event (ts_ns); nullptr beyond kMaxVms. The address stays
+  // valid for the tracker's life.
+  Vm* vm(std::uint32_t vm, std::uint64_t ts_ns) { return vm_at(vm, ts_ns); }
+  void event(Vm* v, std::uint64_t ts_ns);  // inline below: once per event
+  // Where exit() last counted one reason of one VM: the phase and its counter in
+  // BootPhase::reasons (std::map nodes do not move). While exits of that reason stay in that
+  // phase they are counted through it without a map lookup. One per (VM, reason).
+  struct ReasonCounter {
+    std::size_t phase = static_cast<std::size_t>(-1);
+    std::uint64_t* count = nullptr;
+  };
+  void exit(Vm* v, std::uint64_t ts_ns, const Reason& reason, ReasonCounter& counter);
   void shutdown(std::uint32_t vm, std::uint64_t ts_ns);      // KVM_EXIT_SHUTDOWN
   void process_exit(std::uint32_t vm, std::uint64_t ts_ns);  // KS_EV_PROCESS_EXIT
 
@@ -91,14 +107,12 @@ class BootTracker {
   static constexpr std::size_t kMaxVms = 1024;
 
  private:
-  struct Vm {
-    BootSummary summary;
-    std::vector<std::uint64_t> cuts;  // phase i begins at cuts[i]; cuts[0] is the start
-    std::vector<std::string> labels;
-    std::vector<BootPhase> phases;
-    std::uint64_t last_event_ns = 0;
-  };
   Vm* vm_at(std::uint32_t vm, std::uint64_t ts_ns);
+  // The phase whose cut is the last one at or before ts; before the start counts as the first.
+  static std::size_t phase_of(Vm& v, std::uint64_t ts_ns);
+  // Counts the exit in the summary and in its phase's totals; the phase, or nullopt when the
+  // exit is after the VM's end.
+  static std::optional<std::size_t> count(Vm& v, std::uint64_t ts_ns, const Reason& reason);
   void end(std::uint32_t vm, std::uint64_t ts_ns, BootEnd by);
 
   std::optional<std::uint64_t> command_started_ns_;
@@ -106,5 +120,22 @@ class BootTracker {
   std::vector<PhaseMark> marks_;
   std::unordered_map<std::uint32_t, Vm> vms_;
 };
+
+struct BootTracker::Vm {
+  BootSummary summary;
+  std::vector<std::uint64_t> cuts;  // phase i begins at cuts[i]; cuts[0] is the start
+  std::vector<std::string> labels;
+  std::vector<BootPhase> phases;
+  std::uint64_t last_event_ns = 0;
+  // The phase of the last exit and the times it covers, [phase_lo_ns, phase_hi_ns): exits come
+  // in time order, so this spares a binary search over the cuts per exit.
+  std::size_t last_phase = 0;
+  std::uint64_t phase_lo_ns = 1;  // empty until the first exit
+  std::uint64_t phase_hi_ns = 0;
+};
+
+inline void BootTracker::event(Vm* v, std::uint64_t ts_ns) {
+  if (v && ts_ns > v->last_event_ns) v->last_event_ns = ts_ns;
+}
 
 }  // namespace kvmscope::model

@@ -1,6 +1,7 @@
 #include "model/recording_analysis.h"
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 #include <utility>
 
@@ -23,6 +24,15 @@ struct OpenExit {
   std::uint64_t ts_ns = 0;
   ExitStats* stats = nullptr;
   std::vector<ExitStats*> drills;
+
+  // Opens it anew, or (stats nullptr) closes it untimed. Keeps the drills' buffer: assigning a
+  // fresh OpenExit freed and later reallocated it on nearly every exit.
+  void reset(bool now_active = false, std::uint64_t ts = 0, ExitStats* exit_stats = nullptr) {
+    active = now_active;
+    ts_ns = ts;
+    stats = exit_stats;
+    drills.clear();
+  }
 };
 
 // A drill-down event seen outside any open exit. Where kvm_exit never fires (kvm_pvm), kvm_pio
@@ -33,14 +43,72 @@ struct Orphan {
   DrillKind kind = DrillKind::port;
 };
 
+// What the exits of one reason on one thread count into. Looking these up per exit (the
+// snapshot's std::map by (VM, vCPU, reason), the timeline series, the boot phase's reason map)
+// was about 40% of `report`'s time; a thread sees a handful of reasons, so each is found once
+// and kept here. The targets are std::map nodes or stable ids: their addresses never change.
+struct ReasonSlot {
+  ExitStats* stats = nullptr;  // snapshot.exits[{tgid, vcpu, reason}]
+  std::size_t series = 0;      // TimelineBuilder::series(reason)
+  BootTracker::ReasonCounter boot;
+};
+
+// Thread::reasons is indexed by the reason's dense id (its timeline series); ids beyond this
+// (a recording with very many distinct reasons) are looked up per exit instead.
+constexpr std::size_t kMaxReasonSlots = 64;
+
+// Reason -> dense id, direct-mapped by a hash of the reason's 8 bytes: spares the timeline's
+// std::map lookup per exit, and indexing Thread::reasons by id spares a search among them
+// (a scan's exit branch mispredicted on nearly every exit, reasons come in random order).
+struct ReasonIdSlot {
+  std::uint64_t packed = ~std::uint64_t{0};  // no Reason packs to this
+  std::size_t id = 0;
+};
+constexpr std::size_t kReasonIdCacheBits = 8;
+
+std::uint64_t pack(const Reason& r) {
+  return std::uint64_t{r.code} | std::uint64_t{static_cast<std::uint16_t>(r.isa)} << 32 |
+         std::uint64_t{static_cast<std::uint8_t>(r.level)} << 48;
+}
+
 struct Thread {
-  explicit Thread(std::uint32_t process) : tgid(process) {}
+  Thread(std::uint32_t process, BootTracker::Vm* vm) : tgid(process), boot_vm(vm) {}
   std::uint32_t tgid = 0;
   std::uint32_t vcpu = kUnknownVcpu;
+  BootTracker::Vm* boot_vm = nullptr;  // the VM's boot state, looked up once (nullptr: none)
   OpenExit hw;
   OpenExit vmm;
   std::optional<Orphan> orphan;
+  // By reason id; a slot with stats nullptr is not filled yet. Valid for this tgid and vcpu:
+  // cleared when vcpu changes.
+  std::vector<ReasonSlot> reasons;
 };
+
+// Recently used threads by tid, direct-mapped. vCPU threads interleave event by event, so a
+// single "last thread" would rarely hit; their tids are usually consecutive, so they fall in
+// distinct slots and nearly every event finds its thread without hashing (the unordered_map's
+// bucket modulo was hot). unordered_map elements keep their addresses until erased.
+struct ThreadCacheSlot {
+  std::uint32_t tid = 0;
+  Thread* thread = nullptr;
+};
+constexpr std::size_t kThreadCacheSlots = 64;
+
+// Recently used drill-down rows, direct-mapped by a hash of the key: DrillDown::at is a
+// std::map walk. A key's row never changes once found (rows are not erased, and a key sent to
+// the `other` row stays there, the per-kind count only grows).
+struct DrillCacheSlot {
+  DrillKey key;
+  ExitStats* stats = nullptr;
+};
+constexpr std::size_t kDrillCacheBits = 10;
+
+std::size_t drill_cache_index(const DrillKey& k) {
+  const std::uint64_t h = (k.value ^ (std::uint64_t{k.vm_pid} << 32) ^
+                           (std::uint64_t{k.flags} << 8) ^ static_cast<std::uint64_t>(k.kind)) *
+                          0x9e3779b97f4a7c15ull;
+  return static_cast<std::size_t>(h >> (64 - kDrillCacheBits));
+}
 
 bool causes(DrillKind kind, std::uint32_t kvm_exit) {
   switch (kind) {
@@ -84,7 +152,10 @@ struct RecordingAnalysis::State {
   void event(const ks_event& e);
   Thread* thread_of(const ks_event& e);
   void close(OpenExit& open, std::uint64_t ts_ns);
-  ExitStats& count_exit(const ks_event& e, const Thread* t, const Reason& reason);
+  ExitStats& count_exit(const ks_event& e, Thread* t, const Reason& reason);
+  std::size_t reason_id(const Reason& reason);
+  ReasonSlot* slot_of(Thread& t, const Reason& reason);
+  ExitStats& drill_stats(const DrillKey& key);
   void drill_event(Thread* t, const DrillKey& key);
   void process_exit(const ks_event& e);
 
@@ -95,18 +166,27 @@ struct RecordingAnalysis::State {
   BootTracker boot;
   StreamFacts facts;
   std::unordered_map<std::uint32_t, Thread> threads;  // by tid
+  std::array<ThreadCacheSlot, kThreadCacheSlots> thread_cache{};  // into threads
+  std::array<DrillCacheSlot, std::size_t{1} << kDrillCacheBits> drill_cache{};  // into drill
+  std::array<ReasonIdSlot, std::size_t{1} << kReasonIdCacheBits> reason_ids{};
   std::optional<TimelineBuilder> timeline;            // made at the first event
   std::uint64_t max_ts_ns = 0;
 };
 
 Thread* RecordingAnalysis::State::thread_of(const ks_event& e) {
-  auto it = threads.find(e.tid);
-  if (it != threads.end()) {
-    if (it->second.tgid != e.tgid) it->second = Thread(e.tgid);  // tid reused by a new process
-    return &it->second;
+  ThreadCacheSlot& cached = thread_cache[e.tid % kThreadCacheSlots];
+  Thread* t = cached.thread;
+  if (!t || cached.tid != e.tid) {
+    auto it = threads.find(e.tid);
+    if (it == threads.end()) {
+      if (threads.size() >= options.max_threads) return nullptr;
+      it = threads.emplace(e.tid, Thread(e.tgid, boot.vm(e.tgid, e.ts_ns))).first;
+    }
+    t = &it->second;
+    cached = {e.tid, t};
   }
-  if (threads.size() >= options.max_threads) return nullptr;
-  return &threads.emplace(e.tid, Thread(e.tgid)).first->second;
+  if (t->tgid != e.tgid) *t = Thread(e.tgid, boot.vm(e.tgid, e.ts_ns));  // tid reused
+  return t;
 }
 
 void RecordingAnalysis::State::close(OpenExit& open, std::uint64_t ts_ns) {
@@ -125,8 +205,33 @@ void RecordingAnalysis::State::close(OpenExit& open, std::uint64_t ts_ns) {
   open.drills.clear();
 }
 
-ExitStats& RecordingAnalysis::State::count_exit(const ks_event& e, const Thread* t,
+std::size_t RecordingAnalysis::State::reason_id(const Reason& reason) {
+  const std::uint64_t packed = pack(reason);
+  ReasonIdSlot& cached =
+      reason_ids[static_cast<std::size_t>((packed * 0x9e3779b97f4a7c15ull) >>
+                                          (64 - kReasonIdCacheBits))];
+  if (cached.packed != packed) cached = {packed, timeline->series(reason)};
+  return cached.id;
+}
+
+ReasonSlot* RecordingAnalysis::State::slot_of(Thread& t, const Reason& reason) {
+  const std::size_t id = reason_id(reason);
+  if (id >= kMaxReasonSlots) return nullptr;
+  if (t.reasons.size() <= id) t.reasons.resize(id + 1);
+  ReasonSlot& slot = t.reasons[id];
+  if (!slot.stats) slot = {&snapshot.exits[{t.tgid, t.vcpu, reason}], id, {}};
+  return &slot;
+}
+
+ExitStats& RecordingAnalysis::State::count_exit(const ks_event& e, Thread* t,
                                                 const Reason& reason) {
+  // With a thread, the exit's vCPU is t->vcpu (just updated from the event when it has one).
+  if (ReasonSlot* slot = t ? slot_of(*t, reason) : nullptr) {
+    ++slot->stats->count;  // counted here, timed (or not) when its handling ends
+    timeline->add(e.ts_ns, slot->series);
+    boot.exit(t->boot_vm, e.ts_ns, reason, slot->boot);
+    return *slot->stats;
+  }
   const std::uint32_t vcpu = e.vcpu != KS_VCPU_UNKNOWN ? e.vcpu : t ? t->vcpu : kUnknownVcpu;
   ExitStats& stats = snapshot.exits[{e.tgid, vcpu, reason}];
   ++stats.count;  // counted here, timed (or not) when its handling ends
@@ -136,8 +241,14 @@ ExitStats& RecordingAnalysis::State::count_exit(const ks_event& e, const Thread*
   return stats;
 }
 
+ExitStats& RecordingAnalysis::State::drill_stats(const DrillKey& key) {
+  DrillCacheSlot& cached = drill_cache[drill_cache_index(key)];
+  if (!cached.stats || !(cached.key == key)) cached = {key, &drill.at(key)};
+  return *cached.stats;
+}
+
 void RecordingAnalysis::State::drill_event(Thread* t, const DrillKey& key) {
-  ExitStats& stats = drill.at(key);
+  ExitStats& stats = drill_stats(key);
   ++stats.count;
   if (!t) return;
   if (t->hw.active) {
@@ -153,6 +264,7 @@ void RecordingAnalysis::State::process_exit(const ks_event& e) {
   boot.process_exit(e.tgid, e.ts_ns);
   // Its threads are gone: open exits stay counted but untimed, and the table makes room.
   std::erase_if(threads, [&](const auto& entry) { return entry.second.tgid == e.tgid; });
+  thread_cache.fill({});
 }
 
 void RecordingAnalysis::State::event(const ks_event& e) {
@@ -170,8 +282,8 @@ void RecordingAnalysis::State::event(const ks_event& e) {
     ++facts.unknown_events;
     return;
   }
-  boot.event(e.tgid, e.ts_ns);
   if (e.type == KS_EV_PROCESS_EXIT) {
+    boot.event(e.tgid, e.ts_ns);
     process_exit(e);
     return;
   }
@@ -179,8 +291,14 @@ void RecordingAnalysis::State::event(const ks_event& e) {
   Thread* t = thread_of(e);
   std::optional<Orphan> orphan;  // only the very next event on the thread may claim it
   if (t) {
-    if (e.vcpu != KS_VCPU_UNKNOWN) t->vcpu = e.vcpu;
+    boot.event(t->boot_vm, e.ts_ns);
+    if (e.vcpu != KS_VCPU_UNKNOWN && e.vcpu != t->vcpu) {
+      t->vcpu = e.vcpu;
+      t->reasons.clear();  // their stats are the old vCPU's
+    }
     orphan = std::exchange(t->orphan, std::nullopt);
+  } else {
+    boot.event(e.tgid, e.ts_ns);
   }
 
   switch (e.type) {
@@ -189,16 +307,13 @@ void RecordingAnalysis::State::event(const ks_event& e) {
       ExitStats& stats = count_exit(e, t, reason);
       if (!t) break;
       // Whatever is still open lost its end (an entry or KVM_RUN not recorded): untimed.
-      t->vmm = {};
-      t->hw.active = true;
-      t->hw.ts_ns = e.ts_ns;
-      t->hw.stats = &stats;
-      t->hw.drills.clear();
+      t->vmm.reset();
+      t->hw.reset(true, e.ts_ns, &stats);
       break;
     }
     case KS_EV_ENTRY:
       if (!t) break;
-      t->vmm = {};
+      t->vmm.reset();
       close(t->hw, e.ts_ns);
       break;
     case KS_EV_USERSPACE_EXIT: {
@@ -206,7 +321,7 @@ void RecordingAnalysis::State::event(const ks_event& e) {
       ExitStats& stats = count_exit(e, t, {Level::vmm, Isa::none, code});
       if (code == kKvmExitShutdown) boot.shutdown(e.tgid, e.ts_ns);
       if (!t) break;
-      t->vmm = {true, e.ts_ns, &stats, {}};
+      t->vmm.reset(true, e.ts_ns, &stats);
       if (orphan && causes(orphan->kind, code)) t->vmm.drills.push_back(orphan->stats);
       break;
     }

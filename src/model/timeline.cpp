@@ -72,17 +72,34 @@ void TimelineBuilder::widen() {
   base_ns_ *= factor;
   if (!automatic_) widened_ = true;
   bins_ = (bins_ + factor - 1) / factor;
-  for (auto& [reason, bins] : series_)
-    bins = regroup(bins, factor, (bins.size() + factor - 1) / factor);
+  for (auto& bins : series_) bins = regroup(bins, factor, (bins.size() + factor - 1) / factor);
+  bin_lo_ns_ = 1;  // the cached bin's range is in the old width
+  bin_hi_ns_ = 0;
 }
 
-void TimelineBuilder::add(std::uint64_t ts_ns, const Reason& reason) {
-  std::size_t bin = bin_of(ts_ns);
-  while (bin >= max_buckets_) {
-    widen();
+std::size_t TimelineBuilder::series(const Reason& reason) {
+  const auto [it, added] = ids_.try_emplace(reason, series_.size());
+  if (added) series_.emplace_back();
+  return it->second;
+}
+
+void TimelineBuilder::add_elsewhere(std::uint64_t ts_ns, std::size_t series) {
+  std::size_t bin = last_bin_;
+  if (ts_ns < bin_lo_ns_ || ts_ns >= bin_hi_ns_) {
     bin = bin_of(ts_ns);
+    while (bin >= max_buckets_) {
+      widen();
+      bin = bin_of(ts_ns);
+    }
+    // Bin 0 also holds everything before start_ns_; the last bin's end may not fit 64 bits.
+    last_bin_ = bin;
+    bin_lo_ns_ = bin == 0 ? 0 : start_ns_ + bin * base_ns_;
+    const std::uint64_t begin = start_ns_ + bin * base_ns_;
+    bin_hi_ns_ = begin > std::numeric_limits<std::uint64_t>::max() - base_ns_
+                     ? std::numeric_limits<std::uint64_t>::max()
+                     : begin + base_ns_;
   }
-  std::vector<std::uint64_t>& bins = series_[reason];
+  std::vector<std::uint64_t>& bins = series_[series];
   if (bins.size() <= bin) bins.resize(bin + 1, 0);
   ++bins[bin];
   bins_ = std::max(bins_, bin + 1);
@@ -107,9 +124,9 @@ Timeline TimelineBuilder::finish(std::uint64_t end_ns) const {
   // Up to the bucket holding end_ns, or the last exit should one lie beyond it.
   const std::size_t buckets =
       std::max(static_cast<std::size_t>(span / width) + 1, (bins_ + factor - 1) / factor);
-  for (const auto& [reason, bins] : series_) {
+  for (const auto& [reason, id] : ids_) {  // in Reason order
     t.reasons.push_back(reason);
-    t.counts.push_back(regroup(bins, factor, buckets));
+    t.counts.push_back(regroup(series_[id], factor, buckets));
   }
   return t;
 }

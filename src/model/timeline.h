@@ -45,7 +45,22 @@ class TimelineBuilder {
   explicit TimelineBuilder(std::uint64_t start_ns, std::uint64_t bucket_ns = 0,
                            std::size_t max_buckets = kMaxTimelineBuckets);
 
-  void add(std::uint64_t ts_ns, const Reason& reason);
+  void add(std::uint64_t ts_ns, const Reason& reason) { add(ts_ns, series(reason)); }
+
+  // A small dense id for the reason's series, stable for the builder's life: a caller that
+  // counts the same reason often keeps it and calls add(ts, id), with no lookup by Reason.
+  std::size_t series(const Reason& reason);
+  void add(std::uint64_t ts_ns, std::size_t series) {
+    // Inline for the common case, once per exit: the bin of the last exit, already allocated.
+    if (ts_ns >= bin_lo_ns_ && ts_ns < bin_hi_ns_) {
+      std::vector<std::uint64_t>& bins = series_[series];
+      if (last_bin_ < bins.size()) {
+        ++bins[last_bin_];
+        return;
+      }
+    }
+    add_elsewhere(ts_ns, series);
+  }
 
   // The timeline from start_ns to end_ns (the last bucket holds end_ns).
   Timeline finish(std::uint64_t end_ns) const;
@@ -55,6 +70,7 @@ class TimelineBuilder {
   // up, so that any final 1/2/5 x 10^k width at least as wide is a whole number of bins.
   std::size_t bin_of(std::uint64_t ts_ns) const;
   void widen();  // base_ns_ x factor, bins merged
+  void add_elsewhere(std::uint64_t ts_ns, std::size_t series);  // add() off its fast path
 
   std::uint64_t start_ns_;
   std::uint64_t base_ns_;
@@ -62,7 +78,13 @@ class TimelineBuilder {
   bool widened_ = false;
   std::size_t max_buckets_;
   std::size_t bins_ = 0;  // bins in use: highest index + 1
-  std::map<Reason, std::vector<std::uint64_t>> series_;
+  std::map<Reason, std::size_t> ids_;              // reason -> index into series_
+  std::vector<std::vector<std::uint64_t>> series_;  // [id][bin]
+  // The bin the last exit fell in and the times it covers, [bin_lo_ns_, bin_hi_ns_): exits come
+  // in time order, so nearly all land in it and need no division. Empty (lo > hi) after widen().
+  std::size_t last_bin_ = 0;
+  std::uint64_t bin_lo_ns_ = 1;
+  std::uint64_t bin_hi_ns_ = 0;
 };
 
 }  // namespace kvmscope::model
