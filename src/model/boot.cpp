@@ -96,8 +96,7 @@ void BootTracker::exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reas
   if (const auto phase = count(*v, ts_ns, reason)) ++v->phases[*phase].reasons[reason];
 }
 
-void BootTracker::exit(Vm* v, std::uint64_t ts_ns, const Reason& reason,
-                       ReasonCounter& counter) {
+void BootTracker::exit(Vm* v, std::uint64_t ts_ns, const Reason& reason, ReasonCounter& counter) {
   if (!v) return;
   const auto phase = count(*v, ts_ns, reason);
   if (!phase) return;

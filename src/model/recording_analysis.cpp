@@ -165,11 +165,11 @@ struct RecordingAnalysis::State {
   DrillDown drill;
   BootTracker boot;
   StreamFacts facts;
-  std::unordered_map<std::uint32_t, Thread> threads;  // by tid
-  std::array<ThreadCacheSlot, kThreadCacheSlots> thread_cache{};  // into threads
+  std::unordered_map<std::uint32_t, Thread> threads;                            // by tid
+  std::array<ThreadCacheSlot, kThreadCacheSlots> thread_cache{};                // into threads
   std::array<DrillCacheSlot, std::size_t{1} << kDrillCacheBits> drill_cache{};  // into drill
   std::array<ReasonIdSlot, std::size_t{1} << kReasonIdCacheBits> reason_ids{};
-  std::optional<TimelineBuilder> timeline;            // made at the first event
+  std::optional<TimelineBuilder> timeline;  // made at the first event
   std::uint64_t max_ts_ns = 0;
 };
 
@@ -207,9 +207,8 @@ void RecordingAnalysis::State::close(OpenExit& open, std::uint64_t ts_ns) {
 
 std::size_t RecordingAnalysis::State::reason_id(const Reason& reason) {
   const std::uint64_t packed = pack(reason);
-  ReasonIdSlot& cached =
-      reason_ids[static_cast<std::size_t>((packed * 0x9e3779b97f4a7c15ull) >>
-                                          (64 - kReasonIdCacheBits))];
+  ReasonIdSlot& cached = reason_ids[static_cast<std::size_t>((packed * 0x9e3779b97f4a7c15ull) >>
+                                                             (64 - kReasonIdCacheBits))];
   if (cached.packed != packed) cached = {packed, timeline->series(reason)};
   return cached.id;
 }

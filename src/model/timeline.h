@@ -69,7 +69,7 @@ class TimelineBuilder {
   // Bins at width base_ns_: the requested width, or in automatic mode a power of ten from 1 us
   // up, so that any final 1/2/5 x 10^k width at least as wide is a whole number of bins.
   std::size_t bin_of(std::uint64_t ts_ns) const;
-  void widen();  // base_ns_ x factor, bins merged
+  void widen();                                                 // base_ns_ x factor, bins merged
   void add_elsewhere(std::uint64_t ts_ns, std::size_t series);  // add() off its fast path
 
   std::uint64_t start_ns_;
@@ -77,8 +77,8 @@ class TimelineBuilder {
   bool automatic_;
   bool widened_ = false;
   std::size_t max_buckets_;
-  std::size_t bins_ = 0;  // bins in use: highest index + 1
-  std::map<Reason, std::size_t> ids_;              // reason -> index into series_
+  std::size_t bins_ = 0;                            // bins in use: highest index + 1
+  std::map<Reason, std::size_t> ids_;               // reason -> index into series_
   std::vector<std::vector<std::uint64_t>> series_;  // [id][bin]
   // The bin the last exit fell in and the times it covers, [bin_lo_ns_, bin_hi_ns_): exits come
   // in time order, so nearly all land in it and need no division. Empty (lo > hi) after widen().
