@@ -4,6 +4,7 @@
 
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/traced_run.h"
 
 namespace kvmscope::cli {
 
@@ -120,12 +121,9 @@ util::Result<StatOptions> parse_stat_options(Args args) {
       if (!v) return v.error();
       o.output = *v;
     } else if (name == "--max-entries") {
-      auto v = cursor.value();
-      if (!v) return v.error();
-      auto n = parse_u64(*v);
-      if (!n || *n == 0 || *n > (1u << 24))
-        return cursor.usage("--max-entries: expected 1..16777216, got '" + *v + "'");
-      o.max_entries = static_cast<std::uint32_t>(*n);
+      auto n = parse_max_entries(cursor);
+      if (!n) return n.error();
+      o.max_entries = *n;
     } else {
       return cursor.unknown();
     }

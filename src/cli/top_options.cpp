@@ -2,6 +2,7 @@
 
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/traced_run.h"
 #include "model/top_filter.h"
 #include "tui/top_controller.h"
 
@@ -115,12 +116,9 @@ util::Result<TopOptions> parse_top_options(Args args) {
         return cursor.usage(std::string(name) + ": " + f.error().message());
       o.filter = *v;
     } else if (name == "--max-entries") {
-      auto v = cursor.value();
-      if (!v) return v.error();
-      auto n = parse_u64(*v);
-      if (!n || *n == 0 || *n > (1u << 24))
-        return cursor.usage("--max-entries: expected 1..16777216, got '" + *v + "'");
-      o.max_entries = static_cast<std::uint32_t>(*n);
+      auto n = parse_max_entries(cursor);
+      if (!n) return n.error();
+      o.max_entries = *n;
     } else {
       return cursor.unknown();
     }

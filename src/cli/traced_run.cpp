@@ -77,6 +77,15 @@ util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target
   return false;
 }
 
+util::Result<std::uint32_t> parse_max_entries(OptionCursor& cursor) {
+  auto v = cursor.value();
+  if (!v) return v.error();
+  auto n = parse_u64(*v);
+  if (!n || *n == 0 || *n > (1u << 24))
+    return cursor.usage("--max-entries: expected 1..16777216, got '" + *v + "'");
+  return static_cast<std::uint32_t>(*n);
+}
+
 util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target) {
   if (cursor.saw_double_dash()) {
     if (cursor.rest().empty()) return cursor.usage("nothing after '--': which command should run?");

@@ -29,6 +29,9 @@ struct TraceTarget {
 // Consumes -p/--pid, -a/--all, -d/--duration, --share-tracepoints at the cursor: true when it
 // was one of them.
 util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target);
+// --max-entries N: distinct counters the kernel side keeps (1..16777216).
+util::Result<std::uint32_t> parse_max_entries(OptionCursor& cursor);
+
 // After the options: takes "-- CMD" and checks that exactly one of CMD, -p, -a was given.
 util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target);
 
