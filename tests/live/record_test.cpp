@@ -92,12 +92,14 @@ TEST(LiveRecord, leaves_a_readable_prefix_when_the_disk_fills_up) {
   KS_REQUIRE_LIVE();
   const std::string dir = temp_path("full");
   ::mkdir(dir.c_str(), 0700);
-  if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=48k") != 0) {
+  // Room for the header and a few full blocks (65,536 events, ~220 KiB uncompressed), far less
+  // than the guest's ~4 MB: whatever the flush timing, the disk fills after events were written.
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m") != 0) {
     ::rmdir(dir.c_str());
     GTEST_SKIP() << "cannot mount a small tmpfs to fill up";
   }
   const std::string file = dir + "/full.kvms";
-  // Uncompressed, so the events outgrow 48 KiB quickly; the guest is long enough to hit it.
+  // Uncompressed, so the events outgrow 1 MiB quickly; the guest is long enough to hit it.
   auto r = run_command({kvmscope_bin(), "record", "--no-compress", "-o", file, "--", kvmscope_bin(),
                         "guest", "--io", "400000", "--quiet"},
                        60);
