@@ -27,6 +27,9 @@
 //                        step = DONE in its RAM and spins; the VMM sees it and kicks the thread
 //                        out of KVM_RUN with SIGUSR1 (+ kvm_run.immediate_exit): KVM_RUN returns
 //                        EINTR (a tracer sees one kvm_userspace_exit "restart" per vCPU).
+//     with --query-exits, vCPU 0 then reads the exit-statistics CPUID leaves (exit_query.h)
+//                        and ends with one HLT (KVM_EXIT_HLT, in step "query"), after which
+//                        the VMM reads the answers from guest RAM; the other vCPUs end as above.
 //   The VMM checks every exit it gets (kind, port/GPA, size, direction, the guest's step) and
 //   that each kind happened exactly as planned; anything else is an error.
 // - It never hangs: the guest ticks a counter in its RAM per instruction; a vCPU whose tick and
@@ -39,9 +42,11 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "guest/exit_query.h"
 #include "guest/plan.h"
 #include "util/result.h"
 
@@ -69,13 +74,15 @@ struct Outcome {
   Ending ending = Ending::last_exit;
   int signal = 0;      // Ending::interrupted: which signal
   std::string detail;  // Ending::stalled: one line, which vCPU, which step and the likely reason
+  // plan.query_exits: what vCPU 0 read, once it reached the query's HLT (absent otherwise).
+  std::optional<ExitQuery> query;
 
   std::uint64_t total(Kind kind) const;
   std::uint64_t total() const;
   bool completed() const { return ending == Ending::last_exit || ending == Ending::kicked; }
 };
 
-// Name of a KS_STEP_* value: "cpuid", ..., "start" (never ran), "done".
+// Name of a KS_STEP_* value: "cpuid", ..., "query", "start" (never ran), "done".
 std::string_view step_name(int step);
 
 // Runs the plan on /dev/kvm. An error is a failure to set up or an exit the plan did not call for

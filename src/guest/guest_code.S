@@ -5,6 +5,7 @@
  * memory accesses, no exits), and the counts are 64-bit in memory so any u64 plan fits.
  * The bytes sit in .rodata; the VMM copies them to KS_GUEST_CODE_GPA. Every jump is relative and
  * every data access is DS/ES-relative, so the code runs wherever it is copied. */
+#include "guest/exit_query_abi.h"
 #include "guest/guest_layout.h"
 
 /* Loop over the step's instruction while the step's remaining count is not zero. */
@@ -23,6 +24,15 @@
 	incl KS_D_TICK
 	jmp .L\name\()_top
 .L\name\()_end:
+.endm
+
+/* Store the four registers of a CPUID answer at FS:\where (where: a displacement, optionally
+ * with an index register). */
+.macro STORE_REGS where
+	movl %eax, %fs:\where
+	movl %ebx, %fs:4+\where
+	movl %ecx, %fs:8+\where
+	movl %edx, %fs:12+\where
 .endm
 
 	.section .rodata.ks_guest_code, "a"
@@ -75,6 +85,58 @@ ks_guest_code_start:
 	STEP_BEGIN KS_STEP_HLT, hlt
 	hlt				/* IF = 0 and no in-kernel irqchip: KVM_EXIT_HLT */
 	STEP_END KS_STEP_HLT, hlt
+
+	/* The exit-statistics query (--query-exits, vCPU 0 only), after the whole plan: the probe,
+	 * the totals, then per code of the entry table its exits and its cycles. The answers go to
+	 * the query area (FS), never through OUT, so the query adds no exit but its own CPUIDs and
+	 * the one HLT that ends it. The order of the reads is what exit_query.h documents. */
+	cmpb $0, KS_D_QUERY
+	je .Lquery_skip
+	movl $KS_STEP_QUERY, KS_D_STEP
+	movl $KS_LEAF_REASON_EXITS, %eax
+	movl $KS_PROBE_REASON, %ecx
+	cpuid
+	STORE_REGS KS_Q_PROBE
+	incl KS_D_TICK
+	/* A patched KVM calls the probe's reason undefined; anything else: ask nothing more. */
+	cmpl $KS_UNDEFINED_EDX, %edx
+	jne .Lquery_end
+	orl %ebx, %eax
+	orl %ecx, %eax
+	jnz .Lquery_end
+
+	movl $KS_LEAF_TOTAL_EXITS, %eax
+	xorl %ecx, %ecx
+	cpuid
+	STORE_REGS KS_Q_TOTAL_EXITS
+	movl $KS_LEAF_TOTAL_CYCLES, %eax
+	xorl %ecx, %ecx
+	cpuid
+	STORE_REGS KS_Q_TOTAL_CYCLES
+	incl KS_D_TICK
+
+	movw $KS_Q_ENTRIES, %di
+.Lquery_top:
+	movl %fs:KS_Q_DONE, %eax
+	cmpl %fs:KS_Q_COUNT, %eax
+	jae .Lquery_end
+	movl $KS_LEAF_REASON_EXITS, %eax
+	movl %fs:(%di), %ecx
+	cpuid
+	STORE_REGS KS_Q_ENTRY_EXITS(%di)
+	movl $KS_LEAF_REASON_CYCLES, %eax
+	movl %fs:(%di), %ecx
+	cpuid
+	STORE_REGS KS_Q_ENTRY_CYCLES(%di)
+	incl %fs:KS_Q_DONE
+	incl KS_D_TICK
+	addw $KS_Q_ENTRY_SIZE, %di
+	jmp .Lquery_top
+.Lquery_end:
+	/* IF = 0, no irqchip: KVM_EXIT_HLT, and the VMM reads the query area. Never resumed. */
+	hlt
+	jmp .Lquery_end
+.Lquery_skip:
 
 	/* Done. When the plan ends with an exit to the VMM, the VMM never resumes the vCPU to get
 	 * here. Otherwise the VMM sees this flag and kicks the thread out of KVM_RUN with a signal;

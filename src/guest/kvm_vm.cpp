@@ -100,6 +100,7 @@ util::Result<void> Vm::set_real_mode(Vcpu& vcpu, const RealModeStart& start) {
   place(sregs.ds, start.ds);
   place(sregs.ss, start.ds);  // the guest uses no stack; SS only needs to be sane
   place(sregs.es, start.es);
+  place(sregs.fs, start.fs);
   if (::ioctl(vcpu.fd.get(), KVM_SET_SREGS, &sregs) < 0) return util::os_error("KVM_SET_SREGS");
 
   kvm_regs regs{};

@@ -42,13 +42,14 @@ struct Vcpu {
   kvm_run* run() const { return static_cast<kvm_run*>(run_map.get()); }
 };
 
-// Real-mode segment setup of one vCPU: CS:IP where it starts, DS and ES selectors (bases are
+// Real-mode segment setup of one vCPU: CS:IP where it starts, DS, ES and FS selectors (bases are
 // selector * 16, as real mode wants).
 struct RealModeStart {
   std::uint16_t cs = 0;
   std::uint16_t ip = 0;
   std::uint16_t ds = 0;
   std::uint16_t es = 0;
+  std::uint16_t fs = 0;
 };
 
 class Vm {

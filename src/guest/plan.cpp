@@ -67,6 +67,10 @@ util::Result<Plan> parse_plan(std::span<const char* const> args) {
       plan.help = true;
       continue;
     }
+    if (arg == "--query-exits") {
+      plan.query_exits = true;
+      continue;
+    }
     if (arg == "--quiet" || arg == "-q") {
       plan.quiet = true;
       continue;

@@ -36,7 +36,10 @@ struct Plan {
   std::array<std::uint64_t, kKindCount> count{};  // per vCPU, indexed by Kind
   unsigned vcpus = 1;
   unsigned timeout_s = 10;  // seconds without progress before the run counts as stalled
-  bool quiet = false;       // for the command only: print nothing on success
+  // After the plan, vCPU 0 reads the exit-statistics CPUID leaves of the kernel/ patch and
+  // ends with one HLT (exit_query.h).
+  bool query_exits = false;
+  bool quiet = false;  // for the command only: print nothing on success
   bool help = false;        // for the command only: --help was asked
 
   std::uint64_t& operator[](Kind kind) { return count[static_cast<std::size_t>(kind)]; }
@@ -47,7 +50,8 @@ struct Plan {
 };
 
 // Parses the arguments after "guest": --cpuid N, --io N, --hlt N, --msr-read N, --msr-write N,
-// --mmio N, --vmcall N, --vcpus V, --timeout SEC, --quiet, --help; "--opt=value" works too.
+// --mmio N, --vmcall N, --vcpus V, --timeout SEC, --query-exits, --quiet, --help;
+// "--opt=value" works too.
 // Errors are usage errors, one line each, e.g. "--io: expected a non-negative integer, got 'x'".
 util::Result<Plan> parse_plan(std::span<const char* const> args);
 

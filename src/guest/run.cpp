@@ -1,6 +1,5 @@
 // guest::run: sets the VM up, runs one thread per vCPU and watches them from the calling thread
 // (progress, the guest's done flag, SIGINT/SIGTERM). See guest.h for the semantics.
-#include <cpuid.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "guest/exit_check.h"
+#include "guest/exit_query_abi.h"
 #include "guest/guest.h"
 #include "guest/guest_layout.h"
 #include "guest/kvm_vm.h"
@@ -57,6 +57,8 @@ struct VcpuState {
   std::optional<util::Error> error;
   bool reached_last_exit = false;
   Clock::time_point last_exit_at{};
+  bool query = false;       // this vCPU runs the exit-statistics query after its plan
+  bool query_done = false;  // ... and stopped at the query's HLT
 
   // The watcher's own.
   std::uint64_t last_progress_value = 0;
@@ -70,6 +72,9 @@ struct VcpuState {
 struct Session {
   Vm vm;
   Plan plan;  // a copy: a leaked session must not point into the caller's stack
+  Vendor vendor = Vendor::unknown;
+  std::string vendor_string;
+  std::size_t query_codes = 0;  // codes written to the query area
   std::latch go{1};
   std::vector<VcpuState> vcpus;
 
@@ -94,6 +99,43 @@ void store_u64(std::uint8_t* data, std::size_t offset, std::uint64_t v) {
   std::memcpy(data + offset, &v, sizeof v);
 }
 
+void store_u32(std::uint8_t* data, std::size_t offset, std::uint32_t v) {
+  std::memcpy(data + offset, &v, sizeof v);
+}
+
+CpuidRegs load_regs(const std::uint8_t* area, std::size_t offset) {
+  CpuidRegs r;
+  std::memcpy(&r.eax, area + offset, 4);
+  std::memcpy(&r.ebx, area + offset + 4, 4);
+  std::memcpy(&r.ecx, area + offset + 8, 4);
+  std::memcpy(&r.edx, area + offset + 12, 4);
+  return r;
+}
+
+// What the querying vCPU stored, read once it stopped at the query's HLT.
+ExitQuery read_query(const Session& session) {
+  const std::uint8_t* area = session.vm.ram() + KS_GUEST_QUERY_GPA;
+  RawQuery raw;
+  raw.asked = session.query_codes;
+  raw.probe = load_regs(area, KS_Q_PROBE);
+  raw.total_exits = load_regs(area, KS_Q_TOTAL_EXITS);
+  raw.total_cycles = load_regs(area, KS_Q_TOTAL_CYCLES);
+  std::uint32_t done = 0;
+  std::memcpy(&done, area + KS_Q_DONE, sizeof done);
+  for (std::size_t i = 0; i < done && i < session.query_codes; ++i) {
+    const std::size_t at = KS_Q_ENTRIES + i * KS_Q_ENTRY_SIZE;
+    RawEntry e;
+    std::memcpy(&e.code, area + at, sizeof e.code);
+    e.exits = load_regs(area, at + KS_Q_ENTRY_EXITS);
+    e.cycles = load_regs(area, at + KS_Q_ENTRY_CYCLES);
+    raw.entries.push_back(e);
+  }
+  ExitQuery q = decode_query(raw);
+  q.vendor = session.vendor;
+  q.vendor_string = session.vendor_string;
+  return q;
+}
+
 std::size_t remaining_offset(Kind kind) {
   return KS_D_REMAINING + static_cast<std::size_t>(kind) * 8;
 }
@@ -108,8 +150,10 @@ void* vcpu_thread(void* raw) {
   std::uint64_t seen_total = 0;
   kvm_run* run = s.vcpu->run();
   // With exits to the VMM planned, stop at the last one without resuming the vCPU; without,
-  // run until the watcher kicks us out (the guest flagged done, or a stop was asked).
-  while (expected == 0 || seen_total < expected) {
+  // run until the watcher kicks us out (the guest flagged done, or a stop was asked). The
+  // querying vCPU goes on past its plan until the query's HLT.
+  auto more = [&] { return s.query ? !s.query_done : expected == 0 || seen_total < expected; };
+  while (more()) {
     if (s.stop.load(std::memory_order_acquire)) break;
     if (::ioctl(s.vcpu->fd.get(), KVM_RUN, 0) < 0) {
       int err = errno;
@@ -118,6 +162,11 @@ void* vcpu_thread(void* raw) {
       break;
     }
     int step = static_cast<int>(load_u32(s.data, KS_D_STEP));
+    if (s.query && step == KS_STEP_QUERY && run->exit_reason == KVM_EXIT_HLT) {
+      s.query_done = true;
+      s.vmm_exits.store(seen_total + 1, std::memory_order_release);  // progress for the watcher
+      break;
+    }
     auto kind = check_exit(*run, s.vcpu->id, step);
     if (!kind) {
       s.error = kind.error();
@@ -133,7 +182,7 @@ void* vcpu_thread(void* raw) {
     ++n;
     s.vmm_exits.store(++seen_total, std::memory_order_release);
   }
-  if (expected > 0 && seen_total == expected) {
+  if (s.query ? s.query_done : expected > 0 && seen_total == expected) {
     s.reached_last_exit = true;
     s.last_exit_at = Clock::now();
   }
@@ -168,22 +217,12 @@ bool stop_all(Session& session) {
   return true;
 }
 
-// VMCALL on Intel (and VIA/Zhaoxin), VMMCALL on AMD and Hygon: each vendor's hardware only
-// knows its own, and KVM would #UD-patch the other one.
-bool host_uses_vmmcall() {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (!__get_cpuid(0, &a, &b, &c, &d)) return false;
-  char vendor[13] = {};
-  std::memcpy(vendor, &b, 4);
-  std::memcpy(vendor + 4, &d, 4);
-  std::memcpy(vendor + 8, &c, 4);
-  return std::strcmp(vendor, "AuthenticAMD") == 0 || std::strcmp(vendor, "HygonGenuine") == 0;
-}
-
 std::string stall_reason(int step) {
   switch (step) {
     case KS_STEP_NONE:
       return "the vCPU never started running the guest code";
+    case KS_STEP_QUERY:
+      return "KVM did not complete the exit-statistics query's CPUIDs";
     case KS_STEP_VMCALL:
       if (::access("/sys/module/kvm_pvm", F_OK) == 0)
         return "this host's /dev/kvm is kvm_pvm, which emulates guests and does not complete "
@@ -215,7 +254,24 @@ util::Result<void> prepare(Session& session) {
     return util::plain_error("guest code does not fit below its data");
   std::memcpy(vm.ram() + KS_GUEST_CODE_GPA, ks_guest_code_start, code_size);
 
-  const bool vmmcall = host_uses_vmmcall();
+  // VMCALL on Intel (and VIA/Zhaoxin), VMMCALL on AMD and Hygon: each vendor's hardware only
+  // knows its own, and KVM would #UD-patch the other one.
+  const bool vmmcall = session.vendor == Vendor::amd;
+  if (plan.query_exits) {
+    const auto codes = query_codes(session.vendor);
+    static_assert(KS_GUEST_QUERY_GPA + 0x10000 <= KS_GUEST_RAM_SIZE);
+    static_assert(KS_GUEST_DATA_GPA + kMaxVcpus * KS_GUEST_DATA_STRIDE <= KS_GUEST_QUERY_GPA);
+    if (codes.empty())
+      return util::plain_error("--query-exits: the host CPU's vendor '" + session.vendor_string +
+                               "' is neither Intel nor AMD: which exit codes to ask about is "
+                               "not known");
+    if (codes.size() > KS_Q_MAX_ENTRIES) return util::plain_error("too many exit codes to query");
+    std::uint8_t* area = vm.ram() + KS_GUEST_QUERY_GPA;
+    store_u32(area, KS_Q_COUNT, static_cast<std::uint32_t>(codes.size()));
+    for (std::size_t i = 0; i < codes.size(); ++i)
+      store_u32(area, KS_Q_ENTRIES + i * KS_Q_ENTRY_SIZE, codes[i]);
+    session.query_codes = codes.size();
+  }
   for (unsigned id = 0; id < plan.vcpus; ++id) {
     if (auto r = vm.add_vcpu(id); !r) return r.error();
     Vcpu& vcpu = vm.vcpus().back();
@@ -225,6 +281,7 @@ util::Result<void> prepare(Session& session) {
     start.ip = KS_GUEST_CODE_GPA;
     start.ds = static_cast<std::uint16_t>(data_gpa >> 4);
     start.es = static_cast<std::uint16_t>(KS_GUEST_MMIO_GPA >> 4);
+    start.fs = static_cast<std::uint16_t>(KS_GUEST_QUERY_GPA >> 4);
     if (auto r = vm.set_real_mode(vcpu, start); !r) return r.error();
 
     std::uint8_t* data = vm.ram() + data_gpa;
@@ -239,6 +296,8 @@ util::Result<void> prepare(Session& session) {
     VcpuState& s = session.vcpus[id];
     s.vcpu = &vcpu;
     s.data = data;
+    s.query = plan.query_exits && id == 0;
+    data[KS_D_QUERY] = s.query ? 1 : 0;
   }
   return {};
 }
@@ -322,7 +381,7 @@ util::Result<Outcome> finish(const Session& session, const Watch& w, Clock::time
   if (w.ending == Ending::stalled) {
     const unsigned id = w.stalled->vcpu->id;
     const auto& v = out.vcpus[id];
-    std::string done_of;
+    std::string done_of;  // how far the stalled step got
     if (v.step >= KS_STEP_CPUID && v.step <= KS_STEP_HLT) {
       Kind k = kKinds[v.step - 1];
       done_of = " (" + std::to_string(v[k]) + " of " + std::to_string(plan[k]) + " done)";
@@ -343,6 +402,7 @@ util::Result<Outcome> finish(const Session& session, const Watch& w, Clock::time
     }
     out.ending = plan.vmm_exits_per_vcpu() > 0 ? Ending::last_exit : Ending::kicked;
   }
+  if (!session.vcpus.empty() && session.vcpus[0].query_done) out.query = read_query(session);
   out.elapsed_s = std::chrono::duration<double>(end - t0).count();
   return out;
 }
@@ -351,6 +411,7 @@ util::Result<Outcome> finish(const Session& session, const Watch& w, Clock::time
 
 std::string_view step_name(int step) {
   if (step >= KS_STEP_CPUID && step <= KS_STEP_HLT) return kind_name(kKinds[step - 1]);
+  if (step == KS_STEP_QUERY) return "query";
   return step == KS_STEP_DONE ? "done" : "start";
 }
 
@@ -372,6 +433,8 @@ util::Result<Outcome> run(const Plan& plan) {
   auto vm = Vm::create(KS_GUEST_RAM_SIZE);
   if (!vm) return vm.error();
   auto session = std::make_unique<Session>(std::move(*vm), plan);
+  session->vendor_string = host_vendor_string();
+  session->vendor = vendor_of(session->vendor_string);
   // vcpus() must not reallocate once VcpuState points into it.
   session->vm.vcpus().reserve(plan.vcpus);
   if (auto r = prepare(*session); !r) return r.error();

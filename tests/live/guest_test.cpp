@@ -278,5 +278,34 @@ TEST(GuestLive, explains_when_dev_kvm_is_not_accessible) {
             "group)\n");
 }
 
+// --query-exits on a kernel without the kernel/ patch (this host's kvm_pvm): the workload runs
+// and prints as usual, then the guest's probe CPUID gets the unpatched answer, so the query asks
+// nothing more and ends with its one HLT; kvmscope says the patch is not loaded and exits 4.
+TEST(GuestLive, says_the_patch_is_not_loaded_when_kvm_does_not_answer_the_query) {
+  KS_REQUIRE_LIVE();
+  if (::access("/sys/module/kvm_pvm", F_OK) != 0)
+    GTEST_SKIP() << "expects an unpatched kvm_pvm host (the nested bed checks the patched path)";
+  TraceInstance tracing(kEvents);
+  ASSERT_EQ(tracing.error(), "");
+  auto t = tracing.run(guest({"--cpuid", "20", "--io", "7", "--query-exits"}));
+  EXPECT_EQ(t.result.exit_code, 4) << t.result.out << t.result.err;
+  EXPECT_EQ(t.result.err,
+            "kvmscope guest: this kernel's KVM does not answer the exit-statistics CPUID leaves "
+            "(the kernel/ patch is not loaded)\n"
+            "kvmscope guest: CPUID 0x4ffffffd with ECX=0xfffffff0 answered eax=0x0 ebx=0x0 "
+            "ecx=0x0 edx=0x0; a patched KVM answers eax=0x0 ebx=0x0 ecx=0x0 edx=0xffffffff\n");
+  // The workload's own report is still printed, and says how vCPU 0 ended.
+  EXPECT_NE(t.result.out.find("cpuid            20     20"), std::string::npos) << t.result.out;
+  EXPECT_NE(t.result.out.find("ended: vCPU 0 ran the exit-statistics query"), std::string::npos)
+      << t.result.out;
+  EXPECT_EQ(t.result.out.find("exit statistics of this VM"), std::string::npos) << t.result.out;
+  // The plan's CPUIDs plus the probe, nothing else; the plan's OUTs plus the query's one HLT.
+  EXPECT_EQ(t.count("kvm_cpuid:"), 21);
+  EXPECT_EQ(t.count("kvm_cpuid: func 4ffffffd idx fffffff0"), 1);
+  EXPECT_EQ(t.count("kvm_pio:"), 7);
+  EXPECT_EQ(t.count("kvm_userspace_exit: reason KVM_EXIT_HLT (5)"), 1);
+  EXPECT_EQ(t.count("kvm_userspace_exit:"), 8);
+}
+
 }  // namespace
 }  // namespace kvmscope::live
