@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
 #include "cli/stat_options.h"
+#include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
 #include "report/report.h"
@@ -23,6 +25,7 @@ namespace {
 
 const char* const kReportHelp =
     R"(usage: kvmscope report FILE [options]
+       kvmscope report --dmesg LOG [options]
 
 Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat) and prints the exit tables 'kvmscope stat' would
 have printed, then the timeline of exits per reason, the stability of each reason's rate,
@@ -37,6 +40,13 @@ options:
   --bucket T             timeline bucket width (e.g. 100ms, 1s); default: chosen from the length
   --mark T=LABEL         a boot phase named LABEL begins T after the start (repeatable), e.g.
                          --mark 2.5=kernel --mark 9s=userspace
+  --dmesg LOG            read exit statistics from a kernel log instead of a recording: the
+                         kvm_exit_stats lines of the kernel/ patch, or the course format's
+                         'KVM exit 30 (I/O_INSTRUCTION): 1419909' lines; dmesg or journalctl -k
+                         output, with or without timestamps ('-': standard input). Tables: each
+                         VM's last report (its final line where there is one); per VM its
+                         reports with the exits between them; the timeline from the reports'
+                         timestamps. --by, --by-vm, --mark do not apply.
   --json                 one JSON document (schema kvmscope.report/1) instead of the text
   --csv DIR              also write one CSV file per table into DIR
   --html FILE            also write one self-contained HTML page with interactive charts
@@ -50,10 +60,14 @@ examples:
   kvmscope report boot.kvms
   kvmscope report boot.kvms --by port,mmio --html boot.html
   kvmscope report boot.kvms --bucket 10ms --mark 1.2=kernel --mark 4=init --json -o boot.json
+  dmesg | kvmscope report --dmesg -
+  journalctl -k -o short-monotonic | kvmscope report --dmesg - --per-vm --json
+  kvmscope report --dmesg kern.log --html exits.html
 )";
 
 struct ReportCliOptions {
   std::string file;
+  std::string dmesg;  // --dmesg: a kernel log instead of a recording
   report::ReportOptions report;
   model::AnalysisOptions analysis;
   bool json = false;
@@ -115,6 +129,10 @@ util::Result<ReportCliOptions> parse(Args args) {
       auto mark = parse_mark(cursor, *v);
       if (!mark) return mark.error();
       o.analysis.marks.push_back(*mark);
+    } else if (name == "--dmesg") {
+      auto v = value();
+      if (!v) return v.error();
+      o.dmesg = *v;
     } else if (name == "--json") {
       o.json = true;
     } else if (name == "--csv" || name == "--html" || name == "-o" || name == "--output") {
@@ -131,6 +149,14 @@ util::Result<ReportCliOptions> parse(Args args) {
     }
   }
   if (o.help) return o;
+  if (!o.dmesg.empty()) {
+    if (!o.file.empty())
+      return cursor.usage("a recording or a kernel log: '" + o.file + "' and --dmesg " + o.dmesg);
+    if (!o.report.drilldowns.empty() || o.report.drilldowns_per_vm || !o.analysis.marks.empty())
+      return cursor.usage("--by, --by-vm and --mark need a recording, not a kernel log");
+    o.report.breakdown = per_vcpu || per_vm ? model::Breakdown::per_vm : model::Breakdown::none;
+    return o;
+  }
   if (o.file.empty()) return cursor.usage("which recording? kvmscope report FILE");
   // Files are for looking into later: they get every drill-down unless told otherwise.
   if (o.report.drilldowns.empty() && (o.json || !o.csv_dir.empty() || !o.html.empty()))
@@ -148,6 +174,9 @@ std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
 }
 
 }  // namespace
+
+int write_outputs(const model::RecordingAnalysisResult& result,
+                  const model::ReasonCatalog& names, const ReportCliOptions& o);
 
 // Reads a recording (kvmscope's own or trace-cmd's trace.dat: the readers share their shape)
 // into the analysis, and what the file says about itself into the report's options.
@@ -203,6 +232,19 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   return result;
 }
 
+// Reads a kernel log (a file, or standard input for "-") into the report's model.
+util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
+  std::ifstream file;
+  if (o.dmesg != "-") {
+    file.open(o.dmesg);
+    if (!file) return util::os_error("cannot read " + o.dmesg);
+  }
+  std::istream& in = o.dmesg == "-" ? std::cin : file;
+  auto log = model::parse_kernel_log(in, o.dmesg);
+  if (!log) return log.error();
+  return model::analyze_kernel_log(*log, o.dmesg, o.analysis.bucket_ns);
+}
+
 int cmd_report(Args args) {
   auto parsed = parse(args);
   if (!parsed) return fail(parsed.error(), 2);
@@ -210,6 +252,17 @@ int cmd_report(Args args) {
   if (o.help) {
     std::fputs(kReportHelp, stdout);
     return 0;
+  }
+
+  std::optional<model::KernelLogAnalysis> kernel_log;
+  if (!o.dmesg.empty()) {
+    auto analyzed = analyze_dmesg(o);
+    if (!analyzed) return fail(analyzed.error());
+    kernel_log = std::move(*analyzed);
+    o.report.kernel_log = &kernel_log->summary;
+    o.report.recording.target = "kernel log " + (o.dmesg == "-" ? "(standard input)" : o.dmesg);
+    for (const std::string& note : kernel_log->summary.notes) o.report.notes.push_back(note);
+    return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
 
   util::Result<model::RecordingAnalysisResult> analyzed = util::plain_error("");
@@ -224,8 +277,13 @@ int cmd_report(Args args) {
     analyzed = analyze(*reader, o);
   }
   if (!analyzed) return fail(analyzed.error());
-  const model::RecordingAnalysisResult& result = *analyzed;
-  const model::ReasonCatalog* catalog = &o.catalog;  // the recording kernel's names
+  return write_outputs(*analyzed, o.catalog, o);  // the recording kernel's names
+}
+
+// The text or JSON, then the CSV files and the HTML page asked for.
+int write_outputs(const model::RecordingAnalysisResult& result,
+                  const model::ReasonCatalog& names, const ReportCliOptions& o) {
+  const model::ReasonCatalog* catalog = &names;
 
   std::ofstream file;
   if (!o.output.empty()) {

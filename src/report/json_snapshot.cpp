@@ -23,8 +23,14 @@ void write_reason(const model::Reason& r, const model::ReasonCatalog& catalog, s
 
 void write_times(const model::ExitStats& s, std::ostream& out) {
   out << "\"count\": " << s.count << ", \"timed\": " << s.timed << ", \"time_ns\": " << s.time_ns
-      << ", \"avg_ns\": " << s.avg_ns() << ", \"p50_ns\": " << s.p50_ns()
-      << ", \"p99_ns\": " << s.p99_ns() << ", \"max_ns\": " << s.max_ns;
+      << ", \"avg_ns\": " << s.avg_ns();
+  // Times summed elsewhere (a kernel log's cycles) have no distribution: null, not 0.
+  if (s.timed > 0 && s.hist.total() == 0) {
+    out << ", \"p50_ns\": null, \"p99_ns\": null, \"max_ns\": null";
+    return;
+  }
+  out << ", \"p50_ns\": " << s.p50_ns() << ", \"p99_ns\": " << s.p99_ns()
+      << ", \"max_ns\": " << s.max_ns;
 }
 
 void write_hist(const model::Histogram& h, std::ostream& out) {

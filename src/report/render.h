@@ -23,6 +23,12 @@ struct RenderOptions {
   // one per VM when the exit tables are split.
   const model::DrillDown* drill = nullptr;
   std::vector<model::DrillKind> drill_kinds;
+  // For counts from elsewhere than kvmscope's own tracing (report --dmesg): the hardware
+  // section's title instead of the kvm_exit one, no rate column values (counts since an unknown
+  // start), and no line about exits to the VMM (the source has no such level).
+  std::string hardware_title = {};
+  bool rates = true;
+  bool vmm_level = true;
 };
 
 // Human table: one section per level (hardware exits, then exits to the VMM), each optionally

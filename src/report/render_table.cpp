@@ -79,15 +79,19 @@ std::string group_label(const model::SummaryGroup& group, const model::Snapshot&
 std::vector<std::string> stats_cells(std::string reason, std::string code,
                                      const model::ExitStats& stats, std::uint64_t group_count,
                                      double seconds) {
+  // Times summed elsewhere (a kernel log's cycles) come without a distribution: no p50, p99,
+  // max rather than zeros.
+  const bool distribution = stats.hist.total() > 0;
   std::vector<std::string> cells = {std::move(reason), std::move(code), format_count(stats.count),
                                     format_percent(stats.count, group_count),
                                     format_rate(stats.count, seconds)};
   if (stats.timed == 0) {
     cells.insert(cells.end(), 5, "-");  // no handling time measured: nothing to show
   } else {
-    for (std::uint64_t ns :
-         {stats.time_ns, stats.avg_ns(), stats.p50_ns(), stats.p99_ns(), stats.max_ns})
+    for (std::uint64_t ns : {stats.time_ns, stats.avg_ns()})
       cells.push_back(format_duration_ns(ns));
+    for (std::uint64_t ns : {stats.p50_ns(), stats.p99_ns(), stats.max_ns})
+      cells.push_back(distribution ? format_duration_ns(ns) : "-");
   }
   return cells;
 }
@@ -95,11 +99,15 @@ std::vector<std::string> stats_cells(std::string reason, std::string code,
 // One level's section: title, then per group an optional VM/vCPU line, column headers, rows
 // and a totals line. One TextTable for all groups, so they line up with each other.
 std::string section(const std::vector<model::SummaryGroup>& groups, Level level,
-                    const model::Snapshot& snapshot, const model::ReasonCatalog& catalog) {
+                    const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
+                    const RenderOptions& options) {
+  const double seconds = options.rates ? snapshot.seconds() : 0.0;  // 0: rates print "-"
   using Align = TextTable::Align;
   TextTable table({Align::left, Align::right, Align::right, Align::right, Align::right,
                    Align::right, Align::right, Align::right, Align::right, Align::right});
-  table.add_text(section_title(snapshot, catalog, level));
+  table.add_text(level == Level::hardware && !options.hardware_title.empty()
+                     ? options.hardware_title
+                     : section_title(snapshot, catalog, level));
   bool first = true;
   for (const model::SummaryGroup& group : groups) {
     if (group.level != level) continue;
@@ -111,8 +119,8 @@ std::string section(const std::vector<model::SummaryGroup>& groups, Level level,
     table.add_row({"reason", "code", "count", "%", "rate/s", "time", "avg", "p50", "p99", "max"});
     for (const model::SummaryRow& row : group.rows)
       table.add_row(stats_cells(catalog.name(row.reason), catalog.code_text(row.reason), row.stats,
-                                group.total.count, snapshot.seconds()));
-    table.add_row(stats_cells("total", "", group.total, group.total.count, snapshot.seconds()));
+                                group.total.count, seconds));
+    table.add_row(stats_cells("total", "", group.total, group.total.count, seconds));
   }
   std::ostringstream out;
   table.write(out);
@@ -122,6 +130,12 @@ std::string section(const std::vector<model::SummaryGroup>& groups, Level level,
 bool any_timed(const model::Snapshot& snapshot) {
   for (const auto& [key, stats] : snapshot.exits)
     if (stats.count > 0 && stats.timed > 0) return true;
+  return false;
+}
+
+bool any_distribution(const model::Snapshot& snapshot) {
+  for (const auto& [key, stats] : snapshot.exits)
+    if (stats.hist.total() > 0) return true;
   return false;
 }
 
@@ -145,13 +159,14 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
 
   if (hardware > 0 || vmm > 0) {
     const auto groups = model::summarize(snapshot, options.breakdown);
-    if (hardware > 0) blocks.push_back(section(groups, Level::hardware, snapshot, catalog));
+    if (hardware > 0)
+      blocks.push_back(section(groups, Level::hardware, snapshot, catalog, options));
     if (vmm > 0) {
-      blocks.push_back(section(groups, Level::vmm, snapshot, catalog));
-    } else {
+      blocks.push_back(section(groups, Level::vmm, snapshot, catalog, options));
+    } else if (options.vmm_level) {
       blocks.push_back("No exits to the VMM (kvm:kvm_userspace_exit) were seen.\n");
     }
-    if (any_timed(snapshot))
+    if (any_timed(snapshot) && any_distribution(snapshot))
       blocks.push_back(
           "p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x "
           "the true value.\n");

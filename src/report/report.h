@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/drilldown.h"
+#include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
 #include "model/summary.h"
@@ -42,6 +43,9 @@ struct ReportOptions {
   std::size_t max_rows = 20;       // text only: rows per drill-down table (CSV/JSON keep all)
   RecordingMeta recording;
   std::vector<std::string> notes;  // printed as "note: ..." (e.g. names not from this kernel)
+  // report --dmesg: the analysis was made from a kernel log's cumulative reports, not from a
+  // recording; the renderers say so and add the per-VM reports (JSON: "kernel_log").
+  const model::KernelLogSummary* kernel_log = nullptr;
 };
 
 // Terminal text: header, the exit tables `stat` prints, the timeline as one sparkline per

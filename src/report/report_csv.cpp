@@ -30,6 +30,9 @@ std::vector<std::string> reason_fields(const model::Reason& r, const model::Reas
 }
 
 std::vector<std::string> time_fields(const model::ExitStats& s) {
+  // Times summed elsewhere (a kernel log's cycles) have no distribution: empty, not 0.
+  if (s.timed > 0 && s.hist.total() == 0)
+    return {u(s.count), u(s.timed), u(s.time_ns), u(s.avg_ns()), "", "", ""};
   return {u(s.count),    u(s.timed),    u(s.time_ns), u(s.avg_ns()),
           u(s.p50_ns()), u(s.p99_ns()), u(s.max_ns)};
 }

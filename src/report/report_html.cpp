@@ -42,8 +42,10 @@ window.addEventListener('unhandledrejection', function (e) {
 std::vector<std::string> time_cells(const model::ExitStats& s) {
   if (s.timed == 0) return {"-", "-", "-", "-", "-"};
   std::vector<std::string> cells;
-  for (std::uint64_t ns : {s.time_ns, s.avg_ns(), s.p50_ns(), s.p99_ns(), s.max_ns})
-    cells.push_back(format_duration_ns(ns));
+  for (std::uint64_t ns : {s.time_ns, s.avg_ns()}) cells.push_back(format_duration_ns(ns));
+  // Times summed elsewhere (a kernel log's cycles) have no distribution.
+  for (std::uint64_t ns : {s.p50_ns(), s.p99_ns(), s.max_ns})
+    cells.push_back(s.hist.total() > 0 ? format_duration_ns(ns) : "-");
   return cells;
 }
 

@@ -8,6 +8,7 @@
 #include "report/json_snapshot.h"
 #include "report/notes.h"
 #include "report/report.h"
+#include "report/report_kernel_log.h"
 #include "report/report_labels.h"
 #include "report/report_notes.h"
 
@@ -191,6 +192,7 @@ void render_report_json(const model::RecordingAnalysisResult& a,
 
   write_vms_and_exits(s, catalog, out);
   out << ",\n";
+  if (options.kernel_log) write_kernel_log_json(*options.kernel_log, catalog, out);
 
   write_timeline(a, catalog, out);
   write_array(

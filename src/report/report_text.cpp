@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "report/format.h"
+#include "report/report_kernel_log.h"
 #include "report/render.h"
 #include "report/report.h"
 #include "report/report_labels.h"
@@ -47,7 +48,13 @@ std::string exit_tables(const model::RecordingAnalysisResult& analysis,
   model::Snapshot snapshot = analysis.snapshot;
   snapshot.health = {};
   std::ostringstream out;
-  render_table(snapshot, catalog, {options.breakdown, options.recording.target, {}, nullptr, {}}, out);
+  RenderOptions render{options.breakdown, options.recording.target, {}, nullptr, {}};
+  if (options.kernel_log) {
+    render.hardware_title = kernel_log_table_title(*options.kernel_log);
+    render.rates = false;  // counts since each VM started, which the log does not say
+    render.vmm_level = false;
+  }
+  render_table(snapshot, catalog, render, out);
   const std::string table = out.str();
   const std::size_t body = table.find("\n\n");
   return body == std::string::npos ? std::string() : table.substr(body + 2);
@@ -58,6 +65,24 @@ std::string exit_tables(const model::RecordingAnalysisResult& analysis,
 void render_report_text(const model::RecordingAnalysisResult& analysis,
                         const model::ReasonCatalog& catalog, const ReportOptions& options,
                         std::ostream& out) {
+  if (options.kernel_log) {
+    // A kernel log has cumulative counts per report: no events, so no stability, bursts,
+    // boots or drill-downs; its own per-VM reports instead.
+    std::vector<std::string> blocks = {
+        kernel_log_header(*options.kernel_log, analysis.snapshot,
+                          report_warnings(analysis, options)),
+        exit_tables(analysis, catalog, options), text::timeline_section(analysis, catalog)};
+    for (std::string& block : kernel_log_sections(*options.kernel_log, catalog))
+      blocks.push_back(block);
+    bool first = true;
+    for (const std::string& block : blocks) {
+      if (block.empty()) continue;
+      if (!first) out << '\n';
+      out << block;
+      first = false;
+    }
+    return;
+  }
   std::vector<std::string> blocks = {
       header(analysis, options), exit_tables(analysis, catalog, options),
       text::timeline_section(analysis, catalog), text::stability_section(analysis, catalog),
