@@ -15,6 +15,8 @@ pkgs=(
   libmicrohttpd-dev prometheus curl          # serve: its HTTP server; a real Prometheus in tests
   qemu-system-x86 busybox-static cpio         # the nested SVM test bed
   python3 file                                # the nested harness's log checks
+  gcc-12 make bc flex bison libssl-dev dwarves xz-utils patch binutils  # kernel/build-modules.sh
+  debootstrap e2fsprogs                       # bench/peers: the peers' L1 root filesystem
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,124 @@
+#!/bin/bash
+# Nested check of the kernel patch series (kernel/patches): boot the bed's L1 (Debian 6.1 under
+# QEMU TCG, ../shared/testbed) with the PATCHED kvm.ko and kvm-amd.ko instead of the stock ones
+# and check, against the tracefs hist triggers on kvm:kvm_exit (exact kernel counts):
+#   - the modules load (vermagic, modversions, BTF) and have exit_stats_every;
+#   - the kernel-log reports: the final report equals the hist per reason; printed + suppressed =
+#     floor(total / exit_stats_every); the rate limit holds under exit_stats_every=1;
+#   - the CPUID leaves 0x4FFFFFFC-0x4FFFFFFF, read by a guest (kpatch-probe.c), answer exactly;
+#   - kvmscope stat's BPF counts equal both;
+#   - overhead: exits/s of `kvmscope guest` with stock modules, stock under kvmscope stat (BPF),
+#     patched with exit_stats_every=0 and =10000, interleaved rounds.
+# Exit 0 = all checks pass, 1 = failure, 77 = skipped (no QEMU, no kernel download, the modules
+# cannot be built here).
+#
+# Usage: tests/nested/run-kpatch.sh <source-dir>
+# Env:
+#   KS_NESTED_WORK      the bed's build directory (default /tmp/kvmscope-testbed; built if empty)
+#   KS_KPATCH_TIMEOUT   seconds for the whole L1 boot (default 480)
+#   KS_KPATCH_CASES     comma-separated subset of l1-kpatch.sh cases (default: all)
+#   KS_KPATCH_ROUNDS    overhead rounds (default 3)
+#   KS_NESTED_BIN       use this static kvmscope instead of building one
+#   KVMSCOPE_KPATCH_WORK  passed on to kernel/build-modules.sh (default /tmp/kvmscope-kpatch)
+# Outputs: <source-dir>/build-nested-static/kpatch-serial.log, kpatch-out/, kpatch-report.txt.
+set -euo pipefail
+
+[ $# -eq 1 ] || {
+  echo "usage: $0 <source-dir>" >&2
+  exit 2
+}
+SRC=$(cd "$1" && pwd)
+HERE=$SRC/tests/nested
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$HERE/lib.sh"
+
+KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
+BUILD=$SRC/build-nested-static
+TIMEOUT=${KS_KPATCH_TIMEOUT:-480}
+t_start=$(ks_now)
+
+command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
+python3 "$HERE/check-kpatch.py" --self-test >/dev/null || ks_die "check-kpatch.py --self-test failed"
+
+ks_prepare_bed "$SRC/../shared/testbed"
+echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+
+# The patched modules, for exactly the L1 kernel's ABI.
+t0=$(ks_now)
+abi=${KS_KVER%-amd64}
+img_deb=$(find "$KS_WORK/debs" -maxdepth 1 -name "linux-image-${KS_KVER}_*.deb" 2>/dev/null | head -1)
+pkgver=""
+if [ -n "$img_deb" ]; then pkgver=$(dpkg-deb -f "$img_deb" Version 2>/dev/null || true); fi
+echo "== building the patched modules for $KS_KVER ${pkgver:+(Debian $pkgver)}"
+mkdir -p "$BUILD"
+brc=0
+env KVMSCOPE_KPATCH_ABI="$abi" ${pkgver:+KVMSCOPE_KPATCH_VERSION="$pkgver"} \
+  "$SRC/kernel/build-modules.sh" >"$BUILD/kpatch-build.log" 2>&1 || brc=$?
+if [ "$brc" = 77 ]; then
+  ks_skip "$(grep '^SKIP: ' "$BUILD/kpatch-build.log" | head -1 | sed 's/^SKIP: //')"
+elif [ "$brc" != 0 ]; then
+  tail -30 "$BUILD/kpatch-build.log"
+  ks_die "kernel/build-modules.sh failed (log: $BUILD/kpatch-build.log)"
+fi
+MODS=$(tail -1 "$BUILD/kpatch-build.log")
+if [ ! -f "$MODS/kvm.ko" ] || [ ! -f "$MODS/kvm-amd.ko" ]; then ks_die "no modules in '$MODS'"; fi
+echo "== modules in $MODS ($(ks_elapsed "$t0") s)"
+
+if [ -n "${KS_NESTED_BIN:-}" ]; then
+  BIN=$KS_NESTED_BIN
+  echo "== using KS_NESTED_BIN=$BIN (not building)"
+else
+  t0=$(ks_now)
+  echo "== building static kvmscope in $BUILD"
+  cmake -S "$SRC" -B "$BUILD" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF >"$BUILD/kpatch-cmake.log" 2>&1 ||
+    { tail -30 "$BUILD/kpatch-cmake.log"; ks_die "cmake configure failed (log: $BUILD/kpatch-cmake.log)"; }
+  cmake --build "$BUILD" --target kvmscope -j2 >>"$BUILD/kpatch-cmake.log" 2>&1 ||
+    { tail -30 "$BUILD/kpatch-cmake.log"; ks_die "static build failed (log: $BUILD/kpatch-cmake.log)"; }
+  BIN=$BUILD/kvmscope
+  echo "== build took $(ks_elapsed "$t0") s"
+fi
+[ -x "$BIN" ] || ks_die "no kvmscope binary at $BIN"
+case $(file -b "$BIN") in
+  *"statically linked"* | *"static-pie linked"*) ;;
+  *) ks_die "kvmscope is not static: $(file -b "$BIN")" ;;
+esac
+
+t0=$(ks_now)
+gcc -static -O2 -Wall -Werror -o "$BUILD/kpatch-probe" "$HERE/kpatch-probe.c" ||
+  ks_die "could not build kpatch-probe (static)"
+strip -o "$BUILD/kpatch-kvmscope" "$BIN"
+# The patched modules replace the stock ones where the bed's init loads them from; the stock
+# ones stay in lib/modules/stock/ for the overhead comparison.
+ks_make_initramfs "$BUILD/kpatch-initramfs" "$BUILD/kpatch-initramfs.cpio.gz" "$HERE/l1-kpatch.sh" \
+  "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/kpatch-kvmscope:bin/kvmscope" "$BUILD/kpatch-probe:bin/kpatch-probe" \
+  "$KS_WORK/initramfs/lib/modules/kvm.ko:lib/modules/stock/kvm.ko" \
+  "$KS_WORK/initramfs/lib/modules/kvm-amd.ko:lib/modules/stock/kvm-amd.ko" \
+  "$MODS/kvm.ko:lib/modules/kvm.ko" "$MODS/kvm-amd.ko:lib/modules/kvm-amd.ko"
+rm -rf "$BUILD/kpatch-initramfs"
+echo "== initramfs $(du -h "$BUILD/kpatch-initramfs.cpio.gz" | cut -f1) in $(ks_elapsed "$t0") s"
+
+LOG=$BUILD/kpatch-serial.log
+OUT=$BUILD/kpatch-out
+args=()
+[ -n "${KS_KPATCH_CASES:-}" ] && args+=("kscases=$KS_KPATCH_CASES")
+[ -n "${KS_KPATCH_ROUNDS:-}" ] && args+=("ksrounds=$KS_KPATCH_ROUNDS")
+t0=$(ks_now)
+echo "== booting L1 under QEMU TCG (timeout ${TIMEOUT} s, serial log $LOG)"
+boot_rc=0
+ks_boot "$BUILD/kpatch-initramfs.cpio.gz" "$LOG" "$BUILD/kpatch-out.img" "$TIMEOUT" "${args[@]}" || boot_rc=$?
+echo "== L1 ran $(ks_elapsed "$t0") s (qemu rc=$boot_rc)"
+[ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"
+
+if ! ks_unpack_disk "$BUILD/kpatch-out.img" "$OUT"; then
+  echo "ERROR: no verified results came back from L1; tail of $LOG:"
+  tail -60 "$LOG"
+  echo "FAIL nested kpatch (total $(ks_elapsed "$t_start") s)"
+  exit 1
+fi
+rm -f "$BUILD/kpatch-out.img"
+
+rc=0
+python3 "$HERE/check-kpatch.py" "$OUT" --kvmscope "$BIN" | tee "$BUILD/kpatch-report.txt" || rc=$?
+[ "$boot_rc" = 0 ] || rc=1
+echo "== total $(ks_elapsed "$t_start") s; outputs in $OUT, report $BUILD/kpatch-report.txt"
+exit "$rc"
