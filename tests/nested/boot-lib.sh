@@ -8,38 +8,6 @@
 # unpacks concatenated cpio archives one after the other, so the layer is packed once (as the
 # bed's build-l2.sh does, minus its /extra.sh) and appended to the small per-run initramfs.
 
-# ks_build_static SRC BUILD LOG: configure and build a fully static kvmscope in BUILD; sets BIN.
-# CMAKE_LINK_SEARCH_START_STATIC=ON: with only LINK_SEARCH_END_STATIC (CMakeLists.txt), CMake puts
-# -Wl,-Bdynamic before the plain "-lzstd" that ks_store links, and the -static link then fails
-# with "attempted static link of dynamic object libzstd.so". Starting the search static changes
-# only the link line (no -B switches); the result is checked to be static below anyway.
-ks_build_static() {
-  local src=$1 build=$2 log=$3
-  cmake -S "$src" -B "$build" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF \
-    -DCMAKE_LINK_SEARCH_START_STATIC=ON >"$log" 2>&1 ||
-    { tail -30 "$log"; ks_die "cmake configure failed (log: $log)"; }
-  cmake --build "$build" --target kvmscope -j2 >>"$log" 2>&1 ||
-    { tail -30 "$log"; ks_die "static build failed (log: $log)"; }
-  # shellcheck disable=SC2034 # read by the caller
-  BIN=$build/kvmscope
-}
-
-# ks_check_static BIN: L1 has no libc, libbpf or libelf; a dynamic binary fails there with a
-# confusing "not found".
-ks_check_static() {
-  local bin=$1 desc
-  [ -x "$bin" ] || ks_die "no kvmscope binary at $bin"
-  desc=$(file -b "$bin")
-  case $desc in
-    *"statically linked"* | *"static-pie linked"*) ;;
-    *) ks_die "kvmscope is not static: $desc" ;;
-  esac
-  if ldd "$bin" >/dev/null 2>&1; then
-    ks_die "ldd lists shared libraries for $bin: $(ldd "$bin" | tr '\n' ' ')"
-  fi
-  echo "== $bin: $desc"
-}
-
 # Firmware the L2 QEMU needs: SeaBIOS and the linuxboot option ROMs for -M pc with -kernel,
 # qboot for -M microvm (the same list as the bed's build-l2.sh).
 KS_L2_FIRMWARE=(/usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin

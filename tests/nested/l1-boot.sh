@@ -19,16 +19,12 @@
 
 KS=/bin/kvmscope
 QEMU=/opt/qemu/qemu-system-x86_64
-T=/sys/kernel/tracing
-arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 L2M=$(arg l2machine)
 L2M=${L2M:-pc}
 L2MEM=$(arg l2mem)
 L2MEM=${L2MEM:-256M}
 TMO=$(arg kstmo)
 TMO=${TMO:-300}
-
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 # common_pid: the thread that exited; the host checks that every counted thread belongs to the
 # recorded QEMU (no other VM runs in L1, but that is then checked, not assumed). A hist trigger

@@ -21,32 +21,14 @@
 
 KS=/bin/kvmscope
 PROBE=/bin/kpatch-probe
-T=/sys/kernel/tracing
 EVERY=/sys/module/kvm/parameters/exit_stats_every
-arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 ROUNDS=$(arg ksrounds)
 ROUNDS=${ROUNDS:-3}
 
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-
-HIST_EXIT='hist:keys=isa,exit_reason,vcpu_id:size=4096'
-HIST_UEXIT='hist:keys=reason,errno:size=256'
-hist_start() {
-  echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
-  echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
-}
-hist_stop() {
-  cat "$T/events/kvm/kvm_exit/hist" >"$1.hist"
-  cat "$T/events/kvm/kvm_userspace_exit/hist" >"$1.uhist"
-  echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
-  echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
-}
-
 ALL_CASES="load probe stat query every storm rate"
-wanted() { [ -z "$CASES" ] || echo ",$CASES," | grep -q ",$1,"; }
 
 # load_kvm stock|patched: replace the loaded kvm and kvm_amd modules.
 load_kvm() {

@@ -31,3 +31,26 @@ l1_save_out() {
     echo "L1: no /dev/vda, results are only in this log"
   fi
 }
+
+T=/sys/kernel/tracing
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# arg NAME: the value of NAME=VALUE on the kernel command line (how run-*.sh pass options).
+arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+
+# hist_start / hist_stop OUT: count exits in the kernel around one case (tracefs hist triggers,
+# the exact reference); removing a trigger frees its table, so every case starts from zero.
+HIST_EXIT='hist:keys=isa,exit_reason,vcpu_id:size=4096'
+HIST_UEXIT='hist:keys=reason,errno:size=256'
+hist_start() {
+  echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
+  echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+}
+hist_stop() {
+  cat "$T/events/kvm/kvm_exit/hist" >"$1.hist"
+  cat "$T/events/kvm/kvm_userspace_exit/hist" >"$1.uhist"
+  echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
+  echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+}
+
+# wanted CASE: CASE is among the comma-separated $CASES (kernel argument kscases=), or all run.
+wanted() { [ -z "$CASES" ] || echo ",$CASES," | grep -q ",$1,"; }

@@ -12,32 +12,11 @@
 . /l1-lib.sh
 
 KS=/bin/kvmscope
-arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-
-T=/sys/kernel/tracing
-HIST_EXIT='hist:keys=isa,exit_reason,vcpu_id:size=4096'
-HIST_UEXIT='hist:keys=reason,errno:size=256'
-
-# hist_start / hist_stop OUT: count exits in the kernel around one case; removing a trigger
-# frees its table, so every case starts from zero.
-hist_start() {
-  echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
-  echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
-}
-hist_stop() {
-  cat "$T/events/kvm/kvm_exit/hist" >"$1.hist"
-  cat "$T/events/kvm/kvm_userspace_exit/hist" >"$1.uhist"
-  echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
-  echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
-}
-
 ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table"
-wanted() { [ -z "$CASES" ] || echo ",$CASES," | grep -q ",$1,"; }
 
 # run_case NAME CMD...: run CMD with stdout/stderr to files, under a timeout, with reference
 # counts from the hist triggers.

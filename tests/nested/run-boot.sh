@@ -55,15 +55,8 @@ TIMINGS=$BUILD/boot-timings.txt
 : >"$TIMINGS"
 
 t0=$(ks_now)
-if [ -n "${KS_NESTED_BIN:-}" ]; then
-  BIN=$KS_NESTED_BIN
-  echo "== using KS_NESTED_BIN=$BIN (not building)"
-else
-  echo "== building static kvmscope in $BUILD"
-  ks_build_static "$SRC" "$BUILD" "$BUILD/boot-cmake.log"
-fi
-echo "build $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
-ks_check_static "$BIN"
+ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/boot-cmake.log" "${KS_NESTED_BIN:-}"
+echo "build $(ks_elapsed "$t0") s" >>"$TIMINGS"
 
 t0=$(ks_now)
 LAYER=$KS_WORK/kvmscope-boot-l2-layer.cpio.gz

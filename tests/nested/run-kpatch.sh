@@ -64,24 +64,7 @@ MODS=$(tail -1 "$BUILD/kpatch-build.log")
 if [ ! -f "$MODS/kvm.ko" ] || [ ! -f "$MODS/kvm-amd.ko" ]; then ks_die "no modules in '$MODS'"; fi
 echo "== modules in $MODS ($(ks_elapsed "$t0") s)"
 
-if [ -n "${KS_NESTED_BIN:-}" ]; then
-  BIN=$KS_NESTED_BIN
-  echo "== using KS_NESTED_BIN=$BIN (not building)"
-else
-  t0=$(ks_now)
-  echo "== building static kvmscope in $BUILD"
-  cmake -S "$SRC" -B "$BUILD" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF >"$BUILD/kpatch-cmake.log" 2>&1 ||
-    { tail -30 "$BUILD/kpatch-cmake.log"; ks_die "cmake configure failed (log: $BUILD/kpatch-cmake.log)"; }
-  cmake --build "$BUILD" --target kvmscope -j2 >>"$BUILD/kpatch-cmake.log" 2>&1 ||
-    { tail -30 "$BUILD/kpatch-cmake.log"; ks_die "static build failed (log: $BUILD/kpatch-cmake.log)"; }
-  BIN=$BUILD/kvmscope
-  echo "== build took $(ks_elapsed "$t0") s"
-fi
-[ -x "$BIN" ] || ks_die "no kvmscope binary at $BIN"
-case $(file -b "$BIN") in
-  *"statically linked"* | *"static-pie linked"*) ;;
-  *) ks_die "kvmscope is not static: $(file -b "$BIN")" ;;
-esac
+ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/kpatch-cmake.log" "${KS_NESTED_BIN:-}"
 
 t0=$(ks_now)
 gcc -static -O2 -Wall -Werror -o "$BUILD/kpatch-probe" "$HERE/kpatch-probe.c" ||

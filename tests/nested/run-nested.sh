@@ -35,31 +35,7 @@ python3 "$HERE/check-results.py" --self-test >/dev/null || ks_die "check-results
 ks_prepare_bed "$SRC/../shared/testbed"
 echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
 
-mkdir -p "$BUILD"
-if [ -n "${KS_NESTED_BIN:-}" ]; then
-  BIN=$KS_NESTED_BIN
-  echo "== using KS_NESTED_BIN=$BIN (not building)"
-else
-  t0=$(ks_now)
-  echo "== building static kvmscope in $BUILD"
-  cmake -S "$SRC" -B "$BUILD" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF >"$BUILD/nested-cmake.log" 2>&1 ||
-    { tail -30 "$BUILD/nested-cmake.log"; ks_die "cmake configure failed (log: $BUILD/nested-cmake.log)"; }
-  cmake --build "$BUILD" --target kvmscope -j2 >>"$BUILD/nested-cmake.log" 2>&1 ||
-    { tail -30 "$BUILD/nested-cmake.log"; ks_die "static build failed (log: $BUILD/nested-cmake.log)"; }
-  BIN=$BUILD/kvmscope
-  echo "== build took $(ks_elapsed "$t0") s"
-fi
-[ -x "$BIN" ] || ks_die "no kvmscope binary at $BIN"
-# L1 has no libc, libbpf or libelf: anything dynamic fails there with a confusing "not found".
-desc=$(file -b "$BIN")
-case $desc in
-  *"statically linked"* | *"static-pie linked"*) ;;
-  *) ks_die "kvmscope is not static: $desc" ;;
-esac
-if ldd "$BIN" >/dev/null 2>&1; then
-  ks_die "ldd lists shared libraries for $BIN: $(ldd "$BIN" | tr '\n' ' ')"
-fi
-echo "== $BIN: $desc"
+ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}"
 
 t0=$(ks_now)
 # Stripped copy for L1: half the initramfs, and the build keeps its debug info.
