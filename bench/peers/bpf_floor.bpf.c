@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Calibration for bench/peers/percost.sh (bpftool prog profile is not available with Debian's
+ * bpftool): the building blocks of kvmscope's per-event work as separate programs, all on the
+ * same tracepoint, each timed by the kernel's bpf_stats. Differences between them say what each
+ * block costs on this machine: the empty program is the floor (bpf_stats' own clock reads and
+ * the call), then the ids and clock, a u32 hash lookup (kvmscope's `threads`), a 16-byte-key
+ * hash lookup (its `exits`), atomic vs plain adds, task-local storage instead of the threads
+ * hash, and a per-CPU array (what kvmexit-bpfcc uses). */
+#include <linux/bpf.h>
+#include <linux/types.h>
+/* after the kernel types it uses */
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct task_struct;
+
+struct key16 {
+  __u32 tgid, vcpu, reason;
+  __u16 isa;
+  __u8 level, pad;
+};
+
+struct val {
+  __u64 count, timed, time_ns, max_ns, hist[40];
+};
+
+struct thread {
+  __u64 ts;
+  struct key16 key;
+  __u32 vcpu, fd;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct key16);
+  __type(value, struct val);
+} exits SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u32);
+  __type(value, struct thread);
+} threads SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct thread);
+} tstore SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct val);
+} pcpu SEC(".maps");
+
+static const struct val zero;
+
+static __always_inline struct val* counter(const struct key16* k) {
+  struct val* v = bpf_map_lookup_elem(&exits, k);
+  if (v) return v;
+  bpf_map_update_elem(&exits, k, &zero, BPF_NOEXIST);
+  return bpf_map_lookup_elem(&exits, k);
+}
+
+static __always_inline struct key16 key_of(__u64 id) {
+  struct key16 k = {};
+  k.tgid = id >> 32;
+  k.vcpu = 0;
+  k.reason = 2;
+  k.level = 1;
+  return k;
+}
+
+#define TP "tracepoint/kvm/kvm_userspace_exit"
+
+SEC(TP) int f0_empty(void* ctx) {
+  return 0;
+}
+
+SEC(TP) int f1_ids_clock(void* ctx) {
+  volatile __u64 id = bpf_get_current_pid_tgid();
+  volatile __u64 t = bpf_ktime_get_ns();
+  (void)id;
+  (void)t;
+  return 0;
+}
+
+SEC(TP) int f2_hash_u32(void* ctx) {
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct thread* t = bpf_map_lookup_elem(&threads, &tid);
+  if (!t) {
+    struct thread fresh = {};
+    bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
+    return 0;
+  }
+  t->ts = 1;
+  return 0;
+}
+
+SEC(TP) int f3_task_storage(void* ctx) {
+  struct thread* t =
+      bpf_task_storage_get(&tstore, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (t) t->ts = 1;
+  return 0;
+}
+
+SEC(TP) int f4_hash16_plain1(void* ctx) {
+  struct key16 k = key_of(bpf_get_current_pid_tgid());
+  struct val* v = counter(&k);
+  if (v) v->count += 1;
+  return 0;
+}
+
+SEC(TP) int f5_hash16_atomic1(void* ctx) {
+  struct key16 k = key_of(bpf_get_current_pid_tgid());
+  struct val* v = counter(&k);
+  if (v) __sync_fetch_and_add(&v->count, 1);
+  return 0;
+}
+
+SEC(TP) int f6_hash16_atomic4(void* ctx) {
+  struct key16 k = key_of(bpf_get_current_pid_tgid());
+  struct val* v = counter(&k);
+  if (!v) return 0;
+  __sync_fetch_and_add(&v->count, 1);
+  __sync_fetch_and_add(&v->timed, 1);
+  __sync_fetch_and_add(&v->time_ns, 100);
+  __sync_fetch_and_add(&v->hist[6], 1);
+  return 0;
+}
+
+SEC(TP) int f7_hash16_plain4(void* ctx) {
+  struct key16 k = key_of(bpf_get_current_pid_tgid());
+  struct val* v = counter(&k);
+  if (!v) return 0;
+  v->count += 1;
+  v->timed += 1;
+  v->time_ns += 100;
+  v->hist[6] += 1;
+  return 0;
+}
+
+SEC(TP) int f8_percpu_array(void* ctx) {
+  __u32 zero_key = 0;
+  struct val* v = bpf_map_lookup_elem(&pcpu, &zero_key);
+  if (v) v->count += 1;
+  return 0;
+}
+
+/* kvmscope's on_userspace_exit as it is (threads hash + exits hash + atomic count + clock), and
+ * as it could be (task-local storage for the per-thread state, a plain add: one vCPU thread per
+ * key runs on one CPU at a time). */
+SEC(TP) int f9_uexit_now(void* ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 now = bpf_ktime_get_ns();
+  __u32 tid = (__u32)id;
+  struct thread* t = bpf_map_lookup_elem(&threads, &tid);
+  if (!t) {
+    struct thread fresh = {};
+    bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
+    t = bpf_map_lookup_elem(&threads, &tid);
+  }
+  struct key16 k = key_of(id);
+  struct val* v = counter(&k);
+  if (v) __sync_fetch_and_add(&v->count, 1);
+  if (t) {
+    t->key = k;
+    t->ts = now;
+  }
+  return 0;
+}
+
+SEC(TP) int f10_uexit_tstore_plain(void* ctx) {
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 now = bpf_ktime_get_ns();
+  struct thread* t =
+      bpf_task_storage_get(&tstore, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  struct key16 k = key_of(id);
+  struct val* v = counter(&k);
+  if (v) v->count += 1;
+  if (t) {
+    t->key = k;
+    t->ts = now;
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Runs inside the peers' L1 (copied into the cases directory, sourced by the cases): run the
+# guest workload untraced or under one tracer, the way a user runs each tool, and print the
+# guest's own "elapsed ..., N exits/s" line. Peak RSS and CPU of the tracer go to <prefix>.time.
+#
+#   under TRACER PREFIX GUEST...
+# TRACER: none | kvmscope | kvmscope-share | perf-record | perf-live | kvmexit | kvm_stat
+. /opt/peers-run/l1-lib.sh
+
+KVMEXIT=/tmp/kvmexit-svm
+[ -x "$KVMEXIT" ] || kvmexit_svm "$KVMEXIT"
+[ -x /tmp/kvmexit-raw ] || kvmexit_svm /tmp/kvmexit-raw raw
+
+# bg_tracer PREFIX READY_REGEX READY_TIMEOUT CMD...: start a tracer in the background under
+# GNU time, wait until it prints READY_REGEX (its "attached" message), then 1 s more.
+# BG_PID: the tracer, BG_TIME_PID: GNU time around it (bg_stop stops both).
+bg_tracer() {
+  local p=$1 re=$2 tmo=$3
+  shift 3
+  # A background job of a non-interactive shell starts with SIGINT ignored, and Python keeps it
+  # ignored (no KeyboardInterrupt, so kvmexit-bpfcc would never print and kvm_stat never stop):
+  # env restores the default disposition, as an interactive Ctrl-C would find it.
+  PYTHONUNBUFFERED=1 /usr/bin/time -v -o "$p.time" env --default-signal=INT "$@" >"$p.tracer.out" 2>"$p.tracer.err" &
+  BG_TIME_PID=$!
+  BG_PID=$(child_of "$BG_TIME_PID")
+  if ! wait_for_file_text "$p.tracer.out" "$re" "$tmo" "$BG_PID" && ! grep -q -E "$re" "$p.tracer.err"; then
+    echo "tracer not ready after ${tmo}s: $*" >&2
+  fi
+  sleep 1
+}
+
+bg_stop() { stop_and_wait "$BG_PID" "${1:-120}" "$BG_TIME_PID"; }
+
+under() {
+  local tracer=$1 p=$2
+  shift 2
+  case $tracer in
+    none)
+      /usr/bin/time -v -o "$p.time" "$@" ;;
+    kvmscope)
+      /usr/bin/time -v -o "$p.time" kvmscope stat -o "$p.tracer.out" -- "$@" ;;
+    kvmscope-share)
+      /usr/bin/time -v -o "$p.time" kvmscope stat --share-tracepoints -o "$p.tracer.out" -- "$@" ;;
+    perf-record)
+      /usr/bin/time -v -o "$p.time" perf kvm stat record -o "/tmp/$p.perf.data" -- "$@" 2>"$p.tracer.err"
+      rm -f "/tmp/$p.perf.data" ;;
+    perf-live)
+      # System-wide (perf kvm stat live has no command mode); refreshes its table every second.
+      # Ready: the first refresh (it clears the screen) comes after the events are opened.
+      bg_tracer "$p" '\[2J|Analyze events' 60 perf kvm stat live -d 1
+      "$@"
+      bg_stop ;;
+    kvmexit)
+      # bcc compiles its program first (a minute under TCG); its banner follows the attach.
+      bg_tracer "$p" 'Display kvm exit reasons' 900 python3 "$KVMEXIT"
+      "$@"
+      bg_stop 600 ;;
+    kvmexit-raw)
+      # As packaged (raw tracepoint), vendor check and REASON_NUM patched only: counts nothing.
+      bg_tracer "$p" 'Display kvm exit reasons' 900 python3 /tmp/kvmexit-raw
+      "$@"
+      bg_stop 600 ;;
+    kvm_stat)
+      # kvm_stat's per-reason counting: one perf counter per kvm event and per exit reason
+      # (kvm_exit(<reason>) with a filter), read once a second in logging mode.
+      bg_tracer "$p" 'kvm_exit' 120 kvm_stat -t -l -f 'kvm_exit'
+      "$@"
+      bg_stop ;;
+    *)
+      echo "unknown tracer $tracer" >&2
+      return 2 ;;
+  esac
+}
