@@ -3,9 +3,9 @@
 #include <sstream>
 
 #include "report/format.h"
-#include "report/report_kernel_log.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/report_kernel_log.h"
 #include "report/report_labels.h"
 #include "report/report_notes.h"
 #include "report/report_text_sections.h"
@@ -60,6 +60,17 @@ std::string exit_tables(const model::RecordingAnalysisResult& analysis,
   return body == std::string::npos ? std::string() : table.substr(body + 2);
 }
 
+// The non-empty blocks, one blank line apart.
+void write_blocks(const std::vector<std::string>& blocks, std::ostream& out) {
+  bool first = true;
+  for (const std::string& block : blocks) {
+    if (block.empty()) continue;
+    if (!first) out << '\n';
+    out << block;
+    first = false;
+  }
+}
+
 }  // namespace
 
 void render_report_text(const model::RecordingAnalysisResult& analysis,
@@ -68,19 +79,13 @@ void render_report_text(const model::RecordingAnalysisResult& analysis,
   if (options.kernel_log) {
     // A kernel log has cumulative counts per report: no events, so no stability, bursts,
     // boots or drill-downs; its own per-VM reports instead.
-    std::vector<std::string> blocks = {
-        kernel_log_header(*options.kernel_log, analysis.snapshot,
-                          report_warnings(analysis, options)),
-        exit_tables(analysis, catalog, options), text::timeline_section(analysis, catalog)};
+    std::vector<std::string> blocks = {kernel_log_header(*options.kernel_log, analysis.snapshot,
+                                                         report_warnings(analysis, options)),
+                                       exit_tables(analysis, catalog, options),
+                                       text::timeline_section(analysis, catalog)};
     for (std::string& block : kernel_log_sections(*options.kernel_log, catalog))
       blocks.push_back(block);
-    bool first = true;
-    for (const std::string& block : blocks) {
-      if (block.empty()) continue;
-      if (!first) out << '\n';
-      out << block;
-      first = false;
-    }
+    write_blocks(blocks, out);
     return;
   }
   std::vector<std::string> blocks = {
@@ -90,13 +95,7 @@ void render_report_text(const model::RecordingAnalysisResult& analysis,
   for (std::string& block : text::boot_sections(analysis, catalog)) blocks.push_back(block);
   for (std::string& block : text::drill_sections(analysis.drill, analysis.snapshot, options))
     blocks.push_back(block);
-  bool first = true;
-  for (const std::string& block : blocks) {
-    if (block.empty()) continue;
-    if (!first) out << '\n';
-    out << block;
-    first = false;
-  }
+  write_blocks(blocks, out);
 }
 
 }  // namespace kvmscope::report
