@@ -166,3 +166,13 @@ ks_static_kvmscope() {
   fi
   ks_check_static "$BIN"
 }
+
+# ks_begin CHECKER RECIPE_DIR: what every runner does first. The host-side checker checks itself
+# (a second, no boot: a broken checker must not pass anything), then the bed is made ready.
+ks_begin() {
+  local checker=$1 recipe=$2
+  command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
+  python3 "$checker" --self-test >/dev/null || ks_die "$(basename "$checker") --self-test failed"
+  ks_prepare_bed "$recipe"
+  echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+}

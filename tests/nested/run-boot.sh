@@ -44,12 +44,7 @@ TIMEOUT=${KS_BOOT_TIMEOUT:-900}
 MACHINE=${KS_BOOT_MACHINE:-pc}
 t_start=$(ks_now)
 
-command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
-# The checker checks itself first (a second, no boot): a broken checker must not pass anything.
-python3 "$HERE/check-boot.py" --self-test >/dev/null || ks_die "check-boot.py --self-test failed"
-
-ks_prepare_bed "$RECIPE"
-echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+ks_begin "$HERE/check-boot.py" "$RECIPE"
 mkdir -p "$BUILD"
 TIMINGS=$BUILD/boot-timings.txt
 : >"$TIMINGS"

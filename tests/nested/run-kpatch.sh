@@ -37,11 +37,7 @@ BUILD=$SRC/build-nested-static
 TIMEOUT=${KS_KPATCH_TIMEOUT:-480}
 t_start=$(ks_now)
 
-command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
-python3 "$HERE/check-kpatch.py" --self-test >/dev/null || ks_die "check-kpatch.py --self-test failed"
-
-ks_prepare_bed "$SRC/../shared/testbed"
-echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+ks_begin "$HERE/check-kpatch.py" "$SRC/../shared/testbed"
 
 # The patched modules, for exactly the L1 kernel's ABI.
 t0=$(ks_now)

@@ -28,12 +28,7 @@ BUILD=$SRC/build-nested-static
 TIMEOUT=${KS_NESTED_TIMEOUT:-420}
 t_start=$(ks_now)
 
-command -v python3 >/dev/null || ks_skip "python3 is needed to check the results on the host"
-# The checker checks itself first (a second, no boot): a broken checker must not pass anything.
-python3 "$HERE/check-results.py" --self-test >/dev/null || ks_die "check-results.py --self-test failed"
-
-ks_prepare_bed "$SRC/../shared/testbed"
-echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
+ks_begin "$HERE/check-results.py" "$SRC/../shared/testbed"
 
 ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}"
 
