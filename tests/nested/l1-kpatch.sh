@@ -53,15 +53,9 @@ run_case() {
   cat "$EVERY" >"$L1_OUT/$name.every"
   echo "=== KS-KPATCH BEGIN $name (exit_stats_every=$every): $*"
   dmesg -c >/dev/null
-  hist_start
-  t0=$(uptime_s)
-  timeout -s KILL $((TMO + 10)) timeout "$TMO" "$@" >"$L1_OUT/$name.stdout" 2>"$L1_OUT/$name.stderr"
+  l1_timed_case "$name" "$@"
   rc=$?
-  t1=$(uptime_s)
-  hist_stop "$L1_OUT/$name"
   dmesg -c >"$L1_OUT/$name.dmesg"
-  echo "$rc" >"$L1_OUT/$name.rc"
-  echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }' >"$L1_OUT/$name.secs"
   echo "--- stdout (tail)"
   tail -5 "$L1_OUT/$name.stdout"
   echo "--- stderr (tail)"

@@ -54,3 +54,20 @@ hist_stop() {
 
 # wanted CASE: CASE is among the comma-separated $CASES (kernel argument kscases=), or all run.
 wanted() { [ -z "$CASES" ] || echo ",$CASES," | grep -q ",$1,"; }
+
+# l1_timed_case NAME CMD...: run CMD with its stdout/stderr in $L1_OUT/NAME.stdout/.stderr, under
+# $TMO seconds (SIGKILL 10 s later), between hist_start and hist_stop (NAME.hist, NAME.uhist);
+# writes NAME.rc and NAME.secs and returns CMD's status.
+l1_timed_case() {
+  _case=$1
+  shift
+  hist_start
+  _t0=$(uptime_s)
+  timeout -s KILL $((TMO + 10)) timeout "$TMO" "$@" >"$L1_OUT/$_case.stdout" 2>"$L1_OUT/$_case.stderr"
+  _rc=$?
+  _t1=$(uptime_s)
+  hist_stop "$L1_OUT/$_case"
+  echo "$_rc" >"$L1_OUT/$_case.rc"
+  echo "$_t0 $_t1" | awk '{ printf "%.2f\n", $2 - $1 }' >"$L1_OUT/$_case.secs"
+  return "$_rc"
+}

@@ -26,14 +26,8 @@ run_case() {
   wanted "$name" || return 0
   echo "$*" >"$L1_OUT/$name.cmd"
   echo "=== KS-NESTED BEGIN $name: $*"
-  hist_start
-  t0=$(uptime_s)
-  timeout -s KILL $((TMO + 10)) timeout "$TMO" "$@" >"$L1_OUT/$name.stdout" 2>"$L1_OUT/$name.stderr"
+  l1_timed_case "$name" "$@"
   rc=$?
-  t1=$(uptime_s)
-  hist_stop "$L1_OUT/$name"
-  echo "$rc" >"$L1_OUT/$name.rc"
-  echo "$t0 $t1" | awk '{ printf "%.2f\n", $2 - $1 }' >"$L1_OUT/$name.secs"
   echo "--- stdout"
   cat "$L1_OUT/$name.stdout"
   echo "--- stderr"

@@ -176,3 +176,25 @@ ks_begin() {
   ks_prepare_bed "$recipe"
   echo "== bed: $KS_WORK (L1 kernel $KS_KVER)"
 }
+
+# ks_run_l1 NAME INITRD LOG DISK OUT TIMEOUT [KERNEL ARGS...]: boot L1 (ks_boot) and unpack its
+# verified results into OUT; sets boot_rc (QEMU's status: non-zero = no clean power-off within
+# TIMEOUT). Where nothing verified came back, prints the serial log's tail and exits 1 (test NAME
+# failed).
+ks_run_l1() {
+  local name=$1 initrd=$2 log=$3 disk=$4 out=$5 tmo=$6 t0
+  shift 6
+  t0=$(ks_now)
+  echo "== booting L1 under QEMU TCG (timeout ${tmo} s, serial log $log)"
+  boot_rc=0
+  ks_boot "$initrd" "$log" "$disk" "$tmo" "$@" || boot_rc=$?
+  echo "== L1 ran $(ks_elapsed "$t0") s (qemu rc=$boot_rc)"
+  [ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $tmo s (qemu rc=$boot_rc)"
+  if ! ks_unpack_disk "$disk" "$out"; then
+    echo "ERROR: no verified results came back from L1; tail of $log:"
+    tail -60 "$log"
+    echo "FAIL $name (total $(ks_elapsed "$t_start") s)"
+    exit 1
+  fi
+  rm -f "$disk"
+}

@@ -81,20 +81,8 @@ OUT=$BUILD/kpatch-out
 args=()
 [ -n "${KS_KPATCH_CASES:-}" ] && args+=("kscases=$KS_KPATCH_CASES")
 [ -n "${KS_KPATCH_ROUNDS:-}" ] && args+=("ksrounds=$KS_KPATCH_ROUNDS")
-t0=$(ks_now)
-echo "== booting L1 under QEMU TCG (timeout ${TIMEOUT} s, serial log $LOG)"
-boot_rc=0
-ks_boot "$BUILD/kpatch-initramfs.cpio.gz" "$LOG" "$BUILD/kpatch-out.img" "$TIMEOUT" "${args[@]}" || boot_rc=$?
-echo "== L1 ran $(ks_elapsed "$t0") s (qemu rc=$boot_rc)"
-[ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"
-
-if ! ks_unpack_disk "$BUILD/kpatch-out.img" "$OUT"; then
-  echo "ERROR: no verified results came back from L1; tail of $LOG:"
-  tail -60 "$LOG"
-  echo "FAIL nested kpatch (total $(ks_elapsed "$t_start") s)"
-  exit 1
-fi
-rm -f "$BUILD/kpatch-out.img"
+ks_run_l1 nested.kernel_patch_counters "$BUILD/kpatch-initramfs.cpio.gz" \
+  "$LOG" "$BUILD/kpatch-out.img" "$OUT" "$TIMEOUT" "${args[@]}"
 
 rc=0
 python3 "$HERE/check-kpatch.py" "$OUT" --kvmscope "$BIN" | tee "$BUILD/kpatch-report.txt" || rc=$?

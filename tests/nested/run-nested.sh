@@ -44,20 +44,8 @@ LOG=$BUILD/nested-serial.log
 OUT=$BUILD/nested-out
 args=()
 [ -n "${KS_NESTED_CASES:-}" ] && args+=("kscases=$KS_NESTED_CASES")
-t0=$(ks_now)
-echo "== booting L1 under QEMU TCG (timeout ${TIMEOUT} s, serial log $LOG)"
-boot_rc=0
-ks_boot "$BUILD/nested-initramfs.cpio.gz" "$LOG" "$BUILD/nested-out.img" "$TIMEOUT" "${args[@]}" || boot_rc=$?
-echo "== L1 ran $(ks_elapsed "$t0") s (qemu rc=$boot_rc)"
-[ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"
-
-if ! ks_unpack_disk "$BUILD/nested-out.img" "$OUT"; then
-  echo "ERROR: no verified results came back from L1; tail of $LOG:"
-  tail -60 "$LOG"
-  echo "FAIL nested.svm_exact_counts (total $(ks_elapsed "$t_start") s)"
-  exit 1
-fi
-rm -f "$BUILD/nested-out.img"
+ks_run_l1 nested.svm_exact_counts "$BUILD/nested-initramfs.cpio.gz" \
+  "$LOG" "$BUILD/nested-out.img" "$OUT" "$TIMEOUT" "${args[@]}"
 
 rc=0
 python3 "$HERE/check-results.py" "$OUT" | tee "$BUILD/nested-report.txt" || rc=$?
