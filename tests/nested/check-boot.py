@@ -322,7 +322,13 @@ def check_boot(res, run, doc, text, marks):
               isinstance(fe, (int, float)) and 0 < fe < dur, f"first exit after {fe} s of {dur} s")
     phases = b.get("phases") or []
     empty = [p.get("label") for p in phases if not (p.get("duration_s", 0) > 0 and p.get("hardware_exits", 0) > 0)]
-    res.check("(c) phases: at least one, each with a duration and hardware exits", phases and not empty,
+    # L1 notices L2's init line by polling the serial file every 0.2 s (l1-boot.sh), and L2's
+    # init powers off at once: the last mark can land after the line's own exits, leaving the
+    # last phase a few ms long and without exits. Allowed for the last phase, under 0.5 s.
+    if phases and empty == [phases[-1].get("label")] and phases[-1].get("duration_s", 0) < 0.5:
+        empty = []
+    res.check("(c) phases: at least one, each with a duration and hardware exits (the last: or < 0.5 s)",
+              phases and not empty,
               "; ".join(f"{p.get('label')} {p.get('start_s')}..{p.get('end_s')} s {p.get('hardware_exits')} exits"
                         for p in phases) + (f"; empty: {empty}" if empty else ""))
     sums = (sum(p.get("hardware_exits", 0) for p in phases), sum(p.get("vmm_exits", 0) for p in phases))
