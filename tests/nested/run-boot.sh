@@ -14,8 +14,8 @@
 # Env:
 #   KS_NESTED_WORK    the bed's build directory (default /tmp/kvmscope-testbed; built if empty);
 #                     the L2 layer (QEMU + libraries + firmware + L2 kernel/initrd) is cached there
-#   KS_BOOT_TIMEOUT   seconds for the whole L1 boot (default 900; it took about 6 minutes on a
-#                     busy 2-core host)
+#   KS_BOOT_TIMEOUT   seconds for the whole L1 boot (default 600; 40-250 s here since the ring
+#                     buffer wakes its reader rarely; a hung boot is tried once more, see below)
 #   KS_BOOT_RUN_TIMEOUT  seconds for each L2 boot inside L1 (default 480; there the recorded one
 #                     took 280 s: kvmscope record slows the boot about 5x)
 #   KS_BOOT_MACHINE   L2 machine type, pc or microvm (default pc)
@@ -40,7 +40,7 @@ HERE=$SRC/tests/nested
 KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 RECIPE=$SRC/../shared/testbed
 BUILD=$SRC/build-nested-boot
-TIMEOUT=${KS_BOOT_TIMEOUT:-900}
+TIMEOUT=${KS_BOOT_TIMEOUT:-600}
 MACHINE=${KS_BOOT_MACHINE:-pc}
 t_start=$(ks_now)
 
@@ -72,14 +72,24 @@ LOG=$BUILD/boot-serial.log
 OUT=$BUILD/boot-out
 args=("l2machine=$MACHINE" "kstmo=${KS_BOOT_RUN_TIMEOUT:-480}")
 if [ "${KS_BOOT_BASE:-1}" = 0 ]; then args+=(ksbase=0); fi
-t0=$(ks_now)
-echo "== booting L1 under QEMU TCG (timeout $TIMEOUT s, serial log $LOG): L2 $MACHINE boot"
-boot_rc=0
-# 3G: L1 holds the 30 MB initramfs, the 256 MB L2 and kvmscope's 64 MB ring buffer.
-MEM=${MEM:-3G} ks_boot "$BUILD/boot-initramfs.cpio.gz" "$LOG" "$BUILD/boot-out.img" "$TIMEOUT" "${args[@]}" ||
-  boot_rc=$?
-echo "L1 boot and runs $(ks_elapsed "$t0") s (qemu rc=$boot_rc)" | tee -a "$TIMINGS"
-[ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"
+# Rarely, an L2 boot under nested SVM on TCG stops making progress (L1 and L2 both idle, no
+# timer firing: seen once in many runs, in the run without kvmscope too) and only the host's
+# timeout ends it. Such a boot gets one more try, said loudly; a second hang fails the test.
+for attempt in 1 2; do
+  t0=$(ks_now)
+  echo "== booting L1 under QEMU TCG (timeout $TIMEOUT s, serial log $LOG): L2 $MACHINE boot"
+  boot_rc=0
+  # 3G: L1 holds the 30 MB initramfs, the 256 MB L2 and kvmscope's 64 MB ring buffer.
+  MEM=${MEM:-3G} ks_boot "$BUILD/boot-initramfs.cpio.gz" "$LOG" "$BUILD/boot-out.img" "$TIMEOUT" "${args[@]}" ||
+    boot_rc=$?
+  echo "L1 boot and runs $(ks_elapsed "$t0") s (qemu rc=$boot_rc)" | tee -a "$TIMINGS"
+  [ "$boot_rc" = 0 ] && break
+  echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc), attempt $attempt"
+  [ "$attempt" = 1 ] || break
+  cp "$LOG" "$LOG.hung-1"
+  echo "WARNING: retrying once; the hung attempt's serial log is $LOG.hung-1; its tail:"
+  tail -5 "$LOG"
+done
 
 if ! ks_unpack_disk "$BUILD/boot-out.img" "$OUT"; then
   echo "ERROR: no verified results came back from L1; tail of $LOG:"
