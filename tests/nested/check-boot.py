@@ -19,6 +19,7 @@ its threads), so the report's hardware exits must equal the hist exactly, per re
 """
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -30,41 +31,12 @@ ISA_SVM = 2
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-class Results:
-    def __init__(self):
-        self.rows = []
-        self.warnings = []
-
-    def check(self, name, ok, detail=""):
-        self.rows.append((name, bool(ok), detail))
-        print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}")
-        return ok
-
-    def skip(self, name, detail):
-        print(f"SKIP {name}: {detail}")
-
-    def warn(self, name, detail=""):
-        self.warnings.append(name)
-        print(f"WARN {name}{': ' + detail if detail else ''}")
-
-    @staticmethod
-    def note(text):
-        print(f"     {text}")
-
-    @property
-    def failed(self):
-        return [r for r in self.rows if not r[1]]
-
-
-def read(d, name, mode="r"):
-    path = os.path.join(d, name)
-    if not os.path.exists(path):
-        return None
-    if mode == "rb":
-        with open(path, "rb") as f:
-            return f.read()
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return f.read()
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("check_results", os.path.join(HERE, "check-results.py"))
+cr = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cr)
+# The results table, file reading and the hist parser are check-results.py's.
+Results, read, parse_hist = cr.Results, cr.read, cr.parse_hist
 
 
 def read_int(d, name):
@@ -77,33 +49,6 @@ def read_float(d, name):
         return float((read(d, name) or "").strip())
     except ValueError:
         return None
-
-
-# ---- the reference: tracefs hist triggers ----
-
-HIST_ROW = re.compile(r"^\{ (.*) \} hitcount:\s*(\d+)\s*$")
-
-
-def _signed(v):
-    """hist prints int fields such as errno as u64: 18446744073709551612 is -4."""
-    return v - (1 << 64) if v >= 1 << 63 else v
-
-
-def parse_hist(text):
-    """([({key: int}, hitcount)], hits, dropped), or None when missing or malformed."""
-    if not text:
-        return None
-    rows = []
-    for line in text.splitlines():
-        m = HIST_ROW.match(line)
-        if m:
-            keys = {k.strip(): _signed(int(v)) for k, v in (kv.split(":", 1) for kv in m.group(1).split(","))}
-            rows.append((keys, int(m.group(2))))
-    hits = re.search(r"^\s*Hits:\s*(\d+)", text, re.M)
-    dropped = re.search(r"^\s*Dropped:\s*(\d+)", text, re.M)
-    if not hits or not dropped:
-        return None
-    return rows, int(hits.group(1)), int(dropped.group(1))
 
 
 class Run:
@@ -418,14 +363,6 @@ GOOD_HW = {0x60: 2824, 0x7B: 35923, 0x7C: 997, 0x400: 1697, 0x72: 828, 0x46: 1}
 GOOD_VMM = {2: 35705, 6: 66, -4: 2}
 
 
-def _hist(rows, fields):
-    out = ["# event histogram", "#", f"# trigger info: hist:keys={','.join(fields)}:vals=hitcount:size=4096 [active]", "#", ""]
-    for row in rows:
-        out.append("{ " + ", ".join(f"{f}: {v:>10}" for f, v in zip(fields, row[:-1])) + f" }} hitcount: {row[-1]:>10}")
-    out += ["", "Totals:", f"    Hits: {sum(r[-1] for r in rows)}", f"    Entries: {len(rows)}", "    Dropped: 0", ""]
-    return "\n".join(out)
-
-
 def _files(d, files):
     for name, text in files.items():
         mode = "wb" if isinstance(text, bytes) else "w"
@@ -445,9 +382,9 @@ def _good(outdir, builddir):
             f"{name}.l2up": "307.63\n", f"{name}.t0": "22.10\n",
             f"{name}.kernel-exit": " qemu-system-x86-284  [000] .....   169.710000: kvm_exit: vcpu 0 reason io rip 0xffffffff8100\n",
             f"{name}.l2-serial.log": "=== L2 up: 6.1.0-56-amd64, L2 uptime 137.91s\n[  142.6] reboot: Power down\n",
-            f"{name}.hist": _hist([(VCPU_TID, ISA_SVM, c, n) for c, n in sorted(GOOD_HW.items())],
+            f"{name}.hist": cr.make_hist([(VCPU_TID, ISA_SVM, c, n) for c, n in sorted(GOOD_HW.items())],
                                   ("common_pid", "isa", "exit_reason")),
-            f"{name}.uhist": _hist([(c if c >= 0 else 10, 0 if c >= 0 else (1 << 64) + c, n) for c, n in GOOD_VMM.items()],
+            f"{name}.uhist": cr.make_hist([(c if c >= 0 else 10, 0 if c >= 0 else (1 << 64) + c, n) for c, n in GOOD_VMM.items()],
                                    ("reason", "errno")),
             f"{name}.irq0": irq0, f"{name}.irq1": irq1})
     _files(outdir, {"done.txt": "311.9\n", "version.txt": "kvmscope 0.1.0\n", "l1-kernel.txt": "6.1.0-56-amd64\n"})

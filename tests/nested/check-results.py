@@ -38,6 +38,9 @@ class Results:
         print(f"{'PASS' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}")
         return ok
 
+    def skip(self, name, detail):
+        print(f"SKIP {name}: {detail}")
+
     def warn(self, name, detail=""):
         self.warnings.append(name)
         print(f"WARN {name}{': ' + detail if detail else ''}")
@@ -51,10 +54,14 @@ class Results:
         return [r for r in self.rows if not r[1]]
 
 
-def read(outdir, name):
+def read(outdir, name, mode="r"):
+    """The file's text (bytes with mode "rb"), or None where it does not exist."""
     path = os.path.join(outdir, name)
     if not os.path.exists(path):
         return None
+    if mode == "rb":
+        with open(path, "rb") as f:
+            return f.read()
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
 
@@ -555,8 +562,8 @@ def _doc(exits, pid=4242):
             "vms": [{"pid": pid, "name": None, "comm": "kvmscope"}], "exits": exits, "notes": []}
 
 
-def _hist(rows, fields):
-    """A tracefs hist file; rows: [(key values..., hitcount)]."""
+def make_hist(rows, fields):
+    """A tracefs hist file for the self-tests; rows: [(key values..., hitcount)]."""
     out = ["# event histogram", "#", f"# trigger info: hist:keys={','.join(fields)}:vals=hitcount:size=4096 [active]", "#", ""]
     for row in rows:
         keys = ", ".join(f"{f}: {v:>10}" for f, v in zip(fields, row[:-1]))
@@ -567,8 +574,8 @@ def _hist(rows, fields):
 
 def _ref(hw, vmm):
     """hw: {(vcpu, code): n}; vmm: {code: n} -> (.hist, .uhist) texts."""
-    return (_hist([(ISA_SVM, c, v, n) for (v, c), n in sorted(hw.items())], ("isa", "exit_reason", "vcpu_id")),
-            _hist([(c, 0, n) for c, n in sorted(vmm.items())], ("reason", "errno")))
+    return (make_hist([(ISA_SVM, c, v, n) for (v, c), n in sorted(hw.items())], ("isa", "exit_reason", "vcpu_id")),
+            make_hist([(c, 0, n) for c, n in sorted(vmm.items())], ("reason", "errno")))
 
 
 def _plan(cpuid, io_, hlt, vcpu, pid=4242, extras=True):
