@@ -215,12 +215,7 @@ int serve(const ServeOptions& o) {
   auto where = serve::bound_address(listener->get());
   if (!where) return fail(where.error());
 
-  auto catalog = model::ReasonCatalog::from_tracefs(*root);
-  if (!catalog) {
-    std::fprintf(stderr, "kvmscope serve: warning: %s; using built-in reason names\n",
-                 catalog.error().message().c_str());
-    catalog = model::ReasonCatalog::builtin();
-  }
+  model::ReasonCatalog catalog = live_reason_catalog(*root, "serve");
   collect::CollectorConfig config;
   config.whole_host = o.target.all;
   config.share_tracepoints = o.target.share_tracepoints;
@@ -235,7 +230,7 @@ int serve(const ServeOptions& o) {
   for (const auto& note : c.notes())
     std::fprintf(stderr, "kvmscope serve: note: %s\n", note.c_str());
 
-  report::PrometheusSeries series(o.limits, std::move(*catalog));
+  report::PrometheusSeries series(o.limits, std::move(catalog));
   Readout readout(c, series, o.drills);
   auto first = readout(false);
   if (!first) return fail(first.error());

@@ -69,12 +69,7 @@ int cmd_stat(Args args) {
 
   auto root = preflight(o.target);
   if (!root) return fail(root.error());
-  auto catalog = model::ReasonCatalog::from_tracefs(*root);
-  if (!catalog) {
-    std::fprintf(stderr, "kvmscope stat: warning: %s; using built-in reason names\n",
-                 catalog.error().message().c_str());
-    catalog = model::ReasonCatalog::builtin();
-  }
+  const model::ReasonCatalog catalog = live_reason_catalog(*root, "stat");
 
   std::ofstream file;
   if (!o.output.empty()) {
@@ -98,7 +93,7 @@ int cmd_stat(Args args) {
   if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
 
   std::unique_ptr<EveryN> every;
-  if (o.every) every = std::make_unique<EveryN>(o.every, *catalog, c.started_ns(), out);
+  if (o.every) every = std::make_unique<EveryN>(o.every, catalog, c.started_ns(), out);
   auto on_exit = [&](const ks_exit_event& e) { every->add(e); };
 
   std::uint64_t next_name_scan = 0;
@@ -137,9 +132,9 @@ int cmd_stat(Args args) {
     render.drill_kinds = o.by;
   }
   if (o.json)
-    report::render_json(*snapshot, *catalog, render, out);
+    report::render_json(*snapshot, catalog, render, out);
   else
-    report::render_table(*snapshot, *catalog, render, out);
+    report::render_table(*snapshot, catalog, render, out);
   out.flush();
   if (!out) return fail(util::os_error("writing the output"));
   return status;

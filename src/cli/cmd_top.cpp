@@ -41,12 +41,7 @@ int cmd_top(Args args) {
 
   auto root = preflight(o.target);
   if (!root) return fail(root.error());
-  auto catalog = model::ReasonCatalog::from_tracefs(*root);
-  if (!catalog) {
-    std::fprintf(stderr, "kvmscope top: warning: %s; using built-in reason names\n",
-                 catalog.error().message().c_str());
-    catalog = model::ReasonCatalog::builtin();
-  }
+  const model::ReasonCatalog catalog = live_reason_catalog(*root, "top");
 
   collect::CollectorConfig config;
   config.whole_host = o.target.all;
@@ -58,7 +53,7 @@ int cmd_top(Args args) {
     if (auto r = (*collector)->add_target(pid); !r) return fail(r.error());
   install_stop_handlers();
 
-  TopSession session{o, **collector, *catalog, model::TopModel(), 0};
+  TopSession session{o, **collector, catalog, model::TopModel(), 0};
   if (o.target.duration_s)
     session.deadline_ns =
         collect::monotonic_ns() + static_cast<std::uint64_t>(*o.target.duration_s * 1e9);

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <cstdio>
+
 #include "cli/numbers.h"
 #include "cli/signals.h"
 #include "collect/tracefs.h"
@@ -108,6 +110,14 @@ util::Result<std::string> preflight(const TraceTarget& target) {
   if (!root) return root.error();
   if (auto kvm = collect::require_kvm_events(*root); !kvm) return kvm.error();
   return root;
+}
+
+model::ReasonCatalog live_reason_catalog(const std::string& tracefs_root, const char* command) {
+  auto catalog = model::ReasonCatalog::from_tracefs(tracefs_root);
+  if (catalog) return std::move(*catalog);
+  std::fprintf(stderr, "kvmscope %s: warning: %s; using built-in reason names\n", command,
+               catalog.error().message().c_str());
+  return model::ReasonCatalog::builtin();
 }
 
 std::optional<TracedRun::StartError> TracedRun::start(const TraceTarget& target,

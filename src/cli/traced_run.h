@@ -11,6 +11,7 @@
 #include "cli/child_process.h"
 #include "cli/option_cursor.h"
 #include "collect/exit_collector.h"
+#include "model/reason_catalog.h"
 #include "util/result.h"
 
 namespace kvmscope::cli {
@@ -38,6 +39,10 @@ util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target
 // Privileges, the pids exist, tracefs is there (mounted if need be) and has the kvm events.
 // Returns the tracefs root.
 util::Result<std::string> preflight(const TraceTarget& target);
+
+// The running kernel's exit reason names from tracefs at `tracefs_root`; where they cannot be
+// read, a warning on stderr ("kvmscope COMMAND: warning: ...") and the built-in names.
+model::ReasonCatalog live_reason_catalog(const std::string& tracefs_root, const char* command);
 
 // One traced run: the command is forked stopped, put into the BPF filter, then released.
 class TracedRun {
