@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "util/fd.h"
 
@@ -155,6 +157,58 @@ std::string live_skip_reason() {
 
 const char* kvmscope_bin() {
   return KS_BIN;
+}
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Background::Background(const std::vector<std::string>& argv, const std::string& out_path,
+                       bool with_stderr)
+    : out_path_(out_path) {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::setpgid(0, 0);
+    int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    if (with_stderr) ::dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+Background::~Background() {
+  if (pid_ > 0 && !status_) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+}
+
+void Background::signal(int sig) const {
+  ::kill(pid_, sig);
+}
+
+int Background::wait() {
+  if (status_) return *status_;
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return *status_;
+}
+
+int Background::stop(int sig) {
+  if (!status_) signal(sig);
+  return wait();
 }
 
 }  // namespace kvmscope::live

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,37 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s = 
 std::string live_skip_reason();
 
 const char* kvmscope_bin();  // KS_BIN compile definition
+
+// A scratch file name of this test process: /tmp/kvmscope-live-<pid>-<name>.
+std::string temp_path(const std::string& name);
+
+// The whole file ("" where it cannot be read).
+std::string slurp(const std::string& path);
+
+// A process in the background, in its own process group (signals from the test reach only what
+// it addresses), its stdout (and stderr with `with_stderr`) in the file `out_path`; killed
+// (SIGKILL) and reaped on destruction if it is still running.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::string& out_path,
+             bool with_stderr = false);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string output() const { return slurp(out_path_); }
+  void signal(int sig) const;
+  // The exit status, or 128+signal; waits once, later calls return the same.
+  int wait();
+  // signal(sig) unless it has ended, then wait().
+  int stop(int sig);
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_;
+  std::optional<int> status_;
+};
 
 }  // namespace kvmscope::live
 

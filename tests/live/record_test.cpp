@@ -17,6 +17,7 @@ namespace {
 
 using kvmscope::live::kvmscope_bin;
 using kvmscope::live::run_command;
+using kvmscope::live::temp_path;
 
 struct Counts {
   std::map<int, std::uint64_t> by_type;
@@ -40,10 +41,6 @@ kvmscope::util::Result<Counts> read_counts(kvmscope::store::Reader& reader) {
       if (e.type == KS_EV_PIO && e.a == 0x10 && e.b == 1) ++c.port_0x10_out;
     }
   }
-}
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
 }
 
 TEST(LiveRecord, stores_every_event_of_the_guest_exactly_once) {

@@ -16,18 +16,9 @@ namespace {
 
 using kvmscope::live::kvmscope_bin;
 using kvmscope::live::run_command;
+using kvmscope::live::slurp;
+using kvmscope::live::temp_path;
 using kvmscope::testing::Json;
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Sum of the rows of the drill-down tables of `kind` whose detail matches (all when empty).
 std::uint64_t drill_count(const Json& doc, const std::string& kind, std::uint64_t value) {

@@ -32,22 +32,14 @@
 
 namespace {
 
+using kvmscope::live::Background;
 using kvmscope::live::kvmscope_bin;
 using kvmscope::live::run_command;
+using kvmscope::live::slurp;
+using kvmscope::live::temp_path;
 using kvmscope::testing::Json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/kvmscope-live-serve-" + std::to_string(::getpid()) + "-" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -150,62 +142,18 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-// A process in the background (own process group), stdout and stderr in a file.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, const std::string& log) : log_(log) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0 && !status_) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  pid_t pid() const { return pid_; }
-  std::string log() const { return slurp(log_); }
-  // The exit status, or 128+signal.
-  int stop(int sig = SIGTERM) {
-    if (!status_) ::kill(pid_, sig);
-    return wait();
-  }
-  int wait() {
-    if (status_) return *status_;
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return *status_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_;
-  std::optional<int> status_;
-};
-
 // `kvmscope serve` on a free port; the port is read from its first line.
 class Serve {
  public:
   explicit Serve(std::vector<std::string> extra) : log_(temp_path("serve.log")) {
     std::vector<std::string> argv = {kvmscope_bin(), "serve", "--listen", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<Background>(argv, log_);
+    proc_ = std::make_unique<Background>(argv, log_, /*with_stderr=*/true);
     const std::regex line(R"(serving http://127\.0\.0\.1:(\d+)/metrics)");
     const auto end = Clock::now() + std::chrono::seconds(20);
     std::smatch m;
     while (Clock::now() < end) {
-      const std::string text = proc_->log();
+      const std::string text = proc_->output();
       if (std::regex_search(text, m, line)) {
         port_ = std::stoi(m[1]);
         return;
@@ -215,8 +163,8 @@ class Serve {
   }
   ~Serve() { std::remove(log_.c_str()); }
   int port() const { return port_; }
-  std::string log() const { return proc_->log(); }
-  int stop() { return proc_->stop(); }
+  std::string log() const { return proc_->output(); }
+  int stop() { return proc_->stop(SIGTERM); }
   std::string metrics() { return get(port_, "/metrics").body; }
 
  private:
@@ -254,18 +202,18 @@ class Prometheus {
         std::vector<std::string>{binary, "--config.file=" + dir_ + "/prometheus.yml",
                                  "--storage.tsdb.path=" + dir_ + "/data",
                                  "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
-        dir_ + "/log.txt");
+        dir_ + "/log.txt", /*with_stderr=*/true);
     const auto end = Clock::now() + std::chrono::seconds(30);
     while (Clock::now() < end && get(port_, "/-/ready").status != 200)
       std::this_thread::sleep_for(milliseconds(100));
   }
   ~Prometheus() {
-    proc_->stop();
+    proc_->stop(SIGTERM);
     std::system(("rm -rf '" + dir_ + "'").c_str());
   }
   bool ready() { return get(port_, "/-/ready").status == 200; }
   int port() const { return port_; }
-  std::string log() const { return proc_->log(); }
+  std::string log() const { return proc_->output(); }
 
   // The query API's result vector: (labels as JSON, sample time, value text) per series.
   struct Sample {

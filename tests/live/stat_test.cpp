@@ -22,23 +22,15 @@
 
 namespace {
 
+using kvmscope::live::Background;
 using kvmscope::live::kvmscope_bin;
 using kvmscope::live::run_command;
+using kvmscope::live::slurp;
+using kvmscope::live::temp_path;
 using kvmscope::testing::Json;
 
 // KVM_EXIT_* codes of include/uapi/linux/kvm.h.
 constexpr std::uint64_t kExitIo = 2, kExitHlt = 5, kExitMmio = 6;
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Sum of `count` over the JSON exits matching level and code (and vcpu, when given).
 std::uint64_t count_of(const Json& doc, const std::string& level, std::uint64_t code,
@@ -51,42 +43,6 @@ std::uint64_t count_of(const Json& doc, const std::string& level, std::uint64_t 
   }
   return n;
 }
-
-// A kvmscope process in the background, its stdout in a file, so a test can signal it.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, const std::string& out_path) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);  // signals from the test reach only what we address
-      int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  pid_t pid() const { return pid_; }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  int wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-};
 
 TEST(LiveStat, counts_exact_exits_to_the_vmm_of_the_built_in_guest) {
   KS_REQUIRE_LIVE();
