@@ -135,6 +135,7 @@ l2_run() {
   l1_save_out >/dev/null
 }
 
+l1_heartbeat
 l1_load_virtio
 "$KS" --version >"$L1_OUT/version.txt" 2>&1
 uname -r >"$L1_OUT/l1-kernel.txt"

@@ -78,6 +78,7 @@ run_rate() {
   echo "$name: $(grep -h 'exits/s' "$L1_OUT/$name.stdout" "$L1_OUT/$name.stderr" | tail -1)"
 }
 
+l1_heartbeat
 l1_load_virtio
 for c in $ALL_CASES; do
   if wanted "$c"; then echo "$c"; fi

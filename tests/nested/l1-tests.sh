@@ -55,6 +55,7 @@ reap_leftovers() {
   fi
 }
 
+l1_heartbeat
 l1_load_virtio
 # The host checks that every case meant to run has left its files (a hang leaves some out).
 for c in $ALL_CASES; do
