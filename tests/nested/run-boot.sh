@@ -16,8 +16,8 @@
 #                     the L2 layer (QEMU + libraries + firmware + L2 kernel/initrd) is cached there
 #   KS_BOOT_TIMEOUT   seconds for the whole L1 boot (default 600; 40-250 s here since the ring
 #                     buffer wakes its reader rarely)
-#   KS_BOOT_TRIES     boots of L1 while it stalls (default 3; see ks_watch_stall in lib.sh)
-#   KS_STALL_S        seconds without L1's heartbeat (QEMU idle) that make a stall (default 90)
+#   KS_BOOT_TRIES     boots of L1 while it stalls (default 4; see ks_watch_stall in lib.sh)
+#   KS_STALL_S        seconds without L1's heartbeat (QEMU idle) that make a stall (default 60)
 #   KS_BOOT_RUN_TIMEOUT  seconds for each L2 boot inside L1 (default 480; there the recorded one
 #                     took 280 s: kvmscope record slows the boot about 5x)
 #   KS_BOOT_MACHINE   L2 machine type, pc or microvm (default pc)
@@ -74,13 +74,14 @@ LOG=$BUILD/boot-serial.log
 OUT=$BUILD/boot-out
 args=("l2machine=$MACHINE" "kstmo=${KS_BOOT_RUN_TIMEOUT:-480}")
 if [ "${KS_BOOT_BASE:-1}" = 0 ]; then args+=(ksbase=0); fi
-# Rarely, L1 stalls during an L2 boot (nested SVM on QEMU TCG: L1 halts and nothing wakes it,
-# seen in the run without kvmscope too); ks_boot_tries sees that within KS_STALL_S and boots L1
-# again, loudly, up to KS_BOOT_TRIES times.
+# Rarely, L1 stalls during an L2 boot (nested SVM on QEMU TCG: L1 halts with its timer interrupt
+# pending and nothing wakes it; seen in the run without kvmscope too). ks_boot's watch sees that
+# within KS_STALL_S, sends L1 an NMI and, where that does not revive it, ks_boot_tries boots L1
+# again, loudly (tests/nested/README.md, "When L1 stalls").
 echo "== booting L1 under QEMU TCG (timeout $TIMEOUT s, serial log $LOG): L2 $MACHINE boot"
 t0=$(ks_now)
 # 3G: L1 holds the 30 MB initramfs, the 256 MB L2 and kvmscope's 64 MB ring buffer.
-MEM=${MEM:-3G} ks_boot_tries "${KS_BOOT_TRIES:-3}" "$BUILD/boot-initramfs.cpio.gz" "$LOG" \
+MEM=${MEM:-3G} ks_boot_tries "${KS_BOOT_TRIES:-4}" "$BUILD/boot-initramfs.cpio.gz" "$LOG" \
   "$BUILD/boot-out.img" "$TIMEOUT" "${args[@]}"
 echo "L1 boot and runs $(ks_elapsed "$t0") s (qemu rc=$boot_rc)" | tee -a "$TIMINGS"
 [ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $TIMEOUT s (qemu rc=$boot_rc)"

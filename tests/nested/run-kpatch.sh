@@ -19,8 +19,8 @@
 #   KS_KPATCH_CASES     comma-separated subset of l1-kpatch.sh cases (default: all)
 #   KS_KPATCH_ROUNDS    overhead rounds (default 3)
 #   KS_NESTED_BIN       use this static kvmscope instead of building one
-#   KS_BOOT_TRIES       boots of L1 while it stalls (default 3; ks_watch_stall in lib.sh)
-#   KS_STALL_S          seconds without L1's heartbeat, QEMU idle, that make a stall (default 90)
+#   KS_BOOT_TRIES       boots of L1 while it stalls (default 4; ks_watch_stall in lib.sh)
+#   KS_STALL_S          seconds without L1's heartbeat, QEMU idle, that make a stall (default 60)
 #   KVMSCOPE_KPATCH_WORK  passed on to kernel/build-modules.sh (default /tmp/kvmscope-kpatch)
 # Outputs: <source-dir>/build-nested-static/kpatch-serial.log, kpatch-out/, kpatch-report.txt.
 set -euo pipefail

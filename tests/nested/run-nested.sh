@@ -10,8 +10,8 @@
 #   KS_NESTED_TIMEOUT  seconds for the whole L1 boot (default 420)
 #   KS_NESTED_CASES    comma-separated subset of l1-tests.sh cases (default: all)
 #   KS_NESTED_BIN      use this static kvmscope instead of building one (harness development)
-#   KS_BOOT_TRIES      boots of L1 while it stalls (default 3; ks_watch_stall in lib.sh)
-#   KS_STALL_S         seconds without L1's heartbeat, QEMU idle, that make a stall (default 90)
+#   KS_BOOT_TRIES      boots of L1 while it stalls (default 4; ks_watch_stall in lib.sh)
+#   KS_STALL_S         seconds without L1's heartbeat, QEMU idle, that make a stall (default 60)
 # Outputs (kept for reading later): <source-dir>/build-nested-static/nested-serial.log and
 # nested-out/ (each case's stdout, stderr, exit status and perfkvm counts), nested-report.txt.
 set -euo pipefail
