@@ -97,7 +97,7 @@ KS_STALLED=125
 ks_boot() {
   local initrd=$1 log=$2 disk=$3 tmo=$4
   shift 4
-  rm -f "$disk" "$log.qmp" "$log.stall" "$log".kick-*.stall
+  rm -f "$disk" "$log.qmp" "$log.stall"
   truncate -s 256M "$disk"
   local rc=0 tpid
   timeout "$tmo" qemu-system-x86_64 \
@@ -119,19 +119,17 @@ ks_boot() {
   return "$rc"
 }
 
-# ks_watch_stall TIMEOUT_PID LOG: returns 0 when QEMU ends by itself, 1 when L1 stalled for good.
+# ks_watch_stall TIMEOUT_PID LOG: returns 0 when QEMU ends by itself, 1 when L1 stalled.
 # A stall: the serial log, which the L1 scripts keep growing with a heartbeat line every 10 s
 # (l1_heartbeat in l1-lib.sh), did not grow for KS_STALL_S seconds (default 60) while QEMU was
 # nearly idle. That is the bed's known failure: rarely, an L1 under nested SVM on QEMU TCG halts
-# with its timer interrupt pending in the local APIC and is never woken, so only the host's
-# timeout would end it. The watch saves the evidence (CPU time, QEMU's view of the vCPU and its
-# local APIC) in LOG.stall, then sends L1 an NMI: when heartbeats come again, the run goes on
-# (said loudly, the evidence kept as LOG.kick-N.stall); when not, L1 is stopped. A quiet L1 that
-# keeps QEMU busy is not a stall (it may be L1 spinning in kvmscope's BPF code, a product bug):
-# the watch says so once and leaves it to TIMEOUT.
+# with interrupts enabled and its timer interrupt pending in the local APIC, and is never woken
+# (an NMI from the host does not wake it either), so only the host's timeout would end it. The
+# watch saves the evidence (CPU time, QEMU's view of the vCPU and its local APIC) in LOG.stall.
+# A quiet L1 that keeps QEMU busy is not a stall (it may be L1 spinning in kvmscope's BPF code, a
+# product bug): the watch says so once and leaves it to TIMEOUT.
 ks_watch_stall() {
   local tpid=$1 log=$2 limit=${KS_STALL_S:-60} size last=-1 since cpu0=0 cpu qpid now said=0
-  local beats kicks=0
   since=$(date +%s)
   while kill -0 "$tpid" 2>/dev/null; do
     sleep 5
@@ -144,8 +142,7 @@ ks_watch_stall() {
       last=$size since=$now cpu0=$cpu said=0
       continue
     fi
-    beats=$(grep -c '^=== L1 alive' "$log" 2>/dev/null)
-    [ "${beats:-0}" -gt 0 ] || continue # no heartbeat yet (or ever)
+    grep -q '^=== L1 alive' "$log" 2>/dev/null || continue # no heartbeat yet (or ever)
     [ $((now - since)) -ge "$limit" ] || continue
     # Clock ticks are 1/100 s: under 10 % of one core over the quiet time is an idle QEMU.
     if [ $((cpu - cpu0)) -ge $(((now - since) * 10)) ]; then
@@ -157,21 +154,9 @@ ks_watch_stall() {
     {
       echo "L1 stalled: serial log unchanged for $((now - since)) s (heartbeat every 10 s)," \
         "QEMU used $(((cpu - cpu0) / 100)).$(((cpu - cpu0) % 100)) s of CPU meanwhile"
-      ks_qmp "$log.qmp" "info registers" "info lapic" "info pic" "qmp:inject-nmi"
+      ks_qmp_info "$log.qmp" "info registers" "info lapic" "info pic"
     } >"$log.stall" 2>&1
-    sleep 20
-    if [ "$(grep -c '^=== L1 alive' "$log")" -gt "$beats" ]; then
-      kicks=$((kicks + 1))
-      echo "an NMI from the host woke it: the run went on" >>"$log.stall"
-      mv "$log.stall" "$log.kick-$kicks.stall"
-      echo "WARNING: L1 stalled (no heartbeat for $((now - since)) s, QEMU idle); an NMI woke it" \
-        "and the run goes on; QEMU's view before the NMI: $log.kick-$kicks.stall"
-      last=-1
-      continue
-    fi
-    echo "an NMI from the host did not wake it" >>"$log.stall"
-    echo "ERROR: L1 stalled (no heartbeat for $((now - since)) s, QEMU idle, an NMI did not wake" \
-      "it); QEMU's view in $log.stall"
+    echo "ERROR: L1 stalled (no heartbeat for $((now - since)) s, QEMU idle); QEMU's view in $log.stall"
     return 1
   done
   return 0
@@ -180,10 +165,9 @@ ks_watch_stall() {
 # ks_cpu_ticks PID: user + system CPU time of PID in clock ticks.
 ks_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# ks_qmp SOCKET COMMAND...: QEMU's answers to human-monitor commands ("info lapic"), through QMP
-# (plain text, unlike the human monitor's echo of every keystroke); "qmp:NAME" runs the QMP
-# command NAME itself.
-ks_qmp() {
+# ks_qmp_info SOCKET COMMAND...: QEMU's answers to monitor commands ("info lapic"), through QMP
+# (plain text, unlike the human monitor's echo of every keystroke).
+ks_qmp_info() {
   python3 - "$@" <<'PY'
 import json, socket, sys
 sock = socket.socket(socket.AF_UNIX)
@@ -201,11 +185,8 @@ stream.readline()  # greeting
 call("qmp_capabilities")
 for line in sys.argv[2:]:
     print("==", line)
-    if line.startswith("qmp:"):
-        print(call(line[4:]))
-    else:
-        reply = call("human-monitor-command", **{"command-line": line})
-        print(reply.get("return", reply))
+    reply = call("human-monitor-command", **{"command-line": line})
+    print(reply.get("return", reply))
 PY
 }
 
@@ -226,7 +207,7 @@ ks_boot_tries() {
     mv "$log.stall" "$log.stalled-$attempt.stall"
     echo "WARNING: L1 stalled in attempt $attempt; its serial log and QEMU's view are in" \
       "$log.stalled-$attempt{,.stall}; the gist, then the log's tail:"
-    grep -E '^L1 stalled|^RIP=|^(LVTT|Timer|ISR|IRR)\b|^an NMI' "$log.stalled-$attempt.stall" | sed 's/^/    /'
+    grep -E '^L1 stalled|^RIP=|^(LVTT|Timer|ISR|IRR)\b' "$log.stalled-$attempt.stall" | sed 's/^/    /'
     tail -5 "$log" | sed 's/^/    /'
   done
   echo "ERROR: L1 stalled in all $tries attempts"

@@ -76,8 +76,8 @@ args=("l2machine=$MACHINE" "kstmo=${KS_BOOT_RUN_TIMEOUT:-480}")
 if [ "${KS_BOOT_BASE:-1}" = 0 ]; then args+=(ksbase=0); fi
 # Rarely, L1 stalls during an L2 boot (nested SVM on QEMU TCG: L1 halts with its timer interrupt
 # pending and nothing wakes it; seen in the run without kvmscope too). ks_boot's watch sees that
-# within KS_STALL_S, sends L1 an NMI and, where that does not revive it, ks_boot_tries boots L1
-# again, loudly (tests/nested/README.md, "When L1 stalls").
+# within KS_STALL_S and ks_boot_tries boots L1 again, loudly (tests/nested/README.md, "When L1
+# stalls").
 echo "== booting L1 under QEMU TCG (timeout $TIMEOUT s, serial log $LOG): L2 $MACHINE boot"
 t0=$(ks_now)
 # 3G: L1 holds the 30 MB initramfs, the 256 MB L2 and kvmscope's 64 MB ring buffer.
