@@ -10,6 +10,19 @@
 
 KS_EXIT_SKIP=77
 
+# ks_runner_init "$@": a runner's one argument, the source directory. Sets SRC, HERE (its
+# tests/nested) and KS_WORK (the bed's build directory: KS_NESTED_WORK, built there if empty).
+ks_runner_init() {
+  [ $# -eq 1 ] || {
+    echo "usage: $0 <source-dir>" >&2
+    exit 2
+  }
+  SRC=$(cd "$1" && pwd)
+  # shellcheck disable=SC2034 # read by the runners
+  HERE=$SRC/tests/nested
+  KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
+}
+
 # ks_skip REASON...: the machine cannot run the nested bed; CTest shows the test as skipped.
 ks_skip() {
   echo "SKIP: $*"

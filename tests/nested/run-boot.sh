@@ -28,18 +28,12 @@
 # boot-report.png (screenshot), boot-chromium-*.log, boot-check.txt, boot-timings.txt.
 set -euo pipefail
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 <source-dir>" >&2
-  exit 2
-}
-SRC=$(cd "$1" && pwd)
-HERE=$SRC/tests/nested
 # shellcheck source=SCRIPTDIR/lib.sh
-. "$HERE/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ks_runner_init "$@"
 # shellcheck source=SCRIPTDIR/boot-lib.sh
 . "$HERE/boot-lib.sh"
 
-KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 RECIPE=$SRC/../shared/testbed
 BUILD=$SRC/build-nested-boot
 TIMEOUT=${KS_BOOT_TIMEOUT:-600}

@@ -25,16 +25,10 @@
 # Outputs: <source-dir>/build-nested-static/kpatch-serial.log, kpatch-out/, kpatch-report.txt.
 set -euo pipefail
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 <source-dir>" >&2
-  exit 2
-}
-SRC=$(cd "$1" && pwd)
-HERE=$SRC/tests/nested
 # shellcheck source=SCRIPTDIR/lib.sh
-. "$HERE/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ks_runner_init "$@"
 
-KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 BUILD=$SRC/build-nested-static
 TIMEOUT=${KS_KPATCH_TIMEOUT:-480}
 t_start=$(ks_now)

@@ -16,16 +16,10 @@
 # nested-out/ (each case's stdout, stderr, exit status and perfkvm counts), nested-report.txt.
 set -euo pipefail
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 <source-dir>" >&2
-  exit 2
-}
-SRC=$(cd "$1" && pwd)
-HERE=$SRC/tests/nested
 # shellcheck source=SCRIPTDIR/lib.sh
-. "$HERE/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ks_runner_init "$@"
 
-KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 BUILD=$SRC/build-nested-static
 TIMEOUT=${KS_NESTED_TIMEOUT:-420}
 t_start=$(ks_now)

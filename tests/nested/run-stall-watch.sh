@@ -9,16 +9,10 @@
 # Outputs in <source-dir>/build-nested-stall/: {idle,busy}-serial.log*, {idle,busy}.txt.
 set -euo pipefail
 
-[ $# -eq 1 ] || {
-  echo "usage: $0 <source-dir>" >&2
-  exit 2
-}
-SRC=$(cd "$1" && pwd)
-HERE=$SRC/tests/nested
 # shellcheck source=SCRIPTDIR/lib.sh
-. "$HERE/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ks_runner_init "$@"
 
-KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 BUILD=$SRC/build-nested-stall
 t_start=$(ks_now)
 command -v python3 >/dev/null || ks_skip "python3 is needed to ask QEMU for its state"
