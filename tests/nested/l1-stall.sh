@@ -5,7 +5,7 @@
 # L1 that must not be taken for a stall).
 # shellcheck source=SCRIPTDIR/l1-lib.sh
 . /l1-lib.sh
-echo "=== L1 alive $(uptime_s)"
+l1_beat
 case "$(arg ksstall)" in
   busy) while :; do :; done ;;
   *) sleep 3600 ;;
