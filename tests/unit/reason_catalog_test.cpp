@@ -11,6 +11,7 @@
 
 #include "bpf/kvmscope_bpf.h"
 #include "model/builtin_reasons.h"
+#include "support/fixtures.h"
 #include "util/fd.h"
 
 namespace kvmscope::model {
@@ -18,13 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string k618 = std::string(KS_SHARED_DIR) + "/fixtures/tracefs-6.18-pvm";
-const std::string k61 = std::string(KS_SOURCE_DIR) + "/tests/fixtures/tracefs-6.1-svm";
+using kvmscope::testing::format_fixture;
+const std::string k618 = "tracefs-6.18-pvm";
+const std::string k61 = "tracefs-6.1-svm";
 
-std::string fixture(const std::string& dir, const std::string& event) {
-  auto text = util::read_file(dir + "/" + event + ".format");
-  EXPECT_TRUE(text.ok()) << text.error().message();
-  return text.ok() ? *text : std::string();
+std::string fixture(const std::string& folder, const std::string& event) {
+  return format_fixture(folder, event);
 }
 
 Reason vmx(std::uint32_t code) {
@@ -244,7 +244,8 @@ TEST_F(ReasonCatalogTracefs, falls_back_when_files_are_missing) {
 }
 
 TEST_F(ReasonCatalogTracefs, reads_the_kernel_tables_of_a_tracefs_tree) {
-  fs::copy_file(k618 + "/kvm_exit.format", event_dir("kvm_exit") / "format");
+  fs::copy_file(kvmscope::testing::fixture_path(k618 + "/kvm_exit.format"),
+                event_dir("kvm_exit") / "format");
   auto c = ReasonCatalog::from_tracefs(root_.string());
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->source(Level::hardware, Isa::svm), NameSource::kernel);

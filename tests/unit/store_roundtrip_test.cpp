@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "../../bench/store_stream.h"
@@ -15,6 +14,7 @@
 #include "store/format.h"
 #include "store/recording.h"
 #include "store/side_records.h"
+#include "support/fixtures.h"
 
 namespace {
 
@@ -135,14 +135,9 @@ TEST_F(StoreRoundTrip, leaves_out_extra_keys_that_name_typed_fields) {
 }
 
 TEST_F(StoreRoundTrip, keeps_real_tracefs_format_files_verbatim) {
-  const std::string dir = std::string(KS_SHARED_DIR) + "/fixtures/tracefs-6.18-pvm/";
   RecordingInfo info;
   for (const char* ev : {"kvm_exit", "kvm_userspace_exit"}) {
-    std::ifstream f(dir + ev + ".format");
-    if (!f) GTEST_SKIP() << "fixture " << dir << ev << ".format not found";
-    std::stringstream ss;
-    ss << f.rdbuf();
-    info.tracefs_formats[ev] = ss.str();
+    info.tracefs_formats[ev] = kvmscope::testing::format_fixture("tracefs-6.18-pvm", ev);
   }
   ASSERT_TRUE(Writer::create(path_, info)->finish().ok());
   auto r = Reader::open(path_);

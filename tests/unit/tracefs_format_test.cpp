@@ -6,18 +6,18 @@
 #include <random>
 #include <string>
 
+#include "support/fixtures.h"
 #include "util/fd.h"
 
 namespace kvmscope::model {
 namespace {
 
-const std::string k618 = std::string(KS_SHARED_DIR) + "/fixtures/tracefs-6.18-pvm";
-const std::string k61 = std::string(KS_SOURCE_DIR) + "/tests/fixtures/tracefs-6.1-svm";
+using kvmscope::testing::format_fixture;
+const std::string k618 = "tracefs-6.18-pvm";
+const std::string k61 = "tracefs-6.1-svm";
 
-std::string fixture(const std::string& dir, const std::string& event) {
-  auto text = util::read_file(dir + "/" + event + ".format");
-  EXPECT_TRUE(text.ok()) << text.error().message();
-  return text.ok() ? *text : std::string();
+std::string fixture(const std::string& folder, const std::string& event) {
+  return format_fixture(folder, event);
 }
 
 EventFormat parsed(const std::string& dir, const std::string& event) {
@@ -160,7 +160,8 @@ TEST(TracefsFormat, evaluates_shift_and_or_values) {
 TEST(TracefsFormat, parses_every_fixture_file) {
   for (const std::string& dir : {k618, k61}) {
     int files = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(kvmscope::testing::fixture_path(dir))) {
       if (entry.path().extension() != ".format") continue;
       ++files;
       auto text = util::read_file(entry.path().string());
