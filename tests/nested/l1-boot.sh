@@ -141,7 +141,7 @@ l1_load_virtio
 uname -r >"$L1_OUT/l1-kernel.txt"
 echo "=== KS-BOOT START $(uname -r) uptime $(uptime_s)s kvmscope $(cat "$L1_OUT/version.txt")"
 
-# The bed's L2 command line (shared/testbed/l2-extra.sh) plus -name, so the report names the VM.
+# The bed's L2 command line (the one the bed always used) plus -name, so the report names the VM.
 set -- "$QEMU" -enable-kvm -name l2-boot -cpu host -M "$L2M" -m "$L2MEM" -smp 1 \
   -L /opt/qemu/fw -nodefaults -no-user-config -vga none -nic none -display none -no-reboot \
   -serial file:/tmp/l2.log -monitor none \

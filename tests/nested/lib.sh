@@ -1,11 +1,11 @@
 # shellcheck shell=bash
 # Helpers shared by run-nested.sh and the fixture capture script: prepare the nested SVM bed
-# (../shared/testbed), build an L1 initramfs with extra files, boot it under QEMU TCG with a raw
+# (tests/beds/svm), build an L1 initramfs with extra files, boot it under QEMU TCG with a raw
 # virtio disk, and unpack what L1 wrote onto that disk. Sourced, never run.
 #
 # Why a raw virtio disk: the serial console is a log for humans; kernel messages can land in the
 # middle of a line there. Results that the host parses travel as a tar archive on /dev/vda
-# (shared/testbed/README.md, "Bringing files out of L1") and are checked against sha256 sums made
+# (tests/beds/svm/README.md, "Bringing files out of L1") and are checked against sha256 sums made
 # inside L1.
 
 KS_EXIT_SKIP=77
@@ -38,12 +38,15 @@ ks_now() { date +%s.%N; }
 ks_elapsed() { awk -v a="$1" -v b="$(ks_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ks_prepare_bed RECIPE_DIR: make sure $KS_WORK holds the bed's build output (initramfs tree,
-# vmlinuz, the extracted kernel with its modules), building it with the recipe's build.sh if not.
+# vmlinuz, the extracted kernel with its modules) of this recipe (tests/beds/svm), building it with
+# the recipe's build.sh if not.
 # Skips where the machine truly cannot: no QEMU and no way to install it, no kernel download.
 ks_prepare_bed() {
   local recipe=$1
+  [ -x "$recipe/build.sh" ] || ks_die "test bed recipe not found at $recipe"
+  KS_BED_KEY=$(ks_bed_key "$recipe")
+  export KS_BED_KEY
   if ! ks_bed_ready; then
-    [ -x "$recipe/build.sh" ] || ks_skip "test bed recipe not found at $recipe (and $KS_WORK is not built)"
     echo "== building the test bed in $KS_WORK (first run downloads the Debian 6.1 kernel)"
     if ! WORK=$KS_WORK "$recipe/build.sh"; then
       command -v qemu-system-x86_64 >/dev/null || ks_skip "qemu-system-x86_64 is missing and could not be installed"
@@ -58,9 +61,16 @@ ks_prepare_bed() {
   KS_MODDIR=$KS_WORK/kernel/lib/modules/$KS_KVER/kernel
 }
 
+# ks_bed_key RECIPE_DIR: a digest of the bed's inputs (the recipe's files and busybox); a $KS_WORK
+# built from other inputs (an older recipe) is built again.
+ks_bed_key() {
+  cat "$1"/* /bin/busybox 2>/dev/null | sha256sum | cut -c1-16
+}
+
 ks_bed_ready() {
   [ -f "$KS_WORK/initramfs/init" ] && [ -e "$KS_WORK/vmlinuz" ] &&
-    compgen -G "$KS_WORK/kernel/lib/modules/*/kernel" >/dev/null
+    compgen -G "$KS_WORK/kernel/lib/modules/*/kernel" >/dev/null &&
+    [ "$(cat "$KS_WORK/bed-key" 2>/dev/null)" = "$KS_BED_KEY" ]
 }
 
 # ks_copy_module REL DEST: copy one L1 kernel module, uncompressing .ko.xz / .ko.zst because
@@ -102,9 +112,8 @@ ks_make_initramfs() {
   (cd "$tree" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$out"
 }
 
-# ks_boot INITRD LOG DISK TIMEOUT [kernel args...]: boot L1 like shared/testbed/run.sh does
-# (same QEMU flags and kernel command line) plus a raw virtio disk for results and a QMP socket
-# (LOG.qmp) for the stall watch. run.sh itself cannot take extra QEMU arguments, hence the copy.
+# ks_boot INITRD LOG DISK TIMEOUT [kernel args...]: boot L1 under QEMU TCG (-cpu max: AMD SVM with
+# NPT) with a raw virtio disk for results and a QMP socket (LOG.qmp) for the stall watch.
 # Returns QEMU's status (124 = timeout) or KS_STALLED (ks_watch_stall stopped it).
 KS_STALLED=125
 ks_boot() {

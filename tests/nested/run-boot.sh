@@ -1,6 +1,6 @@
 #!/bin/bash
 # CTest nested.l2_boot_recording: record a full L2 Linux boot with a static kvmscope inside the
-# nested SVM test bed (../shared/testbed: Debian 6.1 L1 with kvm_amd under QEMU TCG, where
+# nested SVM test bed (tests/beds/svm: Debian 6.1 L1 with kvm_amd under QEMU TCG, where
 # kvm:kvm_exit fires for real), then report on the recording here and check it against the
 # kernel's own counts of the same run. Exit 0 = every check passed, 1 = failure, 77 = skipped (the
 # machine cannot run the bed: no QEMU, no kernel download, no firmware).
@@ -34,7 +34,7 @@ ks_runner_init "$@"
 # shellcheck source=SCRIPTDIR/boot-lib.sh
 . "$HERE/boot-lib.sh"
 
-RECIPE=$SRC/../shared/testbed
+RECIPE=$SRC/tests/beds/svm
 BUILD=$SRC/build-nested-boot
 TIMEOUT=${KS_BOOT_TIMEOUT:-600}
 MACHINE=${KS_BOOT_MACHINE:-pc}

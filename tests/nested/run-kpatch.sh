@@ -1,6 +1,6 @@
 #!/bin/bash
 # Nested check of the kernel patch series (kernel/patches): boot the bed's L1 (Debian 6.1 under
-# QEMU TCG, ../shared/testbed) with the PATCHED kvm.ko and kvm-amd.ko instead of the stock ones
+# QEMU TCG, tests/beds/svm) with the PATCHED kvm.ko and kvm-amd.ko instead of the stock ones
 # and check, against the tracefs hist triggers on kvm:kvm_exit (exact kernel counts):
 #   - the modules load (vermagic, modversions, BTF) and have exit_stats_every;
 #   - the kernel-log reports: the final report equals the hist per reason; printed + suppressed =
@@ -33,7 +33,7 @@ BUILD=$SRC/build-nested-static
 TIMEOUT=${KS_KPATCH_TIMEOUT:-480}
 t_start=$(ks_now)
 
-ks_begin "$HERE/check-kpatch.py" "$SRC/../shared/testbed"
+ks_begin "$HERE/check-kpatch.py" "$SRC/tests/beds/svm"
 
 # The patched modules, for exactly the L1 kernel's ABI.
 t0=$(ks_now)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # CTest nested.svm_exact_counts: run a static kvmscope inside the nested SVM test bed
-# (../shared/testbed: Debian 6.1 L1 with kvm_amd under QEMU TCG), where kvm:kvm_exit fires for
+# (tests/beds/svm: Debian 6.1 L1 with kvm_amd under QEMU TCG), where kvm:kvm_exit fires for
 # real, and assert exact exit counts. Exit 0 = all checks pass, 1 = failure, 77 = skipped
 # (the machine cannot run the bed: no QEMU, no kernel download).
 #
@@ -24,7 +24,7 @@ BUILD=$SRC/build-nested-static
 TIMEOUT=${KS_NESTED_TIMEOUT:-420}
 t_start=$(ks_now)
 
-ks_begin "$HERE/check-results.py" "$SRC/../shared/testbed"
+ks_begin "$HERE/check-results.py" "$SRC/tests/beds/svm"
 
 ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}"
 

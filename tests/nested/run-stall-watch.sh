@@ -16,7 +16,7 @@ ks_runner_init "$@"
 BUILD=$SRC/build-nested-stall
 t_start=$(ks_now)
 command -v python3 >/dev/null || ks_skip "python3 is needed to ask QEMU for its state"
-ks_prepare_bed "$SRC/../shared/testbed"
+ks_prepare_bed "$SRC/tests/beds/svm"
 mkdir -p "$BUILD"
 rm -f "$BUILD"/*-serial.log*
 ks_make_initramfs "$BUILD/stall-initramfs" "$BUILD/stall-initramfs.cpio.gz" "$HERE/l1-stall.sh" \

@@ -30,7 +30,7 @@ KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 mkdir -p "$WORK"
 
 [ "$(id -u)" = 0 ] || ks_skip "building the L1 root filesystem needs root (debootstrap, chroot)"
-ks_prepare_bed "$SRC/../shared/testbed" >&2
+ks_prepare_bed "$SRC/tests/beds/svm" >&2
 command -v debootstrap >/dev/null || {
   apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends debootstrap >&2 ||
     ks_skip "debootstrap is missing and could not be installed"

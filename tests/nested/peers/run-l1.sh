@@ -4,7 +4,7 @@
 #   tests/nested/peers/run-l1.sh CASES_DIR OUT_DIR
 #
 # L1 = the nested bed's Debian 6.1 kernel with kvm_amd under QEMU TCG -cpu max (same QEMU flags
-# as shared/testbed/run.sh), root filesystem = build-rootfs.sh's cached image (perf, bcc, bpftool,
+# as the SVM bed tests/beds/svm), root filesystem = build-rootfs.sh's cached image (perf, bcc, bpftool,
 # kvm_stat, qemu, trace-cmd; opened with snapshot=on, so it stays pristine), kvmscope = a static
 # build of this tree carried with the runner and the cases in a small initramfs (stage1-init).
 # CASES_DIR holds NN-name.sh bash scripts (see l1-runner.sh); anything else in it travels along
@@ -35,7 +35,7 @@ export KS_PEERS_WORK=$WORK KS_NESTED_WORK=$KS_WORK
 
 IMG=$("$HERE/build-rootfs.sh" | tail -1)
 [ -f "$IMG" ] || ks_die "no root filesystem image"
-ks_prepare_bed "$SRC/../shared/testbed" >/dev/null
+ks_prepare_bed "$SRC/tests/beds/svm" >/dev/null
 
 # Messages to stderr: bench scripts may read this script's output.
 ks_static_kvmscope "$SRC" "$SRC/build-peers-static" "$SRC/build-peers-static/peers-build.log" \
@@ -58,11 +58,11 @@ strip -o "$P/peers/kvmscope" "$BIN"
 install -m 0755 "$HERE/l1-runner.sh" "$HERE/l1-lib.sh" "$P/peers/"
 install -m 0644 "$HERE/../l1-lib.sh" "$P/peers/nested-l1-lib.sh"
 cp -a "$CASES/." "$P/peers/cases/"
-# An L2 initramfs for cases that boot a Linux guest inside L1 (shared/testbed/l2-init).
+# An L2 initramfs for cases that boot a Linux guest inside L1 (tests/beds/svm/l2-init).
 mkdir -p "$P/l2/bin" "$P/l2/proc" "$P/l2/sys" "$P/l2/dev"
 cp /bin/busybox "$P/l2/bin/busybox"
 for a in sh mount cut poweroff echo cat; do ln -s busybox "$P/l2/bin/$a"; done
-install -m 0755 "$SRC/../shared/testbed/l2-init" "$P/l2/init"
+install -m 0755 "$SRC/tests/beds/svm/l2-init" "$P/l2/init"
 (cd "$P/l2" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$P/peers/l2-initrd.gz"
 rm -rf "$P/l2"
 INITRD=$WORK/payload-$$.cpio.gz
