@@ -202,15 +202,27 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   if (!first) return first.error();
   o.analysis.markers = to_model(reader.markers());
   o.analysis.vms = reader.vms();
+  // Time 0 without a command start, and the end: the file's own, the times `record` reported.
+  if (info.start_ns != 0) o.analysis.recording_start_ns = info.start_ns;
   model::RecordingAnalysis analysis(o.analysis);
+  std::size_t markers_given = o.analysis.markers.size();
   for (auto batch = std::move(first);;) {
     if (batch->empty()) break;
     analysis.add(*batch);
     batch = reader.next();
     if (!batch) return batch.error();
+    // A VM's process start is marked just before its first event.
+    if (reader.markers().size() > markers_given) {
+      std::vector<store::Marker> met(reader.markers().begin() + markers_given,
+                                     reader.markers().end());
+      analysis.add_markers(to_model(met));
+      markers_given = reader.markers().size();
+    }
   }
-  model::RecordingAnalysisResult result = analysis.finish();
-  for (const auto& [pid, vm] : reader.vms()) result.snapshot.vms[pid] = vm;
+  analysis.name_vms(reader.vms());  // names met after the first batch too
+  const auto totals = reader.totals();
+  model::RecordingAnalysisResult result =
+      analysis.finish(totals && totals->end_ns != 0 ? std::optional(totals->end_ns) : std::nullopt);
 
   report::RecordingMeta& meta = o.report.recording;
   meta.target = info.target;

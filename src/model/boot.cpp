@@ -1,10 +1,30 @@
 #include "model/boot.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <utility>
 
 namespace kvmscope::model {
+
+namespace {
+constexpr std::string_view kProcessPrefix = "process ";
+constexpr std::string_view kStartedSuffix = " started";
+}  // namespace
+
+std::string process_started_label(std::uint32_t pid) {
+  return std::string(kProcessPrefix) + std::to_string(pid) + std::string(kStartedSuffix);
+}
+
+std::optional<std::uint32_t> process_started_pid(std::string_view label) {
+  if (!label.starts_with(kProcessPrefix) || !label.ends_with(kStartedSuffix)) return std::nullopt;
+  label.remove_prefix(kProcessPrefix.size());
+  label.remove_suffix(kStartedSuffix.size());
+  std::uint32_t pid = 0;
+  const auto [end, ec] = std::from_chars(label.data(), label.data() + label.size(), pid);
+  if (ec != std::errc() || end != label.data() + label.size() || label.empty()) return std::nullopt;
+  return pid;
+}
 
 std::vector<std::pair<Reason, std::uint64_t>> top_reasons(const BootPhase& phase, Level level,
                                                           std::size_t n) {
@@ -21,7 +41,12 @@ BootTracker::BootTracker(std::optional<std::uint64_t> command_started_ns,
                          std::vector<Marker> markers, std::vector<PhaseMark> marks)
     : command_started_ns_(command_started_ns), marks_(std::move(marks)) {
   for (Marker& m : markers)
-    if (m.label != kCommandStartedLabel) markers_.push_back(std::move(m));
+    if (m.label != kCommandStartedLabel && !process_started_pid(m.label))
+      markers_.push_back(std::move(m));
+}
+
+void BootTracker::process_started(std::uint32_t vm, std::uint64_t ts_ns) {
+  process_started_ns_[vm] = ts_ns;
 }
 
 BootTracker::Vm* BootTracker::vm_at(std::uint32_t vm, std::uint64_t ts_ns) {
@@ -31,8 +56,16 @@ BootTracker::Vm* BootTracker::vm_at(std::uint32_t vm, std::uint64_t ts_ns) {
 
   Vm& v = vms_[vm];
   v.summary.vm_pid = vm;
-  v.summary.start_from = command_started_ns_ ? BootStart::command_started : BootStart::first_event;
-  const std::uint64_t start = command_started_ns_.value_or(ts_ns);
+  const auto process_start = process_started_ns_.find(vm);
+  std::uint64_t start = ts_ns;
+  v.summary.start_from = BootStart::first_event;
+  if (command_started_ns_) {
+    v.summary.start_from = BootStart::command_started;
+    start = *command_started_ns_;
+  } else if (process_start != process_started_ns_.end()) {
+    v.summary.start_from = BootStart::process_started;
+    start = process_start->second;
+  }
   v.summary.start_ns = start;
   v.last_event_ns = ts_ns;
 
@@ -118,7 +151,7 @@ void BootTracker::shutdown(std::uint32_t vm, std::uint64_t ts_ns) {
 }
 
 void BootTracker::process_exit(std::uint32_t vm, std::uint64_t ts_ns) {
-  end(vm, ts_ns, BootEnd::process_exit);
+  if (vms_.contains(vm)) end(vm, ts_ns, BootEnd::process_exit);
 }
 
 std::vector<BootSummary> BootTracker::finish() const {

@@ -1,7 +1,9 @@
-// Boot summary: how many exits a VM took from its start to its end, and in which phase. The
-// start is when the traced command started (a marker the recording keeps) or else the VM's first
-// event; the end is its first KVM_EXIT_SHUTDOWN or else its process exit. Phases are cut at
-// marks: `--mark TIME=label` (seconds from the start) and markers at absolute times.
+// Boot summary: how many exits a VM took from its start to its end, and in which phase. A VM is a
+// process that used KVM: one with a KVM event (a process exit alone makes none). The start is
+// when the traced command started (a marker the recording keeps), else when the VM's process
+// started if the recording saw it (a "process PID started" marker), else the VM's first event;
+// the end is its first KVM_EXIT_SHUTDOWN or else its process exit. Phases are cut at marks:
+// `--mark TIME=label` (seconds from the start) and markers at absolute times.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +29,12 @@ struct Marker {
 // The marker `record` writes when the traced command is started: the boot's start.
 inline constexpr std::string_view kCommandStartedLabel = "command started";
 
+// The marker `record` writes when a VM's process started after the recording began (a whole-host
+// or -p recording; with a command, the command's start is every VM's): "process 4242 started".
+std::string process_started_label(std::uint32_t pid);
+// The pid such a label names; nullopt for any other label.
+std::optional<std::uint32_t> process_started_pid(std::string_view label);
+
 // `--mark TIME=label`: TIME after the start, begins the phase `label`.
 struct PhaseMark {
   std::uint64_t offset_ns = 0;
@@ -49,7 +57,7 @@ struct BootPhase {
 std::vector<std::pair<Reason, std::uint64_t>> top_reasons(const BootPhase& phase, Level level,
                                                           std::size_t n);
 
-enum class BootStart { command_started, first_event };
+enum class BootStart { command_started, process_started, first_event };
 // none: the recording stopped (or the VM was not seen to end) first; the summary ends at the
 // VM's last event.
 enum class BootEnd { shutdown, process_exit, none };
@@ -65,10 +73,10 @@ struct BootSummary {
   std::uint64_t vmm_exits = 0;
   std::vector<BootPhase> phases;  // in time order; a phase that starts after the end is dropped
 
-  // The recording saw the whole boot: from the command start to the VM's end.
-  bool complete() const {
-    return start_from == BootStart::command_started && end_by != BootEnd::none;
-  }
+  // The recording saw the VM start (the command's or its own process start).
+  bool start_seen() const { return start_from != BootStart::first_event; }
+  // The recording saw the whole boot: from the VM's start to its end.
+  bool complete() const { return start_seen() && end_by != BootEnd::none; }
 };
 
 class BootTracker {
@@ -79,7 +87,11 @@ class BootTracker {
   BootTracker(std::optional<std::uint64_t> command_started_ns, std::vector<Marker> markers,
               std::vector<PhaseMark> marks);
 
-  void event(std::uint32_t vm, std::uint64_t ts_ns);  // any event of the VM
+  // The VM's process started at ts_ns (the recording saw it): its boot starts there unless the
+  // command's start is known. Ignored once the VM has had an event (its start is set then).
+  void process_started(std::uint32_t vm, std::uint64_t ts_ns);
+
+  void event(std::uint32_t vm, std::uint64_t ts_ns);  // any KVM event of the VM
   void exit(std::uint32_t vm, std::uint64_t ts_ns, const Reason& reason);
 
   // The same on a VM looked up once: a streaming caller keeps the Vm* per vCPU thread, since a
@@ -97,8 +109,9 @@ class BootTracker {
     std::uint64_t* count = nullptr;
   };
   void exit(Vm* v, std::uint64_t ts_ns, const Reason& reason, ReasonCounter& counter);
-  void shutdown(std::uint32_t vm, std::uint64_t ts_ns);      // KVM_EXIT_SHUTDOWN
-  void process_exit(std::uint32_t vm, std::uint64_t ts_ns);  // KS_EV_PROCESS_EXIT
+  void shutdown(std::uint32_t vm, std::uint64_t ts_ns);  // KVM_EXIT_SHUTDOWN
+  // KS_EV_PROCESS_EXIT: ends a VM seen before; any other process's exit is not a VM's.
+  void process_exit(std::uint32_t vm, std::uint64_t ts_ns);
 
   // One summary per VM, pid ascending.
   std::vector<BootSummary> finish() const;
@@ -116,6 +129,7 @@ class BootTracker {
   void end(std::uint32_t vm, std::uint64_t ts_ns, BootEnd by);
 
   std::optional<std::uint64_t> command_started_ns_;
+  std::unordered_map<std::uint32_t, std::uint64_t> process_started_ns_;
   std::vector<Marker> markers_;
   std::vector<PhaseMark> marks_;
   std::unordered_map<std::uint32_t, Vm> vms_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace kvmscope::model {
@@ -147,7 +148,14 @@ struct RecordingAnalysis::State {
       : options(std::move(o)),
         start_ns(command_started(options)),
         drill(options.max_drill_keys),
-        boot(start_ns, options.phase_markers, options.marks) {}
+        boot(start_ns, options.phase_markers, options.marks) {
+    add_markers(options.markers);
+  }
+
+  void add_markers(std::span<const Marker> markers) {
+    for (const Marker& m : markers)
+      if (const auto pid = process_started_pid(m.label)) boot.process_started(*pid, m.ts_ns);
+  }
 
   void event(const ks_event& e);
   Thread* thread_of(const ks_event& e);
@@ -158,9 +166,13 @@ struct RecordingAnalysis::State {
   ExitStats& drill_stats(const DrillKey& key);
   void drill_event(Thread* t, const DrillKey& key);
   void process_exit(const ks_event& e);
+  // The report's time 0: the command's start, else the recording's.
+  std::optional<std::uint64_t> time_zero() const {
+    return start_ns ? start_ns : options.recording_start_ns;
+  }
 
   AnalysisOptions options;
-  std::optional<std::uint64_t> start_ns;
+  std::optional<std::uint64_t> start_ns;  // the command's start
   Snapshot snapshot;
   DrillDown drill;
   BootTracker boot;
@@ -169,6 +181,9 @@ struct RecordingAnalysis::State {
   std::array<ThreadCacheSlot, kThreadCacheSlots> thread_cache{};                // into threads
   std::array<DrillCacheSlot, std::size_t{1} << kDrillCacheBits> drill_cache{};  // into drill
   std::array<ReasonIdSlot, std::size_t{1} << kReasonIdCacheBits> reason_ids{};
+  // The processes that used KVM: only their names go into the snapshot. Filled where a thread is
+  // met, not per event (a hash per event costs).
+  std::unordered_set<std::uint32_t> kvm_processes;
   std::optional<TimelineBuilder> timeline;  // made at the first event
   std::uint64_t max_ts_ns = 0;
 };
@@ -179,13 +194,17 @@ Thread* RecordingAnalysis::State::thread_of(const ks_event& e) {
   if (!t || cached.tid != e.tid) {
     auto it = threads.find(e.tid);
     if (it == threads.end()) {
+      kvm_processes.insert(e.tgid);
       if (threads.size() >= options.max_threads) return nullptr;
       it = threads.emplace(e.tid, Thread(e.tgid, boot.vm(e.tgid, e.ts_ns))).first;
     }
     t = &it->second;
     cached = {e.tid, t};
   }
-  if (t->tgid != e.tgid) *t = Thread(e.tgid, boot.vm(e.tgid, e.ts_ns));  // tid reused
+  if (t->tgid != e.tgid) {  // tid reused
+    kvm_processes.insert(e.tgid);
+    *t = Thread(e.tgid, boot.vm(e.tgid, e.ts_ns));
+  }
   return t;
 }
 
@@ -269,7 +288,7 @@ void RecordingAnalysis::State::process_exit(const ks_event& e) {
 void RecordingAnalysis::State::event(const ks_event& e) {
   ++facts.events;
   if (!timeline) {
-    timeline.emplace(start_ns.value_or(e.ts_ns), options.bucket_ns, options.max_buckets);
+    timeline.emplace(time_zero().value_or(e.ts_ns), options.bucket_ns, options.max_buckets);
     max_ts_ns = e.ts_ns;
   } else if (e.ts_ns < max_ts_ns) {
     ++facts.backward_steps;
@@ -281,8 +300,7 @@ void RecordingAnalysis::State::event(const ks_event& e) {
     ++facts.unknown_events;
     return;
   }
-  if (e.type == KS_EV_PROCESS_EXIT) {
-    boot.event(e.tgid, e.ts_ns);
+  if (e.type == KS_EV_PROCESS_EXIT) {  // of any traced process: not a KVM event
     process_exit(e);
     return;
   }
@@ -358,18 +376,27 @@ void RecordingAnalysis::add(std::span<const ks_event> events) {
   for (const ks_event& e : events) state_->event(e);
 }
 
-RecordingAnalysisResult RecordingAnalysis::finish() {
+void RecordingAnalysis::add_markers(std::span<const Marker> markers) {
+  state_->add_markers(markers);
+}
+
+void RecordingAnalysis::name_vms(const std::map<std::uint32_t, VmInfo>& vms) {
+  for (const auto& [pid, info] : vms) state_->options.vms[pid] = info;
+}
+
+RecordingAnalysisResult RecordingAnalysis::finish(std::optional<std::uint64_t> end_ns) {
   State& s = *state_;
   RecordingAnalysisResult r;
-  const std::uint64_t end = s.options.end_ns.value_or(s.max_ts_ns);
+  const std::uint64_t end = end_ns.value_or(s.max_ts_ns);
   r.snapshot = std::move(s.snapshot);
-  r.snapshot.started_ns = s.start_ns.value_or(0);
+  r.snapshot.started_ns = s.time_zero().value_or(0);
   if (s.timeline) {
     r.timeline = s.timeline->finish(end);
     r.snapshot.started_ns = r.timeline.start_ns;
   }
   r.snapshot.taken_ns = std::max(end, r.snapshot.started_ns);
-  r.snapshot.vms = s.options.vms;
+  for (const auto& [pid, info] : s.options.vms)
+    if (s.kvm_processes.contains(pid)) r.snapshot.vms[pid] = info;
   r.drill = std::move(s.drill);
   r.stability = rate_stability(r.timeline);
   r.bursts = find_bursts(r.timeline, s.options.burst_rule);

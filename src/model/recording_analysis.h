@@ -24,16 +24,19 @@ namespace kvmscope::model {
 struct AnalysisOptions {
   std::uint64_t bucket_ns = 0;  // timeline bucket width; 0 = automatic (auto_bucket_ns)
   // When the traced command started (CLOCK_MONOTONIC); unset: the marker labelled
-  // kCommandStartedLabel, else the first event. The report's time 0 and the boots' start.
+  // kCommandStartedLabel. The report's time 0 and the boots' start.
   std::optional<std::uint64_t> start_ns;
-  // When recording stopped; unset: the last event. The report's duration runs to it.
-  std::optional<std::uint64_t> end_ns;
-  // The recording's markers: only kCommandStartedLabel is used (the start). Others, such as
-  // "command exited status 0", only note what the recorder did and cut no phase.
+  // When recording began (the file's own start): time 0 where no command started; unset too:
+  // the first event. Not a VM's start.
+  std::optional<std::uint64_t> recording_start_ns;
+  // The recording's markers: kCommandStartedLabel (the start) and process_started_label (a VM's
+  // own start) are used. Others, such as "command exited status 0", only note what the recorder
+  // did and cut no phase.
   std::vector<Marker> markers;
   std::vector<PhaseMark> marks;         // --mark TIME=label: cut boot phases
   std::vector<Marker> phase_markers;    // absolute times that cut boot phases too
-  std::map<std::uint32_t, VmInfo> vms;  // names, copied into the snapshot
+  // Names by pid; the snapshot keeps those of the processes that used KVM (the VMs).
+  std::map<std::uint32_t, VmInfo> vms;
   BurstRule burst_rule;
   std::size_t max_threads = 65536;  // vCPU threads whose pairing state is kept
   std::size_t max_drill_keys = DrillDown::kDefaultMaxKeys;
@@ -69,8 +72,15 @@ class RecordingAnalysis {
   RecordingAnalysis& operator=(const RecordingAnalysis&) = delete;
 
   void add(std::span<const ks_event> events);
-  // Call once, after the last add().
-  RecordingAnalysisResult finish();
+  // More names (a recording names processes as it meets them): added to options.vms, a later
+  // name for a pid replacing the earlier.
+  void name_vms(const std::map<std::uint32_t, VmInfo>& vms);
+  // Markers met while reading (a recording writes a VM's process_started_label marker before the
+  // VM's first event): as options.markers, for VMs not seen yet.
+  void add_markers(std::span<const Marker> markers);
+  // Call once, after the last add(). end_ns: when recording stopped (a file says so at its end);
+  // unset: the last event. The report's duration runs to it.
+  RecordingAnalysisResult finish(std::optional<std::uint64_t> end_ns = std::nullopt);
 
  private:
   struct State;

@@ -157,7 +157,15 @@ std::string number_text(double value) {
 }
 
 const char* boot_start_text(model::BootStart start) {
-  return start == model::BootStart::command_started ? "the command start" : "the VM's first event";
+  switch (start) {
+    case model::BootStart::command_started:
+      return "the command start";
+    case model::BootStart::process_started:
+      return "the VM's process start";
+    case model::BootStart::first_event:
+      return "the VM's first event";
+  }
+  return "";
 }
 
 const char* boot_end_text(model::BootEnd end) {
@@ -173,7 +181,15 @@ const char* boot_end_text(model::BootEnd end) {
 }
 
 const char* boot_start_key(model::BootStart start) {
-  return start == model::BootStart::command_started ? "command_started" : "first_event";
+  switch (start) {
+    case model::BootStart::command_started:
+      return "command_started";
+    case model::BootStart::process_started:
+      return "process_started";
+    case model::BootStart::first_event:
+      return "first_event";
+  }
+  return "";
 }
 
 const char* boot_end_key(model::BootEnd end) {

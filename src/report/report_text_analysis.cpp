@@ -99,7 +99,7 @@ std::vector<std::string> boot_sections(const model::RecordingAnalysisResult& ana
                                        const model::ReasonCatalog& catalog) {
   std::vector<std::string> blocks;
   for (const model::BootSummary& boot : analysis.boots) {
-    if (boot.start_from != model::BootStart::command_started && boot.end_by == model::BootEnd::none)
+    if (!boot.start_seen() && boot.end_by == model::BootEnd::none)
       continue;  // neither end of the boot was recorded: nothing to say about a boot
     TextTable table({Align::left, Align::right, Align::right, Align::right, Align::right,
                      Align::right, Align::right, Align::left});
@@ -119,7 +119,7 @@ std::vector<std::string> boot_sections(const model::RecordingAnalysisResult& ana
              "; exits to the VMM: " + format_count(boot.vmm_exits);
     table.add_text(facts);
     if (!boot.complete())
-      table.add_text(boot.start_from == model::BootStart::command_started
+      table.add_text(boot.start_seen()
                          ? "not the whole boot: the recording ended before the VM did"
                          : "not the whole boot: the recording began after the VM started");
     // Rates and top reasons of one level, as for bursts: hardware where there are any.

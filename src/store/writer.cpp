@@ -250,6 +250,7 @@ util::Result<void> Writer::finish() {
     return *failed_;
   }
   finished_ = true;
+  end_ns_ = t.end_ns;
   return {};
 }
 

@@ -58,6 +58,8 @@ class Writer {
   std::uint64_t events_written() const { return events_written_; }  // in blocks on disk
   std::uint64_t bytes_written() const { return bytes_written_; }    // file size so far
   std::uint64_t events_buffered() const;
+  // The trailer's end time (CLOCK_MONOTONIC), once finish() has written it; 0 before.
+  std::uint64_t end_ns() const { return end_ns_; }
 
  private:
   Writer(util::Fd fd, std::string path, const WriterOptions& options);
@@ -93,6 +95,7 @@ class Writer {
   std::uint64_t lost_total_ = 0;
   std::uint64_t blocks_written_ = 0;
   std::uint64_t blocks_in_out_ = 0;
+  std::uint64_t end_ns_ = 0;
   bool finished_ = false;
   std::unique_ptr<util::Error> failed_;  // sticky: after a failed write nothing more is written
 };

@@ -1,8 +1,10 @@
 #include "util/proc.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 
 #include "util/fd.h"
 
@@ -36,6 +38,35 @@ Result<std::vector<std::string>> read_cmdline(pid_t pid) {
   }
   if (!current.empty()) argv.push_back(std::move(current));
   return argv;
+}
+
+Result<std::uint64_t> read_start_boottime_ns(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  auto text = read_file(path);
+  if (!text) return text.error();
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so fields are counted
+  // from the last ')'. starttime is field 22; the state, field 3, follows the ')'.
+  std::string_view rest(*text);
+  const auto paren = rest.rfind(')');
+  if (paren == std::string_view::npos) return plain_error(path + ": unexpected format");
+  rest.remove_prefix(paren + 1);
+  for (int field = 3; field <= 22; ++field) {
+    const auto start = rest.find_first_not_of(' ');
+    if (start == std::string_view::npos) break;
+    rest.remove_prefix(start);
+    const auto end = rest.find(' ');
+    const std::string_view value = rest.substr(0, end);
+    if (field == 22) {
+      std::uint64_t ticks = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ticks);
+      const long hz = ::sysconf(_SC_CLK_TCK);
+      if (ec != std::errc() || ptr != value.data() + value.size() || hz <= 0) break;
+      return ticks * (1'000'000'000ull / static_cast<std::uint64_t>(hz));
+    }
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end);
+  }
+  return plain_error(path + ": no start time");
 }
 
 }  // namespace kvmscope::util

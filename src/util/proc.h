@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,5 +14,8 @@ namespace kvmscope::util {
 bool process_exists(pid_t pid);
 Result<std::string> read_comm(pid_t pid);                  // /proc/<pid>/comm without the newline
 Result<std::vector<std::string>> read_cmdline(pid_t pid);  // /proc/<pid>/cmdline split at NULs
+// When the process started, CLOCK_BOOTTIME ns, to the clock tick (/proc/<pid>/stat starttime,
+// rounded down: never later than the true start).
+Result<std::uint64_t> read_start_boottime_ns(pid_t pid);
 
 }  // namespace kvmscope::util

@@ -112,5 +112,56 @@ TEST(Boot, one_summary_per_vm_in_pid_order) {
   EXPECT_EQ(boots[1].vm_pid, 7u);
 }
 
+TEST(Boot, a_process_exit_alone_makes_no_vm) {
+  // sh and true exit during a recording of `sh -c 'true; guest'`: no KVM event, no VM.
+  BootTracker b(0, {}, {});
+  b.process_exit(200, 1 * kS);
+  b.exit(kVm, 2 * kS, svm(0x72));
+  b.process_exit(kVm, 3 * kS);
+  b.process_exit(201, 4 * kS);
+  const auto boots = b.finish();
+  ASSERT_EQ(boots.size(), 1u);
+  EXPECT_EQ(boots[0].vm_pid, kVm);
+  EXPECT_EQ(boots[0].end_by, BootEnd::process_exit);
+  EXPECT_EQ(boots[0].end_ns, 3 * kS);
+}
+
+TEST(Boot, a_vm_whose_process_start_was_recorded_starts_there_and_is_complete) {
+  // A whole-host recording: no command start; the VM's process began at 2 s, after the
+  // recording did, and ended at 6 s. A VM already running has only its first event.
+  BootTracker b(std::nullopt, {}, {{1 * kS, "late"}});
+  b.process_started(kVm, 2 * kS);
+  b.exit(kVm, 2 * kS + kS / 2, svm(0x72));
+  b.exit(kVm, 4 * kS, svm(0x72));
+  b.process_exit(kVm, 6 * kS);
+  b.exit(7, 5 * kS, svm(0x72));
+  b.process_exit(7, 6 * kS);
+  const auto boots = b.finish();
+  ASSERT_EQ(boots.size(), 2u);
+  const BootSummary& old = boots[0];
+  EXPECT_EQ(old.vm_pid, 7u);
+  EXPECT_EQ(old.start_from, BootStart::first_event);
+  EXPECT_FALSE(old.complete());
+  const BootSummary& s = boots[1];
+  EXPECT_EQ(s.start_from, BootStart::process_started);
+  EXPECT_EQ(s.start_ns, 2 * kS);
+  EXPECT_EQ(s.end_ns, 6 * kS);
+  EXPECT_EQ(*s.first_exit_ns - s.start_ns, kS / 2);
+  EXPECT_TRUE(s.complete());
+  ASSERT_EQ(s.phases.size(), 2u);  // --mark is relative to the VM's start
+  EXPECT_EQ(s.phases[1].label, "late");
+  EXPECT_EQ(s.phases[1].begin_ns, 3 * kS);
+  EXPECT_EQ(s.phases[1].hardware_exits, 1u);
+}
+
+TEST(Boot, process_started_labels_round_trip_and_others_are_not_ones) {
+  EXPECT_EQ(process_started_label(4242), "process 4242 started");
+  EXPECT_EQ(process_started_pid(process_started_label(4242)), 4242u);
+  EXPECT_EQ(process_started_pid(kCommandStartedLabel), std::nullopt);
+  EXPECT_EQ(process_started_pid("process x started"), std::nullopt);
+  EXPECT_EQ(process_started_pid("process 12 started later"), std::nullopt);
+  EXPECT_EQ(process_started_pid("process  started"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace kvmscope::model

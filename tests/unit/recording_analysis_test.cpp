@@ -256,6 +256,56 @@ TEST(RecordingAnalysis, process_exit_ends_the_boot_and_forgets_the_threads) {
   EXPECT_EQ(r.snapshot.vms.at(kVm).name, "guest");
 }
 
+TEST(RecordingAnalysis, only_processes_that_used_kvm_are_vms) {
+  // `record -a` during a build: cc1plus (200) and sh (201) only exit; they were named as they
+  // went. The VM is the one process with KVM events, however its name came.
+  constexpr std::uint32_t kCc1plus = 200, kSh = 201;
+  AnalysisOptions options;
+  options.vms[kCc1plus] = {"cc1plus", "cc1plus"};
+  RecordingAnalysis analysis(options);
+  analysis.add(std::vector<ks_event>{
+      ev(1000, KS_EV_PROCESS_EXIT, kCc1plus, KS_VCPU_UNKNOWN, 0, 0, 0, kCc1plus),
+      vmx_exit(2000, kTid0, 0, 10),
+      ev(2500, KS_EV_PROCESS_EXIT, kSh, KS_VCPU_UNKNOWN, 0, 0, 0, kSh),
+      entry(3000, kTid0, 0),
+      ev(4000, KS_EV_PROCESS_EXIT, kVm, KS_VCPU_UNKNOWN),
+  });
+  analysis.name_vms({{kSh, {"sh", "sh"}}, {kVm, {"guest", "kvmscope"}}});
+  const auto r = analysis.finish();
+  ASSERT_EQ(r.boots.size(), 1u);
+  EXPECT_EQ(r.boots[0].vm_pid, kVm);
+  EXPECT_EQ(r.boots[0].end_by, BootEnd::process_exit);
+  EXPECT_EQ(r.boots[0].end_ns, 4000u);
+  ASSERT_EQ(r.snapshot.vms.size(), 1u);
+  EXPECT_EQ(r.snapshot.vms.at(kVm).name, "guest");
+}
+
+TEST(RecordingAnalysis, time_zero_and_the_end_are_the_recordings_without_a_command) {
+  // `record -a` began at 100 and finished at 9000; the first and last events lie within.
+  AnalysisOptions options;
+  options.recording_start_ns = 100;
+  RecordingAnalysis analysis(options);
+  analysis.add(std::vector<ks_event>{vmx_exit(2000, kTid0, 0, 10), entry(3000, kTid0, 0)});
+  const auto r = analysis.finish(9000);
+  EXPECT_EQ(r.snapshot.started_ns, 100u);
+  EXPECT_EQ(r.snapshot.taken_ns, 9000u);
+  ASSERT_EQ(r.boots.size(), 1u);  // the recording's start is not the VM's
+  EXPECT_EQ(r.boots[0].start_from, BootStart::first_event);
+  EXPECT_EQ(r.boots[0].start_ns, 2000u);
+}
+
+TEST(RecordingAnalysis, a_process_started_marker_starts_that_vms_boot) {
+  AnalysisOptions options;
+  options.recording_start_ns = 100;
+  options.markers = {{1500, process_started_label(kVm)}};
+  const auto r = analyse({vmx_exit(2000, kTid0, 0, 10), uexit(2500, kTid0, 8)}, options);
+  ASSERT_EQ(r.boots.size(), 1u);
+  EXPECT_EQ(r.boots[0].start_from, BootStart::process_started);
+  EXPECT_EQ(r.boots[0].start_ns, 1500u);
+  EXPECT_TRUE(r.boots[0].complete());
+  EXPECT_EQ(r.snapshot.started_ns, 100u);  // the report's time 0 stays the recording's start
+}
+
 TEST(RecordingAnalysis, unknown_event_types_are_skipped_and_counted) {
   const auto r = analyse({ev(10, 99, kTid0, 0), vmx_exit(20, kTid0, 0, 10)});
   EXPECT_EQ(r.facts.unknown_events, 1u);
