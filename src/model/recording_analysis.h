@@ -33,8 +33,8 @@ struct AnalysisOptions {
   // own start) are used. Others, such as "command exited status 0", only note what the recorder
   // did and cut no phase.
   std::vector<Marker> markers;
-  std::vector<PhaseMark> marks;         // --mark TIME=label: cut boot phases
-  std::vector<Marker> phase_markers;    // absolute times that cut boot phases too
+  std::vector<PhaseMark> marks;       // --mark TIME=label: cut boot phases
+  std::vector<Marker> phase_markers;  // absolute times that cut boot phases too
   // Names by pid; the snapshot keeps those of the processes that used KVM (the VMs).
   std::map<std::uint32_t, VmInfo> vms;
   BurstRule burst_rule;

@@ -186,8 +186,7 @@ void boot_tables(const model::RecordingAnalysisResult& a, const model::ReasonCat
   out << "<h2>Boot</h2>\n";
   bool any = false;
   for (const model::BootSummary& boot : a.boots) {
-    if (!boot.start_seen() && boot.end_by == model::BootEnd::none)
-      continue;
+    if (!boot.start_seen() && boot.end_by == model::BootEnd::none) continue;
     any = true;
     out << "<h3>" << html_escape(text::vm_label(a.snapshot, boot.vm_pid)) << ": "
         << html_escape(format_duration_ns(boot.end_ns - boot.start_ns)) << " from "
