@@ -86,7 +86,7 @@ echo "-- 1. keeping up: record -o F -- guest --io $IO --vcpus V"
 printf '%-6s %11s %10s %13s %9s %6s %14s %11s %14s\n' vCPUs events expected "rec events/s" bytes/ev lost \
   "rec CPU us/ev" "rec % core" "wakeups/event"
 for v in $VCPUS; do
-  read -r cpu csw < <(record_sampled "$WORKDIR/keepup.traced.txt" -o "$rec" -- "$ks" guest --io "$IO" --vcpus "$v" --quiet)
+  read -r cpu csw < <(record_sampled "$WORKDIR/keepup.traced.txt" --force -o "$rec" -- "$ks" guest --io "$IO" --vcpus "$v" --quiet)
   f=$WORKDIR/keepup.traced.txt
   ev=$(field events "$f") lost=$(field lost "$f") expected=$((3 * IO * v + 1))
   printf '%-6s %11s %10s %13s %9s %6s %14.3f %10.1f%% %14.3f\n' "$v" "$ev" "$expected" "$(field rate "$f")" \
@@ -107,7 +107,7 @@ for v in $VCPUS; do
   : >"$WORKDIR/keepup.rows.txt"
   for ((i = 0; i < RATIO_RUNS; i++)); do
     "$ks" guest --io "$RATIO_IO" --vcpus "$v" >"$WORKDIR/keepup.untraced.txt" 2>&1
-    "$ks" record -o "$rec" -- "$ks" guest --io "$RATIO_IO" --vcpus "$v" >"$WORKDIR/keepup.ratio.txt" 2>&1
+    "$ks" record --force -o "$rec" -- "$ks" guest --io "$RATIO_IO" --vcpus "$v" >"$WORKDIR/keepup.ratio.txt" 2>&1
     un=$(guest_rate "$WORKDIR/keepup.untraced.txt") tr=$(guest_rate "$WORKDIR/keepup.ratio.txt")
     echo "$un $tr $(echo "$tr $un" | awk '{ print $1 / $2 }')" >>"$WORKDIR/keepup.rows.txt"
   done
@@ -120,11 +120,11 @@ echo
 echo "== overflow is counted: --ring-size 1 (1 MB)"
 small=$OVERFLOW_IO
 expected=$((3 * small + 1))
-record_sampled "$WORKDIR/keepup.small.txt" --ring-size 1 -o "$rec" -- "$ks" guest --io "$small" >/dev/null
+record_sampled "$WORKDIR/keepup.small.txt" --ring-size 1 --force -o "$rec" -- "$ks" guest --io "$small" >/dev/null
 echo "1 MB ring, reader running:     $(summary "$WORKDIR/keepup.small.txt" | sed 's/^kvmscope record: //')"
 echo "   events + lost = $(($(field events "$WORKDIR/keepup.small.txt") + $(field lost "$WORKDIR/keepup.small.txt"))) (expected $expected)"
 
-"$ks" record --ring-size 1 -o "$rec" -- "$ks" guest --io "$small" >"$WORKDIR/keepup.stall.txt" 2>&1 &
+"$ks" record --ring-size 1 --force -o "$rec" -- "$ks" guest --io "$small" >"$WORKDIR/keepup.stall.txt" 2>&1 &
 pid=$!
 sleep 1
 kill -STOP "$pid"  # the reader stalls (as a slow disk would make it); the guest runs on

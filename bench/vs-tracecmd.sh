@@ -70,7 +70,7 @@ if [ ! -s "$dat" ]; then
     "$ks" guest --io "$IO" --vcpus 2 --quiet
 fi
 if [ ! -s "$kvms" ]; then
-  "$ks" record -o "$kvms" -- "$ks" guest --io "$IO" --vcpus 2 --quiet 2>"$WORKDIR/vs.kvmsrecord.txt"
+  "$ks" record --force -o "$kvms" -- "$ks" guest --io "$IO" --vcpus 2 --quiet 2>"$WORKDIR/vs.kvmsrecord.txt"
 fi
 dat_events=$(trace-cmd report -i "$dat" 2>/dev/null | grep -vc '^cpus=' || true)
 kvms_events=$(sed -n 's/^kvmscope record: \([0-9,]*\) events.*/\1/p' "$WORKDIR/vs.kvmsrecord.txt" | tr -d ,)

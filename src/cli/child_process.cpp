@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,9 +18,14 @@ util::Result<ChildProcess> ChildProcess::spawn_paused(const std::vector<std::str
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return util::os_error("fork");
   if (pid == 0) {
+    // Should kvmscope die without ending it (kill -9, a crash), the command gets SIGTERM rather
+    // than run on unobserved. Kept across exec; its own children are not covered.
+    if (::prctl(PR_SET_PDEATHSIG, ChildProcess::kParentDeathSignal) != 0 || ::getppid() != parent)
+      ::_exit(127);  // the parent died before the request took effect
     ::close(go[1]);
     ::close(err[0]);
     char byte;

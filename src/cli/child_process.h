@@ -2,6 +2,7 @@
 // before it executes a single instruction of its own, then released to exec.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -15,6 +16,9 @@ namespace kvmscope::cli {
 
 class ChildProcess {
  public:
+  // What the command gets when kvmscope dies first: the signal a VMM shuts down cleanly on.
+  static constexpr int kParentDeathSignal = SIGTERM;
+
   // Forks; the child waits until release(). argv[0] is looked up in PATH (no shell).
   static util::Result<ChildProcess> spawn_paused(const std::vector<std::string>& argv);
 

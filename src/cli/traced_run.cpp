@@ -161,13 +161,29 @@ bool TracedRun::should_stop() {
 
 int TracedRun::finish() {
   if (!child_) return 0;
-  if (!status_) {
-    // Stopped by a signal or the duration: the command gets the same signal (Ctrl-C from a
-    // terminal reached it already; a `kill` sent to kvmscope alone did not).
-    child_->signal(stop_requested() ? stop_signal() : SIGTERM);
-    status_ = child_->wait_exit(5000);
+  finished_ = true;
+  const int sig = stop_requested() ? stop_signal() : SIGTERM;
+  if (!status_ && !(status_ = child_->poll_exit())) {
+    // Stopped by a signal, the duration or an error: the command gets the same signal (Ctrl-C
+    // from a terminal reached it already; a `kill` sent to kvmscope alone did not).
+    child_->signal(sig);
+    status_ = child_->wait_exit(kGraceMs);
+    if (!status_) {
+      std::fprintf(stderr,
+                   "kvmscope: the command (pid %d) did not end %d s after signal %d: killing it\n",
+                   static_cast<int>(child_->pid()), kGraceMs / 1000, sig);
+      child_->signal(SIGKILL);
+      status_ = child_->wait_exit(kGraceMs);
+    }
+    if (!status_)
+      std::fprintf(stderr, "kvmscope: the command (pid %d) still runs after SIGKILL\n",
+                   static_cast<int>(child_->pid()));
   }
-  return status_.value_or(128 + (stop_signal() ? stop_signal() : SIGTERM));
+  return status_.value_or(128 + sig);
+}
+
+TracedRun::~TracedRun() {
+  if (child_ && !finished_) finish();
 }
 
 }  // namespace kvmscope::cli

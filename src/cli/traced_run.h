@@ -59,15 +59,25 @@ class TracedRun {
 
   // A stop signal, the command's exit, all pids gone, or the duration over.
   bool should_stop();
-  // Ends the command if it still runs (it gets the stop signal, or SIGTERM after --duration)
-  // and returns the exit status for kvmscope: the command's, or 0 without a command.
+  // Ends the command if it still runs (it gets the stop signal, or SIGTERM after --duration or
+  // an error; SIGKILL if it has not ended kGraceMs later) and returns the exit status for
+  // kvmscope: the command's, or 0 without a command.
   int finish();
   std::optional<int> command_status() const { return status_; }
+
+  // Leaving without finish() (an error) ends the command too: it never outlives kvmscope.
+  TracedRun() = default;
+  TracedRun(const TracedRun&) = delete;
+  TracedRun& operator=(const TracedRun&) = delete;
+  ~TracedRun();
+
+  static constexpr int kGraceMs = 5000;
 
  private:
   const TraceTarget* target_ = nullptr;
   std::optional<ChildProcess> child_;
   std::optional<int> status_;
+  bool finished_ = false;
   std::uint64_t started_ns_ = 0;
   std::uint64_t deadline_ns_ = 0;
 };

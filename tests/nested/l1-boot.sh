@@ -152,7 +152,7 @@ set -- "$QEMU" -enable-kvm -name l2-boot -cpu host -M "$L2M" -m "$L2MEM" -smp 1 
 # no observer but the hist triggers (ksbase=0 leaves it out).
 [ "$(arg ksbase)" = 0 ] || l2_run base "$@"
 # boot: the recording. Its hist counts are the reference the host compares the report with.
-l2_run boot "$KS" record -o "$L1_OUT/boot.kvms" -- "$@"
+l2_run boot "$KS" record --force -o "$L1_OUT/boot.kvms" -- "$@"
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"

@@ -1,7 +1,10 @@
 // The command line of kvmscope: usage errors are one line on stderr and exit status 2; these
 // need no privileges, since arguments are checked before anything is loaded.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -104,6 +107,41 @@ TEST(Cli, report_reads_trace_cmd_trace_dat_files) {
   EXPECT_EQ(hw["io"], 20u);
   EXPECT_EQ(hw["hlt"], 20u);
   EXPECT_EQ(doc["names"]["svm"].str(), "kernel") << "names from the file's own format text";
+}
+
+// A file holding "keep me", for record to leave alone.
+std::string precious_file(const std::string& name) {
+  const std::string path = kvmscope::live::temp_path(name);
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("keep me", f);
+  std::fclose(f);
+  return path;
+}
+
+TEST(Cli, record_refuses_an_existing_file_without_force) {
+  // Checked before anything is loaded: no privileges needed, and the file is untouched.
+  const std::string path = precious_file("exists.kvms");
+  auto r = run_command({KS_BIN, "record", "-o", path, "--", "true"});
+  const std::string left = kvmscope::live::slurp(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kvmscope record: " + path + " exists (use --force to overwrite)\n");
+  EXPECT_EQ(left, "keep me");
+}
+
+TEST(Cli, record_with_force_still_refuses_a_file_another_record_is_writing) {
+  // The lock a running record holds on its file (flock), held here instead.
+  const std::string path = precious_file("locked.kvms");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto r = run_command({KS_BIN, "record", "--force", "-o", path, "--", "true"});
+  ::close(fd);
+  const std::string left = kvmscope::live::slurp(path);
+  std::remove(path.c_str());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kvmscope record: " + path + " is being written by another 'kvmscope record'\n");
+  EXPECT_EQ(left, "keep me");
 }
 
 TEST(Cli, stat_help_explains_with_examples) {
