@@ -35,20 +35,23 @@ std::optional<std::string> TopNav::sync(const TopModel& model, TopSort sort,
 void TopNav::resolve(TopLevel level) {
   const auto& keys = keys_[index(level)];
   Selection& sel = sel_[index(level)];
-  if (sel.key) {
-    const auto found = std::find(keys.begin(), keys.end(), *sel.key);
-    if (found != keys.end()) {
-      sel.index = static_cast<std::size_t>(found - keys.begin());
-      return;
-    }
+  auto find = [&](const std::optional<std::uint64_t>& key) {
+    return key ? std::find(keys.begin(), keys.end(), *key) : keys.end();
+  };
+  auto at = find(sel.chosen);
+  if (at == keys.end()) at = find(sel.shown);
+  if (at == keys.end() && !keys.empty()) {
+    // Neither is shown: the row at the same position stands in from now on.
+    at = keys.begin() + static_cast<long>(std::min(sel.index, keys.size() - 1));
   }
-  // The selected row is gone (or there was none): keep the position, on what is there now.
-  if (keys.empty()) {
-    sel = {};
+  if (at == keys.end()) {  // no rows: the choice is kept for when they are back
+    sel.shown.reset();
+    sel.index = 0;
     return;
   }
-  sel.index = std::min(sel.index, keys.size() - 1);
-  sel.key = keys[sel.index];
+  sel.index = static_cast<std::size_t>(at - keys.begin());
+  sel.shown = *at;
+  if (!sel.chosen) sel.chosen = *at;
 }
 
 void TopNav::move(long delta) {
@@ -58,7 +61,7 @@ void TopNav::move(long delta) {
   const long last = static_cast<long>(keys.size()) - 1;
   const long to = std::clamp(static_cast<long>(sel.index) + delta, 0L, last);
   sel.index = static_cast<std::size_t>(to);
-  sel.key = keys[sel.index];
+  sel.chosen = sel.shown = keys[sel.index];
 }
 
 bool TopNav::enter() {

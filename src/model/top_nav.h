@@ -1,7 +1,9 @@
 // Where `kvmscope top` is: the list of VMs, one VM (its vCPUs and reasons), or one vCPU (its
-// reasons), and which row is selected at each level. A selection follows its row (by PID, vCPU
-// id or reason) when the rows are re-sorted, and falls back to the same position when its row
-// is gone. Pure: the rows come from TopModel.
+// reasons), and which row is selected at each level. A selection is a row's identity (PID, vCPU
+// id or reason), never a position: it follows its row when the rows re-sort. While its row is
+// not shown (filtered out, no count since a reset, gone), the row now at its position stands
+// in, followed by identity too, and the chosen row is selected again when it is back. Pure: the
+// rows come from TopModel.
 #pragma once
 
 #include <array>
@@ -39,8 +41,9 @@ class TopNav {
 
  private:
   struct Selection {
-    std::optional<std::uint64_t> key;
-    std::size_t index = 0;
+    std::optional<std::uint64_t> chosen;  // the row the user selected (or the first one shown)
+    std::optional<std::uint64_t> shown;   // the row highlighted: `chosen`, or its stand-in
+    std::size_t index = 0;                // of `shown` in the rows
   };
   static std::size_t index(TopLevel level) { return static_cast<std::size_t>(level); }
   void resolve(TopLevel level);

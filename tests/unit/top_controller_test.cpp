@@ -189,6 +189,53 @@ TEST_F(TopControllerTest, unknown_key_says_where_help_is) {
   EXPECT_EQ(state_.status_line(), "unknown key 'x' (? shows the keys)");
 }
 
+// One VM with one vCPU and two reasons: `io` IO and `hlt` HLT exits by `second` seconds in.
+model::Snapshot one_vcpu(std::uint64_t second, std::uint64_t io, std::uint64_t hlt) {
+  model::Snapshot s;
+  s.taken_ns = second * 1000000000ull;
+  s.exits[{100, 0, vmm(2)}] = counted(io);
+  s.exits[{100, 0, vmm(5)}] = counted(hlt);
+  s.vms[100] = {"web1", "qemu"};
+  return s;
+}
+
+TEST(TopControllerSelection, selected_reason_stays_selected_while_the_reasons_re_sort) {
+  auto alive = [](std::uint32_t) { return true; };
+  model::TopModel m;
+  m.update(one_vcpu(1, 1000, 100), alive);
+  m.update(one_vcpu(2, 2000, 200), alive);  // IO 1,000/s, HLT 100/s
+  TopController state(1.0, seconds);
+  state.after_update(m);
+  state.handle(Key::of(Key::Kind::enter), m);  // web1
+  state.handle(Key::of(Key::Kind::enter), m);  // vCPU 0
+  state.handle(Key::of('j'), m);               // HLT, the second row
+  ASSERT_EQ(state.nav().cursor(), 1u);
+  m.update(one_vcpu(3, 2100, 5200), alive);  // HLT 5,000/s, IO 100/s: HLT first
+  state.after_update(m);
+  EXPECT_EQ(state.nav().cursor(), 0u);
+  m.update(one_vcpu(4, 12100, 5300), alive);  // IO first again
+  state.after_update(m);
+  EXPECT_EQ(state.nav().cursor(), 1u);
+}
+
+TEST(TopControllerSelection, selected_reason_is_selected_again_after_a_reset_hid_it) {
+  auto alive = [](std::uint32_t) { return true; };
+  model::TopModel m;
+  m.update(one_vcpu(1, 1000, 100), alive);
+  m.update(one_vcpu(2, 2000, 200), alive);
+  TopController state(1.0, seconds);
+  state.after_update(m);
+  state.handle(Key::of(Key::Kind::enter), m);
+  state.handle(Key::of(Key::Kind::enter), m);
+  state.handle(Key::of('j'), m);  // HLT
+  state.handle(Key::of('z'), m);  // no reason has a count since the reset: no rows
+  EXPECT_EQ(state.nav().rows(), 0u);
+  m.update(one_vcpu(3, 3000, 300), alive);  // both again; IO (1,000/s) before HLT (100/s)
+  state.after_update(m);
+  ASSERT_EQ(state.nav().rows(), 2u);
+  EXPECT_EQ(state.nav().cursor(), 1u);  // still HLT, not the first row
+}
+
 TEST(TopInterval, text_has_one_or_two_decimals_below_ten_seconds) {
   EXPECT_EQ(interval_text(1.0), "1.0 s");
   EXPECT_EQ(interval_text(0.25), "0.25 s");

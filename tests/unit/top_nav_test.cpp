@@ -122,6 +122,77 @@ TEST(TopNav, filtered_out_selection_moves_to_what_is_shown) {
   EXPECT_EQ(nav.vm(), 100u);
 }
 
+TEST(TopNav, selection_keeps_its_vm_through_several_re_sorts) {
+  auto alive = [](std::uint32_t) { return true; };
+  TopModel m;
+  m.update(snap(1, 1000, 10), alive);
+  m.update(snap(2, 1000, 10), alive);
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);  // db, second by rate (10/s after web1's 1,500/s)
+  // db gets busier than web1, then quieter again: its row moves up and down, the selection with it.
+  m.update(snap(3, 1000, 10000), alive);  // web1 1,500/s, db 30,000 - 20 = 29,980/s
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 0u);
+  m.update(snap(4, 1000, 10000), alive);  // db: 40,000 - 30,000 = 10,000/s, still first
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 0u);
+  Snapshot quiet = snap(5, 1000, 10000);
+  quiet.exits[{200, 0, vmm(6)}] = counted(40000);  // db makes none: web1 first again
+  m.update(quiet, alive);
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 1u);
+  ASSERT_TRUE(nav.enter());
+  EXPECT_EQ(nav.vm(), 200u);
+}
+
+TEST(TopNav, selection_returns_to_its_vm_when_a_filter_stops_hiding_it) {
+  const TopModel m = model_where_web1_is_busier();
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);  // db
+  nav.sync(m, TopSort::rate, *TopFilter::compile("web"));
+  EXPECT_EQ(nav.cursor(), 0u);  // db is hidden: web1, what is shown, stands in
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 1u);  // db again, not web1 at db's old position's neighbour
+  ASSERT_TRUE(nav.enter());
+  EXPECT_EQ(nav.vm(), 200u);
+}
+
+TEST(TopNav, stand_in_for_a_vm_that_left_follows_its_own_row) {
+  // Three VMs: web1 1,500/s, db 20/s, cache 5/s. db (selected) leaves; cache stands in at db's
+  // position and keeps the selection when it re-sorts above web1.
+  bool db_alive = true;
+  auto alive = [&](std::uint32_t pid) { return pid != 200 || db_alive; };
+  auto three = [](std::uint64_t second, std::uint64_t db_step, std::uint64_t cache_step) {
+    Snapshot s = snap(second, 1000, db_step);
+    s.exits[{300, 0, vmm(2)}] = counted(second * cache_step);
+    s.vms[300] = {"cache", "qemu"};
+    return s;
+  };
+  TopModel m(1);
+  m.update(three(1, 20, 5), alive);
+  m.update(three(2, 20, 5), alive);
+  TopNav nav;
+  nav.sync(m, TopSort::rate, {});
+  nav.move(1);  // db
+  db_alive = false;
+  Snapshot s3 = three(3, 20, 5);
+  s3.exits[{200, 0, vmm(6)}] = counted(40);  // db made none since 2 s and is gone: it leaves
+  m.update(s3, alive);
+  nav.sync(m, TopSort::rate, {});
+  ASSERT_EQ(nav.rows(), 2u);
+  EXPECT_EQ(nav.cursor(), 1u);  // cache, at db's position
+  Snapshot s4 = three(4, 20, 5);
+  s4.exits[{200, 0, vmm(6)}] = counted(40);
+  s4.exits[{300, 0, vmm(2)}] = counted(100000);  // cache now busier than web1
+  m.update(s4, alive);
+  nav.sync(m, TopSort::rate, {});
+  EXPECT_EQ(nav.cursor(), 0u);
+  ASSERT_TRUE(nav.enter());
+  EXPECT_EQ(nav.vm(), 300u);
+}
+
 TEST(TopNav, open_vm_that_leaves_returns_to_the_list_with_a_message) {
   bool db_alive = true;
   auto alive = [&](std::uint32_t pid) { return pid != 200 || db_alive; };
