@@ -53,8 +53,9 @@ columns:
                                  counts in the interval where it ends, so on a busy host
                                  (vCPU threads waiting for a CPU) a share can pass 100%
 A VM is named by QEMU's -name (libvirt's domain name), else by its process name; a VM whose
-process has exited leaves the list after 3 intervals without exits. p99 is the upper bound of
-its log2 histogram bucket, at most twice the true value.
+process has ended is marked "(ended)" and leaves the list after 3 intervals without exits; a
+line above the list then names it with its exits since the start (or the reset). p99 is the
+upper bound of its log2 histogram bucket, at most twice the true value.
 
 examples:
   sudo kvmscope top

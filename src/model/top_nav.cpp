@@ -17,7 +17,7 @@ std::optional<std::string> TopNav::sync(const TopModel& model, TopSort sort,
                                         const TopFilter& filter) {
   std::optional<std::string> message;
   if (level_ != TopLevel::vms && !model.vm(vm_)) {
-    message = "VM " + std::to_string(vm_) + " has exited and left the list";
+    message = "VM " + std::to_string(vm_) + " has ended and left the list";
     level_ = TopLevel::vms;
   }
   for (auto& keys : keys_) keys.clear();

@@ -108,13 +108,17 @@ void TopModel::update(Snapshot snapshot, const std::function<bool(std::uint32_t)
   for (std::uint32_t pid : pids) {
     const auto active = last_active_.find(pid);
     const bool exited_now = active != last_active_.end() && active->second == updates_;
-    if (exited_now) gone_.erase(pid);  // new exits: a VM again (a new process with that pid)
+    if (exited_now) {  // new exits: a VM again (a new process with that pid)
+      gone_.erase(pid);
+      ended_.erase(pid);
+    }
     if (gone_.count(pid)) continue;
     const bool is_alive = alive(pid);
     const bool quiet =
         active == last_active_.end() || updates_ - active->second >= std::max(linger_, 1u);
     if (!is_alive && quiet) {
       gone_[pid] = true;
+      ended_[pid] = {updates_, {pid, vm_info(pid), vm_stats(pid).total.count}};
       continue;
     }
     listed_[pid] = is_alive;
@@ -126,6 +130,7 @@ void TopModel::reset_counts() {
   baseline_ = latest_->exits;
   baseline_taken_ns_ = latest_->taken_ns;
   for (auto& [key, row] : rows_) row.total = ExitStats{};
+  ended_.clear();
 }
 
 std::uint64_t TopModel::interval_ns() const {
@@ -151,13 +156,18 @@ TopStats TopModel::vm_stats(std::uint32_t pid) const {
   return s;
 }
 
+VmInfo TopModel::vm_info(std::uint32_t pid) const {
+  const auto info = latest_->vms.find(pid);
+  return info == latest_->vms.end() ? VmInfo{} : info->second;
+}
+
 std::optional<TopVm> TopModel::vm(std::uint32_t pid) const {
   const auto listed = listed_.find(pid);
   if (listed == listed_.end()) return std::nullopt;
   TopVm vm;
   vm.pid = pid;
   vm.alive = listed->second;
-  if (const auto info = latest_->vms.find(pid); info != latest_->vms.end()) vm.info = info->second;
+  vm.info = vm_info(pid);
   std::set<std::uint32_t> vcpus;
   for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
        it != rows_.end() && it->first.vm_pid == pid; ++it)
@@ -200,6 +210,17 @@ std::vector<TopReason> TopModel::reasons(std::uint32_t pid, std::optional<std::u
   for (const auto& [reason, stats] : grouped)
     if (stats.total.count > 0) out.push_back({reason, stats});  // none since the reset: no row
   sort_rows(out, sort, [](const TopReason& r) { return r.reason; });
+  return out;
+}
+
+std::vector<TopEndedVm> TopModel::ended() const {
+  std::vector<const Ended*> order;
+  for (const auto& [pid, e] : ended_) order.push_back(&e);
+  // Stable: pids that left at the same refresh stay in pid order.
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Ended* a, const Ended* b) { return a->update > b->update; });
+  std::vector<TopEndedVm> out;
+  for (const Ended* e : order) out.push_back(e->vm);
   return out;
 }
 

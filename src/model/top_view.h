@@ -42,6 +42,14 @@ struct TopVm {
   TopStats stats;
 };
 
+// A VM that left the list because its process ended: what it made since the start (or the
+// last reset) stays known, so the view can say a VM was there and what it cost.
+struct TopEndedVm {
+  std::uint32_t pid = 0;
+  VmInfo info;
+  std::uint64_t exits = 0;  // since the start or the reset, as of when it left
+};
+
 struct TopVcpu {
   std::uint32_t vcpu = kUnknownVcpu;
   TopStats stats;
@@ -68,7 +76,8 @@ class TopModel {
 
   // Takes the next snapshot. `alive(pid)` tells whether a VM's process still exists.
   void update(Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive);
-  // Counts start again from the latest snapshot (the kernel's counters are left alone).
+  // Counts start again from the latest snapshot (the kernel's counters are left alone); VMs that
+  // ended before made no exits since, so they are no longer listed as ended.
   void reset_counts();
 
   bool has_interval() const { return previous_.has_value(); }  // two snapshots seen
@@ -86,6 +95,9 @@ class TopModel {
   std::vector<TopReason> reasons(std::uint32_t pid, std::optional<std::uint32_t> vcpu,
                                  TopSort sort) const;
   TopStats host() const;  // every VM on the list together
+  // The VMs that left the list since the start (or the reset), the latest first; those that left
+  // at the same refresh by PID.
+  std::vector<TopEndedVm> ended() const;
 
  private:
   struct Row {
@@ -93,6 +105,7 @@ class TopModel {
     ExitStats total;
   };
   TopStats vm_stats(std::uint32_t pid) const;
+  VmInfo vm_info(std::uint32_t pid) const;  // from the latest snapshot
 
   std::uint32_t linger_;
   std::optional<Snapshot> latest_;
@@ -103,6 +116,11 @@ class TopModel {
   std::map<std::uint32_t, std::uint64_t> last_active_;  // pid -> update number of its last exit
   std::map<std::uint32_t, bool> listed_;                // pid -> alive, for VMs on the list
   std::map<std::uint32_t, bool> gone_;                  // pids that left the list
+  struct Ended {
+    std::uint64_t update = 0;  // when it left
+    TopEndedVm vm;
+  };
+  std::map<std::uint32_t, Ended> ended_;  // by pid; cleared by a reset, unlike gone_
   std::uint64_t updates_ = 0;
 };
 

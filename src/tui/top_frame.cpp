@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "report/format.h"
 #include "tui/top_tables.h"
 
 namespace kvmscope::tui {
@@ -58,9 +57,7 @@ class Body {
 void vm_list_body(Body& body, const model::TopModel& model, const TopController& state,
                   const std::vector<model::TopVm>& vms) {
   if (vms.empty()) {
-    body.add(state.filter().empty()
-                 ? "no VM has made an exit since kvmscope started"
-                 : "no VM matches /" + report::printable(state.filter().pattern()) + "/");
+    body.add(empty_list_text(model, state.filter()));
     return;
   }
   body.add_table(vm_table(model, vms), body.left(), state.nav().cursor());
@@ -143,9 +140,7 @@ void write_batch_frame(const model::TopModel& model, model::TopSort sort,
   for (const auto& note : note_lines(model)) out << note << '\n';
   out << '\n';
   if (vms.empty()) {
-    out << (filter.empty() ? "no VM has made an exit since kvmscope started"
-                           : "no VM matches /" + report::printable(filter.pattern()) + "/")
-        << "\n\n";
+    out << empty_list_text(model, filter) << "\n\n";
     return;
   }
   const TableLines list = vm_table(model, vms);

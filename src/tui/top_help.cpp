@@ -27,7 +27,8 @@ std::vector<std::string> top_help_lines() {
       "  interval = sum of the handling times / (interval x vCPUs); hw: from the exit to the next",
       "  VM entry (includes the VMM's part), vmm: from the exit to the VMM's next KVM_RUN;",
       "  a handling time counts when it ends, so on a busy host a share can pass 100%",
-      "A VM whose process has exited leaves the list after 3 intervals without exits.",
+      "A VM whose process has ended leaves the list after 3 intervals without exits; a line",
+      "  above the list names it, with its exits since the start (or the reset).",
   };
 }
 

@@ -1,5 +1,6 @@
 #include "tui/top_tables.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "report/format.h"
@@ -68,6 +69,26 @@ void add_activity_cells(std::vector<std::string>& cells, const model::TopModel& 
   cells.push_back(time_cell(model, s.vmm_time_ns, s.vmm_timed_total, vcpus));
 }
 
+constexpr std::size_t kEndedNamed = 3;  // VMs named on the "ended" line; the rest are counted
+
+// "1 VM ended since start: web1 (pid 4242), 12 exits", or "" when none did.
+std::string ended_line(const model::TopModel& model) {
+  const auto ended = model.ended();
+  if (ended.empty()) return "";
+  std::string line = std::to_string(ended.size()) + (ended.size() == 1 ? " VM" : " VMs") +
+                     " ended since " + (model.was_reset() ? "reset: " : "start: ");
+  for (std::size_t i = 0; i < ended.size() && i < kEndedNamed; ++i) {
+    const model::TopEndedVm& vm = ended[i];
+    if (i > 0) line += "; ";
+    line += report::printable(vm.info.name.empty() ? "?" : vm.info.name) + " (pid " +
+            std::to_string(vm.pid) + "), " + format_count(vm.exits) +
+            (vm.exits == 1 ? " exit" : " exits");
+  }
+  if (ended.size() > kEndedNamed)
+    line += "; and " + std::to_string(ended.size() - kEndedNamed) + " more";
+  return line;
+}
+
 }  // namespace
 
 std::string title_line(const std::string& clock, const std::string& target, double interval_s,
@@ -104,7 +125,19 @@ std::vector<std::string> note_lines(const model::TopModel& model) {
   add(h.threads_not_stored, "exits not timed");
   add(h.targets_not_stored, "children not followed");
   if (!lost.empty()) notes.push_back("warning: " + lost);
+  if (auto ended = ended_line(model); !ended.empty()) notes.push_back(std::move(ended));
   return notes;
+}
+
+std::string empty_list_text(const model::TopModel& model, const model::TopFilter& filter) {
+  if (!filter.empty()) return "no VM matches /" + report::printable(filter.pattern()) + "/";
+  const char* since = model.was_reset() ? "since the reset" : "since kvmscope started";
+  const auto ended = model.ended();
+  const bool ended_with_exits = std::any_of(
+      ended.begin(), ended.end(), [](const model::TopEndedVm& vm) { return vm.exits > 0; });
+  if (ended_with_exits)
+    return std::string("no VM on the list: every VM that made exits ") + since + " has ended";
+  return std::string("no VM has made an exit ") + since;
 }
 
 std::string vm_title(const model::TopVm& vm) {
@@ -113,7 +146,7 @@ std::string vm_title(const model::TopVm& vm) {
   if (!vm.info.comm.empty() && vm.info.comm != vm.info.name)
     title += "  process " + report::printable(vm.info.comm);
   title += "  vCPUs " + std::to_string(vm.vcpus);
-  if (!vm.alive) title += "  exited";
+  if (!vm.alive) title += "  ended";
   return title;
 }
 
@@ -125,7 +158,7 @@ TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm
   for (const model::TopVm& vm : vms) {
     std::string name =
         cut(report::printable(vm.info.name.empty() ? "?" : vm.info.name), kNameWidth);
-    if (!vm.alive) name += " (exited)";
+    if (!vm.alive) name += " (ended)";
     std::vector<std::string> cells = {std::to_string(vm.pid), name, std::to_string(vm.vcpus)};
     add_activity_cells(cells, model, vm.stats, vm.vcpus);
     table.add_row(std::move(cells));

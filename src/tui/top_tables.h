@@ -22,10 +22,14 @@ std::string title_line(const std::string& clock, const std::string& target, doub
                        model::TopSort sort, const model::TopFilter& filter, bool paused);
 // "VMs: 2  exits/s: 1,234  hardware/s: 0  to the VMM/s: 1,234  counts since start: 3.00 s"
 std::string summary_line(const model::TopModel& model, std::size_t vms);
-// What the numbers lack: no hardware exits on this host, what the kernel side could not store.
+// What the numbers lack: no hardware exits on this host, what the kernel side could not store,
+// the VMs that ended and left the list ("1 VM ended since start: web1 (pid 4242), 12 exits").
 std::vector<std::string> note_lines(const model::TopModel& model);
+// What stands in for an empty VM list: no VM matches the filter, every VM that made exits has
+// ended, or none has made any.
+std::string empty_list_text(const model::TopModel& model, const model::TopFilter& filter);
 
-// "VM web1  pid 4242  process qemu-system-x86  vCPUs 2" (+ "  exited")
+// "VM web1  pid 4242  process qemu-system-x86  vCPUs 2" (+ "  ended")
 std::string vm_title(const model::TopVm& vm);
 
 TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms);

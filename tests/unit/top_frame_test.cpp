@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 namespace kvmscope::tui {
@@ -203,6 +204,82 @@ TEST(TopFrame, empty_host_says_so) {
   std::ostringstream out;
   write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
   EXPECT_NE(out.str().find("no VM has made an exit since kvmscope started"), std::string::npos);
+}
+
+TEST(TopFrame, empty_host_after_a_reset_says_since_the_reset) {
+  model::TopModel m;
+  model::Snapshot empty;
+  empty.taken_ns = 1000000000ull;
+  m.update(empty, [](std::uint32_t) { return true; });
+  m.reset_counts();
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
+  EXPECT_NE(out.str().find("\nno VM has made an exit since the reset\n"), std::string::npos)
+      << out.str();
+}
+
+// The only VM made 2,400,000 exits, then its process ended: it leaves the list, but not the
+// frame's account of what happened.
+model::TopModel only_vm_ended() {
+  bool up = true;
+  auto alive = [&](std::uint32_t) { return up; };
+  model::TopModel m(1);
+  model::Snapshot s;
+  s.taken_ns = 1000000000ull;
+  s.exits[{4001, 0, vmm(2)}] = timed(2400000, 2000);
+  s.vms[4001] = {"solo", "kvmscope"};
+  m.update(s, alive);
+  up = false;
+  s.taken_ns = 2000000000ull;
+  m.update(s, alive);
+  return m;
+}
+
+TEST(TopFrame, batch_frame_says_which_vm_ended_instead_of_no_exits) {
+  const model::TopModel m = only_vm_ended();
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
+  EXPECT_EQ(out.str(),
+            "kvmscope top  12:34:56  all VMs on this host  refresh 1.0 s  sort: rate\n"
+            "VMs: 0  exits/s: 0.00  hardware/s: 0.00  to the VMM/s: 0.00  counts since start: "
+            "2.00 s\n"
+            "1 VM ended since start: solo (pid 4001), 2,400,000 exits\n"
+            "\n"
+            "no VM on the list: every VM that made exits since kvmscope started has ended\n"
+            "\n");
+}
+
+TEST(TopFrame, screen_says_which_vm_ended_instead_of_no_exits) {
+  const model::TopModel m = only_vm_ended();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 100, 8);
+  ASSERT_EQ(lines.size(), 8u);
+  EXPECT_EQ(lines[2].text, "1 VM ended since start: solo (pid 4001), 2,400,000 exits");
+  EXPECT_EQ(lines[4].text,
+            "no VM on the list: every VM that made exits since kvmscope started has ended");
+}
+
+TEST(TopFrame, ended_line_names_three_vms_latest_first_and_counts_the_rest) {
+  std::set<std::uint32_t> up = {1, 2, 3, 4, 5};
+  auto alive = [&](std::uint32_t pid) { return up.count(pid) > 0; };
+  model::TopModel m(1);
+  model::Snapshot s;
+  for (std::uint32_t pid = 1; pid <= 5; ++pid) {
+    s.exits[{pid, 0, vmm(2)}] = timed(1000 * pid, 2000);
+    s.vms[pid] = {"vm" + std::to_string(pid), "qemu"};
+  }
+  m.update(s, alive);
+  up = {2, 5};
+  m.update(s, alive);  // 1, 3 and 4 end
+  up = {5};
+  m.update(s, alive);  // then 2
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
+  EXPECT_NE(out.str().find("\n4 VMs ended since start: vm2 (pid 2), 2,000 exits; vm1 (pid 1), "
+                           "1,000 exits; vm3 (pid 3), 3,000 exits; and 1 more\n"),
+            std::string::npos)
+      << out.str();
 }
 
 }  // namespace

@@ -211,7 +211,7 @@ TEST(TopNav, open_vm_that_leaves_returns_to_the_list_with_a_message) {
   m.update(s3, alive);
   const auto message = nav.sync(m, TopSort::rate, {});
   ASSERT_TRUE(message);
-  EXPECT_EQ(*message, "VM 200 has exited and left the list");
+  EXPECT_EQ(*message, "VM 200 has ended and left the list");
   EXPECT_EQ(nav.level(), TopLevel::vms);
   EXPECT_EQ(nav.rows(), 1u);
 }

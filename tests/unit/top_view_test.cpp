@@ -213,6 +213,64 @@ TEST(TopView, exited_vm_leaves_after_linger_intervals_without_exits) {
   EXPECT_EQ(m.host().total.count, 400u + 50 + 20);
 }
 
+TEST(TopView, vm_that_left_the_list_is_remembered_as_ended_with_its_totals) {
+  bool db_alive = true;
+  auto alive = [&](std::uint32_t pid) { return pid != 200 || db_alive; };
+  TopModel m(1);
+  m.update(snap(1, 100, 50, 20, 5000), alive);
+  EXPECT_TRUE(m.ended().empty());
+  db_alive = false;
+  m.update(snap(2, 200, 50, 20, 5000), alive);  // no exits, process gone: it leaves
+  ASSERT_FALSE(m.vm(200));
+  const auto ended = m.ended();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].pid, 200u);
+  EXPECT_EQ(ended[0].info.name, "db");
+  EXPECT_EQ(ended[0].exits, 5000u);  // its 5,000 MMIO exits since the start
+}
+
+TEST(TopView, only_vm_ended_still_counts_as_having_made_exits) {
+  bool up = true;
+  auto alive = [&](std::uint32_t) { return up; };
+  TopModel m(1);
+  Snapshot a;
+  a.taken_ns = kSecond;
+  a.exits[{300, 0, vmm(2)}] = timed(2400000, 1000);
+  a.vms[300] = {"solo", "kvmscope"};
+  m.update(a, alive);
+  up = false;
+  a.taken_ns = 2 * kSecond;
+  m.update(a, alive);
+  EXPECT_TRUE(m.vms(TopSort::rate).empty());
+  ASSERT_EQ(m.ended().size(), 1u);
+  EXPECT_EQ(m.ended()[0].exits, 2400000u);
+  // A reset: the ended VM made no exits since, and it is not listed as ended since the reset.
+  m.reset_counts();
+  EXPECT_TRUE(m.ended().empty());
+}
+
+TEST(TopView, ended_vms_are_listed_latest_first_and_a_pid_that_returns_is_no_longer_ended) {
+  std::set<std::uint32_t> dead;
+  auto alive = [&](std::uint32_t pid) { return !dead.count(pid); };
+  TopModel m(1);
+  m.update(snap(1, 100, 50, 20, 5000), alive);
+  dead = {200};
+  m.update(snap(2, 200, 50, 20, 5000), alive);  // db leaves
+  dead = {100, 200};
+  m.update(snap(3, 200, 50, 20, 5000), alive);  // web1 leaves
+  auto ended = m.ended();
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].pid, 100u);
+  EXPECT_EQ(ended[0].exits, 270u);  // 200 IO + 50 HLT + 20 SVM io
+  EXPECT_EQ(ended[1].pid, 200u);
+  dead = {100};  // pid 200 reused by a new VM that makes exits
+  m.update(snap(4, 200, 50, 20, 5010), alive);
+  ASSERT_TRUE(m.vm(200));
+  ended = m.ended();
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].pid, 100u);
+}
+
 TEST(TopView, live_vm_without_exits_stays) {
   TopModel m(1);
   for (int i = 1; i <= 5; ++i) m.update(snap(i, 100, 50, 20, 5000), all_alive);
