@@ -44,6 +44,7 @@ util::Result<void> run_top_screen(TopSession& s) {
     const std::uint64_t next_tick = last_tick + to_ns(state.interval_s());
     if (now >= next_tick) {
       last_tick = now;
+      state.tick();  // before the refresh: a message the refresh brings gets all its ticks
       if (!state.paused()) {
         if (auto r = s.refresh(); !r) return r;
         state.after_update(s.model);

@@ -1,6 +1,8 @@
 #include "tui/top_controller.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 
 namespace kvmscope::tui {
@@ -50,7 +52,18 @@ std::string TopController::status_line() const {
 }
 
 void TopController::after_update(const model::TopModel& model) {
-  if (auto gone = nav_.sync(model, sort_, filter_)) message_ = *gone;
+  if (auto gone = nav_.sync(model, sort_, filter_)) say(*gone);
+}
+
+void TopController::tick() {
+  if (message_ticks_ > 0 && --message_ticks_ == 0) message_.clear();
+}
+
+void TopController::say(std::string message) {
+  message_ = std::move(message);
+  // About kMessageSeconds whatever the interval, and at least until the next refresh.
+  message_ticks_ =
+      static_cast<unsigned>(std::max(1.0, std::ceil(kMessageSeconds / interval_s_ - 1e-9)));
 }
 
 void TopController::handle(const Key& key, model::TopModel& model) {
@@ -61,8 +74,8 @@ void TopController::handle(const Key& key, model::TopModel& model) {
     after_update(model);
     return;
   }
-  message_.clear();
-  if (help_) {  // any key closes the help
+  message_.clear();  // a key press ends the last message
+  if (help_) {       // any key closes the help
     help_ = false;
     return;
   }
@@ -108,21 +121,20 @@ void TopController::handle(const Key& key, model::TopModel& model) {
           break;
         case 'r':
           sort_ = model::TopSort::rate;
-          message_ = "sorted by rate";
+          say("sorted by rate");
           break;
         case 'c':
           sort_ = model::TopSort::count;
-          message_ = "sorted by count";
+          say("sorted by count");
           break;
         case 't':
           sort_ = model::TopSort::time;
-          message_ = "sorted by handling time";
+          say("sorted by handling time");
           break;
         case 'p':
         case ' ':
           paused_ = !paused_;
-          message_ =
-              paused_ ? "paused: the numbers stay as they are (p or space resumes)" : "resumed";
+          say(paused_ ? "paused: the numbers stay as they are (p or space resumes)" : "resumed");
           break;
         case '/':
           prompt_ = Prompt::filter;
@@ -142,7 +154,7 @@ void TopController::handle(const Key& key, model::TopModel& model) {
           break;
         case 'z':
           model.reset_counts();
-          message_ = "counts reset: they start again from now";
+          say("counts reset: they start again from now");
           break;
         case 'j':
           nav_.move(1);
@@ -151,8 +163,8 @@ void TopController::handle(const Key& key, model::TopModel& model) {
           nav_.move(-1);
           break;
         default:
-          message_ = std::string("unknown key '") + (printable_char(key.ch) ? key.ch : '?') +
-                     "' (? shows the keys)";
+          say(std::string("unknown key '") + (printable_char(key.ch) ? key.ch : '?') +
+              "' (? shows the keys)");
           break;
       }
       break;
@@ -188,21 +200,21 @@ void TopController::apply_prompt() {
   if (prompt == Prompt::filter) {
     auto filter = model::TopFilter::compile(text);
     if (!filter) {
-      message_ = filter.error().message();
+      say(filter.error().message());
       return;
     }
     filter_ = std::move(*filter);
-    message_ = filter_.empty() ? "filter cleared: all VMs" : "showing VMs matching /" + text + "/";
+    say(filter_.empty() ? "filter cleared: all VMs" : "showing VMs matching /" + text + "/");
     return;
   }
   if (text.empty()) return;  // nothing typed: the interval stays
   const auto seconds = parse_seconds_(text);
   if (!seconds || *seconds < kMinInterval || *seconds > kMaxInterval) {
-    message_ = "'" + text + "' is not an interval between 0.1 s and 1 h";
+    say("'" + text + "' is not an interval between 0.1 s and 1 h");
     return;
   }
   interval_s_ = *seconds;
-  message_ = "refreshing every " + interval_text(interval_s_);
+  say("refreshing every " + interval_text(interval_s_));
 }
 
 void TopController::step_interval(int direction) {
@@ -218,7 +230,7 @@ void TopController::step_interval(int direction) {
       if (step < interval_s_ - 1e-9) next = step;
   }
   interval_s_ = next;
-  message_ = "refreshing every " + interval_text(interval_s_);
+  say("refreshing every " + interval_text(interval_s_));
 }
 
 }  // namespace kvmscope::tui

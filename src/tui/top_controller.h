@@ -20,6 +20,9 @@ enum class Prompt { none, filter, interval };
 
 inline constexpr double kMinInterval = 0.1;
 inline constexpr double kMaxInterval = 3600.0;
+// How long a status message ("sorted by count") stays when no key comes: counted in refresh
+// ticks, as many as make this many seconds at the current interval (one at least).
+inline constexpr double kMessageSeconds = 3.0;
 
 class TopController {
  public:
@@ -33,6 +36,9 @@ class TopController {
   void handle(const Key& key, model::TopModel& model);
   // After the model took a new snapshot: the selection follows its rows.
   void after_update(const model::TopModel& model);
+  // One refresh interval has passed (paused or not): the status message ages, and ends when
+  // its ticks are used up.
+  void tick();
 
   model::TopSort sort() const { return sort_; }
   const model::TopFilter& filter() const { return filter_; }
@@ -42,7 +48,8 @@ class TopController {
   bool help_shown() const { return help_; }
   Prompt prompt() const { return prompt_; }
   const std::string& prompt_text() const { return prompt_text_; }
-  // The line the screen shows above the tables: the prompt being typed, or the last message.
+  // The line the screen shows above the tables: the prompt being typed, or the last message
+  // until the next key or the end of its ticks.
   std::string status_line() const;
   bool quit() const { return quit_; }
   // Rows one PgUp/PgDn moves (the screen sets it to what fits).
@@ -52,6 +59,7 @@ class TopController {
   void handle_prompt(const Key& key);
   void apply_prompt();
   void step_interval(int direction);
+  void say(std::string message);  // shows `message` for kMessageSeconds' worth of ticks
 
   double interval_s_;
   SecondsParser parse_seconds_;
@@ -64,6 +72,7 @@ class TopController {
   Prompt prompt_ = Prompt::none;
   std::string prompt_text_;
   std::string message_;
+  unsigned message_ticks_ = 0;  // ticks left before message_ clears
   std::size_t page_rows_ = 10;
 };
 

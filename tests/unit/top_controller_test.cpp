@@ -182,6 +182,62 @@ TEST_F(TopControllerTest, question_mark_shows_help_until_any_key) {
   EXPECT_TRUE(state_.quit());
 }
 
+void tick(TopController& state, int n) {
+  for (int i = 0; i < n; ++i) state.tick();
+}
+
+TEST_F(TopControllerTest, message_clears_after_three_seconds_of_ticks) {
+  press('c');  // refreshing every 1 s: the message lives 3 ticks
+  tick(state_, 2);
+  EXPECT_EQ(state_.status_line(), "sorted by count");
+  tick(state_, 1);
+  EXPECT_EQ(state_.status_line(), "");
+}
+
+TEST_F(TopControllerTest, message_lifetime_in_ticks_follows_the_interval) {
+  press('-');
+  press('-');  // 0.2 s: 15 ticks make 3 s
+  EXPECT_EQ(state_.status_line(), "refreshing every 0.2 s");
+  tick(state_, 14);
+  EXPECT_EQ(state_.status_line(), "refreshing every 0.2 s");
+  tick(state_, 1);
+  EXPECT_EQ(state_.status_line(), "");
+  for (int i = 0; i < 12; ++i) press('+');  // 60 s: one tick is longer than 3 s already
+  EXPECT_EQ(state_.status_line(), "refreshing every 60 s");
+  tick(state_, 1);
+  EXPECT_EQ(state_.status_line(), "");
+}
+
+TEST_F(TopControllerTest, next_key_clears_a_message_and_ticks_leave_a_prompt_alone) {
+  press('c');
+  press('j');
+  EXPECT_EQ(state_.status_line(), "");
+  press('/');
+  type("w");
+  tick(state_, 10);
+  EXPECT_EQ(state_.status_line(), "filter VMs by name, process or PID (regex, empty: all): w");
+  press(Key::Kind::enter);
+  EXPECT_EQ(state_.status_line(), "showing VMs matching /w/");
+  tick(state_, 3);
+  EXPECT_EQ(state_.status_line(), "");
+}
+
+TEST_F(TopControllerTest, message_that_a_vm_left_expires_too) {
+  press(Key::Kind::down);
+  press(Key::Kind::enter);  // db
+  model::Snapshot s = snap(3);
+  s.exits[{200, 0, vmm(6)}] = counted(20);  // no exits since 2 s
+  model::TopModel m(1);
+  auto db_gone = [](std::uint32_t pid) { return pid != 200; };
+  m.update(snap(1), db_gone);
+  m.update(snap(2), db_gone);
+  m.update(s, db_gone);
+  state_.after_update(m);
+  EXPECT_EQ(state_.status_line(), "VM 200 has ended and left the list");
+  tick(state_, 3);
+  EXPECT_EQ(state_.status_line(), "");
+}
+
 TEST_F(TopControllerTest, unknown_key_says_where_help_is) {
   press('x');
   EXPECT_EQ(state_.status_line(), "unknown key 'x' (? shows the keys)");
