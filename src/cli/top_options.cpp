@@ -55,7 +55,8 @@ columns:
 A VM is named by QEMU's -name (libvirt's domain name), else by its process name; a VM whose
 process has ended is marked "(ended)" and leaves the list after 3 intervals without exits; a
 line above the list then names it with its exits since the start (or the reset). p99 is the
-upper bound of its log2 histogram bucket, at most twice the true value.
+upper bound of its log2 histogram bucket, at most twice the true value. On a narrow terminal
+whole columns are left out, the least important first (vcpus, time shares, rates per level).
 
 examples:
   sudo kvmscope top

@@ -55,16 +55,16 @@ class Body {
 };
 
 void vm_list_body(Body& body, const model::TopModel& model, const TopController& state,
-                  const std::vector<model::TopVm>& vms) {
+                  const std::vector<model::TopVm>& vms, std::size_t width) {
   if (vms.empty()) {
     body.add(empty_list_text(model, state.filter()));
     return;
   }
-  body.add_table(vm_table(model, vms), body.left(), state.nav().cursor());
+  body.add_table(vm_table(model, vms, width), body.left(), state.nav().cursor());
 }
 
 void vm_body(Body& body, const model::TopModel& model, const TopController& state,
-             const model::ReasonCatalog& catalog) {
+             const model::ReasonCatalog& catalog, std::size_t width) {
   const auto vm = model.vm(state.nav().vm());
   if (!vm) return;
   body.add(vm_title(*vm));
@@ -72,20 +72,22 @@ void vm_body(Body& body, const model::TopModel& model, const TopController& stat
   const auto reasons = model.reasons(vm->pid, std::nullopt, state.sort());
   // The vCPUs get up to half of the room (what they need), the reasons the rest.
   const std::size_t half = body.left() > 4 ? (body.left() - 2) / 2 : 1;
-  body.add_table(vcpu_table(model, vcpus), std::min(vcpus.size(), half), state.nav().cursor());
+  body.add_table(vcpu_table(model, vcpus, width), std::min(vcpus.size(), half),
+                 state.nav().cursor());
   body.add("");
-  body.add_table(reason_table(model, reasons, vm->vcpus, catalog), body.left(), Body::npos);
+  body.add_table(reason_table(model, reasons, vm->vcpus, catalog, width), body.left(), Body::npos);
 }
 
 void vcpu_body(Body& body, const model::TopModel& model, const TopController& state,
-               const model::ReasonCatalog& catalog) {
+               const model::ReasonCatalog& catalog, std::size_t width) {
   const auto vm = model.vm(state.nav().vm());
   if (!vm) return;
   const std::uint32_t vcpu = state.nav().vcpu();
   body.add(vm_title(*vm) + "  >  vCPU " +
            (vcpu == model::kUnknownVcpu ? std::string("?") : std::to_string(vcpu)));
   const auto reasons = model.reasons(vm->pid, vcpu, state.sort());
-  body.add_table(reason_table(model, reasons, 1, catalog), body.left(), state.nav().cursor());
+  body.add_table(reason_table(model, reasons, 1, catalog, width), body.left(),
+                 state.nav().cursor());
 }
 
 }  // namespace
@@ -105,18 +107,19 @@ std::vector<Line> top_screen(const model::TopModel& model, const TopController& 
   const auto rows = static_cast<std::size_t>(height);
   const std::size_t body_rows = rows > head.size() + 1 ? rows - head.size() - 1 : 0;
   Body body(body_rows);
+  const auto columns = static_cast<std::size_t>(width);
   if (state.help_shown()) {
     for (auto& line : top_help_lines()) body.add(std::move(line));
   } else {
     switch (state.nav().level()) {
       case model::TopLevel::vms:
-        vm_list_body(body, model, state, vms);
+        vm_list_body(body, model, state, vms, columns);
         break;
       case model::TopLevel::vm:
-        vm_body(body, model, state, catalog);
+        vm_body(body, model, state, catalog, columns);
         break;
       case model::TopLevel::vcpu:
-        vcpu_body(body, model, state, catalog);
+        vcpu_body(body, model, state, catalog, columns);
         break;
     }
   }

@@ -29,6 +29,8 @@ std::vector<std::string> top_help_lines() {
       "  a handling time counts when it ends, so on a busy host a share can pass 100%",
       "A VM whose process has ended leaves the list after 3 intervals without exits; a line",
       "  above the list names it, with its exits since the start (or the reset).",
+      "On a narrow terminal whole columns are left out, the least important first: vcpus, the",
+      "  shares of time, the rates per level, count; a reason's code first of all.",
   };
 }
 

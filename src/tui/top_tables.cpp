@@ -58,7 +58,68 @@ TableLines lines_of(const report::TextTable& table) {
   return lines;
 }
 
-// exits/s, hw/s, vmm/s, count, hw time, vmm time: the cells VM and vCPU rows share.
+// A column of one of top's tables. `rank` says how long it stays on a narrow screen: 0 is
+// kept last.
+struct Column {
+  const char* header;
+  Align align;
+  unsigned rank;
+};
+using Cells = std::vector<std::string>;  // one row, a cell per column
+
+// The table with the `kept` columns only.
+TableLines layout(const std::vector<Column>& columns, const std::vector<Cells>& rows,
+                  const std::vector<bool>& kept) {
+  std::vector<Align> aligns;
+  Cells header;
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (kept[i]) {
+      aligns.push_back(columns[i].align);
+      header.push_back(columns[i].header);
+    }
+  report::TextTable table(std::move(aligns));
+  table.add_row(std::move(header));
+  for (const Cells& row : rows) {
+    Cells cells;
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      if (kept[i]) cells.push_back(row[i]);
+    table.add_row(std::move(cells));
+  }
+  return lines_of(table);
+}
+
+std::size_t widest(const TableLines& lines) {
+  std::size_t w = lines.header.size();
+  for (const auto& row : lines.rows) w = std::max(w, row.size());
+  return w;
+}
+
+// The table with as many columns as fit in `width`: whole columns go, highest rank first.
+TableLines fit_columns(const std::vector<Column>& columns, const std::vector<Cells>& rows,
+                       std::size_t width) {
+  std::vector<std::size_t> drop_order(columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i) drop_order[i] = i;
+  std::stable_sort(drop_order.begin(), drop_order.end(),
+                   [&](std::size_t a, std::size_t b) { return columns[a].rank > columns[b].rank; });
+  std::vector<bool> kept(columns.size(), true);
+  TableLines lines = layout(columns, rows, kept);
+  for (std::size_t n = 0; n + 1 < drop_order.size() && widest(lines) > width; ++n) {
+    kept[drop_order[n]] = false;
+    lines = layout(columns, rows, kept);
+  }
+  return lines;
+}
+
+// exits/s, hw/s, vmm/s, count, hw time, vmm time: the cells VM and vCPU rows share, and their
+// columns, ranked from `first_rank` on: the total rate and count before the split per level,
+// the rates before the shares of time.
+std::vector<Column> activity_columns(unsigned first_rank) {
+  const unsigned r = first_rank;
+  return {{"exits/s", Align::right, r},     {"hw/s", Align::right, r + 2},
+          {"vmm/s", Align::right, r + 3},   {"count", Align::right, r + 1},
+          {"hw time", Align::right, r + 4}, {"vmm time", Align::right, r + 5}};
+}
+
 void add_activity_cells(std::vector<std::string>& cells, const model::TopModel& model,
                         const model::TopStats& s, std::uint32_t vcpus) {
   cells.push_back(rate(model, s.interval.count));
@@ -150,48 +211,54 @@ std::string vm_title(const model::TopVm& vm) {
   return title;
 }
 
-TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms) {
-  report::TextTable table({Align::right, Align::left, Align::right, Align::right, Align::right,
-                           Align::right, Align::right, Align::right, Align::right});
-  table.add_row(
-      {"pid", "name", "vcpus", "exits/s", "hw/s", "vmm/s", "count", "hw time", "vmm time"});
+TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms,
+                    std::size_t width) {
+  // pid and name say which VM a row is; the vCPU count is the first to go.
+  std::vector<Column> columns = {
+      {"pid", Align::right, 0}, {"name", Align::left, 1}, {"vcpus", Align::right, 8}};
+  for (const Column& c : activity_columns(2)) columns.push_back(c);
+  std::vector<Cells> rows;
   for (const model::TopVm& vm : vms) {
     std::string name =
         cut(report::printable(vm.info.name.empty() ? "?" : vm.info.name), kNameWidth);
     if (!vm.alive) name += " (ended)";
-    std::vector<std::string> cells = {std::to_string(vm.pid), name, std::to_string(vm.vcpus)};
+    Cells cells = {std::to_string(vm.pid), name, std::to_string(vm.vcpus)};
     add_activity_cells(cells, model, vm.stats, vm.vcpus);
-    table.add_row(std::move(cells));
+    rows.push_back(std::move(cells));
   }
-  return lines_of(table);
+  return fit_columns(columns, rows, width);
 }
 
-TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus) {
-  report::TextTable table({Align::right, Align::right, Align::right, Align::right, Align::right,
-                           Align::right, Align::right});
-  table.add_row({"vcpu", "exits/s", "hw/s", "vmm/s", "count", "hw time", "vmm time"});
+TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus,
+                      std::size_t width) {
+  std::vector<Column> columns = {{"vcpu", Align::right, 0}};
+  for (const Column& c : activity_columns(1)) columns.push_back(c);
+  std::vector<Cells> rows;
   for (const model::TopVcpu& v : vcpus) {
-    std::vector<std::string> cells = {vcpu_text(v.vcpu)};
+    Cells cells = {vcpu_text(v.vcpu)};
     add_activity_cells(cells, model, v.stats, 1);
-    table.add_row(std::move(cells));
+    rows.push_back(std::move(cells));
   }
-  return lines_of(table);
+  return fit_columns(columns, rows, width);
 }
 
 TableLines reason_table(const model::TopModel& model, const std::vector<model::TopReason>& reasons,
-                        std::uint32_t vcpus, const model::ReasonCatalog& catalog) {
+                        std::uint32_t vcpus, const model::ReasonCatalog& catalog,
+                        std::size_t width) {
   std::uint64_t scope_total = 0;
   for (const auto& r : reasons) scope_total += r.stats.total.count;
-  report::TextTable table({Align::left, Align::left, Align::right, Align::right, Align::right,
-                           Align::right, Align::right, Align::right, Align::right});
-  table.add_row({"level", "reason", "code", "rate/s", "count", "%", "avg", "p99", "time"});
+  // The reason and how often it happens first; the raw code, which the name already says, last.
+  const std::vector<Column> columns = {
+      {"level", Align::left, 3},   {"reason", Align::left, 0}, {"code", Align::right, 8},
+      {"rate/s", Align::right, 1}, {"count", Align::right, 2}, {"%", Align::right, 4},
+      {"avg", Align::right, 6},    {"p99", Align::right, 7},   {"time", Align::right, 5}};
+  std::vector<Cells> rows;
   for (const model::TopReason& r : reasons) {
     const model::ExitStats& total = r.stats.total;
     const bool hw = r.reason.level == model::Level::hardware;
-    std::vector<std::string> cells = {
-        hw ? "hw" : "vmm",           catalog.name(r.reason),
-        catalog.code_text(r.reason), rate(model, r.stats.interval.count),
-        format_count(total.count),   format_percent(total.count, scope_total)};
+    Cells cells = {hw ? "hw" : "vmm",           catalog.name(r.reason),
+                   catalog.code_text(r.reason), rate(model, r.stats.interval.count),
+                   format_count(total.count),   format_percent(total.count, scope_total)};
     if (total.timed == 0) {
       cells.insert(cells.end(), 3, "-");
     } else {
@@ -199,9 +266,9 @@ TableLines reason_table(const model::TopModel& model, const std::vector<model::T
       cells.push_back(format_duration_ns(total.p99_ns()));
       cells.push_back(time_cell(model, r.stats.interval.time_ns, total.timed, vcpus));
     }
-    table.add_row(std::move(cells));
+    rows.push_back(std::move(cells));
   }
-  return lines_of(table);
+  return fit_columns(columns, rows, width);
 }
 
 }  // namespace kvmscope::tui

@@ -32,10 +32,19 @@ std::string empty_list_text(const model::TopModel& model, const model::TopFilter
 // "VM web1  pid 4242  process qemu-system-x86  vCPUs 2" (+ "  ended")
 std::string vm_title(const model::TopVm& vm);
 
-TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms);
-TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus);
+// Any width: every column.
+inline constexpr std::size_t kAnyWidth = static_cast<std::size_t>(-1);
+
+// The tables fit `width` bytes by leaving out whole columns, the least important first (each
+// table's column list says which that is), never by cutting one; only the most important column
+// is kept whatever the width.
+TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms,
+                    std::size_t width = kAnyWidth);
+TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus,
+                      std::size_t width = kAnyWidth);
 // `vcpus`: how many vCPUs the reasons are of (the share of time is of their time).
 TableLines reason_table(const model::TopModel& model, const std::vector<model::TopReason>& reasons,
-                        std::uint32_t vcpus, const model::ReasonCatalog& catalog);
+                        std::uint32_t vcpus, const model::ReasonCatalog& catalog,
+                        std::size_t width = kAnyWidth);
 
 }  // namespace kvmscope::tui

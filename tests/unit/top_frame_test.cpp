@@ -115,6 +115,91 @@ TEST(TopFrame, screen_fits_the_terminal_and_marks_the_selection) {
   EXPECT_EQ(lines[11].style, Style::footer);
 }
 
+std::vector<std::string> texts(const std::vector<Line>& lines) {
+  std::vector<std::string> out;
+  for (const Line& line : lines) out.push_back(line.text);
+  return out;
+}
+
+// The VM list is 72 columns wide. Narrower, whole columns go, the least important first:
+// vcpus (7 with its gap), vmm time (10), hw time (9), vmm/s (8), hw/s (6), count (9): at 60
+// the first two are gone (55 left), at 40 four (38 left). Lines other than the table's are cut.
+TEST(TopFrame, narrow_screens_drop_whole_columns_least_important_first) {
+  const model::TopModel m = two_guests();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  auto screen = [&](int width) {
+    return texts(top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, width, 8));
+  };
+  const std::string summary =
+      "VMs: 2  exits/s: 54,000  hardware/s: 0.00  to the VMM/s: 54,000  counts since start: "
+      "3.00 s";
+  const std::string note =
+      "no hardware exits (kvm:kvm_exit) seen: KVM here reports none where it emulates guests "
+      "(e.g. kvm_pvm); exits to the VMM are counted";
+  const std::string footer =
+      "Enter open  Esc back  r/c/t sort  / filter  p pause  +/-/d interval  z reset  ? help  q "
+      "quit";
+  const std::string title =
+      "kvmscope top  12:34:56  all VMs on this host  refresh 1.0 s  sort: rate";
+  EXPECT_EQ(screen(120),
+            (std::vector<std::string>{
+                title, summary, note.substr(0, 120), "",
+                " pid  name      vcpus  exits/s  hw/s   vmm/s    count  hw time  vmm time",
+                "4001  kvmscope      1   50,000  0.00  50,000  150,000        -     10.0%",
+                "4002  web1          2    4,000  0.00   4,000   12,000        -      0.2%",
+                footer.substr(0, 120)}));
+  EXPECT_EQ(screen(80),
+            (std::vector<std::string>{
+                title, summary.substr(0, 80), note.substr(0, 80), "",
+                " pid  name      vcpus  exits/s  hw/s   vmm/s    count  hw time  vmm time",
+                "4001  kvmscope      1   50,000  0.00  50,000  150,000        -     10.0%",
+                "4002  web1          2    4,000  0.00   4,000   12,000        -      0.2%",
+                footer.substr(0, 80)}));
+  EXPECT_EQ(screen(60),
+            (std::vector<std::string>{
+                title.substr(0, 60), summary.substr(0, 60), note.substr(0, 60), "",
+                " pid  name      exits/s  hw/s   vmm/s    count  hw time",
+                "4001  kvmscope   50,000  0.00  50,000  150,000        -",
+                "4002  web1        4,000  0.00   4,000   12,000        -", footer.substr(0, 60)}));
+  EXPECT_EQ(screen(40),
+            (std::vector<std::string>{
+                title.substr(0, 40), summary.substr(0, 40), note.substr(0, 40), "",
+                " pid  name      exits/s  hw/s    count", "4001  kvmscope   50,000  0.00  150,000",
+                "4002  web1        4,000  0.00   12,000", footer.substr(0, 40)}));
+  // Narrower than pid and name: the pid column alone, never half of the name.
+  EXPECT_EQ(screen(12)[4], " pid");
+  EXPECT_EQ(screen(12)[5], "4001");
+}
+
+// A VM's reasons are 74 columns wide: at 60, code (6) and p99 (9) go; at 40 also avg (9), time
+// (7) and % (8). Its vCPUs (55 wide) lose vmm time (10) at 50 and both times at 40.
+TEST(TopFrame, narrow_vm_view_drops_whole_columns_of_both_tables) {
+  model::TopModel m = two_guests();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  state.handle(Key::of(Key::Kind::enter), m);  // pid 4001
+  auto screen = [&](int width) {
+    return texts(top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, width, 13));
+  };
+  const auto at60 = screen(60);
+  EXPECT_EQ(std::vector<std::string>(at60.begin() + 4, at60.end() - 1),
+            (std::vector<std::string>{"VM kvmscope  pid 4001  vCPUs 1",
+                                      "vcpu  exits/s  hw/s   vmm/s    count  hw time  vmm time",
+                                      "   0   50,000  0.00  50,000  150,000        -     10.0%", "",
+                                      "level  reason       rate/s    count       %      avg   time",
+                                      "vmm    KVM_EXIT_IO  50,000  150,000  100.0%  2.00 us  10.0%",
+                                      "", ""}));
+  const auto at50 = screen(50);
+  EXPECT_EQ(at50[5], "vcpu  exits/s  hw/s   vmm/s    count  hw time");
+  const auto at40 = screen(40);
+  EXPECT_EQ(std::vector<std::string>(at40.begin() + 4, at40.begin() + 10),
+            (std::vector<std::string>{
+                "VM kvmscope  pid 4001  vCPUs 1", "vcpu  exits/s  hw/s   vmm/s    count",
+                "   0   50,000  0.00  50,000  150,000", "", "level  reason       rate/s    count",
+                "vmm    KVM_EXIT_IO  50,000  150,000"}));
+}
+
 TEST(TopFrame, screen_scrolls_to_keep_the_selected_row_visible) {
   model::TopModel m;
   auto alive = [](std::uint32_t) { return true; };
