@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -233,17 +234,28 @@ TEST(LiveTop, tmux_session_drills_sorts_filters_and_pauses) {
   EXPECT_EQ(vm_row(s, hlt_pid)->vcpus, 2) << s;
 
   // A smaller terminal: the screen is redrawn to fit, the key line stays at the bottom.
-  tmux.resize(72, 14);
+  // Narrower than the VM list: whole columns are left out, never cut (the header's last word is
+  // a whole column name).
+  tmux.resize(60, 14);
   ASSERT_TRUE(tmux.wait_for(
       [](const std::string& x) {
         const auto lines = lines_of(x);
         if (lines.size() != 14 || lines.back().rfind("Enter open  Esc back", 0) != 0) return false;
         for (const auto& line : lines)
-          if (line.size() > 72) return false;
+          if (line.size() > 60) return false;
         return true;
       },
       s))
       << s;
+  for (const auto& line : lines_of(s)) {
+    const auto w = words_of(line);
+    if (w.size() < 2 || w[0] != "pid" || w[1] != "name") continue;
+    EXPECT_TRUE(w.back() == "name" || w.back() == "exits/s" || w.back() == "count" ||
+                w.back() == "hw/s" || w.back() == "vmm/s" || w.back() == "time" ||
+                w.back() == "vcpus")
+        << s;
+    EXPECT_EQ(std::find(w.begin(), w.end(), "vcpus"), w.end()) << "vcpus goes first\n" << s;
+  }
   tmux.resize(160, 50);
   ASSERT_TRUE(tmux.wait_for([](const std::string& x) { return lines_of(x).size() == 50; }, s)) << s;
 
@@ -372,11 +384,17 @@ TEST(LiveTop, tmux_session_drills_sorts_filters_and_pauses) {
   ASSERT_TRUE(tmux.wait_for([&](const std::string& x) { return vm_row(x, io_pid).has_value(); }, s))
       << s;
 
-  // A VM that stops leaves the list (3 intervals without exits once its process is gone).
+  // A VM that stops leaves the list (3 intervals without exits once its process is gone), and a
+  // line above the list says it ended, with its exits since the reset.
   io.stop();
   ASSERT_TRUE(tmux.wait_for(
       [&](const std::string& x) { return !vm_row(x, io_pid) && vm_row(x, hlt_pid); }, s, 10000ms))
       << s;
+  bool ended_line = false;
+  for (const auto& line : lines_of(s))
+    if (line.rfind("1 VM ended since reset: ", 0) == 0 && contains(line, "(pid " + io_pid + "), "))
+      ended_line = number(words_of(line.substr(line.find("), ") + 3))[0]) > 0;
+  EXPECT_TRUE(ended_line) << s;
 
   // Quit: kvmscope top ends with status 0 and gives the terminal back.
   tmux.keys({"q"});
