@@ -47,6 +47,14 @@ options:
                          VM's last report (its final line where there is one); per VM its
                          reports with the exits between them; the timeline from the reports'
                          timestamps. --by, --by-vm, --mark do not apply.
+                         The course format's report is one block of 'KVM exit' lines in
+                         ascending code order, whatever their timestamps and the other lines
+                         between; a code not above the one before begins the next block. A
+                         reason's count below the block before's begins a new VM. Its names
+                         give way to the kernel's (29 UNKNOWN is DR_ACCESS; a note says so).
+                         A 'KVM exit' line that is malformed or has a number out of range is
+                         skipped, with a warning on standard error. Lines are cut at 4096
+                         bytes; no statistics line in the first 64 MiB: the log is refused.
   --json                 one JSON document (schema kvmscope.report/1) instead of the text
   --csv DIR              also write one CSV file per table into DIR
   --html FILE            also write one self-contained HTML page with interactive charts
@@ -175,8 +183,8 @@ std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
 
 }  // namespace
 
-int write_outputs(const model::RecordingAnalysisResult& result,
-                  const model::ReasonCatalog& names, const ReportCliOptions& o);
+int write_outputs(const model::RecordingAnalysisResult& result, const model::ReasonCatalog& names,
+                  const ReportCliOptions& o);
 
 // Reads a recording (kvmscope's own or trace-cmd's trace.dat: the readers share their shape)
 // into the analysis, and what the file says about itself into the report's options.
@@ -254,6 +262,10 @@ util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
   std::istream& in = o.dmesg == "-" ? std::cin : file;
   auto log = model::parse_kernel_log(in, o.dmesg);
   if (!log) return log.error();
+  // Lines skipped or cut: the report goes on, the numbers may be short of the log's.
+  for (const std::string& w : log->warnings)
+    std::fprintf(stderr, "kvmscope report: %s: %s\n",
+                 o.dmesg == "-" ? "standard input" : o.dmesg.c_str(), w.c_str());
   return model::analyze_kernel_log(*log, o.dmesg, o.analysis.bucket_ns);
 }
 
@@ -293,8 +305,8 @@ int cmd_report(Args args) {
 }
 
 // The text or JSON, then the CSV files and the HTML page asked for.
-int write_outputs(const model::RecordingAnalysisResult& result,
-                  const model::ReasonCatalog& names, const ReportCliOptions& o) {
+int write_outputs(const model::RecordingAnalysisResult& result, const model::ReasonCatalog& names,
+                  const ReportCliOptions& o) {
   const model::ReasonCatalog* catalog = &names;
 
   std::ofstream file;

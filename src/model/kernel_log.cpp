@@ -5,6 +5,8 @@
 #include <charconv>
 #include <numeric>
 
+#include "util/line_reader.h"
+
 namespace kvmscope::model {
 
 namespace {
@@ -24,6 +26,7 @@ class Cursor {
   bool number(std::uint64_t& value, int base = 10) {
     const char* end = rest_.data() + rest_.size();
     auto [ptr, ec] = std::from_chars(rest_.data(), end, value, base);
+    if (ec == std::errc::result_out_of_range) overflow_ = true;
     if (ec != std::errc() || ptr == rest_.data()) return false;
     rest_.remove_prefix(static_cast<std::size_t>(ptr - rest_.data()));
     return true;
@@ -45,9 +48,12 @@ class Cursor {
   }
   bool at_end() const { return rest_.find_first_not_of(" \t") == std::string_view::npos; }
   std::string_view rest() const { return rest_; }
+  // A number did not fit its type (the line is well-formed up to there).
+  bool overflow() const { return overflow_; }
 
  private:
   std::string_view rest_;
+  bool overflow_ = false;
 };
 
 // One parsed line of the patch's format.
@@ -113,15 +119,48 @@ struct CourseLine {
   std::uint64_t count = 0;
 };
 
-bool parse_course(std::string_view text, CourseLine& l) {
+enum class LineStatus { ok, malformed, overflow };
+
+LineStatus parse_course(std::string_view text, CourseLine& l) {
   Cursor c(text);
   std::uint64_t code = 0;
   bool hex = c.literal("0x");
-  if (!c.number(code, hex ? 16 : 10) || code > 0xffffffffu) return false;
-  l.code = static_cast<std::uint32_t>(code);
-  l.isa = hex ? Isa::svm : Isa::vmx;
-  return c.literal(" (") && c.until_last("): ", l.name) && c.literal("): ") && c.number(l.count) &&
-         c.at_end();
+  const bool ok = c.number(code, hex ? 16 : 10) && code <= 0xffffffffu && c.literal(" (") &&
+                  c.until_last("): ", l.name) && c.literal("): ") && c.number(l.count) &&
+                  c.at_end();
+  if (ok) {
+    l.code = static_cast<std::uint32_t>(code);
+    l.isa = hex ? Isa::svm : Isa::vmx;
+    return LineStatus::ok;
+  }
+  return c.overflow() || code > 0xffffffffu ? LineStatus::overflow : LineStatus::malformed;
+}
+
+// Lines of one kind that were skipped or cut: how many, and the first, for one warning.
+struct LineTally {
+  std::size_t count = 0, first_line = 0;
+  std::string first_text;
+
+  void add(std::size_t line, std::string_view text) {
+    if (count++ > 0) return;
+    first_line = line;
+    // Enough to recognize it by; a cut line's 4 KiB would bury the message.
+    constexpr std::size_t kShown = 120;
+    first_text = std::string(text.substr(0, kShown)) + (text.size() > kShown ? "..." : "");
+  }
+  // "2 malformed 'KVM exit' lines (first at line 17: KVM exit ...)" for ("malformed 'KVM
+  // exit' ", ""): the words before and after the noun, "line(s)" or another.
+  std::string text(const std::string& before, const std::string& after,
+                   const std::string& noun = "line") const {
+    return std::to_string(count) + " " + before + noun + (count == 1 ? "" : "s") + after + " (" +
+           (count == 1 ? "" : "first ") + "at line " + std::to_string(first_line) +
+           (first_text.empty() ? "" : ": " + first_text) + ")";
+  }
+};
+
+// "64 MiB", or "1000 bytes" where that is not whole MiB.
+std::string bytes_text(std::uint64_t n) {
+  return n % (1u << 20) == 0 ? std::to_string(n >> 20) + " MiB" : std::to_string(n) + " bytes";
 }
 
 std::string at_line(std::size_t line) {
@@ -142,10 +181,14 @@ class Parser {
   void open(const Key& key, LogSnapshot s);
   void close(const Key& key);
 
+  std::string went_back(const LogVm& vm, const LogSnapshot& prev, const LogSnapshot& s) const;
+  void carry_over(const LogSnapshot& prev, LogSnapshot& s);
+
   KernelLog& log_;
   std::map<Key, std::size_t> current_;  // the VM instance a key's lines go to
   std::map<Key, bool> open_;            // its last snapshot can still take exit lines
   std::size_t orphans_ = 0, first_orphan_ = 0;
+  LineTally carried_;  // course blocks that lacked a reason the block before had
 };
 
 LogVm& Parser::vm_of(const Key& key, LogFormat format) {
@@ -178,33 +221,55 @@ void Parser::close(const Key& key) {
                          std::to_string(*s.total));
   if (vm.snapshots.size() < 2) return;
   const LogSnapshot& prev = vm.snapshots[vm.snapshots.size() - 2];
-  std::string why;
-  if (prev.final) {
-    why = "a report after the final line";
-  } else if (s.exits() < prev.exits()) {
-    why = "its exits went back from " + std::to_string(prev.exits()) + " to " +
-          std::to_string(s.exits());
-  } else {
-    for (const auto& [code, r] : s.reasons) {
-      auto p = prev.reasons.find(code);
-      if (p != prev.reasons.end() && r.exits < p->second.exits) {
-        why = "exit " + std::to_string(code) + " went back from " +
-              std::to_string(p->second.exits) + " to " + std::to_string(r.exits);
-        break;
-      }
-    }
+  const std::string why = went_back(vm, prev, s);
+  if (why.empty()) {
+    if (vm.format == LogFormat::course) carry_over(prev, s);
+    return;
   }
-  if (why.empty()) return;
   LogVm next;
   next.format = vm.format;
   next.pid = vm.pid;
   next.isa = vm.isa;
   next.instance = vm.instance + 1;
-  next.restart = at_line(s.line) + ": " + why + ": a new VM (restarted, or its pid reused)";
+  next.restart = at_line(s.line) + ": " + why +
+                 (vm.format == LogFormat::course
+                      ? ": a new VM (or the counters started again: kvm reloaded, a reboot)"
+                      : ": a new VM (restarted, or its pid reused)");
   next.snapshots.push_back(std::move(s));
   vm.snapshots.pop_back();
   log_.vms.push_back(std::move(next));
   current_[key] = log_.vms.size() - 1;
+}
+
+// Why `s` cannot be a later report of the VM that printed `prev` ("" when it can be): counts
+// are cumulative, so none goes down within one VM. The patch's header total is one count; the
+// course format has none, only each reason's own (a block's sum can drop when a line of it was
+// skipped, and comparing one reason's count with another's means nothing).
+std::string Parser::went_back(const LogVm& vm, const LogSnapshot& prev,
+                              const LogSnapshot& s) const {
+  if (prev.final) return "a report after the final line";
+  if (vm.format == LogFormat::patch && s.exits() < prev.exits())
+    return "its exits went back from " + std::to_string(prev.exits()) + " to " +
+           std::to_string(s.exits());
+  for (const auto& [code, r] : s.reasons) {
+    auto p = prev.reasons.find(code);
+    if (p != prev.reasons.end() && r.exits < p->second.exits)
+      return "exit " + std::to_string(code) + " went back from " + std::to_string(p->second.exits) +
+             " to " + std::to_string(r.exits);
+  }
+  return {};
+}
+
+// The course patch prints every reason it has counted, in every block: one missing from a
+// block of the same VM is a line that was skipped (malformed) or lost. Its count is still at
+// least the one before, and taking that one keeps the block's sum from dropping.
+void Parser::carry_over(const LogSnapshot& prev, LogSnapshot& s) {
+  bool lacked = false;
+  for (const auto& [code, r] : prev.reasons)
+    if (s.reasons.emplace(code, r).second && !lacked) {
+      lacked = true;
+      carried_.add(s.line, "exit " + std::to_string(code));
+    }
 }
 
 void Parser::open(const Key& key, LogSnapshot s) {
@@ -256,11 +321,13 @@ void Parser::patch(const PatchLine& p, std::size_t line, std::optional<std::uint
 void Parser::course(const CourseLine& l, std::size_t line, std::optional<std::uint64_t> ts) {
   const Key key{std::nullopt, l.isa};
   LogVm& vm = vm_of(key, LogFormat::course);
-  // A block is one printout: it ends where a code comes again or the timestamp changes.
+  // A block is one printout, its reasons in code order: a code not above the one before (the
+  // last, the highest so far) begins the next. Timestamps say nothing here: printk stamps each
+  // line, milliseconds apart on a slow console.
   bool fresh = !open_[key];
   if (!fresh) {
     const LogSnapshot& s = vm.snapshots.back();
-    fresh = s.reasons.count(l.code) > 0 || s.ts_ns != ts;
+    fresh = s.reasons.empty() || l.code <= s.reasons.rbegin()->first;
   }
   if (fresh) {
     LogSnapshot s;
@@ -277,6 +344,10 @@ void Parser::finish() {
     log_.notes.push_back(std::to_string(orphans_) + " exit line" + (orphans_ == 1 ? "" : "s") +
                          " before their VM's first report line (from " + at_line(first_orphan_) +
                          ") skipped: the log begins in the middle of a report");
+  if (carried_.count)
+    log_.notes.push_back(
+        carried_.text("'KVM exit' ", " without a reason the block before had", "block") +
+        ": its count there carried over (a line skipped?)");
 }
 
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -342,42 +413,72 @@ std::optional<std::uint64_t> log_timestamp_ns(std::string_view line) {
   return seconds * 1'000'000'000ull + sec_ns;
 }
 
-util::Result<KernelLog> parse_kernel_log(std::istream& in, const std::string& name) {
+util::Result<KernelLog> parse_kernel_log(std::istream& in, const std::string& name,
+                                         const KernelLogLimits& limits) {
   KernelLog log;
   Parser parser(log);
-  std::string line;
   const std::string where = name == "-" ? "standard input" : name;
-  while (std::getline(in, line)) {
+  const std::string expected =
+      "expected kvm_exit_stats lines of the kernel/ patch or 'KVM exit <code> (<name>): "
+      "<count>' lines";
+  // Bounded lines, and a bounded search for the first statistics line: /dev/zero (one endless
+  // line) or a binary file ends with an error instead of taking all memory or running forever.
+  util::LineReader reader(in, limits.max_line);
+  reader.set_byte_limit(limits.search_bytes);
+  LineTally cut, malformed, overflow;
+  std::string line;
+  while (reader.next(line)) {
     ++log.lines;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (reader.cut()) cut.add(log.lines, "");
     const std::string_view text = line;
+    std::optional<std::size_t> found;  // where the statistics begin, on a line with them
     if (const auto at = text.find(kPatchMarker); at != std::string_view::npos) {
       PatchLine p;
-      if (!parse_patch(text.substr(at + kPatchMarker.size()), p))
+      if (reader.cut() || !parse_patch(text.substr(at + kPatchMarker.size()), p))
         return util::plain_error(where + ":" + std::to_string(log.lines) +
-                                 ": malformed kvm_exit_stats line: " + line);
+                                 ": malformed kvm_exit_stats line: " +
+                                 (reader.cut() ? line.substr(0, 120) + "..." : line));
       ++log.patch_lines;
       parser.patch(p, log.lines, log_timestamp_ns(text.substr(0, at)));
-      continue;
+      found = at;
+    } else if (const auto at = find_course(text); at != std::string_view::npos) {
+      const std::string_view rest = text.substr(at + 9);
+      if (rest.empty() || !std::isdigit(static_cast<unsigned char>(rest.front())))
+        continue;  // "kvm exit" in some other message
+      // A cut line's last number may be cut too: it is not used.
+      CourseLine l;
+      const LineStatus status = reader.cut() ? LineStatus::malformed : parse_course(rest, l);
+      if (status == LineStatus::malformed) {
+        malformed.add(log.lines, text.substr(at));
+        continue;
+      }
+      if (status == LineStatus::overflow) {
+        overflow.add(log.lines, text.substr(at));
+        continue;
+      }
+      ++log.course_lines;
+      parser.course(l, log.lines, log_timestamp_ns(text.substr(0, at)));
+      found = at;
     }
-    const auto at = find_course(text);
-    if (at == std::string_view::npos) continue;
-    const std::string_view rest = text.substr(at + 9);
-    if (rest.empty() || !std::isdigit(static_cast<unsigned char>(rest.front())))
-      continue;  // "kvm exit" in some other message
-    CourseLine l;
-    if (!parse_course(rest, l))
-      return util::plain_error(where + ":" + std::to_string(log.lines) +
-                               ": malformed 'KVM exit' line: " + line);
-    ++log.course_lines;
-    parser.course(l, log.lines, log_timestamp_ns(text.substr(0, at)));
+    if (found) reader.set_byte_limit(0);  // a kernel log: read it to its end
   }
   if (in.bad()) return util::os_error("reading " + where);
+  if (reader.limit_reached())
+    return util::plain_error(
+        "no KVM exit statistics lines in the first " + bytes_text(limits.search_bytes) + " of " +
+            where,
+        expected + "; a longer log: grep -iE 'kvm_exit_stats|kvm exit' it first");
   parser.finish();
+  if (malformed.count)
+    log.warnings.push_back("skipped " + malformed.text("malformed 'KVM exit' ", ""));
+  if (overflow.count)
+    log.warnings.push_back("skipped " +
+                           overflow.text("'KVM exit' ", " with a number out of range"));
+  if (cut.count)
+    log.warnings.push_back("cut " + cut.text("", " longer than " + std::to_string(limits.max_line) +
+                                                     " bytes to that length"));
   if (log.patch_lines + log.course_lines == 0)
-    return util::plain_error("no KVM exit statistics lines in " + where,
-                             "expected kvm_exit_stats lines of the kernel/ patch or 'KVM exit "
-                             "<code> (<name>): <count>' lines");
+    return util::plain_error("no KVM exit statistics lines in " + where, expected);
   return log;
 }
 

@@ -8,6 +8,10 @@
 //   the original course assignment's (VMX, no VM, no header, cumulative, every 10,000 exits):
 //     KVM exit 30 (I/O_INSTRUCTION): 1419909
 //   (a hex code, as `kvmscope stat --every` prints SVM codes, is read as SVM).
+//   dmesg stamps every line on its own, so a block is not one timestamp: it is the run of
+//   'KVM exit' lines whose codes ascend (the patch prints the reasons it has seen in code
+//   order); the next block begins at a code not above the one before. Other lines may come
+//   between. A count lower than the block before's for the same reason begins a new VM.
 // Lines may carry a dmesg "[  123.456789]" timestamp (also journalctl -o short-monotonic) or a
 // journalctl/syslog "Nov 24 12:00:00[.123456]" one; every other line is ignored.
 #pragma once
@@ -64,12 +68,23 @@ struct KernelLog {
   std::vector<LogVm> vms;  // in the order they first appear
   std::size_t lines = 0;
   std::size_t patch_lines = 0, course_lines = 0;
-  std::vector<std::string> notes;  // what the parser noticed, each with its line
+  std::vector<std::string> notes;     // what the parser noticed, each with its line
+  std::vector<std::string> warnings;  // lines it could not use as they are: skipped, cut
 };
 
-// `name` is the file name for messages ("-": standard input). Errors: a malformed line of
-// either format (with its number and text), no recognized line at all.
-util::Result<KernelLog> parse_kernel_log(std::istream& in, const std::string& name);
+// What the parser holds itself to, whatever the input (/dev/zero, a binary file).
+struct KernelLogLimits {
+  std::size_t max_line = 4096;  // bytes kept of a line (dmesg's are under 1024); the rest dropped
+  // No statistics line within this many bytes: not a log with any, stop (0: read to the end).
+  std::uint64_t search_bytes = 64ull << 20;
+};
+
+// `name` is the file name for messages ("-": standard input). Errors: a malformed
+// kvm_exit_stats line (with its number and text), no recognized line at all (in the first
+// limits.search_bytes). A malformed 'KVM exit' line, or one whose number does not fit 64 bits,
+// is skipped and counted in warnings; so is a line longer than limits.max_line.
+util::Result<KernelLog> parse_kernel_log(std::istream& in, const std::string& name,
+                                         const KernelLogLimits& limits = {});
 
 // The line's timestamp in ns: dmesg's seconds since boot, or a journal's time since the start
 // of its year (month, day and time; no year in that format).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "model/builtin_reasons.h"
 #include "model/timeline.h"
@@ -125,22 +127,53 @@ LogVmSummary summarize_vm(const LogVm& vm, std::optional<std::uint64_t> start,
   return s;
 }
 
-ReasonCatalog catalog_of(const KernelLog& log) {
+// The names the tables use. The patch's lines carry the running kernel's own names: they go
+// over the built-in tables (the kernel's VMX_EXIT_REASONS / SVM_EXIT_REASONS). The course
+// format's names come from the assignment's own table ("UNKNOWN" for 29, the kernel's
+// DR_ACCESS): the kernel's name stays, the log's names only codes the kernel has none for, and
+// each name that differs gets one note.
+ReasonCatalog catalog_of(const KernelLog& log, std::vector<std::string>& notes) {
   ReasonCatalog catalog = ReasonCatalog::builtin();
   std::map<Isa, NameTable> tables;
+  std::set<Isa> from_patch;  // tables with the kernel's own names in them
+  auto table = [&](Isa isa) -> NameTable& {
+    auto it = tables.find(isa);
+    if (it == tables.end())
+      it = tables.emplace(isa, isa == Isa::svm ? builtin_svm_reasons() : builtin_vmx_reasons())
+               .first;
+    return it->second;
+  };
   for (const LogVm& vm : log.vms)
+    if (vm.format == LogFormat::patch)
+      for (const LogSnapshot& snap : vm.snapshots)
+        for (const auto& [code, r] : snap.reasons)
+          if (!r.name.empty()) {
+            table(vm.isa)[code] = r.name;
+            from_patch.insert(vm.isa);
+          }
+  std::map<std::tuple<Isa, std::uint32_t, std::string>, std::string> differ;  // by code
+  for (const LogVm& vm : log.vms) {
+    if (vm.format != LogFormat::course) continue;
+    const NameTable kernel = vm.isa == Isa::svm ? builtin_svm_reasons() : builtin_vmx_reasons();
     for (const LogSnapshot& snap : vm.snapshots)
       for (const auto& [code, r] : snap.reasons) {
-        auto it = tables.find(vm.isa);
-        if (it == tables.end())
-          it = tables
-                   .emplace(vm.isa,
-                            vm.isa == Isa::svm ? builtin_svm_reasons() : builtin_vmx_reasons())
-                   .first;
-        if (!r.name.empty()) it->second[code] = r.name;
+        if (r.name.empty()) continue;
+        auto k = kernel.find(code);
+        if (k == kernel.end()) {
+          table(vm.isa).emplace(code, r.name);
+        } else if (k->second != r.name) {
+          differ[{vm.isa, code, r.name}] = k->second;
+        }
       }
+  }
+  for (const auto& [key, kernel] : differ) {
+    const auto& [isa, code, name] = key;
+    notes.push_back("the log calls exit " + catalog.code_text({Level::hardware, isa, code}) + " " +
+                    name + "; the kernel's name is " + kernel + ", which the tables use");
+  }
   for (auto& [isa, names] : tables)
-    catalog.set_table(Level::hardware, isa, std::move(names), NameSource::kernel);
+    catalog.set_table(Level::hardware, isa, std::move(names),
+                      from_patch.count(isa) ? NameSource::kernel : NameSource::builtin);
   return catalog;
 }
 
@@ -149,13 +182,14 @@ ReasonCatalog catalog_of(const KernelLog& log) {
 KernelLogAnalysis analyze_kernel_log(const KernelLog& log, std::string source,
                                      std::uint64_t bucket_ns) {
   KernelLogAnalysis out;
-  out.catalog = catalog_of(log);
   KernelLogSummary& sum = out.summary;
   sum.source = std::move(source);
   sum.lines = log.lines;
   sum.patch_lines = log.patch_lines;
   sum.course_lines = log.course_lines;
   sum.notes = log.notes;
+  sum.warnings = log.warnings;
+  out.catalog = catalog_of(log, sum.notes);
 
   // Time 0: the first report; the end: the last one.
   std::optional<std::uint64_t> start, end;
@@ -172,7 +206,7 @@ KernelLogAnalysis analyze_kernel_log(const KernelLog& log, std::string source,
   if (!sum.timestamps) start = end = std::nullopt;
 
   Snapshot& snapshot = out.analysis.snapshot;
-  std::map<std::uint32_t, unsigned> instances;
+  std::map<std::pair<std::optional<std::uint32_t>, Isa>, unsigned> instances;
   bool any_course = false, untimed = false;
   for (const LogVm& vm : log.vms) {
     if (vm.snapshots.empty()) continue;
@@ -180,7 +214,7 @@ KernelLogAnalysis analyze_kernel_log(const KernelLog& log, std::string source,
     const LogVmSummary& v = sum.vms.back();
     if (!v.restart.empty()) sum.notes.push_back(vm_text(vm) + " begins at " + v.restart);
     const std::uint32_t pid = vm.pid.value_or(kCourseVmPid);
-    ++instances[pid];
+    ++instances[{vm.pid, vm.isa}];
     any_course = any_course || vm.format == LogFormat::course;
     snapshot.vms[pid].name = vm.pid ? "" : "the log names no VM";
     for (const LogReasonTotal& r : v.reasons) {
@@ -194,9 +228,11 @@ KernelLogAnalysis analyze_kernel_log(const KernelLog& log, std::string source,
       }
     }
   }
-  for (const auto& [pid, n] : instances)
-    if (n > 1 && pid != kCourseVmPid)
-      sum.notes.push_back("VM " + std::to_string(pid) + ": " + std::to_string(n) +
+  for (const auto& [key, n] : instances)
+    if (n > 1)
+      sum.notes.push_back((key.first ? "VM " + std::to_string(*key.first)
+                                     : std::string("the course-format stream")) +
+                          ": " + std::to_string(n) +
                           " instances (counts went backwards); the tables sum their last reports");
   if (any_course) sum.notes.push_back("the course format has no cycle counts: no handling times");
   if (untimed) sum.notes.push_back("a VM without tsc_khz: its cycles are not turned into times");

@@ -58,11 +58,12 @@ struct KernelLogSummary {
   bool timestamps = false;  // every report had one: the timeline and intervals have times
   std::vector<LogVmSummary> vms;
   std::vector<std::string> notes;
+  std::vector<std::string> warnings;  // lines skipped or cut (KernelLog::warnings)
 };
 
 struct KernelLogAnalysis {
   RecordingAnalysisResult analysis;  // snapshot and timeline; no drill-downs, boots, bursts
-  ReasonCatalog catalog;             // the built-in names with the log's own over them
+  ReasonCatalog catalog;             // the built-in names with the patch's over them
   KernelLogSummary summary;
 };
 

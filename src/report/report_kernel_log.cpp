@@ -70,7 +70,11 @@ std::string kernel_log_table_title(const model::KernelLogSummary& log) {
   bool final = false;
   for (const auto& vm : log.vms) final = final || vm.has_final;
   if (final) title += ", its final line where it has one";
-  return title + "), names from the log; time: KVM's handling cycles / tsc_khz";
+  // The course format's names are not the kernel's own: the kernel's table names its codes.
+  bool course = false;
+  for (const auto& vm : log.vms) course = course || vm.format == model::LogFormat::course;
+  return title + (course ? "), names from the kernel's table" : "), names from the log") +
+         "; time: KVM's handling cycles / tsc_khz";
 }
 
 std::vector<std::string> kernel_log_sections(const model::KernelLogSummary& log,

@@ -43,6 +43,9 @@ std::vector<std::string> report_warnings(const model::RecordingAnalysisResult& a
     out.push_back("warning: " + format_count(analysis.snapshot.health.threads_not_stored) +
                   " exits were counted without a handling time (more vCPU threads than the "
                   "analysis keeps)");
+  // A kernel log's lines that were skipped: the counts may be short of the truth.
+  if (options.kernel_log)
+    for (const std::string& w : options.kernel_log->warnings) out.push_back("warning: " + w);
   for (const std::string& note : options.notes) out.push_back("note: " + note);
   return out;
 }
