@@ -68,6 +68,21 @@ TEST(HtmlReport, embeds_chartjs_and_the_page_script) {
         << container;
 }
 
+// The status line is the browser test's (tests/browser/check-html-report.sh): in the DOM with
+// its data-state, but not shown to the reader, by the hidden attribute and by the style sheet.
+TEST(HtmlReport, keeps_the_test_status_line_hidden_from_the_reader) {
+  const std::string html = page();
+  ASSERT_EQ(count(html, "id=\"kvmscope-status\""), 1u);
+  EXPECT_TRUE(
+      std::regex_search(html, std::regex(R"(<div id="kvmscope-status"[^>]*\shidden[\s>])")));
+  EXPECT_NE(html.find("#kvmscope-status { display: none; }"), std::string::npos);
+  // No other rule gives it a display back.
+  EXPECT_EQ(count(html, "#kvmscope-status {"), 1u);
+  // Without JavaScript the reader is told why there are no charts.
+  EXPECT_NE(html.find("<noscript><p class=\"note\">The charts need JavaScript.</p></noscript>"),
+            std::string::npos);
+}
+
 TEST(HtmlReport, carries_the_report_json_as_its_data) {
   const testing::Json doc = testing::Json::parse(data_of(page()));
   EXPECT_EQ(doc["schema"].str(), "kvmscope.report/1");

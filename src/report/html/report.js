@@ -3,7 +3,7 @@
 // exit rates over time stacked per reason, handling-time distributions per reason (from the
 // log2 histograms), and one bar chart per drill-down table. When every chart has drawn, it
 // writes data-state="ok" into #kvmscope-status (or "error" with the messages), which the
-// browser test reads back from the rendered DOM.
+// browser test reads back from the rendered DOM; the element is hidden from the reader.
 (function () {
   'use strict';
 
