@@ -22,11 +22,12 @@ bool LineReader::fill() {
     }
     want = static_cast<std::size_t>(std::min<std::uint64_t>(want, limit_ - bytes_));
   }
-  // sgetn, not read(): no exceptions from the stream's mask, a short count at the end.
-  const std::streamsize n = in_.rdbuf()->sgetn(buf_.data(), static_cast<std::streamsize>(want));
+  // read(), not the buffer's sgetn(): a read error (EISDIR) sets badbit instead of throwing.
+  // A short count is the end of the input (read() waits for the rest on a pipe).
+  in_.read(buf_.data(), static_cast<std::streamsize>(want));
+  const std::streamsize n = in_.gcount();
   if (n <= 0) {
     eof_ = true;
-    in_.setstate(std::ios::eofbit);
     return false;
   }
   pos_ = 0;

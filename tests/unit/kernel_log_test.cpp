@@ -330,6 +330,9 @@ TEST(KernelLogReport, says_what_is_wrong_with_a_log_it_cannot_use) {
   EXPECT_EQ(bad.err,
             "kvmscope report: malformed.log:1: malformed kvm_exit_stats line: kvm_exit_stats: vm "
             "1 vmx: report 1: 12x exits, 5 cycles, tsc_khz 1\n");
+  auto dir = report("--dmesg .");  // a read error: said, not thrown
+  EXPECT_EQ(dir.exit_code, 1);
+  EXPECT_EQ(dir.err, "kvmscope report: reading .: Is a directory\n");
   auto both = report("x.kvms --dmesg a.log");
   EXPECT_EQ(both.exit_code, 2);
 }

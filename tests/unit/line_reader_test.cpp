@@ -71,5 +71,20 @@ TEST(LineReader, stops_at_the_byte_limit) {
   EXPECT_FALSE(lifted.limit_reached());
 }
 
+// A buffer whose reading fails, as a file stream's does on a directory (EISDIR).
+class Failing : public std::streambuf {
+ protected:
+  int_type underflow() override { throw std::ios_base::failure("read error"); }
+};
+
+TEST(LineReader, a_read_error_ends_the_lines_and_marks_the_stream_bad) {
+  Failing buf;
+  std::istream in(&buf);
+  LineReader r(in, 100);
+  std::string line;
+  EXPECT_FALSE(r.next(line));
+  EXPECT_TRUE(r.stream().bad());
+}
+
 }  // namespace
 }  // namespace kvmscope::util
