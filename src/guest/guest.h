@@ -59,13 +59,24 @@ enum class Ending {
   interrupted,  // SIGINT or SIGTERM
 };
 
+// A count that may be unknown: printed as "unknown", never as a number made up.
+using Count = std::optional<std::uint64_t>;
+
+// How many of `planned` instructions the guest did, from the count it left in its RAM: planned -
+// remaining. Unknown when remaining is larger than planned: the guest's RAM no longer holds what
+// the VMM put there (a guest that went astray after an instruction KVM did not complete can
+// write anywhere), and the difference would wrap around to a huge number.
+Count done_from_remaining(std::uint64_t planned, std::uint64_t remaining);
+
 struct VcpuOutcome {
-  // Per kind: for exits to the VMM, the exits the VMM saw; for in-kernel kinds, the instructions
-  // the guest counted as done (read from its RAM).
-  std::array<std::uint64_t, kKindCount> done{};
+  // Per kind: for exits to the VMM, the exits the VMM saw (always known); for in-kernel kinds,
+  // the instructions the guest counted as done (read from its RAM; unknown if that is not
+  // believable, see done_from_remaining).
+  std::array<Count, kKindCount> done{};
   int step = 0;  // the guest's step when it stopped (KS_STEP_* of guest_layout.h)
 
-  std::uint64_t operator[](Kind kind) const { return done[static_cast<std::size_t>(kind)]; }
+  VcpuOutcome() { done.fill(0); }
+  Count operator[](Kind kind) const { return done[static_cast<std::size_t>(kind)]; }
 };
 
 struct Outcome {
@@ -77,10 +88,14 @@ struct Outcome {
   // plan.query_exits: what vCPU 0 read, once it reached the query's HLT (absent otherwise).
   std::optional<ExitQuery> query;
 
-  std::uint64_t total(Kind kind) const;
-  std::uint64_t total() const;
+  // Sums over the vCPUs (and kinds); unknown as soon as one of the counts is.
+  Count total(Kind kind) const;
+  Count total() const;
   bool completed() const { return ending == Ending::last_exit || ending == Ending::kicked; }
 };
+
+// "12" or "unknown".
+std::string count_text(Count count);
 
 // Name of a KS_STEP_* value: "cpuid", ..., "query", "start" (never ran), "done".
 std::string_view step_name(int step);

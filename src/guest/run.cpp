@@ -239,7 +239,9 @@ VcpuOutcome collect(const Plan& plan, const VcpuState& s) {
   VcpuOutcome out;
   for (Kind k : kKinds) {
     auto i = static_cast<std::size_t>(k);
-    out.done[i] = exits_to_vmm(k) ? s.seen[i] : plan[k] - load_u64(s.data, remaining_offset(k));
+    out.done[i] = exits_to_vmm(k)
+                      ? Count(s.seen[i])
+                      : done_from_remaining(plan[k], load_u64(s.data, remaining_offset(k)));
   }
   out.step = static_cast<int>(load_u32(s.data, KS_D_STEP));
   return out;
@@ -384,7 +386,7 @@ util::Result<Outcome> finish(const Session& session, const Watch& w, Clock::time
     std::string done_of;  // how far the stalled step got
     if (v.step >= KS_STEP_CPUID && v.step <= KS_STEP_HLT) {
       Kind k = kKinds[v.step - 1];
-      done_of = " (" + std::to_string(v[k]) + " of " + std::to_string(plan[k]) + " done)";
+      done_of = " (" + count_text(v[k]) + " of " + std::to_string(plan[k]) + " done)";
     }
     out.detail = "vCPU " + std::to_string(id) + " made no progress for " +
                  std::to_string(plan.timeout_s) + " s in step " + std::string(step_name(v.step)) +
@@ -395,8 +397,8 @@ util::Result<Outcome> finish(const Session& session, const Watch& w, Clock::time
       for (Kind k : kKinds)
         if (out.vcpus[i][k] != plan[k])
           return util::plain_error("vCPU " + std::to_string(i) + " ended after " +
-                                   std::to_string(out.vcpus[i][k]) + " of " +
-                                   std::to_string(plan[k]) + " " + std::string(kind_name(k)));
+                                   count_text(out.vcpus[i][k]) + " of " + std::to_string(plan[k]) +
+                                   " " + std::string(kind_name(k)));
       const auto& s = session.vcpus[i];
       end = std::max(end, s.reached_last_exit ? s.last_exit_at : s.saw_done_at);
     }
@@ -415,15 +417,31 @@ std::string_view step_name(int step) {
   return step == KS_STEP_DONE ? "done" : "start";
 }
 
-std::uint64_t Outcome::total(Kind kind) const {
+std::string count_text(Count count) {
+  return count ? std::to_string(*count) : "unknown";
+}
+
+Count done_from_remaining(std::uint64_t planned, std::uint64_t remaining) {
+  if (remaining > planned) return std::nullopt;
+  return planned - remaining;
+}
+
+Count Outcome::total(Kind kind) const {
   std::uint64_t n = 0;
-  for (const auto& v : vcpus) n += v[kind];
+  for (const auto& v : vcpus) {
+    if (!v[kind]) return std::nullopt;
+    n += *v[kind];
+  }
   return n;
 }
 
-std::uint64_t Outcome::total() const {
+Count Outcome::total() const {
   std::uint64_t n = 0;
-  for (Kind k : kKinds) n += total(k);
+  for (Kind k : kKinds) {
+    const Count t = total(k);
+    if (!t) return std::nullopt;
+    n += *t;
+  }
   return n;
 }
 
