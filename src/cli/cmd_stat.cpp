@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/stat_options.h"
@@ -76,7 +77,9 @@ int cmd_stat(Args args) {
     file.open(o.output, std::ios::out | std::ios::trunc);
     if (!file) return fail(util::os_error("cannot write " + o.output));
   }
-  std::ostream& out = o.output.empty() ? std::cout : file;
+  // Like perf stat: a traced command keeps standard output for itself, so that its output and
+  // kvmscope's results (table, JSON, --every blocks) never mix; -p and -a have no such command.
+  std::ostream& out = !o.output.empty() ? file : o.target.command.empty() ? std::cout : std::cerr;
 
   collect::CollectorConfig config;
   config.whole_host = o.target.all;
@@ -131,10 +134,13 @@ int cmd_stat(Args args) {
     render.drill = &*drill;
     render.drill_kinds = o.by;
   }
+  // Rendered whole, then written at once: std::cerr is unbuffered.
+  std::ostringstream text;
   if (o.json)
-    report::render_json(*snapshot, catalog, render, out);
+    report::render_json(*snapshot, catalog, render, text);
   else
-    report::render_table(*snapshot, catalog, render, out);
+    report::render_table(*snapshot, catalog, render, text);
+  out << text.str();
   out.flush();
   if (!out) return fail(util::os_error("writing the output"));
   return status;

@@ -36,7 +36,9 @@ options:
   --by KINDS        also what the exits were about, per VM: port, mmio, msr, cpuid, hypercall
                     (comma-separated, or 'all')
   --json            one JSON document instead of the table (docs/json-schema.md)
-  -o, --output FILE write the table / JSON to FILE instead of standard output
+  -o, --output FILE write the table / JSON / --every blocks to FILE; without -o they go to
+                    standard error with -- COMMAND (COMMAND keeps standard output, as with
+                    perf stat) and to standard output with -p and -a
   --share-tracepoints
                     let perf (perf kvm stat, perf record -e kvm:*) see the kvm tracepoints
                     while kvmscope runs; by default kvmscope's BPF programs keep the events
@@ -53,6 +55,7 @@ examples:
   sudo kvmscope stat --per-vcpu -- qemu-system-x86_64 -enable-kvm -m 1G -smp 2 disk.img
   sudo kvmscope stat -p 4242 --every 10000
   sudo kvmscope stat -a --duration 10 --json -o exits.json
+  sudo kvmscope stat --json -o exits.json -- qemu-system-x86_64 -enable-kvm ...
   sudo kvmscope stat --by port,msr -- kvmscope guest --io 1000 --msr-read 100
 )";
 

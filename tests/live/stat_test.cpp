@@ -105,14 +105,15 @@ TEST(LiveStat, table_says_plainly_when_no_hardware_exit_was_seen) {
   const bool hardware_seen = Json::parse(slurp(json))["totals"]["hardware"].u64() > 0;
   std::remove(json.c_str());
 
+  // With a command, the table goes to standard error.
   auto t =
       run_command({kvmscope_bin(), "stat", "--", kvmscope_bin(), "guest", "--io", "50", "--quiet"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  EXPECT_NE(t.out.find("KVM_EXIT_IO"), std::string::npos) << t.out;
+  EXPECT_NE(t.err.find("KVM_EXIT_IO"), std::string::npos) << t.err;
   if (hardware_seen) {
-    EXPECT_EQ(t.out.find("No hardware exits"), std::string::npos) << t.out;
+    EXPECT_EQ(t.err.find("No hardware exits"), std::string::npos) << t.err;
   } else {
-    EXPECT_NE(t.out.find("No hardware exits"), std::string::npos) << t.out;
+    EXPECT_NE(t.err.find("No hardware exits"), std::string::npos) << t.err;
   }
 }
 
@@ -129,11 +130,12 @@ TEST(LiveStat, every_n_prints_exact_cumulative_blocks) {
   };
   std::size_t pos = 0;
   for (const auto& block : blocks) {
-    pos = r.out.find(block, pos);
-    ASSERT_NE(pos, std::string::npos) << "missing block:\n" << block << "in:\n" << r.out;
+    pos = r.err.find(block, pos);
+    ASSERT_NE(pos, std::string::npos) << "missing block:\n" << block << "in:\n" << r.err;
     pos += block.size();
   }
-  EXPECT_EQ(r.out.find("KVM_EXIT_IO): 3000"), std::string::npos);
+  EXPECT_EQ(r.err.find("KVM_EXIT_IO): 3000"), std::string::npos);
+  EXPECT_EQ(r.out, "");  // the blocks go where the table goes
 }
 
 TEST(LiveStat, attaches_to_a_running_vm_by_pid) {
@@ -161,8 +163,8 @@ TEST(LiveStat, ctrl_c_prints_the_table_gathered_so_far) {
   KS_REQUIRE_LIVE();
   const std::string out = temp_path("ctrlc.txt");
   Background stat(
-      {kvmscope_bin(), "stat", "--", kvmscope_bin(), "guest", "--io", "1000000000", "--quiet"},
-      out);
+      {kvmscope_bin(), "stat", "--", kvmscope_bin(), "guest", "--io", "1000000000", "--quiet"}, out,
+      /*with_stderr=*/true);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   stat.signal(SIGINT);
   const int status = stat.wait();
@@ -225,7 +227,51 @@ TEST(LiveStat, exits_with_the_status_of_the_command) {
   KS_REQUIRE_LIVE();
   auto r = run_command({kvmscope_bin(), "stat", "--", "/bin/sh", "-c", "exit 7"});
   EXPECT_EQ(r.exit_code, 7) << r.err;
-  EXPECT_NE(r.out.find("No KVM exits"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("No KVM exits"), std::string::npos) << r.err;
+}
+
+// Like perf stat: the traced command keeps standard output; kvmscope's results go to standard
+// error, or to -o FILE. Either way the JSON is one clean document.
+TEST(LiveStat, results_of_a_command_go_to_stderr_or_the_file_never_into_its_stdout) {
+  KS_REQUIRE_LIVE();
+  const std::vector<std::string> command = {"/bin/sh", "-c",
+                                            "echo first line; echo second line; echo to-err >&2"};
+  std::vector<std::string> argv = {kvmscope_bin(), "stat", "--json", "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  auto r = run_command(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "first line\nsecond line\n");
+  // stderr: the command's own line (it ran before the results), then exactly one document.
+  ASSERT_TRUE(r.err.starts_with("to-err\n")) << r.err;
+  Json doc = Json::parse(r.err.substr(std::string("to-err\n").size()));
+  EXPECT_EQ(doc["schema"].str(), "kvmscope.stat/1");
+  EXPECT_EQ(doc["totals"]["vmm"].u64(), 0u);
+
+  const std::string file = temp_path("stdout-clean.json");
+  argv = {kvmscope_bin(), "stat", "--json", "-o", file, "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  auto f = run_command(argv);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(f.out, "first line\nsecond line\n");
+  EXPECT_EQ(f.err, "to-err\n");
+  EXPECT_EQ(Json::parse(slurp(file))["schema"].str(), "kvmscope.stat/1");
+  std::remove(file.c_str());
+
+  // The text table, too.
+  argv = {kvmscope_bin(), "stat", "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  auto t = run_command(argv);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.out, "first line\nsecond line\n");
+  EXPECT_NE(t.err.find("kvmscope stat: command: /bin/sh -c"), std::string::npos) << t.err;
+}
+
+// Without a command (-p, -a) nothing else writes to standard output: the results stay there.
+TEST(LiveStat, results_without_a_command_stay_on_stdout) {
+  KS_REQUIRE_LIVE();
+  auto r = run_command({kvmscope_bin(), "stat", "--json", "-a", "--duration", "200ms"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["schema"].str(), "kvmscope.stat/1");
 }
 
 TEST(LiveStat, reports_unknown_pid_and_missing_command_in_one_line) {

@@ -251,16 +251,6 @@ def check_query(res, case, vm, planned):
                   f"guest {total[:2]}, final {vm.final['total']}, {vm.final['cycles']}")
 
 
-def check_query_bpf(res, case, outdir):
-    try:
-        with open(os.path.join(outdir, case.name + ".json"), encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as e:
-        res.check(f"{case.name}: kvmscope stat -o wrote its JSON", False, str(e))
-        return
-    cr.check_vs_ref(res, case, f"{case.name}: kvmscope stat (BPF)", cr.counts_of(doc, "hardware"))
-
-
 def check_report_dmesg(res, case, vm, outdir, kvmscope):
     """kvmscope report --dmesg reads the case's kernel log into the same per-reason totals."""
     log = os.path.join(outdir, case.name + ".dmesg")
@@ -349,7 +339,7 @@ def check_outdir(outdir, kvmscope=None):
             check_bpf(res, case)
         if name == "query":
             check_query(res, case, vm, {"cpuid": 3000, "io": 500, "hlt": 500})
-            check_query_bpf(res, case, outdir)
+            check_bpf(res, case)
             if kvmscope:
                 check_report_dmesg(res, case, vm, outdir, kvmscope)
             else:

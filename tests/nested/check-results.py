@@ -6,7 +6,9 @@ Usage: check-results.py OUTDIR      prints one PASS/FAIL line per check (WARN fo
                                     exit 0 only if every check passed.
        check-results.py --self-test feeds made-up outputs (good and broken) through the checks.
 
-Each case leaves <case>.{cmd,stdout,stderr,rc,secs,hist,uhist}. The .hist/.uhist files are tracefs
+Each case leaves <case>.{cmd,stdout,stderr,rc,secs,hist,uhist}, and the stat cases <case>.stat:
+what `kvmscope stat -o` wrote (the JSON document or the text), while stdout holds only the
+workload's own output. The .hist/.uhist files are tracefs
 hist triggers on kvm_exit (keys isa, exit_reason, vcpu_id) and kvm_userspace_exit (reason, errno)
 that counted every event in L1 while the case ran. There is one VM per case, so kvmscope's
 per-reason counts must equal them exactly, timer interrupts included.
@@ -157,6 +159,7 @@ class Case:
         self.name = name
         self.cmd = (read(outdir, name + ".cmd") or "").strip()
         self.stdout = read(outdir, name + ".stdout")
+        self.stat = read(outdir, name + ".stat")  # kvmscope stat -o FILE
         self.stderr = read(outdir, name + ".stderr") or ""
         rc = (read(outdir, name + ".rc") or "").strip()
         self.rc = int(rc) if rc.lstrip("-").isdigit() else None
@@ -225,24 +228,20 @@ def check_vmm_vs_ref(res, case, doc):
 # ---- JSON (kvmscope.stat/1) ----
 
 def load_json(res, case):
-    """The stat document. The command's own stdout (the guest prints its plan table) is
-    inherited and lands before it; that is reported, and the document is read from the first
-    line that opens a JSON object."""
-    text = case.stdout or ""
-    start = 0 if text.lstrip().startswith("{") else text.find("\n{") + 1
+    """The stat document: the whole of <case>.stat (stat -o), nothing before or after it. The
+    command's own stdout (the guest prints its plan table) must hold none of it."""
+    text = case.stat
+    if text is None:
+        res.check(f"{case.name}: kvmscope stat -o wrote its file", False, f"no {case.name}.stat")
+        return None
     try:
-        if start == 0 and not text.lstrip().startswith("{"):
-            raise ValueError("no line starts a JSON object")
-        doc, end = json.JSONDecoder().raw_decode(text[start:].lstrip())
-        if text[start:].lstrip()[end:].strip():
-            raise ValueError("text after the JSON document")
+        doc = json.loads(text)
     except ValueError as e:
         head = text[:200].replace("\n", "\\n")
-        res.check(f"{case.name}: stdout holds the JSON document", False, f"{e}; starts: {head!r}")
+        res.check(f"{case.name}: {case.name}.stat is one JSON document", False, f"{e}; starts: {head!r}")
         return None
-    if text[:start].strip():
-        res.warn(f"{case.name}: stdout is not only the JSON document",
-                 f"{len(text[:start].splitlines())} lines of the command's own output come first")
+    res.check(f"{case.name}: stdout is the command's own, without the JSON document",
+              '"schema"' not in (case.stdout or ""), (case.stdout or "")[:120].replace("\n", "\\n"))
     ok = isinstance(doc, dict) and doc.get("schema") == "kvmscope.stat/1"
     res.check(f"{case.name}: JSON schema kvmscope.stat/1", ok,
               f"schema={doc.get('schema') if isinstance(doc, dict) else type(doc).__name__}")
@@ -416,7 +415,8 @@ def check_b(res, case, every=1000):
     if not check_ran(res, case):
         return
     wanted = {SVM_CPUID: 3000, SVM_IO: 500, SVM_HLT: 500}
-    blocks = parse_every(case.stdout)
+    text = case.stat or ""
+    blocks = parse_every(text)
     total = case.ref.total if check_ref(res, case) else None
     periodic, final = list(blocks), None
     # The final state is a last block off the grid, a repeat of the last header, or (when the
@@ -443,7 +443,7 @@ def check_b(res, case, every=1000):
     mono = all(all(b2[1].get(c, 0) >= n for c, n in b1[1].items()) for b1, b2 in zip(blocks, blocks[1:]))
     res.check(f"{case.name}: per-reason counts never decrease from block to block", mono)
     cpuid_line = f"kvm exit 0x72 (cpuid): {wanted[SVM_CPUID]}"
-    res.check(f"{case.name}: stdout has the line '{cpuid_line}'", cpuid_line in case.stdout.splitlines())
+    res.check(f"{case.name}: {case.name}.stat has the line '{cpuid_line}'", cpuid_line in text.splitlines())
     if final:
         res.note(f"{case.name}: final counts from the last block (header {final[0]})")
         expect_counts(res, f"{case.name} final", final[1], wanted)
@@ -453,7 +453,7 @@ def check_b(res, case, every=1000):
                           f"got {final[2].get(code, 0)}")
         check_vs_ref(res, case, f"{case.name} final", final[1])
     else:
-        got = {c: table_count(case.stdout, c) for c in set(wanted) | set(case.ref.hw_counts())}
+        got = {c: table_count(text, c) for c in set(wanted) | set(case.ref.hw_counts())}
         res.note(f"{case.name}: no final block; final counts from the table rows")
         expect_counts(res, f"{case.name} final (table)", {c: n for c, n in got.items() if n is not None}, wanted)
         check_vs_ref(res, case, f"{case.name} final (table)", {c: n for c, n in got.items() if n is not None})
@@ -511,10 +511,12 @@ def check_d(res, case):
 def check_e(res, case):
     if not check_ran(res, case):
         return
-    text = case.stdout
+    text = case.stat or ""
     res.check(f"{case.name}: table has the row cpuid 0x72 10,000",
               re.search(r"^cpuid\s+0x72\s+10[,' _]?000\b", text, re.M) is not None)
-    print(f"----- {case.name} stdout -----")
+    res.check(f"{case.name}: stdout is the command's own, without the table",
+              "Hardware exits" not in (case.stdout or ""))
+    print(f"----- {case.name}.stat -----")
     print(text.rstrip())
     print("-----")
 
@@ -588,9 +590,12 @@ def _plan(cpuid, io_, hlt, vcpu, pid=4242, extras=True):
     return ex
 
 
-def _write_case(d, name, stdout, ref, rc=0):
-    for ext, text in (("cmd", f"kvmscope stat ... # {name}\n"), ("stdout", stdout), ("stderr", ""),
-                      ("rc", f"{rc}\n"), ("secs", "1.00\n"), ("hist", ref[0]), ("uhist", ref[1])):
+def _write_case(d, name, stdout, ref, rc=0, stat=None):
+    files = [("cmd", f"kvmscope stat ... # {name}\n"), ("stdout", stdout), ("stderr", ""),
+             ("rc", f"{rc}\n"), ("secs", "1.00\n"), ("hist", ref[0]), ("uhist", ref[1])]
+    if stat is not None:
+        files.append(("stat", stat))
+    for ext, text in files:
         with open(os.path.join(d, f"{name}.{ext}"), "w", encoding="utf-8") as f:
             f.write(text)
 
@@ -625,25 +630,28 @@ def _good_outdir(d):
     a_hw = {(0, SVM_CPUID): 10000, (0, SVM_IO): 1000, (0, SVM_HLT): 1000, (0, 0x60): 7, (0, 0x400): 1}
     vmm = {KVM_EXIT_IO: 1000, KVM_EXIT_HLT: 1000}
     _write_case(d, "guest", GUEST_TABLE, _ref({**a_hw, (0, 0x60): 3}, vmm))
-    _write_case(d, "a-json", GUEST_TABLE + json.dumps(_doc(_plan(10000, 1000, 1000, None)), indent=1) + "\n", _ref(a_hw, vmm))
+    _write_case(d, "a-json", GUEST_TABLE, _ref(a_hw, vmm),
+                stat=json.dumps(_doc(_plan(10000, 1000, 1000, None)), indent=1) + "\n")
     bc = {SVM_CPUID: 3000, SVM_IO: 500, SVM_HLT: 500, 0x60: 5, 0x400: 1}
-    _write_case(d, "b-every", _every_text(bc), _ref({(0, c): n for c, n in bc.items()}, {KVM_EXIT_IO: 500, KVM_EXIT_HLT: 500}))
+    _write_case(d, "b-every", GUEST_TABLE, _ref({(0, c): n for c, n in bc.items()}, {KVM_EXIT_IO: 500, KVM_EXIT_HLT: 500}),
+                stat=_every_text(bc))
     c = _plan(3000, 200, 100, 0, extras=False) + _plan(3000, 200, 100, 1, extras=False)
     c_hw = {(v, code): n for v in (0, 1) for code, n in ((SVM_CPUID, 3000), (SVM_IO, 200), (SVM_HLT, 100))}
-    _write_case(d, "c-vcpus", json.dumps(_doc(c)), _ref(c_hw, {KVM_EXIT_IO: 400, KVM_EXIT_HLT: 200}))
+    _write_case(d, "c-vcpus", GUEST_TABLE, _ref(c_hw, {KVM_EXIT_IO: 400, KVM_EXIT_HLT: 200}), stat=json.dumps(_doc(c)))
     dd = [_entry(4242, None, "hardware", SVM_VMMCALL, 500, "hypercall"),
           _entry(4242, None, "hardware", SVM_HLT, 1, "hlt", untimed=True),
           _entry(4242, None, "vmm", KVM_EXIT_HLT, 1, "KVM_EXIT_HLT"),
           {**_entry(4242, None, "vmm", 0x80000004, 1, "restart (EINTR)"), "code_text": "-4"}]
     hist, uhist = _ref({(0, SVM_VMMCALL): 500, (0, SVM_HLT): 1}, {KVM_EXIT_HLT: 1})
     uhist = uhist.replace("\n\nTotals:", "\n{ reason:         10, errno: 18446744073709551612 } hitcount:          1\n\nTotals:")
-    _write_case(d, "d-vmcall", json.dumps(_doc(dd)), (hist, uhist))
-    _write_case(d, "e-table", "reason  code   count\ncpuid   0x72  10,000  80%\n", _ref({(0, SVM_CPUID): 10000}, {}))
+    _write_case(d, "d-vmcall", GUEST_TABLE, (hist, uhist), stat=json.dumps(_doc(dd)))
+    _write_case(d, "e-table", GUEST_TABLE, _ref({(0, SVM_CPUID): 10000}, {}),
+                stat="Hardware exits (kvm:kvm_exit)\nreason  code   count\ncpuid   0x72  10,000  80%\n")
 
 
 def _mutate(d, name, fn, ext="stdout"):
     p = os.path.join(d, f"{name}.{ext}")
-    if name == "done":  # the marker is missing altogether
+    if name == "done" or fn is None:  # the file is missing altogether
         os.remove(p)
         return
     with open(p, encoding="utf-8") as f:
@@ -654,10 +662,9 @@ def _mutate(d, name, fn, ext="stdout"):
 
 def _json_edit(fn):
     def edit(text):
-        start = 0 if text.startswith("{") else text.find("\n{") + 1
-        doc = json.loads(text[start:])
+        doc = json.loads(text)
         fn(doc)
-        return text[:start] + json.dumps(doc)
+        return json.dumps(doc)
     return edit
 
 
@@ -675,23 +682,27 @@ def _count_edit(code, delta):
 
 def self_test():
     broken = {
-        "a: cpuid one short": ("a-json", _json_edit(_count_edit(SVM_CPUID, -1)), "stdout"),
-        "a: one interrupt missed (hist disagrees)": ("a-json", _json_edit(_count_edit(0x60, -1)), "stdout"),
-        "a: second VM": ("a-json", _json_edit(lambda d: d["vms"].append({"pid": 1, "name": None, "comm": "x"})), "stdout"),
-        "a: two untimed reasons": ("a-json", _json_edit(lambda d: d["exits"][0].update(timed=d["exits"][0]["count"] - 1)), "stdout"),
-        "a: not JSON": ("a-json", lambda t: t.replace('"schema"', "schema"), "stdout"),
+        "a: cpuid one short": ("a-json", _json_edit(_count_edit(SVM_CPUID, -1)), "stat"),
+        "a: one interrupt missed (hist disagrees)": ("a-json", _json_edit(_count_edit(0x60, -1)), "stat"),
+        "a: second VM": ("a-json", _json_edit(lambda d: d["vms"].append({"pid": 1, "name": None, "comm": "x"})), "stat"),
+        "a: two untimed reasons": ("a-json", _json_edit(lambda d: d["exits"][0].update(timed=d["exits"][0]["count"] - 1)), "stat"),
+        "a: not JSON": ("a-json", lambda t: t.replace('"schema"', "schema"), "stat"),
+        "a: document on stdout too": ("a-json", lambda t: t + '{"schema": "kvmscope.stat/1"}\n', "stdout"),
+        "a: command output in the file": ("a-json", lambda t: GUEST_TABLE + t, "stat"),
+        "a: no file": ("a-json", None, "stat"),
+        "e: table on stdout": ("e-table", lambda t: t + "Hardware exits (kvm:kvm_exit)\n", "stdout"),
         "a: hist dropped": ("a-json", lambda t: t.replace("Dropped: 0", "Dropped: 3"), "hist"),
         "a: rc 1": ("a-json", lambda t: "1\n", "rc"),
-        "b: a block missing": ("b-every", lambda t: re.sub(r"--- kvmscope: 2000 exits.*?(?=---)", "", t, flags=re.S), "stdout"),
-        "b: wrong block sum": ("b-every", lambda t: re.sub(r"cpuid\): (\d+)", lambda m: f"cpuid): {int(m.group(1)) - 1}", t, count=1), "stdout"),
-        "b: final table off": ("b-every", lambda t: t.replace("0x72   3,000", "0x72   2,999"), "stdout"),
+        "b: a block missing": ("b-every", lambda t: re.sub(r"--- kvmscope: 2000 exits.*?(?=---)", "", t, flags=re.S), "stat"),
+        "b: wrong block sum": ("b-every", lambda t: re.sub(r"cpuid\): (\d+)", lambda m: f"cpuid): {int(m.group(1)) - 1}", t, count=1), "stat"),
+        "b: final table off": ("b-every", lambda t: t.replace("0x72   3,000", "0x72   2,999"), "stat"),
         "c: vcpu 1 short": ("c-vcpus", _json_edit(lambda d: [e.update(count=e["count"] - 1, timed=e["timed"] - 1)
                                                             for e in d["exits"] if e["vcpu"] == 1 and e["code"] == SVM_IO
-                                                            and e["level"] == "hardware"]), "stdout"),
-        "d: vmmcall 499": ("d-vmcall", _json_edit(_count_edit(SVM_VMMCALL, -1)), "stdout"),
-        "d: EINTR not counted": ("d-vmcall", _json_edit(lambda d: d["exits"].pop()), "stdout"),
+                                                            and e["level"] == "hardware"]), "stat"),
+        "d: vmmcall 499": ("d-vmcall", _json_edit(_count_edit(SVM_VMMCALL, -1)), "stat"),
+        "d: EINTR not counted": ("d-vmcall", _json_edit(lambda d: d["exits"].pop()), "stat"),
         "L1 hung after b": ("done", lambda t: "", "txt"),
-        "e: empty table": ("e-table", lambda t: "", "stdout"),
+        "e: empty table": ("e-table", lambda t: "", "stat"),
         "guest: io 999": ("guest", lambda t: t.replace("123, vcpu_id:          0 } hitcount:       1000",
                                                         "123, vcpu_id:          0 } hitcount:        999"), "hist"),
     }

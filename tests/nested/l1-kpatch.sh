@@ -8,7 +8,9 @@
 #     kvm:kvm_userspace_exit in the kernel: the exact reference;
 #   - kvm.exit_stats_every set for the VMs the case creates (a VM takes it at creation);
 #   - the kernel log of the case (the patch's kvm_exit_stats lines) captured with dmesg -c.
-# Outputs /out/<case>.{cmd,every,stdout,stderr,rc,secs,hist,uhist,dmesg}; the host checks them
+# Outputs /out/<case>.{cmd,every,stdout,stderr,rc,secs,hist,uhist,dmesg}, and <case>.stat for the
+# cases under kvmscope stat (its -o: stat's results of a command go to stderr otherwise, like
+# perf stat's, and stdout stays the workload's); the host checks them
 # (check-kpatch.py). Rate cases (no hist triggers, no tracing) leave /out/rate-<variant>-<round>.*.
 #
 # Adding a case: one line, e.g.
@@ -106,12 +108,12 @@ PROBE_QUERIES="4ffffffd:fffffff0 4ffffffd:72 4ffffffd:7b 4ffffffd:78 4ffffffd:81
 # probe: the guest reads the counters with CPUID, under kvmscope stat (BPF), with the hist
 # reference and periodic + final reports in the kernel log: four views of the same exits.
 # shellcheck disable=SC2086
-run_case probe 1000 "$KS" stat --json -- "$PROBE" 3000 500 500 $PROBE_QUERIES
+run_case probe 1000 "$KS" stat --json -o "$L1_OUT/probe.stat" -- "$PROBE" 3000 500 500 $PROBE_QUERIES
 # stat: the issue's run: kvmscope guest under kvmscope stat, default exit_stats_every.
-run_case stat 10000 "$KS" stat --json -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
+run_case stat 10000 "$KS" stat --json -o "$L1_OUT/stat.stat" -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
 # query: kvmscope's own in-guest view (guest --query-exits) of the same counters, under kvmscope
 # stat (BPF); the host also reads this case's kernel log with `kvmscope report --dmesg`.
-run_case query 1000 "$KS" stat --json -o "$L1_OUT/query.json" -- \
+run_case query 1000 "$KS" stat --json -o "$L1_OUT/query.stat" -- \
   "$KS" guest --cpuid 3000 --io 500 --hlt 500 --query-exits
 # every: exit_stats_every=1000 gives floor(total / 1000) reports (printed + suppressed).
 run_case every 1000 "$KS" guest --cpuid 3000 --io 500 --hlt 500

@@ -6,6 +6,8 @@
 # returns 0, the kernel hands that tracepoint's events to no perf consumer at all; ftrace
 # triggers are a separate probe.) Outputs go to /out/<case>.{cmd,stdout,stderr,rc,secs,hist,uhist}
 # (parsed on the host: TCG makes L1 slow) and are echoed to the serial console between markers.
+# Each stat case writes its results with -o to /out/<case>.stat: stdout stays the guest's own
+# (stat's results of a command go to stderr otherwise, like perf stat's).
 # Kernel args: kscases=a,b (run only these cases), kstmo=SEC (per-case timeout, default 60;
 # SIGTERM first so that stat can still print what it has, SIGKILL 10 s later).
 # shellcheck source=SCRIPTDIR/l1-lib.sh
@@ -32,6 +34,10 @@ run_case() {
   cat "$L1_OUT/$name.stdout"
   echo "--- stderr"
   cat "$L1_OUT/$name.stderr"
+  if [ -f "$L1_OUT/$name.stat" ]; then
+    echo "--- kvmscope stat -o"
+    cat "$L1_OUT/$name.stat"
+  fi
   echo "--- kvm_exit hist (reference)"
   grep -E '^\{|Hits|Dropped' "$L1_OUT/$name.hist"
   echo "=== KS-NESTED END $name: rc=$rc secs=$(cat "$L1_OUT/$name.secs")"
@@ -73,15 +79,15 @@ echo "kvmscope: $(cat "$L1_OUT/version.txt")"
 # collector bugs).
 run_case guest "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
 # a) exact per-reason counts, handling times, exits to the VMM.
-run_case a-json "$KS" stat --json -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
+run_case a-json "$KS" stat -o "$L1_OUT/a-json.stat" --json -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
 # b) kernel-patch style blocks every 1000 exits.
-run_case b-every "$KS" stat --every 1000 -- "$KS" guest --cpuid 3000 --io 500 --hlt 500
+run_case b-every "$KS" stat -o "$L1_OUT/b-every.stat" --every 1000 -- "$KS" guest --cpuid 3000 --io 500 --hlt 500
 # c) per-vCPU split: every vCPU performs the whole plan.
-run_case c-vcpus "$KS" stat --json --per-vcpu -- "$KS" guest --vcpus 2 --cpuid 3000 --io 200 --hlt 100
+run_case c-vcpus "$KS" stat -o "$L1_OUT/c-vcpus.stat" --json --per-vcpu -- "$KS" guest --vcpus 2 --cpuid 3000 --io 200 --hlt 100
 # d) VMMCALL (SVM code 0x81) handled in the kernel.
-run_case d-vmcall "$KS" stat --json -- "$KS" guest --vmcall 500
+run_case d-vmcall "$KS" stat -o "$L1_OUT/d-vmcall.stat" --json -- "$KS" guest --vmcall 500
 # e) the human table of a), for the README and this log.
-run_case e-table "$KS" stat -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
+run_case e-table "$KS" stat -o "$L1_OUT/e-table.stat" -- "$KS" guest --cpuid 10000 --io 1000 --hlt 1000
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"
