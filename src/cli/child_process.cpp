@@ -65,20 +65,16 @@ util::Result<void> ChildProcess::release() {
   return {};
 }
 
-std::optional<int> ChildProcess::poll_exit() {
+std::optional<util::ExitStatus> ChildProcess::poll_exit() {
   if (status_) return status_;
   int status = 0;
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    if (WIFEXITED(status))
-      status_ = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status))
-      status_ = 128 + WTERMSIG(status);
-  }
+  if (r == pid_ && (WIFEXITED(status) || WIFSIGNALED(status)))
+    status_ = util::ExitStatus::from_wait_status(status);
   return status_;
 }
 
-std::optional<int> ChildProcess::wait_exit(int timeout_ms) {
+std::optional<util::ExitStatus> ChildProcess::wait_exit(int timeout_ms) {
   for (int waited = 0;; waited += 10) {
     if (auto s = poll_exit()) return s;
     if (waited >= timeout_ms) return std::nullopt;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "util/exit_status.h"
 #include "util/fd.h"
 #include "util/result.h"
 
@@ -25,10 +26,10 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   // Lets the child exec; an exec failure (command not found...) comes back as the error.
   util::Result<void> release();
-  // The exit status as a shell reports it (code, or 128 + signal); nullopt while running.
-  std::optional<int> poll_exit();
+  // How it ended; nullopt while it runs.
+  std::optional<util::ExitStatus> poll_exit();
   // Waits up to timeout_ms for it to end.
-  std::optional<int> wait_exit(int timeout_ms);
+  std::optional<util::ExitStatus> wait_exit(int timeout_ms);
   void signal(int sig) const;
 
  private:
@@ -36,7 +37,7 @@ class ChildProcess {
   util::Fd go_;     // write end: a byte (or close) releases the child
   util::Fd error_;  // read end: the child's errno if exec fails, EOF when exec succeeded
   std::string name_;
-  std::optional<int> status_;
+  std::optional<util::ExitStatus> status_;
 };
 
 }  // namespace kvmscope::cli

@@ -12,6 +12,7 @@
 #include "guest/guest.h"
 #include "guest/outcome_text.h"
 #include "model/reason_catalog.h"
+#include "util/exit_status.h"
 
 namespace kvmscope::cli {
 
@@ -112,7 +113,7 @@ int cmd_guest(Args args) {
       return kExitStalled;
     case guest::Ending::interrupted:
       std::fprintf(stderr, "kvmscope guest: interrupted by %s after %.3f s\n",
-                   guest::signal_name(out->signal).c_str(), out->elapsed_s);
+                   util::signal_name(out->signal).c_str(), out->elapsed_s);
       return 128 + out->signal;
   }
   return 1;

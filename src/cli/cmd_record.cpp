@@ -62,9 +62,11 @@ options:
   -h, --help        this text
 
 Ctrl-C, the command's end or a full disk leave a file that report reads up to its last
-complete block. The command never outlives record: on an error (a full disk) it gets SIGTERM,
-then SIGKILL 5 s later; should record itself be killed, the command gets SIGTERM (its own
-children are not followed).
+complete block. The command never outlives record: on Ctrl-C it gets SIGINT, on an error (a
+full disk) SIGTERM, then SIGKILL 5 s later; should record itself be killed, the command gets
+SIGTERM (its own children are not followed). record exits with the command's status (128+N
+when signal N killed it); the recording marks how it ended ("command exited status 0",
+"command killed by SIGKILL").
 
 examples:
   sudo kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm -m 1G disk.img
@@ -297,7 +299,7 @@ int cmd_record(Args args) {
   auto& w = *writer;
   VmNamer namer(w, o.target.command.empty(), c.started_ns());
 
-  TracedRun run;
+  TracedRun run("record");
   if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
   if (auto pid = run.command_pid()) {
     std::string comm = o.target.command.front();
@@ -357,8 +359,7 @@ int cmd_record(Args args) {
     if (*r == 0) break;
   }
   if (run.command_status())
-    (void)w.mark(collect::monotonic_ns(),
-                 "command exited status " + std::to_string(*run.command_status()));
+    (void)w.mark(collect::monotonic_ns(), "command " + run.command_status()->describe());
   if (written) written = store_lost();
   if (written) written = w.finish();
   if (!written) return fail(written.error());

@@ -92,7 +92,7 @@ int cmd_stat(Args args) {
   if (!collector) return fail(collector.error());
   auto& c = **collector;
 
-  TracedRun run;
+  TracedRun run("stat");
   if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
 
   std::unique_ptr<EveryN> every;

@@ -19,7 +19,8 @@ exits to the VMM (kvm:kvm_userspace_exit) are always shown apart.
 
 what to trace (exactly one):
   -- COMMAND ARGS   run COMMAND (no shell), trace it and everything it forks, print the table
-                    when it ends; kvmscope exits with COMMAND's exit status
+                    when it ends; kvmscope exits with COMMAND's exit status (128+N when
+                    signal N killed it, which kvmscope says: "killed by SIGKILL")
   -p, --pid PIDS    attach to running VMM processes (comma-separated); ends when they all exit
   -a, --all         every VM on this host
 
@@ -47,7 +48,8 @@ options:
                     exits beyond are counted and reported, never silently dropped
   -h, --help        this text
 
-Ctrl-C prints what was gathered so far. p50/p99 come from a log2 histogram: each is the upper
+Ctrl-C prints what was gathered so far; the command gets the signal too (a `kill` sent to
+kvmscope alone is passed on) and is waited for, SIGKILL 5 s later if it has not ended. p50/p99 come from a log2 histogram: each is the upper
 bound of its bucket, at most twice the true value.
 
 examples:

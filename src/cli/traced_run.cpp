@@ -163,23 +163,30 @@ int TracedRun::finish() {
   if (!child_) return 0;
   finished_ = true;
   const int sig = stop_requested() ? stop_signal() : SIGTERM;
+  const int pid = static_cast<int>(child_->pid());
   if (!status_ && !(status_ = child_->poll_exit())) {
     // Stopped by a signal, the duration or an error: the command gets the same signal (Ctrl-C
-    // from a terminal reached it already; a `kill` sent to kvmscope alone did not).
+    // from a terminal reached it already; a `kill` sent to kvmscope alone did not). One that
+    // ignores it is waited for, then killed: its status is what kvmscope exits with.
     child_->signal(sig);
     status_ = child_->wait_exit(kGraceMs);
     if (!status_) {
       std::fprintf(stderr,
-                   "kvmscope: the command (pid %d) did not end %d s after signal %d: killing it\n",
-                   static_cast<int>(child_->pid()), kGraceMs / 1000, sig);
+                   "kvmscope %s: the command (pid %d) did not end %d s after %s: killing it\n",
+                   who_, pid, kGraceMs / 1000, util::signal_name(sig).c_str());
       child_->signal(SIGKILL);
       status_ = child_->wait_exit(kGraceMs);
     }
-    if (!status_)
-      std::fprintf(stderr, "kvmscope: the command (pid %d) still runs after SIGKILL\n",
-                   static_cast<int>(child_->pid()));
+    if (!status_) {
+      std::fprintf(stderr, "kvmscope %s: the command (pid %d) still runs after SIGKILL\n", who_,
+                   pid);
+      return 128 + SIGKILL;
+    }
   }
-  return status_.value_or(128 + sig);
+  if (status_->signaled())
+    std::fprintf(stderr, "kvmscope %s: the command (pid %d) was %s\n", who_, pid,
+                 status_->describe().c_str());
+  return status_->shell_status();
 }
 
 TracedRun::~TracedRun() {

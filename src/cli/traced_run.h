@@ -60,13 +60,16 @@ class TracedRun {
   // A stop signal, the command's exit, all pids gone, or the duration over.
   bool should_stop();
   // Ends the command if it still runs (it gets the stop signal, or SIGTERM after --duration or
-  // an error; SIGKILL if it has not ended kGraceMs later) and returns the exit status for
-  // kvmscope: the command's, or 0 without a command.
+  // an error; SIGKILL if it has not ended kGraceMs later: a command that ignores the signal is
+  // waited for that long) and returns the exit status for kvmscope: the command's as a shell
+  // reports it (code, or 128 + signal), or 0 without a command. A command killed by a signal
+  // is said so on stderr ("kvmscope stat: the command (pid 42) was killed by SIGKILL").
   int finish();
-  std::optional<int> command_status() const { return status_; }
+  std::optional<util::ExitStatus> command_status() const { return status_; }
 
-  // Leaving without finish() (an error) ends the command too: it never outlives kvmscope.
-  TracedRun() = default;
+  // `who` names the subcommand in messages ("stat"). Leaving without finish() (an error) ends
+  // the command too: it never outlives kvmscope.
+  explicit TracedRun(const char* who) : who_(who) {}
   TracedRun(const TracedRun&) = delete;
   TracedRun& operator=(const TracedRun&) = delete;
   ~TracedRun();
@@ -74,9 +77,10 @@ class TracedRun {
   static constexpr int kGraceMs = 5000;
 
  private:
+  const char* who_;
   const TraceTarget* target_ = nullptr;
   std::optional<ChildProcess> child_;
-  std::optional<int> status_;
+  std::optional<util::ExitStatus> status_;
   bool finished_ = false;
   std::uint64_t started_ns_ = 0;
   std::uint64_t deadline_ns_ = 0;

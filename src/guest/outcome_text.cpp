@@ -1,7 +1,5 @@
 #include "guest/outcome_text.h"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -9,6 +7,7 @@
 #include "guest/guest_layout.h"
 #include "report/format.h"
 #include "report/text_table.h"
+#include "util/exit_status.h"
 
 namespace kvmscope::guest {
 
@@ -94,19 +93,13 @@ std::string ending_line(const Plan& plan, const Outcome& out) {
     case Ending::stalled:
       return "ended: stalled; the counts are what was done";
     case Ending::interrupted:
-      return "ended: interrupted by " + signal_name(out.signal) +
+      return "ended: interrupted by " + util::signal_name(out.signal) +
              "; the counts are what was done so far";
   }
   return "";
 }
 
 }  // namespace
-
-std::string signal_name(int sig) {
-  if (sig == SIGINT) return "SIGINT";
-  if (sig == SIGTERM) return "SIGTERM";
-  return "signal " + std::to_string(sig);
-}
 
 void render_outcome(const Plan& plan, const Outcome& out, pid_t pid, std::ostream& os) {
   os << "kvmscope guest: pid " << pid << ", " << plan.vcpus

@@ -13,9 +13,6 @@
 
 namespace kvmscope::guest {
 
-// "SIGINT", "SIGTERM", "signal 10".
-std::string signal_name(int sig);
-
 // The table, the "ended: ..." line and the "elapsed ..." line. A count the guest's RAM no longer
 // tells (Count without a value) is printed as "unknown", and so is every sum that includes it.
 void render_outcome(const Plan& plan, const Outcome& out, pid_t pid, std::ostream& os);

@@ -176,6 +176,22 @@ TEST(LiveRecord, of_a_shell_command_only_the_guest_is_a_vm) {
   for (const auto& vm : doc["vms"].items) EXPECT_EQ(vm["comm"].str(), "kvmscope") << json.out;
 }
 
+// The recording marks how the command ended: a signal by its name, not as "exited status 137";
+// record exits with 128 + N and says so.
+TEST(LiveRecord, marks_a_command_killed_by_a_signal_by_its_name) {
+  KS_REQUIRE_LIVE();
+  const std::string file = temp_path("killed.kvms");
+  auto r = run_command({kvmscope_bin(), "record", "-o", file, "--", "sh", "-c", "kill -9 $$"});
+  EXPECT_EQ(r.exit_code, 137) << r.err;
+  EXPECT_NE(r.err.find(") was killed by SIGKILL\n"), std::string::npos) << r.err;
+  auto reader = kvmscope::store::Reader::open(file);
+  std::remove(file.c_str());
+  ASSERT_TRUE(reader) << reader.error().message();
+  ASSERT_TRUE(read_counts(*reader));  // the markers are in the trailer, after the events
+  ASSERT_EQ(reader->markers().size(), 2u);
+  EXPECT_EQ(reader->markers()[1].label, "command killed by SIGKILL");
+}
+
 TEST(LiveRecord, a_vm_started_during_a_whole_host_recording_has_its_start_seen) {
   KS_REQUIRE_LIVE();
   const std::string file = temp_path("all.kvms");

@@ -230,6 +230,38 @@ TEST(LiveStat, exits_with_the_status_of_the_command) {
   EXPECT_NE(r.err.find("No KVM exits"), std::string::npos) << r.err;
 }
 
+// A command killed by a signal is said so by name; kvmscope exits as a shell would (128 + N).
+TEST(LiveStat, says_a_command_was_killed_by_a_signal_and_exits_128_plus_n) {
+  KS_REQUIRE_LIVE();
+  auto r =
+      run_command({kvmscope_bin(), "stat", "-o", "/dev/null", "--", "/bin/sh", "-c", "kill -9 $$"});
+  EXPECT_EQ(r.exit_code, 137) << r.err;
+  EXPECT_NE(r.err.find("kvmscope stat: the command (pid "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(") was killed by SIGKILL\n"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("status 137"), std::string::npos) << r.err;
+}
+
+// SIGINT to kvmscope is passed on; a command that ignores it is waited for, and its own exit
+// status is kvmscope's.
+TEST(LiveStat, waits_for_a_command_that_ignores_sigint_and_exits_with_its_status) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("ignores-int.txt");
+  const std::string ready = temp_path("ignores-int.ready");
+  Background stat({kvmscope_bin(), "stat", "-o", "/dev/null", "--", "/bin/sh", "-c",
+                   "trap '' INT; touch " + ready + "; sleep 1; echo still here; exit 5"},
+                  out, /*with_stderr=*/true);
+  for (int i = 0; i < 200 && ::access(ready.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stat.signal(SIGINT);
+  const int status = stat.wait();
+  const std::string text = slurp(out);
+  std::remove(out.c_str());
+  std::remove(ready.c_str());
+  EXPECT_EQ(status, 5) << text;
+  EXPECT_NE(text.find("still here\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("killed"), std::string::npos) << text;
+}
+
 // Like perf stat: the traced command keeps standard output; kvmscope's results go to standard
 // error, or to -o FILE. Either way the JSON is one clean document.
 TEST(LiveStat, results_of_a_command_go_to_stderr_or_the_file_never_into_its_stdout) {
