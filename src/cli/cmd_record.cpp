@@ -43,7 +43,8 @@ a timeline, rate stability, bursts and a boot summary. The format is docs/file-f
 
 what to trace (exactly one), as for 'kvmscope stat':
   -- COMMAND ARGS   run COMMAND (no shell) and record it and everything it forks
-  -p, --pid PIDS    attach to running VMM processes (comma-separated)
+  -p, --pid PIDS    attach to running VMM processes (comma-separated), each with a KVM VM open
+                    (else an error, unless --wait-vm: then record notes it and waits)
   -a, --all         every VM on this host
 
 options:
@@ -51,6 +52,7 @@ options:
   -f, --force       overwrite an existing FILE (never one another 'record' is writing:
                     the file is locked while recording)
   -d, --duration T  stop after T (seconds, or 500ms, 10s, 2m)
+  --wait-vm         with -p: a process without a KVM VM open yet is waited for, not refused
   --ring-size MB    kernel ring buffer, a power of two (default 16); events that do not fit
                     are counted per CPU and stored as lost, never silently dropped; peak
                     memory is about twice the ring plus 10 MB (16: 42 MB)
@@ -113,6 +115,8 @@ util::Result<RecordOptions> parse(Args args) {
         return cursor.usage("--ring-size: expected a power of two from 1 to 4096 (MB), got '" + *v +
                             "'");
       o.ring_mb = static_cast<std::uint32_t>(*n);
+    } else if (name == "--wait-vm") {
+      o.target.wait_vm = true;
     } else if (name == "--no-compress") {
       o.compress = false;
     } else if (name == "-f" || name == "--force") {
@@ -280,6 +284,7 @@ int cmd_record(Args args) {
   if (!output) return fail(output.error());
   auto root = preflight(o.target);
   if (!root) return fail(root.error());
+  if (auto vms = check_pids_have_vms(o.target, "stat"); !vms) return fail(vms.error());
 
   collect::CollectorConfig config;
   config.whole_host = o.target.all;

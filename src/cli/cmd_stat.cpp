@@ -70,6 +70,7 @@ int cmd_stat(Args args) {
 
   auto root = preflight(o.target);
   if (!root) return fail(root.error());
+  if (auto vms = check_pids_have_vms(o.target, "stat"); !vms) return fail(vms.error());
   const model::ReasonCatalog catalog = live_reason_catalog(*root, "stat");
 
   std::ofstream file;

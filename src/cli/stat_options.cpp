@@ -21,11 +21,14 @@ what to trace (exactly one):
   -- COMMAND ARGS   run COMMAND (no shell), trace it and everything it forks, print the table
                     when it ends; kvmscope exits with COMMAND's exit status (128+N when
                     signal N killed it, which kvmscope says: "killed by SIGKILL")
-  -p, --pid PIDS    attach to running VMM processes (comma-separated); ends when they all exit
+  -p, --pid PIDS    attach to running VMM processes (comma-separated); ends when they all exit.
+                    Each must have a KVM VM open (an "anon_inode:kvm-vm" fd); one that has none
+                    is an error, unless --wait-vm: then kvmscope notes it and waits
   -a, --all         every VM on this host
 
 options:
   -d, --duration T  stop after T (seconds, or with a unit: 500ms, 10s, 2m)
+  --wait-vm         with -p: a process without a KVM VM open yet is waited for, not refused
   --every N         each time the cumulative number of exits crosses a multiple of N, print
                     the cumulative count per reason, like the classic kernel patch:
                       kvm exit 30 (IO_INSTRUCTION): 1419909      (VMX, decimal)
@@ -109,6 +112,8 @@ util::Result<StatOptions> parse_stat_options(Args args) {
         o.every_level = model::Level::vmm;
       else
         return cursor.usage("--every-level: expected 'hardware' or 'vmm', got '" + *v + "'");
+    } else if (name == "--wait-vm") {
+      o.target.wait_vm = true;
     } else if (name == "--per-vm") {
       per_vm = true;
     } else if (name == "--per-vcpu") {

@@ -96,6 +96,7 @@ util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target
   int modes = !target.command.empty() + !target.pids.empty() + target.all;
   if (modes == 0) return cursor.usage("say what to trace: -- COMMAND, -p PID or -a");
   if (modes > 1) return cursor.usage("choose one of -- COMMAND, -p PID and -a");
+  if (target.wait_vm && target.pids.empty()) return cursor.usage("--wait-vm goes with -p PID");
   return {};
 }
 
@@ -110,6 +111,25 @@ util::Result<std::string> preflight(const TraceTarget& target) {
   if (!root) return root.error();
   if (auto kvm = collect::require_kvm_events(*root); !kvm) return kvm.error();
   return root;
+}
+
+util::Result<void> check_pids_have_vms(const TraceTarget& target, const char* who) {
+  for (pid_t pid : target.pids) {
+    auto has_vm = util::has_kvm_vm_open(pid);
+    // Unreadable (it ended meanwhile, or a hardened /proc): nothing to say, tracing tells.
+    if (!has_vm || *has_vm) continue;
+    auto comm = util::read_comm(pid);
+    const std::string process =
+        "process " + std::to_string(pid) + (comm ? " (" + *comm + ")" : std::string());
+    if (!target.wait_vm)
+      return util::plain_error(process + " has no KVM VM open",
+                               "give the VMM's pid, or --wait-vm to wait for it to create one");
+    std::fprintf(stderr,
+                 "kvmscope %s: note: %s has no KVM VM open yet; waiting for its exits (and "
+                 "those of what it forks from now on)\n",
+                 who, process.c_str());
+  }
+  return {};
 }
 
 model::ReasonCatalog live_reason_catalog(const std::string& tracefs_root, const char* command) {

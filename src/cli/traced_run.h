@@ -22,6 +22,7 @@ struct TraceTarget {
   bool all = false;                  // -a
   std::optional<double> duration_s;  // -d
   bool share_tracepoints = false;    // --share-tracepoints
+  bool wait_vm = false;              // --wait-vm (stat, record): -p PIDs need no VM open yet
 
   // "command: kvmscope guest --io 5", "pid 4242", "pids 1,2", "all VMs on this host"
   std::string describe() const;
@@ -39,6 +40,11 @@ util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target
 // Privileges, the pids exist, tracefs is there (mounted if need be) and has the kvm events.
 // Returns the tracefs root.
 util::Result<std::string> preflight(const TraceTarget& target);
+
+// For stat and record, which end when their -p processes do: each must hold a KVM VM open, or
+// they would wait for exits that never come ("process 1 (systemd) has no KVM VM open"). With
+// --wait-vm a note on stderr ("kvmscope WHO: note: ...") says that they wait instead.
+util::Result<void> check_pids_have_vms(const TraceTarget& target, const char* who);
 
 // The running kernel's exit reason names from tracefs at `tracefs_root`; where they cannot be
 // read, a warning on stderr ("kvmscope COMMAND: warning: ...") and the built-in names.

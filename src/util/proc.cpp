@@ -1,10 +1,13 @@
 #include "util/proc.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <memory>
+#include <string_view>
 
 #include "util/fd.h"
 
@@ -67,6 +70,22 @@ Result<std::uint64_t> read_start_boottime_ns(pid_t pid) {
     rest.remove_prefix(end);
   }
   return plain_error(path + ": no start time");
+}
+
+Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root) {
+  const std::string dir = proc_root + "/" + std::to_string(pid) + "/fd";
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (!d) return os_error("read " + dir);
+  char target[64];
+  while (const dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] == '.') continue;
+    const std::string link = dir + "/" + e->d_name;
+    const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+    // Fds close while we look: a link that vanished is simply not a VM.
+    if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:kvm-vm")
+      return true;
+  }
+  return false;
 }
 
 }  // namespace kvmscope::util

@@ -18,4 +18,10 @@ Result<std::vector<std::string>> read_cmdline(pid_t pid);  // /proc/<pid>/cmdlin
 // rounded down: never later than the true start).
 Result<std::uint64_t> read_start_boottime_ns(pid_t pid);
 
+// Whether the process holds a KVM VM open: one of its /proc/<pid>/fd links reads
+// "anon_inode:kvm-vm" (what KVM_CREATE_VM returns; a VMM keeps it for the VM's life). The error
+// is that the fd directory cannot be read (the process is gone, or no permission). `proc_root`
+// is for tests.
+Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root = "/proc");
+
 }  // namespace kvmscope::util

@@ -230,6 +230,36 @@ TEST(LiveStat, exits_with_the_status_of_the_command) {
   EXPECT_NE(r.err.find("No KVM exits"), std::string::npos) << r.err;
 }
 
+// -p of a process without a KVM VM would wait forever for exits: refused in one line, unless
+// --wait-vm, which says that it waits.
+TEST(LiveStat, refuses_a_pid_without_a_kvm_vm_unless_told_to_wait) {
+  KS_REQUIRE_LIVE();
+  const std::string sleep_out = temp_path("novm-sleep.txt");
+  Background sleeper({"/bin/sleep", "30"}, sleep_out);
+  const std::string pid = std::to_string(sleeper.pid());
+  for (int i = 0; i < 200 && slurp("/proc/" + pid + "/comm") != "sleep\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // until it has exec'd
+  auto r = run_command({kvmscope_bin(), "stat", "-p", pid}, 10);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kvmscope stat: process " + pid +
+                       " (sleep) has no KVM VM open (give the VMM's pid, or --wait-vm to wait "
+                       "for it to create one)\n");
+  auto w = run_command({kvmscope_bin(), "stat", "-p", pid, "--wait-vm", "--duration", "300ms"});
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_TRUE(w.err.starts_with("kvmscope stat: note: process " + pid +
+                                " (sleep) has no KVM VM open yet; waiting"))
+      << w.err;
+  EXPECT_NE(w.out.find("No KVM exits"), std::string::npos) << w.out;
+  auto rec = run_command({kvmscope_bin(), "record", "-o", temp_path("novm.kvms"), "-p", pid}, 10);
+  EXPECT_EQ(rec.exit_code, 1);
+  EXPECT_EQ(rec.err, "kvmscope record: process " + pid +
+                         " (sleep) has no KVM VM open (give the VMM's pid, or --wait-vm to wait "
+                         "for it to create one)\n");
+  std::remove(temp_path("novm.kvms").c_str());
+  sleeper.stop(SIGKILL);
+  std::remove(sleep_out.c_str());
+}
+
 // A command killed by a signal is said so by name; kvmscope exits as a shell would (128 + N).
 TEST(LiveStat, says_a_command_was_killed_by_a_signal_and_exits_128_plus_n) {
   KS_REQUIRE_LIVE();

@@ -51,6 +51,10 @@ TEST(Cli, rejects_bad_usage_with_one_clear_line) {
       {{"frobnicate"}, "kvmscope: unknown command 'frobnicate' (try 'kvmscope --help')\n"},
       {{"stat", "-a", "--output="},
        "kvmscope stat: --output: empty path (see 'kvmscope stat --help')\n"},
+      {{"stat", "-a", "--wait-vm"},
+       "kvmscope stat: --wait-vm goes with -p PID (see 'kvmscope stat --help')\n"},
+      {{"record", "-o", "x", "--wait-vm", "--", "true"},
+       "kvmscope record: --wait-vm goes with -p PID (see 'kvmscope record --help')\n"},
       {{"stat", "-a", "--by", "disk"},
        "kvmscope stat: --by: 'disk' is not one of port, mmio, msr, cpuid, hypercall, all (see "
        "'kvmscope stat --help')\n"},
