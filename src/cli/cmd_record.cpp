@@ -95,7 +95,7 @@ int fail(const util::Error& error, int status = 1) {
 
 util::Result<RecordOptions> parse(Args args) {
   RecordOptions o;
-  OptionCursor cursor(args, "record");
+  OptionCursor cursor(args, "record", kRecordHelp);
   while (cursor.next()) {
     const std::string_view name = cursor.name();
     auto target_option = parse_target_option(cursor, o.target);

@@ -27,9 +27,10 @@ const char* const kReportHelp =
     R"(usage: kvmscope report FILE [options]
        kvmscope report --dmesg LOG [options]
 
-Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat) and prints the exit tables 'kvmscope stat' would
-have printed, then the timeline of exits per reason, the stability of each reason's rate,
-bursts, a boot summary for each VM recorded from its start, and the drill-downs asked for.
+Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat) and prints the exit
+tables 'kvmscope stat' would have printed, then the timeline of exits per reason, the stability
+of each reason's rate, bursts, a boot summary for each VM recorded from its start, and the
+drill-downs asked for.
 
 options:
   --per-vm, --per-vcpu   split the exit tables per VM / per VM and vCPU
@@ -101,7 +102,7 @@ util::Result<model::PhaseMark> parse_mark(const OptionCursor& cursor, const std:
 util::Result<ReportCliOptions> parse(Args args) {
   ReportCliOptions o;
   bool per_vm = false, per_vcpu = false;
-  OptionCursor cursor(args, "report");
+  OptionCursor cursor(args, "report", kReportHelp);
   while (cursor.next()) {
     const std::string_view name = cursor.name();
     auto value = [&]() { return cursor.value(); };

@@ -76,7 +76,7 @@ struct ServeOptions {
 
 util::Result<ServeOptions> parse_serve_options(Args args) {
   ServeOptions o;
-  OptionCursor cur(args, "serve");
+  OptionCursor cur(args, "serve", kServeHelp);
   const auto count = [&](auto& into, std::uint64_t max) -> util::Result<void> {
     auto v = cur.value();
     if (!v) return v.error();

@@ -3,11 +3,32 @@
 #include <cstdio>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
+#include "util/usage.h"
 
 namespace {
+
+// `kvmscope version`, `--version`, `-V`: the version of CMake's project().
+int cmd_version(kvmscope::cli::Args args) {
+  if (args.size() == 1 &&
+      (std::string_view(args[0]) == "--help" || std::string_view(args[0]) == "-h")) {
+    std::printf(
+        "usage: kvmscope version\n\nPrints kvmscope's version (as do kvmscope --version and "
+        "-V).\n");
+    return 0;
+  }
+  if (!args.empty()) {
+    std::fprintf(stderr, "kvmscope version: %s\n",
+                 kvmscope::util::usage_error("version", "takes no arguments").message().c_str());
+    return 2;
+  }
+  std::printf("kvmscope %s\n", KVMSCOPE_VERSION);
+  return 0;
+}
 
 struct Command {
   std::string_view name;
@@ -23,6 +44,7 @@ constexpr Command kCommands[] = {
      "tables, timeline, boot analysis and plots of a recording"},
     {"serve", kvmscope::cli::cmd_serve, "serve the host's VM exits as Prometheus metrics"},
     {"guest", kvmscope::cli::cmd_guest, "run a built-in tiny VM that makes exact numbers of exits"},
+    {"version", cmd_version, "print kvmscope's version"},
 };
 
 void print_usage(std::FILE* out) {
@@ -54,12 +76,15 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  if (name == "--version" || name == "-V") {
-    std::printf("kvmscope %s\n", KVMSCOPE_VERSION);
-    return 0;
-  }
+  if (name == "--version" || name == "-V") name = "version";
   for (const auto& c : kCommands)
     if (c.name == name) return c.run(std::span<char* const>(argv + 2, argv + argc));
-  std::fprintf(stderr, "kvmscope: unknown command '%s' (try 'kvmscope --help')\n", argv[1]);
+  std::vector<std::string> names;
+  for (const auto& c : kCommands) names.emplace_back(c.name);
+  std::string what = "unknown command '" + std::string(name) + "'";
+  if (auto guess = kvmscope::util::closest_match(name, names))
+    what += "; did you mean '" + *guess + "'?";
+  std::fprintf(stderr, "kvmscope: %s\n",
+               kvmscope::util::usage_error("", std::move(what)).message().c_str());
   return 2;
 }

@@ -1,5 +1,7 @@
 #include "cli/option_cursor.h"
 
+#include "util/usage.h"
+
 namespace kvmscope::cli {
 
 bool OptionCursor::next() {
@@ -24,7 +26,7 @@ bool OptionCursor::next() {
 
 util::Result<std::string> OptionCursor::value() {
   if (has_inline_) return std::string(inline_value_);
-  if (i_ >= args_.size()) return usage(std::string(name_) + " needs a value");
+  if (i_ >= args_.size()) return usage(util::missing_value(name_));
   return std::string(args_[i_++]);
 }
 
@@ -35,7 +37,11 @@ util::Result<std::string> OptionCursor::path_value() {
 }
 
 util::Error OptionCursor::usage(const std::string& what) const {
-  return util::plain_error(what, "see 'kvmscope " + command_ + " --help'");
+  return util::usage_error(command_, what);
+}
+
+util::Error OptionCursor::unknown() const {
+  return usage(util::unknown_option(name_, util::long_options_in(help_)));
 }
 
 }  // namespace kvmscope::cli

@@ -1,5 +1,6 @@
 // Walks a subcommand's arguments: "--opt value", "--opt=value", short options, and "--" after
-// which everything is the traced command. Usage errors point to the command's --help.
+// which everything is the traced command. Usage errors are worded as util/usage.h words them
+// for every subcommand and point to the command's --help.
 #pragma once
 
 #include <string>
@@ -13,7 +14,10 @@ namespace kvmscope::cli {
 
 class OptionCursor {
  public:
-  OptionCursor(Args args, std::string command) : args_(args), command_(std::move(command)) {}
+  // `help` is the command's help text: an unknown option is compared with the options it
+  // defines for a "did you mean".
+  OptionCursor(Args args, std::string command, std::string_view help = {})
+      : args_(args), command_(std::move(command)), help_(help) {}
 
   // Moves to the next option; false at the end or at "--" (then rest() holds what follows).
   bool next();
@@ -26,13 +30,15 @@ class OptionCursor {
   const std::vector<std::string>& rest() const { return rest_; }
   bool saw_double_dash() const { return double_dash_; }
 
-  // "unknown option '--x' (see 'kvmscope stat --help')"
+  // "WHAT (see 'kvmscope stat --help')"
   util::Error usage(const std::string& what) const;
-  util::Error unknown() const { return usage("unknown option '" + std::string(arg_) + "'"); }
+  // "unknown option '--duraton'; did you mean '--duration'? (see 'kvmscope stat --help')"
+  util::Error unknown() const;
 
  private:
   Args args_;
   std::string command_;
+  std::string_view help_;
   std::size_t i_ = 0;
   std::string_view arg_, name_, inline_value_;
   bool has_inline_ = false;

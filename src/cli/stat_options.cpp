@@ -52,8 +52,9 @@ options:
   -h, --help        this text
 
 Ctrl-C prints what was gathered so far; the command gets the signal too (a `kill` sent to
-kvmscope alone is passed on) and is waited for, SIGKILL 5 s later if it has not ended. p50/p99 come from a log2 histogram: each is the upper
-bound of its bucket, at most twice the true value.
+kvmscope alone is passed on) and is waited for, SIGKILL 5 s later if it has not ended.
+p50/p99 come from a log2 histogram: each is the upper bound of its bucket, at most twice the
+true value.
 
 examples:
   sudo kvmscope stat -- kvmscope guest --cpuid 700 --io 5000 --hlt 300
@@ -87,7 +88,7 @@ util::Result<std::vector<model::DrillKind>> parse_drill_kinds(const OptionCursor
 util::Result<StatOptions> parse_stat_options(Args args) {
   StatOptions o;
   bool per_vm = false, per_vcpu = false;
-  OptionCursor cursor(args, "stat");
+  OptionCursor cursor(args, "stat", kStatHelp);
   while (cursor.next()) {
     const std::string_view name = cursor.name();
     auto target_option = parse_target_option(cursor, o.target);

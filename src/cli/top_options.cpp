@@ -79,7 +79,7 @@ util::Result<model::TopSort> parse_sort(const OptionCursor& cursor, const std::s
 
 util::Result<TopOptions> parse_top_options(Args args) {
   TopOptions o;
-  OptionCursor cursor(args, "top");
+  OptionCursor cursor(args, "top", kTopHelp);
   while (cursor.next()) {
     const std::string_view name = cursor.name();
     auto target_option = parse_target_option(cursor, o.target);

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "util/usage.h"
 
 namespace kvmscope::guest {
 
@@ -31,9 +34,9 @@ util::Result<std::uint64_t> parse_bounded(std::string_view name, std::string_vie
   if (value && *value >= min && *value <= max) return *value;
   bool all_digits = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
   bool above = all_digits && (!value || *value > max);  // !value: beyond even 64 bits
-  return util::plain_error(std::string(name) + ": expected " +
-                           std::string(above ? too_large : expected) + ", got '" +
-                           std::string(text) + "'");
+  return util::usage_error("guest", std::string(name) + ": expected " +
+                                        std::string(above ? too_large : expected) + ", got '" +
+                                        std::string(text) + "'");
 }
 
 }  // namespace
@@ -76,8 +79,7 @@ util::Result<Plan> parse_plan(std::span<const char* const> args) {
       continue;
     }
     if (!arg.starts_with("--"))
-      return util::plain_error("unexpected argument '" + std::string(arg) + "'",
-                               "try 'kvmscope guest --help'");
+      return util::usage_error("guest", "unexpected argument '" + std::string(arg) + "'");
 
     // "--name value" or "--name=value".
     std::string_view name = arg;
@@ -89,12 +91,15 @@ util::Result<Plan> parse_plan(std::span<const char* const> args) {
     std::string_view bare = name.substr(2);
     bool known = bare == "vcpus" || bare == "timeout";
     for (auto n : kNames) known = known || bare == n;
-    if (!known)
-      return util::plain_error("unknown option '" + std::string(name) + "'",
-                               "try 'kvmscope guest --help'");
+    if (!known) {
+      std::vector<std::string> options = {"--vcpus", "--timeout", "--query-exits", "--quiet",
+                                          "--help"};
+      for (auto n : kNames) options.push_back("--" + std::string(n));
+      return util::usage_error("guest", util::unknown_option(name, options));
+    }
     if (!value) {
       if (i + 1 >= args.size() || !args[i + 1])
-        return util::plain_error(std::string(name) + ": missing value");
+        return util::usage_error("guest", util::missing_value(name));
       value = args[++i];
     }
 

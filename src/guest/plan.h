@@ -40,7 +40,7 @@ struct Plan {
   // ends with one HLT (exit_query.h).
   bool query_exits = false;
   bool quiet = false;  // for the command only: print nothing on success
-  bool help = false;        // for the command only: --help was asked
+  bool help = false;   // for the command only: --help was asked
 
   std::uint64_t& operator[](Kind kind) { return count[static_cast<std::size_t>(kind)]; }
   std::uint64_t operator[](Kind kind) const { return count[static_cast<std::size_t>(kind)]; }
@@ -52,7 +52,8 @@ struct Plan {
 // Parses the arguments after "guest": --cpuid N, --io N, --hlt N, --msr-read N, --msr-write N,
 // --mmio N, --vmcall N, --vcpus V, --timeout SEC, --query-exits, --quiet, --help;
 // "--opt=value" works too.
-// Errors are usage errors, one line each, e.g. "--io: expected a non-negative integer, got 'x'".
+// Errors are usage errors, one line each, worded as every subcommand's (util/usage.h), e.g.
+// "--io: expected a non-negative integer, got 'x' (see 'kvmscope guest --help')".
 util::Result<Plan> parse_plan(std::span<const char* const> args);
 
 }  // namespace kvmscope::guest

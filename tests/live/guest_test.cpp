@@ -239,12 +239,14 @@ TEST(GuestLive, exits_2_with_one_line_when_arguments_are_bad) {
   KS_REQUIRE_LIVE();
   auto bad = run_command(guest({"--io", "x"}));
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.err, "kvmscope guest: --io: expected a non-negative integer, got 'x'\n");
+  EXPECT_EQ(bad.err,
+            "kvmscope guest: --io: expected a non-negative integer, got 'x' (see 'kvmscope guest "
+            "--help')\n");
   EXPECT_EQ(bad.out, "");
   auto unknown = run_command(guest({"--bogus"}));
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err,
-            "kvmscope guest: unknown option '--bogus' (try 'kvmscope guest --help')\n");
+            "kvmscope guest: unknown option '--bogus' (see 'kvmscope guest --help')\n");
   auto help = run_command(guest({"--help"}));
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("usage: kvmscope guest"), std::string::npos);

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -48,7 +49,38 @@ TEST(Cli, rejects_bad_usage_with_one_clear_line) {
        "--help')\n"},
       {{"stat", "-a", "--max-entries"},
        "kvmscope stat: --max-entries needs a value (see 'kvmscope stat --help')\n"},
-      {{"frobnicate"}, "kvmscope: unknown command 'frobnicate' (try 'kvmscope --help')\n"},
+      {{"frobnicate"}, "kvmscope: unknown command 'frobnicate' (see 'kvmscope --help')\n"},
+      {{"stats"},
+       "kvmscope: unknown command 'stats'; did you mean 'stat'? (see 'kvmscope --help')\n"},
+      {{"rcord", "-a"},
+       "kvmscope: unknown command 'rcord'; did you mean 'record'? (see 'kvmscope --help')\n"},
+      {{"vesion"},
+       "kvmscope: unknown command 'vesion'; did you mean 'version'? (see 'kvmscope --help')\n"},
+      {{"version", "x"}, "kvmscope version: takes no arguments (see 'kvmscope version --help')\n"},
+      {{"stat", "-a", "--duraton", "1"},
+       "kvmscope stat: unknown option '--duraton'; did you mean '--duration'? (see 'kvmscope stat "
+       "--help')\n"},
+      {{"stat", "-a", "--per-cpu"},
+       "kvmscope stat: unknown option '--per-cpu'; did you mean '--per-vcpu'? (see 'kvmscope "
+       "stat --help')\n"},
+      {{"record", "-o", "x", "-a", "--ring=4"},
+       "kvmscope record: unknown option '--ring'; did you mean '--ring-size'? (see 'kvmscope "
+       "record --help')\n"},
+      {{"report", "x", "--htm", "y"},
+       "kvmscope report: unknown option '--htm'; did you mean '--html'? (see 'kvmscope report "
+       "--help')\n"},
+      {{"guest", "--cpudi", "3"},
+       "kvmscope guest: unknown option '--cpudi'; did you mean '--cpuid'? (see 'kvmscope guest "
+       "--help')\n"},
+      // One wording for a missing value, whichever subcommand.
+      {{"record", "-o"}, "kvmscope record: -o needs a value (see 'kvmscope record --help')\n"},
+      {{"report", "x", "--rows"},
+       "kvmscope report: --rows needs a value (see 'kvmscope report --help')\n"},
+      {{"serve", "--listen"},
+       "kvmscope serve: --listen needs a value (see 'kvmscope serve --help')\n"},
+      {{"top", "--interval"},
+       "kvmscope top: --interval needs a value (see 'kvmscope top --help')\n"},
+      {{"guest", "--io"}, "kvmscope guest: --io needs a value (see 'kvmscope guest --help')\n"},
       {{"stat", "-a", "--output="},
        "kvmscope stat: --output: empty path (see 'kvmscope stat --help')\n"},
       {{"stat", "-a", "--wait-vm"},
@@ -164,6 +196,55 @@ TEST(Cli, top_level_help_lists_the_commands) {
   auto none = run_command({KS_BIN});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("usage: kvmscope <command>"), std::string::npos);
+}
+
+// "kvmscope X.Y.Z", X.Y.Z being the VERSION of project() in CMakeLists.txt.
+TEST(Cli, version_is_the_cmake_project_version) {
+  const std::string cmake = kvmscope::live::slurp(std::string(KS_SOURCE_DIR) + "/CMakeLists.txt");
+  const auto at = cmake.find("project(kvmscope VERSION ");
+  ASSERT_NE(at, std::string::npos);
+  const auto from = at + std::string("project(kvmscope VERSION ").size();
+  const std::string version = cmake.substr(from, cmake.find(' ', from) - from);
+  for (const char* arg : {"version", "--version", "-V"}) {
+    auto r = run_command({KS_BIN, arg});
+    EXPECT_EQ(r.exit_code, 0) << arg;
+    EXPECT_EQ(r.out, "kvmscope " + version + "\n") << arg;
+    EXPECT_EQ(r.err, "") << arg;
+  }
+}
+
+// Every help text fits in 100 columns: the top level's and that of each command it lists.
+TEST(Cli, every_help_text_is_at_most_100_columns_wide) {
+  auto top = run_command({KS_BIN, "--help"});
+  ASSERT_EQ(top.exit_code, 0);
+  std::vector<std::string> commands;
+  std::istringstream lines(top.out);
+  bool in_commands = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line == "commands:") {
+      in_commands = true;
+    } else if (line.empty()) {
+      in_commands = false;
+    } else if (in_commands) {
+      commands.push_back(line.substr(2, line.find(' ', 2) - 2));
+    }
+  }
+  EXPECT_GE(commands.size(), 7u) << top.out;
+  auto check = [](const std::string& who, const std::string& text) {
+    std::istringstream in(text);
+    int n = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++n;
+      EXPECT_LE(line.size(), 100u) << who << " --help, line " << n << ": " << line;
+    }
+    EXPECT_GT(n, 0) << who;
+  };
+  check("kvmscope", top.out);
+  for (const auto& c : commands) {
+    auto r = run_command({KS_BIN, c, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << c << ": " << r.err;
+    check(c, r.out);
+  }
 }
 
 TEST(Cli, stat_without_privileges_says_so) {

@@ -19,6 +19,9 @@ std::string error_of(std::vector<const char*> args) {
   return plan.error().message();
 }
 
+// Every usage error of guest ends like every other subcommand's.
+const std::string kSee = " (see 'kvmscope guest --help')";
+
 TEST(GuestPlan, has_defaults_when_given_no_arguments) {
   auto plan = parse({});
   ASSERT_TRUE(plan) << plan.error().message();
@@ -91,55 +94,65 @@ TEST(GuestPlan, accepts_vcpu_bounds_when_1_or_64) {
 }
 
 TEST(GuestPlan, refuses_when_value_is_not_a_number) {
-  EXPECT_EQ(error_of({"--io", "x"}), "--io: expected a non-negative integer, got 'x'");
-  EXPECT_EQ(error_of({"--cpuid", "1e9"}), "--cpuid: expected a non-negative integer, got '1e9'");
-  EXPECT_EQ(error_of({"--hlt", " 5"}), "--hlt: expected a non-negative integer, got ' 5'");
-  EXPECT_EQ(error_of({"--mmio", "0x10"}), "--mmio: expected a non-negative integer, got '0x10'");
-  EXPECT_EQ(error_of({"--msr-read="}), "--msr-read: expected a non-negative integer, got ''");
+  EXPECT_EQ(error_of({"--io", "x"}), "--io: expected a non-negative integer, got 'x'" + kSee);
+  EXPECT_EQ(error_of({"--cpuid", "1e9"}),
+            "--cpuid: expected a non-negative integer, got '1e9'" + kSee);
+  EXPECT_EQ(error_of({"--hlt", " 5"}), "--hlt: expected a non-negative integer, got ' 5'" + kSee);
+  EXPECT_EQ(error_of({"--mmio", "0x10"}),
+            "--mmio: expected a non-negative integer, got '0x10'" + kSee);
+  EXPECT_EQ(error_of({"--msr-read="}),
+            "--msr-read: expected a non-negative integer, got ''" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_value_is_negative) {
-  EXPECT_EQ(error_of({"--io", "-1"}), "--io: expected a non-negative integer, got '-1'");
-  EXPECT_EQ(error_of({"--vmcall", "+1"}), "--vmcall: expected a non-negative integer, got '+1'");
+  EXPECT_EQ(error_of({"--io", "-1"}), "--io: expected a non-negative integer, got '-1'" + kSee);
+  EXPECT_EQ(error_of({"--vmcall", "+1"}),
+            "--vmcall: expected a non-negative integer, got '+1'" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_count_is_too_large) {
   const std::string max = std::to_string(kMaxCount);
   const std::string over = std::to_string(kMaxCount + 1);
-  EXPECT_EQ(error_of({"--msr-write", over.c_str()}),
-            "--msr-write: expected a non-negative integer up to " + max + ", got '" + over + "'");
   EXPECT_EQ(
-      error_of({"--io", "99999999999999999999999"}),
-      "--io: expected a non-negative integer up to " + max + ", got '99999999999999999999999'");
+      error_of({"--msr-write", over.c_str()}),
+      "--msr-write: expected a non-negative integer up to " + max + ", got '" + over + "'" + kSee);
+  EXPECT_EQ(error_of({"--io", "99999999999999999999999"}),
+            "--io: expected a non-negative integer up to " + max +
+                ", got '99999999999999999999999'" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_value_is_missing) {
-  EXPECT_EQ(error_of({"--io"}), "--io: missing value");
-  EXPECT_EQ(error_of({"--cpuid", "1", "--vcpus"}), "--vcpus: missing value");
+  EXPECT_EQ(error_of({"--io"}), "--io needs a value" + kSee);
+  EXPECT_EQ(error_of({"--cpuid", "1", "--vcpus"}), "--vcpus needs a value" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_vcpus_out_of_range) {
-  EXPECT_EQ(error_of({"--vcpus", "0"}), "--vcpus: expected a vCPU count from 1 to 64, got '0'");
-  EXPECT_EQ(error_of({"--vcpus", "65"}), "--vcpus: expected a vCPU count from 1 to 64, got '65'");
-  EXPECT_EQ(error_of({"--vcpus", "two"}), "--vcpus: expected a vCPU count from 1 to 64, got 'two'");
+  EXPECT_EQ(error_of({"--vcpus", "0"}),
+            "--vcpus: expected a vCPU count from 1 to 64, got '0'" + kSee);
+  EXPECT_EQ(error_of({"--vcpus", "65"}),
+            "--vcpus: expected a vCPU count from 1 to 64, got '65'" + kSee);
+  EXPECT_EQ(error_of({"--vcpus", "two"}),
+            "--vcpus: expected a vCPU count from 1 to 64, got 'two'" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_timeout_is_not_positive) {
   EXPECT_EQ(error_of({"--timeout", "0"}),
-            "--timeout: expected a whole number of seconds from 1 to 86400, got '0'");
+            "--timeout: expected a whole number of seconds from 1 to 86400, got '0'" + kSee);
   EXPECT_EQ(error_of({"--timeout", "1.5"}),
-            "--timeout: expected a whole number of seconds from 1 to 86400, got '1.5'");
+            "--timeout: expected a whole number of seconds from 1 to 86400, got '1.5'" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_option_is_unknown) {
-  EXPECT_EQ(error_of({"--foo"}), "unknown option '--foo' (try 'kvmscope guest --help')");
-  EXPECT_EQ(error_of({"--foo=1"}), "unknown option '--foo' (try 'kvmscope guest --help')");
-  EXPECT_EQ(error_of({"--"}), "unknown option '--' (try 'kvmscope guest --help')");
+  EXPECT_EQ(error_of({"--foo"}), "unknown option '--foo'" + kSee);
+  EXPECT_EQ(error_of({"--foo=1"}), "unknown option '--foo'" + kSee);
+  EXPECT_EQ(error_of({"--"}), "unknown option '--'" + kSee);
+  EXPECT_EQ(error_of({"--cpiud", "5"}), "unknown option '--cpiud'; did you mean '--cpuid'?" + kSee);
+  EXPECT_EQ(error_of({"--vcpu=2"}), "unknown option '--vcpu'; did you mean '--vcpus'?" + kSee);
 }
 
 TEST(GuestPlan, refuses_when_given_a_positional_argument) {
-  EXPECT_EQ(error_of({"5"}), "unexpected argument '5' (try 'kvmscope guest --help')");
-  EXPECT_EQ(error_of({"-x"}), "unexpected argument '-x' (try 'kvmscope guest --help')");
+  EXPECT_EQ(error_of({"5"}), "unexpected argument '5'" + kSee);
+  EXPECT_EQ(error_of({"-x"}), "unexpected argument '-x'" + kSee);
 }
 
 TEST(GuestPlan, names_kinds_like_their_options) {
