@@ -18,6 +18,7 @@
 #include "report/prometheus.h"
 #include "report/prometheus_series.h"
 #ifdef KVMSCOPE_HAVE_SERVE
+#include "serve/client_address.h"
 #include "serve/gzip.h"
 #include "serve/listen_address.h"
 #include "serve/metrics_server.h"
@@ -52,6 +53,15 @@ constexpr const char* kServeHelp =
     "  --no-drills          no port and MSR counters (kvm_pio, kvm_msr... not traced)\n"
     "  --http-timeout T     close a connection idle for T, or not done with a request\n"
     "                       within 3T (default 10s)\n"
+    "  --max-connections N  HTTP connections kept at once (default 128); a new one beyond\n"
+    "                       takes the place of the oldest idle one (one that owes a request)\n"
+    "  --max-connections-per-client N\n"
+    "                       per client IP address (default 16); beyond, that client's\n"
+    "                       oldest idle connection makes room\n"
+    "  --scraper ADDR[,ADDR]\n"
+    "                       trust these client addresses (your Prometheus server) as\n"
+    "                       loopback is trusted: their idle connections never make room\n"
+    "                       for a newcomer from an untrusted address\n"
     "  --share-tracepoints  let perf consumers of the kvm tracepoints see them too\n"
     "  -d, --duration T     stop after T\n"
     "  -h, --help           this text\n"
@@ -71,6 +81,9 @@ struct ServeOptions {
   std::uint32_t max_entries = 16384;
   bool drills = true;
   double http_timeout_s = 10.0;
+  std::size_t max_connections = 128;
+  std::size_t max_connections_per_client = 16;
+  std::string scrapers;  // --scraper, checked by serve::parse_client_addresses
   bool help = false;
 };
 
@@ -116,6 +129,14 @@ util::Result<ServeOptions> parse_serve_options(Args args) {
       if (r = seconds(grace); r) o.limits.grace_ns = static_cast<std::uint64_t>(grace * 1e9);
     } else if (n == "--http-timeout") {
       r = seconds(o.http_timeout_s);
+    } else if (n == "--max-connections") {
+      r = count(o.max_connections, 1u << 16);
+    } else if (n == "--max-connections-per-client") {
+      r = count(o.max_connections_per_client, 1u << 16);
+    } else if (n == "--scraper") {
+      auto v = cur.value();
+      if (!v) return v.error();
+      o.scrapers += (o.scrapers.empty() ? "" : ",") + *v;
     } else if (n == "--max-vms") {
       r = count(o.limits.max_vms, 1u << 20);
     } else if (n == "--max-vcpus") {
@@ -207,6 +228,20 @@ void sleep_until(std::uint64_t deadline_ns) {
 int serve(const ServeOptions& o) {
   auto address = serve::parse_listen_address(o.listen);
   if (!address) return fail(address.error(), 2);
+  serve::HttpLimits http;
+  http.idle_timeout_s = static_cast<unsigned>(o.http_timeout_s + 0.999);
+  http.request_deadline_s = 3 * http.idle_timeout_s;
+  http.max_connections = o.max_connections;
+  http.max_connections_per_client = o.max_connections_per_client;
+  if (!o.scrapers.empty()) {
+    auto scrapers = serve::parse_client_addresses(o.scrapers);
+    if (!scrapers) {
+      util::Error e = scrapers.error();
+      e.context = "--scraper: " + e.context;
+      return fail(e, 2);
+    }
+    http.scrapers = std::move(*scrapers);
+  }
   auto root = preflight(o.target);
   if (!root) return fail(root.error());
   // Bound before the BPF programs load: a taken port is reported before any other work.
@@ -235,9 +270,6 @@ int serve(const ServeOptions& o) {
   auto first = readout(false);
   if (!first) return fail(first.error());
 
-  serve::HttpLimits http;
-  http.idle_timeout_s = static_cast<unsigned>(o.http_timeout_s + 0.999);
-  http.request_deadline_s = 3 * http.idle_timeout_s;
   auto server = serve::MetricsServer::start(std::move(*listener), http);
   if (!server) return fail(server.error());
   (*server)->publish(std::move(*first));

@@ -5,18 +5,27 @@
 //
 //   GET|HEAD /metrics   200, the page (gzip when the client accepts it and a gzip form exists)
 //   GET|HEAD /          200, a short HTML page pointing to /metrics
-//   other methods there 405 with Allow: GET, HEAD; a GET with a body: 400
+//   any other method    405 with Allow: GET, HEAD (OPTIONS *, CONNECT host:port too)
+//   a GET with a body   400
 //   any other path      404
+//   not HTTP at all     400 and a close (first bytes that are no method token and a space)
 //   request line / headers beyond HttpLimits::request_bytes: 414 / 431 (libmicrohttpd's answers)
 //   a connection idle for idle_timeout_s, or owing a complete request (and its answer) for
 //   request_deadline_s: closed (slowloris)
+//
+// The server accepts connections itself and keeps at most max_connections, at most
+// max_connections_per_client of them per client address; beyond, the oldest idle connection
+// makes room (serve/connection_table.h says which). Loopback clients (trust_loopback) and the
+// `scrapers` are trusted: a newcomer from elsewhere never sheds their connections.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "serve/client_address.h"
 #include "util/fd.h"
 #include "util/result.h"
 
@@ -25,8 +34,11 @@ namespace kvmscope::serve {
 struct HttpLimits {
   unsigned idle_timeout_s = 10;
   unsigned request_deadline_s = 30;
-  unsigned max_connections = 128;  // beyond: new connections are closed at once
+  std::size_t max_connections = 128;
+  std::size_t max_connections_per_client = 16;
   std::size_t request_bytes = 16 * 1024;
+  bool trust_loopback = true;
+  std::vector<ClientAddress> scrapers = {};  // trusted too
 };
 
 struct Page {

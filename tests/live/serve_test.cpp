@@ -66,10 +66,18 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-// A raw loopback connection, for requests curl would not send and clients that stall.
+// A raw loopback connection, for requests curl would not send and clients that stall; `from`:
+// the local address it connects from (127.0.0.2... are loopback too: other clients).
 class Conn {
  public:
-  explicit Conn(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  explicit Conn(int port, const char* from = nullptr)
+      : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    if (from) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, from, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -394,6 +402,18 @@ TEST(LiveServe, answers_bad_requests_with_http_errors_and_keeps_serving) {
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.body, "");
 
+  // The method is judged before the path; what is not HTTP at all gets 400 and a close.
+  for (const char* line : {"OPTIONS * HTTP/1.1", "CONNECT 127.0.0.1:443 HTTP/1.1"}) {
+    const Response r = http(port, std::string(line) + "\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 405) << line;
+  }
+  {
+    Conn tls(port);
+    tls.send(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+    EXPECT_EQ(tls.read_all(3000).rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u);
+    EXPECT_TRUE(tls.closed());
+  }
+
   // A client that sends half a request and goes quiet is closed after --http-timeout (1 s); one
   // that trickles is cut at 3x that. Scrapes are answered all along.
   Conn idle(port), trickle(port);
@@ -414,6 +434,33 @@ TEST(LiveServe, answers_bad_requests_with_http_errors_and_keeps_serving) {
   EXPECT_GE(trickled_for, std::chrono::milliseconds(2000));
   EXPECT_EQ(idle.read_all(100), "");
   EXPECT_TRUE(idle.closed());
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
+
+TEST(LiveServe, answers_a_loopback_scrape_while_150_stalled_clients_hold_connections) {
+  KS_REQUIRE_LIVE();
+  Serve serve({"--interval", "500ms"});  // the defaults: 128 connections, 16 per client
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  // 150 clients from ten loopback addresses, each with half a request. Before, the server
+  // refused every connection past 128, scrapes included, until the stalled ones were cut (30 s).
+  std::vector<std::unique_ptr<Conn>> slow;
+  for (int i = 0; i < 150; ++i) {
+    const std::string from = "127.0.0." + std::to_string(2 + i % 10);
+    slow.push_back(std::make_unique<Conn>(serve.port(), from.c_str()));
+    ASSERT_TRUE(slow.back()->send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")) << i;
+  }
+  for (int scrape = 0; scrape < 3; ++scrape) {
+    const auto t0 = Clock::now();
+    const Response r = get(serve.port(), "/metrics");
+    EXPECT_EQ(r.status, 200) << scrape;
+    EXPECT_NE(r.body.find("kvmscope_build_info{version="), std::string::npos);
+    EXPECT_LT(Clock::now() - t0, milliseconds(2000)) << scrape;
+  }
+  // The places were made by the longest-stalled clients: the first one is gone, the last not.
+  EXPECT_EQ(slow.front()->read_all(100), "");
+  EXPECT_TRUE(slow.front()->closed());
+  slow.back()->read_all(100);
+  EXPECT_FALSE(slow.back()->closed());
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
@@ -466,9 +513,18 @@ TEST(LiveServe, rejects_bad_options_with_usage_errors) {
   EXPECT_EQ(r.exit_code, 2);
   r = run_command({kvmscope_bin(), "serve", "--", "true"}, 30);
   EXPECT_EQ(r.exit_code, 2);
+  r = run_command({kvmscope_bin(), "serve", "--max-connections", "0"}, 30);
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_command({kvmscope_bin(), "serve", "--scraper", "10.0.0.9,prometheus"}, 30);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "kvmscope serve: --scraper: 'prometheus' is not an IP address (expected numeric "
+            "addresses, e.g. 10.0.0.5,[fd00::5])\n");
   r = run_command({kvmscope_bin(), "serve", "--help"}, 30);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--grace"), std::string::npos);
+  EXPECT_NE(r.out.find("--max-connections-per-client N"), std::string::npos);
+  EXPECT_NE(r.out.find("--scraper ADDR[,ADDR]"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // serve's HTTP side on loopback, without root or BPF: what each bad request gets (404, 405,
-// 400, 414, 431), that scrapes keep being answered while slow clients hold connections, that
-// those clients are cut off (idle timeout, request deadline), gzip, and the --listen parser.
+// 400, 414, 431, binary garbage), that scrapes keep being answered while slow clients hold
+// connections, even more of them than the server keeps (127.0.0.2... are loopback addresses
+// too: several clients on one machine), that those clients are cut off (idle timeout, request
+// deadline, per-client limit), gzip, and the --listen parser.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -24,10 +26,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A connected loopback socket (blocking), closed at the end of its scope.
+// A connected loopback socket (blocking), closed at the end of its scope; `from` is the local
+// address it connects from (any of 127.0.0.0/8).
 class Client {
  public:
-  explicit Client(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  explicit Client(int port, const char* from = nullptr)
+      : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    if (from) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      inet_pton(AF_INET, from, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -59,6 +69,15 @@ class Client {
     }
   }
   bool closed() const { return closed_; }
+  // Whether the server has closed this connection: it reads as ended within `timeout_ms`.
+  bool ended(int timeout_ms = 5) {
+    pollfd p{fd_, POLLIN, 0};
+    if (!closed_ && ::poll(&p, 1, timeout_ms) > 0) {
+      char buf[4096];
+      closed_ = ::recv(fd_, buf, sizeof buf, 0) <= 0;
+    }
+    return closed_;
+  }
 
  private:
   int fd_;
@@ -89,8 +108,8 @@ class MetricsServerHttp : public ::testing::Test {
     server_->publish(page);
   }
   // One request on a fresh connection (Connection: close), the whole response.
-  std::string request(const std::string& head) {
-    Client c(port_);
+  std::string request(const std::string& head, const char* from = nullptr) {
+    Client c(port_, from);
     EXPECT_TRUE(c.connected());
     c.send(head);
     return c.read_all(5000);
@@ -139,12 +158,120 @@ TEST_F(MetricsServerHttp, answers_404_for_unknown_paths) {
 
 TEST_F(MetricsServerHttp, answers_405_with_allow_for_other_methods) {
   start();
-  for (const char* method : {"POST", "PUT", "DELETE", "OPTIONS"}) {
+  // The method is judged before the path: `OPTIONS *` and CONNECT's host:port are no paths of
+  // ours, and still methods we refuse.
+  for (const char* line : {"POST /metrics", "PUT /metrics", "DELETE /metrics", "OPTIONS /metrics",
+                           "OPTIONS *", "CONNECT 127.0.0.1:443", "PATCH /nope", "BREW /"}) {
     const std::string r =
-        request(std::string(method) + " /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
-    EXPECT_EQ(status_line(r), "HTTP/1.1 405 Method Not Allowed") << method;
-    EXPECT_NE(r.find("Allow: GET, HEAD\r\n"), std::string::npos) << method;
+        request(std::string(line) + " HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(status_line(r), "HTTP/1.1 405 Method Not Allowed") << line;
+    EXPECT_NE(r.find("Allow: GET, HEAD\r\n"), std::string::npos) << line;
   }
+}
+
+TEST_F(MetricsServerHttp, answers_binary_garbage_with_400_and_a_close) {
+  start();
+  const std::string tls_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
+  for (const std::string& garbage :
+       {tls_hello, binary, binary + "\r\n\r\n", std::string(" / HTTP/1.1\r\n\r\n")}) {
+    Client c(port_);
+    ASSERT_TRUE(c.send(garbage));
+    const auto t0 = Clock::now();
+    const std::string r = c.read_all(5000);
+    EXPECT_EQ(status_line(r), "HTTP/1.1 400 Bad Request") << garbage.size();
+    EXPECT_NE(r.find("\r\nContent-Length: 36\r\nConnection: close\r\n\r\n"), std::string::npos);
+    EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "bad request: this is an HTTP server\n");
+    EXPECT_TRUE(c.closed());
+    EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(2000));  // at once, not at a time-out
+  }
+  EXPECT_EQ(status_line(get("/metrics")), "HTTP/1.1 200 OK");
+}
+
+TEST_F(MetricsServerHttp, waits_for_a_method_sent_in_pieces) {
+  start();
+  Client c(port_);
+  ASSERT_TRUE(c.send("GE"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(c.send("T /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(status_line(c.read_all(5000)), "HTTP/1.1 200 OK");
+}
+
+TEST_F(MetricsServerHttp, answers_a_loopback_scrape_while_150_stalled_clients_are_connected) {
+  start();  // the defaults: at most 128 connections, 16 per client address
+  // 150 clients from ten addresses, 15 each (within the per-client limit), each with half a
+  // request: more than the server keeps. Before, the 129th and later were refused, and so was
+  // every scrape until the request deadline (30 s) cut the stalled ones.
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 150; ++i) {
+    const std::string from = "127.0.0." + std::to_string(2 + i % 10);
+    slow.push_back(std::make_unique<Client>(port_, from.c_str()));
+    ASSERT_TRUE(slow.back()->connected()) << i;
+    ASSERT_TRUE(slow.back()->send("GET /metrics HTTP/1.1\r\nHost: t\r\nX-Slow: "));
+  }
+  const auto t0 = Clock::now();
+  const std::string r =
+      request("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "127.0.0.1");
+  EXPECT_EQ(status_line(r), "HTTP/1.1 200 OK");
+  EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4), "kvmscope_build_info{version=\"t\"} 1\n");
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(2000));
+  // Each place was made by closing the connection that had stalled longest: the first 22 for
+  // the 129th to 150th, the 23rd for the scrape. The other 127 are still open.
+  for (int i = 0; i < 150; ++i) EXPECT_EQ(slow[i]->ended(), i < 23) << i;
+}
+
+TEST_F(MetricsServerHttp, a_client_at_its_limit_loses_its_own_oldest_idle_connection) {
+  start({.max_connections_per_client = 4});
+  std::vector<std::unique_ptr<Client>> mine;
+  Client other(port_, "127.0.0.3");
+  ASSERT_TRUE(other.send("GET /metrics HTTP/1.1\r\nHost: t\r\n"));
+  for (int i = 0; i < 6; ++i) {
+    mine.push_back(std::make_unique<Client>(port_, "127.0.0.2"));
+    ASSERT_TRUE(mine.back()->send("GET /metrics HTTP/1.1\r\nHost: t\r\n"));
+  }
+  const std::string r =
+      request("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "127.0.0.2");
+  EXPECT_EQ(status_line(r), "HTTP/1.1 200 OK");
+  // The 5th and 6th connection and the scrape each took the place of 127.0.0.2's oldest.
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(mine[i]->ended(), i < 3) << i;
+  EXPECT_FALSE(other.ended());
+}
+
+TEST_F(MetricsServerHttp, untrusted_newcomers_never_shed_a_scrapers_connection) {
+  HttpLimits limits{.max_connections = 8, .max_connections_per_client = 4};
+  limits.trust_loopback = false;
+  limits.scrapers = *parse_client_addresses("127.0.0.1");
+  start(limits);
+  // The scraper's keep-alive connection, idle between scrapes: the oldest in the table.
+  Client scraper(port_, "127.0.0.1");
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_TRUE(scraper.send(req));
+  EXPECT_EQ(status_line(scraper.read_all(300)), "HTTP/1.1 200 OK");
+  // 20 untrusted clients that stall: they shed one another, never the scraper.
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 20; ++i) {
+    const std::string from = "127.0.0." + std::to_string(2 + i % 5);
+    slow.push_back(std::make_unique<Client>(port_, from.c_str()));
+    ASSERT_TRUE(slow.back()->send("GET /metrics HTTP/1.1\r\nHost: t\r\n"));
+  }
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(slow[i]->ended(), i < 13) << i;
+  ASSERT_TRUE(scraper.send(req));
+  EXPECT_EQ(status_line(scraper.read_all(300)), "HTTP/1.1 200 OK");
+  EXPECT_FALSE(scraper.closed());
+  // A newcomer from the scraper's address takes the place of the oldest untrusted one.
+  EXPECT_EQ(status_line(get("/metrics")), "HTTP/1.1 200 OK");
+  EXPECT_TRUE(slow[13]->ended());
+}
+
+TEST_F(MetricsServerHttp, closes_a_connection_that_sends_nothing_after_the_idle_timeout) {
+  start({.idle_timeout_s = 1, .request_deadline_s = 30});
+  Client c(port_);
+  const auto t0 = Clock::now();
+  EXPECT_EQ(c.read_all(5000), "");
+  EXPECT_TRUE(c.closed());
+  EXPECT_GT(Clock::now() - t0, std::chrono::milliseconds(800));
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(3000));
 }
 
 TEST_F(MetricsServerHttp, answers_400_for_a_get_with_a_body_without_reading_it) {
