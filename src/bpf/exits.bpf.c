@@ -119,6 +119,8 @@ struct files_struct___ks {
 
 struct task_struct___ks {
   struct files_struct___ks* files;
+  struct task_struct___ks* group_leader;
+  char comm[KS_COMM_LEN];
 } __attribute__((preserve_access_index));
 
 /* A vCPU runs on one CPU at a time and the key holds the vCPU, so one shared hash with atomic
@@ -218,7 +220,10 @@ static __always_inline struct ks_thread* thread_get(void) {
   return t;
 }
 
-/* Looks up a counter, creating it; a full map is counted in `health`, never ignored. */
+/* Looks up a counter, creating it; a full map is counted in `health`, never ignored. The
+ * creator writes the VM's process name into the new counter: user space reads names from /proc
+ * only at a readout, when a short-lived VM may be gone. Once per counter, not per exit; the
+ * group leader's comm, not the vCPU thread's ("CPU 0/KVM" in QEMU). */
 static __always_inline struct ks_exit_val* counter(void* map, const void* key) {
   struct ks_exit_val* v = bpf_map_lookup_elem(map, key);
   if (v) return v;
@@ -227,7 +232,12 @@ static __always_inline struct ks_exit_val* counter(void* map, const void* key) {
     health_inc(KS_HEALTH_EXITS_NOT_STORED);
     return NULL;
   }
-  return bpf_map_lookup_elem(map, key);
+  v = bpf_map_lookup_elem(map, key);
+  if (v && !err) {
+    struct task_struct___ks* task = (void*)bpf_get_current_task();
+    BPF_CORE_READ_STR_INTO(&v->comm, task, group_leader, comm);
+  }
+  return v;
 }
 
 static __always_inline void add_time(struct ks_exit_val* v, __u64 delta) {

@@ -28,6 +28,9 @@ typedef __u64 ks_u64;
 #define KS_ISA_VMX 1
 #define KS_ISA_SVM 2
 
+/* A process name as the kernel keeps it (TASK_COMM_LEN), NUL included. */
+#define KS_COMM_LEN 16
+
 /* vCPU not known (a VMM exit on a thread whose vCPU id was never seen). */
 #define KS_VCPU_UNKNOWN 0xffffffffu
 
@@ -49,6 +52,9 @@ struct ks_exit_val {
   ks_u64 time_ns; /* sum of the measured handling times */
   ks_u64 max_ns;
   ks_u64 hist[KS_HIST_SLOTS];
+  /* The VM's process name (its group leader's comm), written by the exit that created this
+   * counter: a VM that ended before user space read the counters keeps its name. */
+  char comm[KS_COMM_LEN];
 };
 
 /* One exit, streamed through the ring buffer when exact every-N printing is asked for. */

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -98,6 +99,15 @@ model::ExitKey to_model(const ks_exit_key& k) {
   return key;
 }
 
+// The kernel and user space share the counter's layout; the name is the last field.
+static_assert(sizeof(ks_exit_val{}.comm) == KS_COMM_LEN);
+static_assert(sizeof(ks_exit_val) == (4 + KS_HIST_SLOTS) * sizeof(ks_u64) + KS_COMM_LEN);
+
+// The process name a counter carries ("" when none was written).
+std::string comm_of(const ks_exit_val& v) {
+  return std::string(v.comm, strnlen(v.comm, sizeof v.comm));
+}
+
 model::ExitStats to_model(const ks_exit_val& v) {
   model::ExitStats s;
   s.count = v.count;
@@ -150,6 +160,9 @@ struct ExitCollector::Impl {
   std::uint64_t started_ns = 0;
   std::vector<std::string> notes;
   std::map<std::uint32_t, model::VmInfo> vms;
+  // Per VM, the process name its counters carry: captured in the kernel at its first exit, so
+  // known even when the VM ended before the readout that first met it.
+  std::map<std::uint32_t, std::string> seen_comms;
   std::vector<ks_exit_key> keys;  // readout buffers, reused
   std::vector<ks_exit_val> vals;
   bool batch_ok = true;
@@ -181,6 +194,9 @@ struct ExitCollector::Impl {
   }
 
   util::Result<void> read_exits(std::map<model::ExitKey, model::ExitStats>& out);
+  void see_comm(std::uint32_t pid, const ks_exit_val& v) {
+    if (v.comm[0] && !vms.count(pid)) seen_comms.try_emplace(pid, comm_of(v));
+  }
   void learn_vm(std::uint32_t pid);
 };
 
@@ -201,7 +217,10 @@ util::Result<void> ExitCollector::Impl::read_exits(
       int err = bpf_map_lookup_batch(fd, first ? nullptr : &token, &token, keys.data(), vals.data(),
                                      &count, &opts);
       int e = err ? errno : 0;
-      for (std::uint32_t i = 0; i < count; ++i) out[to_model(keys[i])] += to_model(vals[i]);
+      for (std::uint32_t i = 0; i < count; ++i) {
+        out[to_model(keys[i])] += to_model(vals[i]);
+        see_comm(keys[i].tgid, vals[i]);
+      }
       first = false;
       if (!err) continue;
       if (e == ENOENT) return {};
@@ -218,7 +237,10 @@ util::Result<void> ExitCollector::Impl::read_exits(
   const void* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     ks_exit_val val{};
-    if (bpf_map_lookup_elem(fd, &next, &val) == 0) out[to_model(next)] += to_model(val);
+    if (bpf_map_lookup_elem(fd, &next, &val) == 0) {
+      out[to_model(next)] += to_model(val);
+      see_comm(next.tgid, val);
+    }
     key = next;
     prev = &key;
   }
@@ -227,17 +249,15 @@ util::Result<void> ExitCollector::Impl::read_exits(
 
 void ExitCollector::Impl::learn_vm(std::uint32_t pid) {
   if (vms.count(pid)) return;
-  model::VmInfo info;
-  auto comm = util::read_comm(static_cast<pid_t>(pid));
-  if (!comm) {
-    info.comm = "?";
-    info.name = "pid " + std::to_string(pid) + " (exited)";
-  } else {
-    info.comm = *comm;
-    auto argv = util::read_cmdline(static_cast<pid_t>(pid));
-    info.name = argv ? model::vm_name_from_cmdline(*argv, info.comm) : info.comm;
+  std::optional<std::string> comm;
+  std::vector<std::string> argv;
+  if (auto c = util::read_comm(static_cast<pid_t>(pid))) {
+    comm = std::move(*c);
+    if (auto a = util::read_cmdline(static_cast<pid_t>(pid))) argv = std::move(*a);
   }
-  vms.emplace(pid, std::move(info));
+  auto seen = seen_comms.find(pid);
+  vms.emplace(pid, model::vm_info(pid, comm, argv, seen == seen_comms.end() ? "" : seen->second));
+  if (seen != seen_comms.end()) seen_comms.erase(seen);  // the name is kept in `vms` now
 }
 
 ExitCollector::ExitCollector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -368,6 +388,7 @@ util::Result<model::DrillDown> ExitCollector::drilldown() {
     ks_exit_val val{};
     if (bpf_map_lookup_elem(fd, &next, &val) == 0) {
       const std::uint32_t pid = next.tgid;
+      impl_->see_comm(pid, val);
       model::DrillKey k;
       switch (next.kind) {
         case KS_DRILL_PORT:
@@ -457,6 +478,7 @@ util::Result<void> ExitCollector::forget_vms(std::span<const std::uint32_t> pids
   for (std::uint32_t pid : tgids) {
     (void)bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.targets), &pid);  // absent: fine
     impl_->vms.erase(pid);
+    impl_->seen_comms.erase(pid);
   }
   return {};
 }

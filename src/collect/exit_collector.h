@@ -55,7 +55,8 @@ class ExitCollector {
   util::Result<void> add_target(pid_t pid);
 
   // Reads every counter. VM names are looked up the first time a pid is seen and kept, so a VM
-  // that has exited keeps its name.
+  // that has exited keeps its name; one that ended before that keeps the process name its
+  // counters carry (captured in the kernel at its first exit; model::vm_info decides).
   util::Result<model::Snapshot> snapshot();
 
   // Waits up to timeout_ms for streamed exits and hands each to `on_exit`. Returns how many.

@@ -50,4 +50,12 @@ std::string vm_name_from_cmdline(const std::vector<std::string>& argv, const std
   return comm;
 }
 
+VmInfo vm_info(std::uint32_t pid, const std::optional<std::string>& proc_comm,
+               const std::vector<std::string>& argv, const std::string& seen_comm) {
+  if (proc_comm && (seen_comm.empty() || *proc_comm == seen_comm))
+    return {vm_name_from_cmdline(argv, *proc_comm), *proc_comm};
+  if (!seen_comm.empty()) return {seen_comm, seen_comm};
+  return {"pid " + std::to_string(pid) + " (exited)", "?"};
+}
+
 }  // namespace kvmscope::model

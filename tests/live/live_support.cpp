@@ -17,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "util/fd.h"
 
@@ -178,6 +179,24 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+bool wait_for_bpf_links(pid_t pid, int links, int timeout_s) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd/";
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < end) {
+    int found = 0;
+    for (int fd = 0; fd < 256; ++fd) {
+      char target[64];
+      const ssize_t n = ::readlink((dir + std::to_string(fd)).c_str(), target, sizeof target - 1);
+      if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:bpf_link")
+        ++found;
+    }
+    if (found >= links) return true;
+    if (::kill(pid, 0) != 0) return false;
+    ::usleep(20'000);
+  }
+  return false;
 }
 
 Background::Background(const std::vector<std::string>& argv, const std::string& out_path,

@@ -35,6 +35,11 @@ std::string temp_path(const std::string& name);
 // The whole file ("" where it cannot be read).
 std::string slurp(const std::string& path);
 
+// Waits until process `pid` holds `links` BPF links (attached programs): kvmscope's collector
+// attaches sched_process_fork, sched_process_exit, kvm_exit, kvm_entry, kvm_userspace_exit first,
+// so 5 means it counts exits to the VMM. False when it ended or timeout_s passed first.
+bool wait_for_bpf_links(pid_t pid, int links, int timeout_s = 30);
+
 // A process in the background, in its own process group (signals from the test reach only what
 // it addresses), its stdout (and stderr with `with_stderr`) in the file `out_path`; killed
 // (SIGKILL) and reaped on destruction if it is still running.

@@ -491,6 +491,30 @@ TEST(LiveServe, drops_an_ended_vms_series_after_the_grace_period) {
   EXPECT_EQ(serve.log().find("warning"), std::string::npos) << serve.log();
 }
 
+TEST(LiveServe, names_a_vm_that_ended_between_two_readouts_by_its_process_name) {
+  KS_REQUIRE_LIVE();
+  // The first readout is made before "serving" is printed; the guest starts after it and ends
+  // long before the next one (5 s later). Before, its name was looked up in /proc only then:
+  // vm="pid 19513 (exited)".
+  Serve serve({"--interval", "5s"});
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  const pid_t pid = run_guest({"--io", "300"});
+  ASSERT_NE(pid, 0);
+  const std::string series = "kvmscope_exits_total{vm=\"kvmscope\",vm_pid=\"" +
+                             std::to_string(pid) +
+                             "\",vcpu=\"0\",level=\"vmm\",isa=\"none\",reason=\"KVM_EXIT_IO\","
+                             "code=\"2\"} 300\n";
+  std::string page;
+  const auto end = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < end && page.find("vm_pid=\"" + std::to_string(pid)) == std::string::npos) {
+    std::this_thread::sleep_for(milliseconds(200));
+    page = serve.metrics();
+  }
+  EXPECT_NE(page.find(series), std::string::npos) << page;
+  EXPECT_EQ(page.find("pid " + std::to_string(pid) + " (exited)"), std::string::npos) << page;
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
+
 TEST(LiveServe, says_in_one_line_when_the_port_is_taken) {
   KS_REQUIRE_LIVE();
   Serve first({});

@@ -159,6 +159,24 @@ TEST(LiveStat, attaches_to_a_running_vm_by_pid) {
   EXPECT_EQ(doc["totals"]["vmm"].u64(), count_of(doc, "vmm", kExitIo));
 }
 
+TEST(LiveStat, names_a_vm_that_ended_before_the_readout_by_its_process_name) {
+  KS_REQUIRE_LIVE();
+  // -a reads the counters once, at the end: the guest has long ended by then. Before, its name
+  // was looked up in /proc only then: "VM 19513 (pid 19513 (exited))".
+  const std::string out = temp_path("ended.txt");
+  Background stat({kvmscope_bin(), "stat", "-a", "--per-vm", "--duration", "4"}, out);
+  ASSERT_TRUE(kvmscope::live::wait_for_bpf_links(stat.pid(), 5)) << slurp(out);
+  Background guest({kvmscope_bin(), "guest", "--io", "300", "--quiet"}, temp_path("ended.guest"));
+  ASSERT_EQ(guest.wait(), 0);
+  std::remove(temp_path("ended.guest").c_str());
+  ASSERT_EQ(stat.wait(), 0);
+  const std::string text = slurp(out);
+  std::remove(out.c_str());
+  const std::string vm = "VM " + std::to_string(guest.pid());
+  EXPECT_NE(text.find("\n" + vm + " (kvmscope)\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find(vm + " (pid "), std::string::npos) << text;
+}
+
 TEST(LiveStat, ctrl_c_prints_the_table_gathered_so_far) {
   KS_REQUIRE_LIVE();
   const std::string out = temp_path("ctrlc.txt");
