@@ -102,8 +102,9 @@ util::Result<void> finish_target(const OptionCursor& cursor, TraceTarget& target
 
 util::Result<std::string> preflight(const TraceTarget& target) {
   if (!util::can_trace_with_bpf())
-    return util::plain_error("permission denied: tracing needs root (or CAP_BPF and CAP_PERFMON)",
-                             "run it with sudo");
+    return util::plain_error(
+        "permission denied: tracing needs root (or CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH)",
+        "run it with sudo");
   for (pid_t pid : target.pids)
     if (!util::process_exists(pid))
       return util::plain_error("no process with PID " + std::to_string(pid));

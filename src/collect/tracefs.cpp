@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "util/privileges.h"
+
 namespace kvmscope::collect {
 
 namespace {
@@ -19,11 +21,28 @@ bool is_dir(const std::string& path) {
 
 util::Result<std::string> tracefs_root() {
   const std::string primary = "/sys/kernel/tracing";
-  for (const std::string& root : {primary, std::string("/sys/kernel/debug/tracing")})
-    if (is_dir(root + "/events")) return root;
-  if (::mount("nodev", primary.c_str(), "tracefs", 0, nullptr) != 0)
+  // EACCES there means mounted, but root's only (mode 0700) and this process may not look in:
+  // a missing capability, not a missing mount. Mounting would not help (and needs more).
+  std::string denied_path;
+  int denied_err = 0;
+  for (const std::string& root : {primary, std::string("/sys/kernel/debug/tracing")}) {
+    struct stat st;
+    if (::stat((root + "/events").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return root;
+    if ((errno == EACCES || errno == EPERM) && denied_path.empty()) {
+      denied_path = root;
+      denied_err = errno;
+      if (root == primary) break;
+    }
+  }
+  if (denied_path == primary)
+    return util::tracefs_denied_error(primary, denied_err, util::current_capabilities());
+  if (::mount("nodev", primary.c_str(), "tracefs", 0, nullptr) != 0) {
+    // Not mounted at the primary place, and debugfs (where tracefs also shows) was closed to us.
+    if (!denied_path.empty())
+      return util::tracefs_denied_error(denied_path, denied_err, util::current_capabilities());
     return util::os_error("tracefs is not mounted and mounting it at " + primary + " failed", errno,
                           "mount -t tracefs nodev " + primary);
+  }
   if (!is_dir(primary + "/events"))
     return util::plain_error("tracefs mounted at " + primary + " has no events directory",
                              "is the kernel built with CONFIG_FTRACE?");

@@ -3,6 +3,7 @@
 // are asserted exactly. Hardware exits are asserted in the nested SVM bed (tests/nested).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -352,6 +353,26 @@ TEST(LiveStat, results_without_a_command_stay_on_stdout) {
   auto r = run_command({kvmscope_bin(), "stat", "--json", "-a", "--duration", "200ms"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json::parse(r.out)["schema"].str(), "kvmscope.stat/1");
+}
+
+TEST(LiveStat, names_the_missing_capability_when_tracefs_is_closed_to_it) {
+  KS_REQUIRE_LIVE();
+  // As nobody with CAP_BPF and CAP_PERFMON but not CAP_DAC_READ_SEARCH: tracefs (root's, mode
+  // 0700) is mounted but closed. Before, that read "tracefs is not mounted and mounting it at
+  // /sys/kernel/tracing failed: Operation not permitted".
+  struct stat st;
+  if (::stat("/sys/kernel/tracing", &st) != 0 || (st.st_mode & 0005) != 0)
+    GTEST_SKIP() << "tracefs at /sys/kernel/tracing is not the root-only mount this is about";
+  if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) missing";
+  auto r = run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon", "--",
+                        kvmscope_bin(), "stat", "-a", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "kvmscope stat: tracefs at /sys/kernel/tracing is not readable: Permission denied "
+            "(it is mounted, but only root may read it and this process lacks "
+            "CAP_DAC_READ_SEARCH: run as root, or grant CAP_DAC_READ_SEARCH besides CAP_BPF and "
+            "CAP_PERFMON)\n");
 }
 
 TEST(LiveStat, reports_unknown_pid_and_missing_command_in_one_line) {

@@ -258,8 +258,8 @@ TEST(Cli, stat_without_privileges_says_so) {
   auto r = run_command(argv);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
-            "kvmscope stat: permission denied: tracing needs root (or CAP_BPF and CAP_PERFMON) "
-            "(run it with sudo)\n");
+            "kvmscope stat: permission denied: tracing needs root (or CAP_BPF, CAP_PERFMON and "
+            "CAP_DAC_READ_SEARCH) (run it with sudo)\n");
 }
 
 }  // namespace
