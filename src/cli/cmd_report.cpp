@@ -15,6 +15,7 @@
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
+#include "report/format.h"
 #include "report/report.h"
 #include "store/recording.h"
 #include "store/tracedat_reader.h"
@@ -60,10 +61,16 @@ options:
   --csv DIR              also write one CSV file per table into DIR
   --html FILE            also write one self-contained HTML page with interactive charts
   -o, --output FILE      the text / JSON to FILE instead of standard output
+  --allow-damaged        exit 0 for a damaged recording too (the report is printed either way)
   -h, --help             this text
 
-A recording that was cut short (Ctrl-C, a kill, a full disk) is read up to its last complete
-block, and the report says so.
+A recording that was cut short (a kill, a crash, a full disk) is read up to its last complete
+block, and the report says so. A corrupt block in it is skipped and every intact block after
+it read; the report says which bytes were skipped and about how many events they held (counted
+in lost_events), and kvmscope exits with status 3 unless --allow-damaged is given.
+
+exit status: 0 done, 1 error, 2 usage error, 3 the recording is damaged (the report is still
+printed)
 
 examples:
   kvmscope report boot.kvms
@@ -80,10 +87,14 @@ struct ReportCliOptions {
   report::ReportOptions report;
   model::AnalysisOptions analysis;
   bool json = false;
+  bool allow_damaged = false;  // --allow-damaged: a damaged recording exits 0
   std::string csv_dir, html, output;
   bool help = false;
   model::ReasonCatalog catalog = model::ReasonCatalog::builtin();
 };
+
+// Exit status of a report made from a damaged recording (kReportHelp: "exit status").
+constexpr int kExitDamaged = 3;
 
 int fail(const util::Error& error, int status = 1) {
   std::fprintf(stderr, "kvmscope report: %s\n", error.message().c_str());
@@ -144,6 +155,8 @@ util::Result<ReportCliOptions> parse(Args args) {
       o.dmesg = *v;
     } else if (name == "--json") {
       o.json = true;
+    } else if (name == "--allow-damaged") {
+      o.allow_damaged = true;
     } else if (name == "--csv" || name == "--html" || name == "-o" || name == "--output") {
       auto v = cursor.path_value();
       if (!v) return v.error();
@@ -247,6 +260,17 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   }
   meta.complete = reader.complete();
   meta.markers = to_model(reader.markers());
+  if constexpr (requires { reader.damage(); }) {
+    meta.damage = reader.damage();
+    meta.lost_to_damage = reader.events_lost_to_damage();
+    meta.lost_to_damage_exact = reader.events_lost_to_damage_exact();
+    if (!meta.damage.empty())
+      std::fprintf(stderr,
+                   "kvmscope report: %s is damaged: %zu corrupt stretch(es) skipped, %s%s "
+                   "events lost: reporting what it holds\n",
+                   o.file.c_str(), meta.damage.size(), meta.lost_to_damage_exact ? "" : "about ",
+                   report::format_count(meta.lost_to_damage).c_str());
+  }
   if (reader.truncated())
     std::fprintf(stderr, "kvmscope report: %s was cut short (%s): reporting what it holds\n",
                  o.file.c_str(), reader.error_detail().c_str());
@@ -291,18 +315,29 @@ int cmd_report(Args args) {
   }
 
   util::Result<model::RecordingAnalysisResult> analyzed = util::plain_error("");
+  bool damaged = false;
   if (store::TraceDatReader::is_tracedat(o.file)) {
     auto reader = store::TraceDatReader::open(o.file);
     if (!reader) return fail(reader.error());
     analyzed = analyze(*reader, o);
     for (const std::string& note : reader->notes()) o.report.notes.push_back(note);
+    damaged = reader->corrupt();
   } else {
     auto reader = store::Reader::open(o.file);
     if (!reader) return fail(reader.error());
     analyzed = analyze(*reader, o);
+    damaged = reader->corrupt();
   }
   if (!analyzed) return fail(analyzed.error());
-  return write_outputs(*analyzed, o.catalog, o);  // the recording kernel's names
+  const int written = write_outputs(*analyzed, o.catalog, o);  // the recording kernel's names
+  if (written != 0) return written;
+  // The report is out; a damaged recording must still not pass for a sound one in a script.
+  if (damaged && !o.allow_damaged) {
+    std::fprintf(stderr, "kvmscope report: %s is damaged: exit status %d (--allow-damaged for 0)\n",
+                 o.file.c_str(), kExitDamaged);
+    return kExitDamaged;
+  }
+  return 0;
 }
 
 // The text or JSON, then the CSV files and the HTML page asked for.

@@ -14,6 +14,7 @@
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
+#include "model/recording_damage.h"
 #include "model/summary.h"
 #include "report/render.h"
 #include "util/result.h"
@@ -31,6 +32,11 @@ struct RecordingMeta {
   std::uint64_t lost_events = 0;            // events the ring buffer could not take, in all
   std::vector<std::uint64_t> lost_per_cpu;  // the same per CPU, when the recording kept it
   bool complete = true;  // false: the file was cut short (no trailer): the end is missing
+  // Damaged stretches of the file, skipped, and the events they cost in all (exact where the
+  // trailer or the blocks' own headers say, else estimated).
+  std::vector<model::DamagedRange> damage;
+  std::uint64_t lost_to_damage = 0;
+  bool lost_to_damage_exact = true;
   std::vector<model::Marker> markers;  // listed with their time
 };
 

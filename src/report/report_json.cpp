@@ -31,9 +31,6 @@ void write_top(const std::vector<std::pair<model::Reason, std::uint64_t>>& top,
 
 void write_recording(const model::RecordingAnalysisResult& a, const RecordingMeta& rec,
                      std::ostream& out) {
-  std::uint64_t lost = rec.lost_events;
-  if (lost == 0)
-    for (std::uint64_t n : rec.lost_per_cpu) lost += n;
   out << "  \"recording\": {\"hostname\": " << json_string(rec.hostname)
       << ", \"kernel\": " << json_string(rec.kernel)
       << ", \"kvmscope_version\": " << json_string(rec.kvmscope_version) << ", \"started_utc\": ";
@@ -43,10 +40,33 @@ void write_recording(const model::RecordingAnalysisResult& a, const RecordingMet
     out << "null";
   }
   out << ", \"start_monotonic_ns\": " << a.snapshot.started_ns
-      << ", \"complete\": " << (rec.complete ? "true" : "false") << ", \"lost_events\": " << lost
+      << ", \"complete\": " << (rec.complete ? "true" : "false")
+      << ", \"lost_events\": " << events_lost(rec) << ", \"lost_to_damage\": " << rec.lost_to_damage
+      << ", \"lost_to_damage_exact\": " << (rec.lost_to_damage_exact ? "true" : "false")
       << ", \"lost_per_cpu\": [";
   for (std::size_t i = 0; i < rec.lost_per_cpu.size(); ++i)
     out << (i ? ", " : "") << rec.lost_per_cpu[i];
+  out << "], \"damage\": [";
+  for (std::size_t i = 0; i < rec.damage.size(); ++i) {
+    const model::DamagedRange& d = rec.damage[i];
+    out << (i ? ", " : "") << "{\"offset\": " << d.offset << ", \"end\": " << d.end
+        << ", \"block\": ";
+    if (d.block)
+      out << *d.block;
+    else
+      out << "null";
+    out << ", \"block_type\": ";
+    if (d.block_type.empty())
+      out << "null";
+    else
+      out << json_string(d.block_type);
+    out << ", \"reason\": " << json_string(d.reason) << ", \"events\": ";
+    if (d.events)
+      out << *d.events;
+    else
+      out << "null";
+    out << ", \"exact\": " << (d.exact ? "true" : "false") << "}";
+  }
   out << "], \"markers\": [";
   for (std::size_t i = 0; i < rec.markers.size(); ++i) {
     const auto& m = rec.markers[i];
@@ -177,9 +197,7 @@ void render_report_json(const model::RecordingAnalysisResult& a,
                         const model::ReasonCatalog& catalog, const ReportOptions& options,
                         std::ostream& out) {
   const model::Snapshot& s = a.snapshot;
-  std::uint64_t lost = options.recording.lost_events;
-  if (lost == 0)
-    for (std::uint64_t n : options.recording.lost_per_cpu) lost += n;
+  const std::uint64_t lost = events_lost(options.recording);
   out << "{\n"
       << "  \"schema\": \"kvmscope.report/1\",\n"
       << "  \"target\": " << json_string(options.recording.target) << ",\n";

@@ -14,13 +14,75 @@ std::string lost_per_cpu_text(const std::vector<std::uint64_t>& lost_per_cpu) {
   return text;
 }
 
+std::uint64_t ring_buffer_lost(const RecordingMeta& rec) {
+  std::uint64_t lost = rec.lost_events;
+  if (lost == 0)
+    for (std::uint64_t n : rec.lost_per_cpu) lost += n;
+  return lost;
+}
+
+std::uint64_t events_lost(const RecordingMeta& rec) {
+  return ring_buffer_lost(rec) + rec.lost_to_damage;
+}
+
+namespace {
+
+std::string events_text(std::uint64_t n) {
+  return format_count(n) + (n == 1 ? " event" : " events");
+}
+
+// What a damaged block of this kind takes with it besides events.
+std::string also_missing(const std::string& block_type) {
+  if (block_type == "lost") return "; the ring-buffer loss counts in it are missing";
+  if (block_type == "vm") return "; the VM names in it are missing";
+  if (block_type == "marker") return "; the markers in it are missing";
+  return {};
+}
+
+std::string damage_line(const model::DamagedRange& d) {
+  // Inclusive byte numbers, as a hex dump shows them.
+  std::string text = "warning: corrupt: bytes " + std::to_string(d.offset) + "\u2013" +
+                     std::to_string(d.end > d.offset ? d.end - 1 : d.offset);
+  if (d.block) {
+    text += " (block " + std::to_string(*d.block);
+    if (!d.block_type.empty() && d.block_type != "events") text += ", " + d.block_type;
+    text += ")";
+  }
+  text += ": ";
+  if (!d.events)
+    text += "an unknown number of events lost";
+  else if (*d.events == 0)
+    text += "no events lost";
+  else if (d.exact)
+    text += events_text(*d.events) + " lost";
+  else
+    text += "about " + events_text(*d.events) + " lost, estimated from the intact blocks";
+  return text + also_missing(d.block_type) + " (" + d.reason + ")";
+}
+
+}  // namespace
+
+std::vector<std::string> damage_warnings(const RecordingMeta& rec) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < rec.damage.size() && i < kMaxDamageLines; ++i)
+    out.push_back(damage_line(rec.damage[i]));
+  if (rec.damage.size() > kMaxDamageLines)
+    out.push_back("warning: corrupt: " + format_count(rec.damage.size() - kMaxDamageLines) +
+                  " more damaged stretches (all of them in --json)");
+  if (rec.damage.size() > 1)
+    out.push_back("warning: " + format_count(rec.damage.size()) +
+                  " damaged stretches skipped: " + (rec.lost_to_damage_exact ? "" : "about ") +
+                  events_text(rec.lost_to_damage) + " lost in all");
+  if (!rec.damage.empty() && rec.lost_to_damage > 0)
+    out.back() += ": counts, times and the timeline miss them";
+  return out;
+}
+
 std::vector<std::string> report_warnings(const model::RecordingAnalysisResult& analysis,
                                          const ReportOptions& options) {
   std::vector<std::string> out;
   const RecordingMeta& rec = options.recording;
-  std::uint64_t lost = rec.lost_events;
-  if (lost == 0)
-    for (std::uint64_t n : rec.lost_per_cpu) lost += n;
+  const std::uint64_t lost = ring_buffer_lost(rec);
   if (lost > 0) {
     std::string text = "warning: " + format_count(lost) +
                        (lost == 1 ? " event was" : " events were") +
@@ -30,6 +92,7 @@ std::vector<std::string> report_warnings(const model::RecordingAnalysisResult& a
     text += ": counts, times and the timeline miss them";
     out.push_back(text);
   }
+  for (std::string& line : damage_warnings(rec)) out.push_back(std::move(line));
   if (!rec.complete)
     out.push_back(
         "warning: the recording was cut short (it has no trailer): events after its last "

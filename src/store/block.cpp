@@ -18,11 +18,15 @@ void encode_block_header(const BlockHeader& h, std::uint8_t* out) {
   put_le(out + 36, crc32c({out, 36}), 4);
 }
 
+bool block_header_crc_ok(std::span<const std::uint8_t, kBlockHeaderSize> in) {
+  const std::uint8_t* p = in.data();
+  return crc_matches(crc32c({p, 36}), static_cast<std::uint32_t>(get_le(p + 36, 4)));
+}
+
 std::string decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> in,
                                 BlockHeader& h) {
   const std::uint8_t* p = in.data();
-  const auto stored_crc = static_cast<std::uint32_t>(get_le(p + 36, 4));
-  if (!crc_matches(crc32c({p, 36}), stored_crc)) return "block header CRC mismatch";
+  if (!block_header_crc_ok(in)) return "block header CRC mismatch";
   h.type = p[0];
   h.flags = p[1];
   h.stored_len = static_cast<std::uint32_t>(get_le(p + 4, 4));

@@ -24,6 +24,10 @@ struct BlockHeader {
 // Fills `out` (kBlockHeaderSize bytes) and computes the header's own CRC.
 void encode_block_header(const BlockHeader& h, std::uint8_t* out);
 
+// Whether the header's own CRC checks: the cheap first test, made at every byte offset while a
+// reader looks for the next block after a damaged header.
+bool block_header_crc_ok(std::span<const std::uint8_t, kBlockHeaderSize> in);
+
 // Parses and validates a header: its CRC, then the bounds of its lengths and count. Returns an
 // empty string if it can be trusted, else what is wrong with it.
 std::string decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> in, BlockHeader& h);

@@ -78,6 +78,8 @@ class EventDecoder {
   std::string start(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
                     std::uint64_t first_ts);
   std::uint32_t left() const { return left_; }
+  // Gives up on the block in progress (found damaged): left() is 0 until the next start().
+  void abandon() { left_ = 0; }
   // Decodes the next n <= left() events into out[0, n). Once left() is 0, it also checks that
   // every stream ended exactly where its length said.
   std::string decode(ks_event* out, std::uint32_t n);

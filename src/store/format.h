@@ -48,6 +48,9 @@ inline constexpr std::uint32_t kMaxBlockStored = 8u << 20;  // payload bytes in 
 inline constexpr std::size_t kMaxMarkers = 10000;
 inline constexpr std::size_t kMaxVms = 10000;       // distinct pids
 inline constexpr std::size_t kMaxLostCpus = 65536;  // distinct CPU numbers
+// Damaged stretches a reader lists one by one; later ones are merged into the last (a file
+// damaged in that many places says little more with each).
+inline constexpr std::size_t kMaxDamagedRanges = 1000;
 
 // The writer closes an events block at whichever comes first.
 inline constexpr std::uint32_t kWriterBlockEvents = 65536;

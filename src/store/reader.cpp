@@ -86,11 +86,105 @@ util::Result<std::size_t> Reader::ensure(std::size_t n) {
   return std::min(len_ - pos_, n);
 }
 
-void Reader::stop(bool corrupt, const std::string& why) {
+void Reader::stop(const std::string& why) {
   done_ = true;
-  corrupt_ = corrupt;
   stop_offset_ = base_ + pos_;
   detail_ = why + "; " + std::to_string(events_read_) + " events before it were read";
+}
+
+std::uint64_t Reader::lost_total() const {
+  return totals_ && totals_->lost > lost_total_ ? totals_->lost : lost_total_;
+}
+
+void Reader::damaged(std::uint64_t offset, std::uint64_t end, const BlockHeader* h,
+                     std::string reason, std::uint64_t delivered) {
+  model::DamagedRange d;
+  d.offset = offset;
+  d.end = end;
+  if (block_numbers_known_) d.block = blocks_passed_ + 1;
+  d.reason = std::move(reason);
+  std::uint64_t unknown_bytes = 0;
+  if (h) {  // its header checked: the block's own count is the loss
+    d.block_type = block_type_name(h->type);
+    const bool events = h->type == static_cast<std::uint8_t>(BlockType::events);
+    d.events = events && h->count > delivered ? h->count - delivered : 0;
+    d.exact = true;
+    ++blocks_passed_;
+  } else {  // blocks of unknown number and kind: estimated at the end
+    unknown_bytes = end - offset;
+    block_numbers_known_ = false;
+  }
+  if (damage_.size() < kMaxDamagedRanges) {
+    damage_.push_back(std::move(d));
+    unknown_bytes_.push_back(unknown_bytes);
+    return;
+  }
+  // Merged into the last: its exact count grows, and so do the bytes its estimate is made of.
+  model::DamagedRange& last = damage_.back();
+  last.end = d.end;
+  last.reason = "several damaged stretches";
+  last.block_type.clear();
+  if (d.exact) last.events = last.events.value_or(0) + *d.events;
+  unknown_bytes_.back() += unknown_bytes;
+  if (unknown_bytes > 0) last.exact = false;
+}
+
+util::Result<void> Reader::resync() {
+  // A block header is 40 bytes whose last 4 are the CRC of the first 36: a random match is a
+  // 1 in 2^32 chance per offset, and its limits must hold too.
+  for (++pos_;; ++pos_) {
+    auto have = ensure(kBlockHeaderSize);
+    if (!have) return have.error();
+    if (*have < kBlockHeaderSize) {  // none before the end: the rest is damage
+      pos_ += *have;
+      return {};
+    }
+    const std::span<const std::uint8_t, kBlockHeaderSize> header(cur(), kBlockHeaderSize);
+    BlockHeader h;
+    if (block_header_crc_ok(header) && decode_block_header(header, h).empty()) return {};
+  }
+}
+
+void Reader::count_damage() {
+  lost_to_damage_ = 0;
+  lost_to_damage_exact_ = true;
+  if (damage_.empty()) return;
+  // Stretches of unknown blocks: as many events per byte as the intact events blocks hold,
+  // added to what their blocks with intact headers (merged in) said exactly.
+  std::uint64_t exact_sum = 0;
+  std::size_t estimated = 0, last_estimated = 0;
+  for (std::size_t i = 0; i < damage_.size(); ++i) {
+    model::DamagedRange& d = damage_[i];
+    exact_sum += d.events.value_or(0);
+    if (unknown_bytes_[i] == 0) continue;
+    ++estimated;
+    last_estimated = i;
+    if (intact_event_bytes_ == 0) {
+      d.events.reset();  // nothing to estimate from
+      continue;
+    }
+    d.events = d.events.value_or(0) +
+               static_cast<std::uint64_t>(static_cast<double>(unknown_bytes_[i]) *
+                                              static_cast<double>(intact_events_) /
+                                              static_cast<double>(intact_event_bytes_) +
+                                          0.5);
+  }
+  // The trailer counts every event written: what was not read is what the damage cost.
+  if (trailer_agrees_ && totals_->events - events_read_ >= exact_sum) {
+    lost_to_damage_ = totals_->events - events_read_;
+    if (estimated == 1) {        // the one estimate is the rest, exactly
+      std::uint64_t others = 0;  // all exact
+      for (std::size_t i = 0; i < damage_.size(); ++i)
+        if (i != last_estimated) others += damage_[i].events.value_or(0);
+      damage_[last_estimated].events = lost_to_damage_ - others;
+      damage_[last_estimated].exact = true;
+    }
+    return;
+  }
+  for (const model::DamagedRange& d : damage_) {
+    lost_to_damage_ += d.events.value_or(0);
+    if (!d.exact) lost_to_damage_exact_ = false;
+  }
 }
 
 util::Result<std::span<const std::uint8_t>> Reader::raw_payload(
@@ -140,11 +234,20 @@ std::span<const ks_event> Reader::next_batch() {
   const std::uint32_t n = std::min(decoder_->left(), kReadBatch);
   if (events_.size() < n) events_.resize(kReadBatch);
   if (auto err = decoder_->decode(events_.data(), n); !err.empty()) {
-    stop(true, "corrupt events block at byte " + std::to_string(block_offset_) + ": " + err);
-    stop_offset_ = block_offset_;  // the block's earlier batches were delivered already
+    // The block's earlier batches were delivered already; the rest of it is lost.
+    decoder_->abandon();
+    intact_events_ -= block_count_;
+    intact_event_bytes_ -= block_end_ - block_offset_;
+    BlockHeader h;
+    h.type = static_cast<std::uint8_t>(BlockType::events);
+    h.count = block_count_;
+    --blocks_read_;    // counted when it started: it is damaged, not read
+    --blocks_passed_;  // damaged() counts it again
+    damaged(block_offset_, block_end_, &h, err, block_delivered_);
     return {};
   }
   events_read_ += n;
+  block_delivered_ += n;
   return {events_.data(), n};
 }
 
@@ -155,102 +258,132 @@ util::Result<std::span<const ks_event>> Reader::next() {
   while (!done_) {
     auto have = ensure(kBlockHeaderSize);
     if (!have) {
-      stop(false, "read error at byte " + std::to_string(base_ + pos_));
+      stop("read error at byte " + std::to_string(base_ + pos_));
       return have.error();
     }
     // Messages are built only when needed: this loop runs once per block.
     const std::uint64_t offset = base_ + pos_;
     auto at = [offset] { return " at byte " + std::to_string(offset); };
     if (*have == 0) {
-      stop(false, "no end block" + at() + ": the recording was cut short (not finished)");
+      stop("no end block" + at() + ": the recording was cut short (not finished)");
       break;
     }
     if (*have < kBlockHeaderSize) {
-      stop(false, "cut short" + at() + ": block header incomplete (" + std::to_string(*have) +
-                      " of " + std::to_string(kBlockHeaderSize) + " bytes)");
+      stop("cut short" + at() + ": block header incomplete (" + std::to_string(*have) + " of " +
+           std::to_string(kBlockHeaderSize) + " bytes)");
       break;
     }
     BlockHeader h;
     if (auto err = decode_block_header(
             std::span<const std::uint8_t, kBlockHeaderSize>(cur(), kBlockHeaderSize), h);
         !err.empty()) {
-      stop(true, "corrupt block" + at() + ": " + err);
-      break;
+      // Its length cannot be trusted: the next block is wherever a valid header is.
+      if (auto found = resync(); !found) {
+        stop("read error at byte " + std::to_string(base_ + pos_));
+        return found.error();
+      }
+      damaged(offset, base_ + pos_, nullptr, err);
+      continue;
     }
     auto what = [&] { return std::string(block_type_name(h.type)) + " block" + at(); };
     const std::size_t whole = kBlockHeaderSize + h.stored_len;
     have = ensure(whole);
     if (!have) {
-      stop(false, "read error in " + what());
+      stop("read error in " + what());
       return have.error();
     }
     if (*have < whole) {
-      stop(false, "cut short in " + what() + ": " + std::to_string(*have - kBlockHeaderSize) +
-                      " of " + std::to_string(h.stored_len) + " payload bytes present");
+      stop("cut short in " + what() + ": " + std::to_string(*have - kBlockHeaderSize) + " of " +
+           std::to_string(h.stored_len) + " payload bytes present");
       break;
     }
+    // A damaged block whose header checked: skipped whole, its length is right.
+    auto skip_damaged = [&](std::string why) {
+      damaged(offset, offset + whole, &h, std::move(why));
+      pos_ += whole;
+    };
     const std::span<const std::uint8_t> stored(cur() + kBlockHeaderSize, h.stored_len);
     if (!crc_matches(crc32c(stored), h.payload_crc)) {
-      stop(true, "corrupt " + what() + ": payload CRC mismatch");
-      break;
+      skip_damaged("payload CRC mismatch");
+      continue;
     }
     const bool known = h.type >= static_cast<std::uint8_t>(BlockType::events) &&
                        h.type <= static_cast<std::uint8_t>(BlockType::end);
     if (!known) {  // a block type from a later minor version: skipped whole
       ++blocks_skipped_;
       ++blocks_read_;
+      ++blocks_passed_;
       pos_ += whole;
       continue;
     }
     if (h.flags & ~kKnownFlags) {
-      stop(true, "corrupt " + what() + ": unknown encoding flags " + std::to_string(h.flags));
-      break;
+      skip_damaged("unknown encoding flags " + std::to_string(h.flags));
+      continue;
     }
     auto raw = raw_payload(h.flags, stored, h.raw_len);
     if (!raw) {
-      stop(true, "corrupt " + what() + ": " + raw.error().context);
-      break;
+      skip_damaged(raw.error().context);
+      continue;
     }
     if (h.type == static_cast<std::uint8_t>(BlockType::events)) {
+      if (auto err = decoder_->start(raw->data(), raw->size(), h.count, h.first_ts); !err.empty()) {
+        skip_damaged(err);
+        continue;
+      }
       // The payload stays where it is (buf_ or raw_) until the block is drained: nothing
       // reads the file again before that.
-      block_offset_ = base_ + pos_;
-      if (auto err = decoder_->start(raw->data(), raw->size(), h.count, h.first_ts); !err.empty()) {
-        stop(true, "corrupt " + what() + ": " + err);
-        break;
-      }
+      block_offset_ = offset;
+      block_end_ = offset + whole;
+      block_count_ = h.count;
+      block_delivered_ = 0;
+      intact_events_ += h.count;
+      intact_event_bytes_ += whole;
       pos_ += whole;
       ++blocks_read_;
+      ++blocks_passed_;
       if (auto batch = next_batch(); !batch.empty()) return batch;
-      continue;  // an empty block (or one found bad: done_ is set then)
+      continue;  // an empty block, or one found damaged (noted)
     }
     if (h.type == static_cast<std::uint8_t>(BlockType::end)) {
       Totals t;
       if (auto err = decode_totals(*raw, t); !err.empty()) {
-        stop(true, "corrupt " + what() + ": " + err);
-        break;
+        skip_damaged(err);
+        continue;
       }
-      if (t.events != events_read_ || t.blocks != blocks_read_ || t.lost != lost_total_) {
-        stop(true, "corrupt " + what() + ": it counts " + std::to_string(t.events) + " events, " +
-                       std::to_string(t.blocks) + " blocks and " + std::to_string(t.lost) +
-                       " lost, but the file holds " + std::to_string(events_read_) + ", " +
-                       std::to_string(blocks_read_) + " and " + std::to_string(lost_total_));
-        break;
+      // With blocks skipped as damaged, the trailer counts more than was read, never less.
+      const bool had_damage = !damage_.empty();
+      const bool agrees =
+          !had_damage
+              ? t.events == events_read_ && t.blocks == blocks_read_ && t.lost == lost_total_
+              : t.events >= events_read_ && t.blocks >= blocks_read_ && t.lost >= lost_total_;
+      if (!agrees) {
+        damaged(offset, offset + whole, &h,
+                "it counts " + std::to_string(t.events) + " events, " + std::to_string(t.blocks) +
+                    " blocks and " + std::to_string(t.lost) + " lost, but the file holds " +
+                    std::to_string(events_read_) + ", " + std::to_string(blocks_read_) + " and " +
+                    std::to_string(lost_total_));
+        // Without other damage, blocks went missing without a trace (cut out whole): the
+        // trailer still says how many events they held.
+        damage_.back().events =
+            !had_damage && t.events > events_read_ ? t.events - events_read_ : 0;
       }
       pos_ += whole;
       totals_ = t;
+      trailer_agrees_ = agrees;
       complete_ = true;
       done_ = true;
       stop_offset_ = base_ + pos_;
       break;
     }
     if (auto err = apply_side_block(h.type, *raw, h.count); !err.empty()) {
-      stop(true, "corrupt " + what() + ": " + err);
-      break;
+      skip_damaged(err);
+      continue;
     }
     pos_ += whole;
     ++blocks_read_;
+    ++blocks_passed_;
   }
+  if (done_) count_damage();
   return std::span<const ks_event>();
 }
 

@@ -12,6 +12,7 @@
 
 #include "live/live_support.h"
 #include "support/mini_json.h"
+#include "support/recording_file.h"
 
 namespace {
 
@@ -143,6 +144,67 @@ TEST(Cli, report_reads_trace_cmd_trace_dat_files) {
   EXPECT_EQ(hw["io"], 20u);
   EXPECT_EQ(hw["hlt"], 20u);
   EXPECT_EQ(doc["names"]["svm"].str(), "kernel") << "names from the file's own format text";
+}
+
+TEST(Cli, report_of_a_damaged_recording_reads_past_the_damage_and_exits_3) {
+  namespace t = kvmscope::testing;
+  const std::string good = kvmscope::live::temp_path("good.kvms");
+  const std::string bad = kvmscope::live::temp_path("bad.kvms");
+  ASSERT_TRUE(t::write_sample_recording(good));
+  t::Bytes bytes = t::read_bytes(good);
+  const auto blocks = t::block_offsets(bytes);
+  // The third events block: its payload damaged, the blocks after it intact.
+  std::size_t events_seen = 0, k = 0;
+  for (; k < blocks.size() && events_seen < 3; ++k)
+    events_seen += t::is_events_block(bytes, blocks[k]);
+  const std::size_t b = k - 1;
+  ASSERT_EQ(events_seen, 3u);
+  ASSERT_LT(b + 3, blocks.size()) << "intact events blocks after it";
+  bytes[blocks[b] + 60] ^= 0x10;
+  t::write_bytes(bad, bytes);
+
+  auto sound = run_command({KS_BIN, "report", good, "--json"});
+  auto damaged = run_command({KS_BIN, "report", bad});
+  auto allowed = run_command({KS_BIN, "report", bad, "--allow-damaged"});
+  auto json = run_command({KS_BIN, "report", bad, "--json", "--allow-damaged"});
+  std::remove(good.c_str());
+  std::remove(bad.c_str());
+  ASSERT_EQ(sound.exit_code, 0) << sound.err;
+
+  const std::string range =
+      std::to_string(blocks[b]) + "\u2013" + std::to_string(blocks[b + 1] - 1);
+  const std::string block = std::to_string(b + 1);
+  EXPECT_EQ(damaged.exit_code, 3);
+  EXPECT_EQ(damaged.err,
+            "kvmscope report: " + bad + " is damaged: 1 corrupt stretch(es) skipped, " +
+                "1,000 events lost: reporting what it holds\n" + "kvmscope report: " + bad +
+                " is damaged: exit status 3 (--allow-damaged for 0)\n");
+  EXPECT_NE(damaged.out.find("\nwarning: corrupt: bytes " + range + " (block " + block +
+                             "): 1,000 events lost (payload CRC mismatch): counts, times and the "
+                             "timeline miss them\n"),
+            std::string::npos)
+      << damaged.out;
+  EXPECT_EQ(damaged.out.find("cut short"), std::string::npos) << "the trailer is there";
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_EQ(allowed.out, damaged.out);
+
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto doc = kvmscope::testing::Json::parse(json.out);
+  const auto whole = kvmscope::testing::Json::parse(sound.out);
+  // Exactly the events of the other blocks were read: all of them less the damaged block's.
+  EXPECT_EQ(doc["stream"]["events"].u64(), whole["stream"]["events"].u64() - 1000);
+  EXPECT_EQ(doc["recording"]["lost_events"].u64(), 1000u);
+  EXPECT_EQ(doc["recording"]["lost_to_damage"].u64(), 1000u);
+  EXPECT_TRUE(doc["recording"]["lost_to_damage_exact"].boolean);
+  EXPECT_TRUE(doc["recording"]["complete"].boolean);
+  ASSERT_EQ(doc["recording"]["damage"].items.size(), 1u);
+  const auto& d = doc["recording"]["damage"].items[0];
+  EXPECT_EQ(d["offset"].u64(), blocks[b]);
+  EXPECT_EQ(d["end"].u64(), blocks[b + 1]);
+  EXPECT_EQ(d["block"].u64(), b + 1);
+  EXPECT_EQ(d["block_type"].str(), "events");
+  EXPECT_EQ(d["events"].u64(), 1000u);
+  EXPECT_EQ(doc["health"]["events_lost"].u64(), 1000u);
 }
 
 // A file holding "keep me", for record to leave alone.

@@ -125,6 +125,49 @@ warning: the recording was cut short (it has no trailer): events after its last 
 )"));
 }
 
+// Damaged stretches of the kinds the reader finds: an events block (its own count), a header
+// too damaged to say (an estimate), a vm block (no events; names missing), one with nothing to
+// estimate from.
+std::vector<model::DamagedRange> some_damage() {
+  return {{123456, 187001, 7, "events", "payload CRC mismatch", 4100, true},
+          {200000, 200999, std::nullopt, "", "block header CRC mismatch", 1234, false},
+          {300000, 300100, 12, "vm", "payload CRC mismatch", 0, true},
+          {400000, 400040, std::nullopt, "", "block header CRC mismatch", std::nullopt, false}};
+}
+
+TEST(ReportText, says_which_bytes_were_damaged_and_what_they_cost) {
+  ReportOptions o = tiny_options();
+  o.recording.damage = some_damage();
+  o.recording.lost_to_damage = 5334;
+  o.recording.lost_to_damage_exact = false;
+  o.recording.complete = false;
+  const std::string t = text(testing::tiny_analysis(), o);
+  EXPECT_EQ(t.substr(0, t.find("\n\n") + 1), golden(R"(
+kvmscope report: command: qemu-system-x86_64 -name tiny   1.00 s   hardware exits: 40   exits to the VMM: 1
+warning: corrupt: bytes 123456–187000 (block 7): 4,100 events lost (payload CRC mismatch)
+warning: corrupt: bytes 200000–200998: about 1,234 events lost, estimated from the intact blocks (block header CRC mismatch)
+warning: corrupt: bytes 300000–300099 (block 12, vm): no events lost; the VM names in it are missing (payload CRC mismatch)
+warning: corrupt: bytes 400000–400039: an unknown number of events lost (block header CRC mismatch)
+warning: 4 damaged stretches skipped: about 5,334 events lost in all: counts, times and the timeline miss them
+warning: the recording was cut short (it has no trailer): events after its last complete block are missing
+)"));
+}
+
+TEST(ReportText, lists_ten_damaged_stretches_and_counts_the_rest) {
+  ReportOptions o = tiny_options();
+  for (std::uint64_t i = 0; i < 12; ++i)
+    o.recording.damage.push_back(
+        {i * 1000, i * 1000 + 10, i + 1, "events", "payload CRC mismatch", 1, true});
+  o.recording.lost_to_damage = 12;
+  const std::string t = text(testing::tiny_analysis(), o);
+  const std::string warnings = t.substr(t.find("warning: corrupt: bytes 9000"));
+  EXPECT_EQ(warnings.substr(0, warnings.find("\n\n") + 1), golden(R"(
+warning: corrupt: bytes 9000–9009 (block 10): 1 event lost (payload CRC mismatch)
+warning: corrupt: 2 more damaged stretches (all of them in --json)
+warning: 12 damaged stretches skipped: 12 events lost in all: counts, times and the timeline miss them
+)"));
+}
+
 TEST(ReportText, drill_tables_stop_at_max_rows_and_split_per_vm) {
   model::RecordingAnalysisResult a;
   a.snapshot.vms[1] = {"one", "qemu"};
@@ -221,6 +264,38 @@ TEST(ReportJson, counts_lost_events_per_cpu_and_marks_a_cut_recording) {
   EXPECT_EQ(doc["recording"]["started_utc"].str(), "2023-11-14T22:13:20.000Z");
   EXPECT_EQ(doc["health"]["events_lost"].u64(), 5u);
   EXPECT_EQ(doc["notes"].items.size(), 2u);
+}
+
+TEST(ReportJson, counts_damage_in_lost_events_and_lists_each_stretch) {
+  ReportOptions o = tiny_options();
+  o.recording.lost_per_cpu = {0, 5};
+  o.recording.damage = some_damage();
+  o.recording.lost_to_damage = 5334;
+  o.recording.lost_to_damage_exact = false;
+  const Json doc = Json::parse(json(testing::tiny_analysis(), o));
+  const Json& rec = doc["recording"];
+  EXPECT_EQ(rec["lost_events"].u64(), 5339u) << "the ring buffer's 5 and the damage's 5,334";
+  EXPECT_EQ(rec["lost_to_damage"].u64(), 5334u);
+  EXPECT_FALSE(rec["lost_to_damage_exact"].boolean);
+  EXPECT_EQ(doc["health"]["events_lost"].u64(), 5339u);
+  ASSERT_EQ(rec["damage"].items.size(), 4u);
+  const Json& first = rec["damage"].items[0];
+  EXPECT_EQ(first["offset"].u64(), 123456u);
+  EXPECT_EQ(first["end"].u64(), 187001u);
+  EXPECT_EQ(first["block"].u64(), 7u);
+  EXPECT_EQ(first["block_type"].str(), "events");
+  EXPECT_EQ(first["reason"].str(), "payload CRC mismatch");
+  EXPECT_EQ(first["events"].u64(), 4100u);
+  EXPECT_TRUE(first["exact"].boolean);
+  const Json& second = rec["damage"].items[1];
+  EXPECT_TRUE(second["block"].is_null());
+  EXPECT_TRUE(second["block_type"].is_null());
+  EXPECT_FALSE(second["exact"].boolean);
+  EXPECT_TRUE(rec["damage"].items[3]["events"].is_null());
+  std::size_t damage_notes = 0;
+  for (const Json& note : doc["notes"].items)
+    damage_notes += note.str().starts_with("warning: corrupt: bytes ");
+  EXPECT_EQ(damage_notes, 4u);
 }
 
 TEST(ReportJson, an_empty_recording_is_a_valid_document) {

@@ -15,6 +15,12 @@
 #include "store/crc32c.h"
 #include "store/format.h"
 #include "store/recording.h"
+#include "support/recording_file.h"
+
+// Events compare field by field (the pad byte reads back 0, as written).
+inline bool operator==(const ks_event& x, const ks_event& y) {
+  return std::memcmp(&x, &y, sizeof x) == 0;
+}
 
 namespace {
 
@@ -24,7 +30,8 @@ using store::RecordingInfo;
 using store::Writer;
 using store::WriterOptions;
 
-using Bytes = std::vector<std::uint8_t>;
+using kvmscope::testing::block_offsets;
+using kvmscope::testing::Bytes;
 
 class StoreDamage : public ::testing::Test {
  protected:
@@ -49,34 +56,20 @@ class StoreDamage : public ::testing::Test {
     EXPECT_TRUE(w->mark(1, "start").ok());
     EXPECT_TRUE(w->append(events).ok());
     EXPECT_TRUE(w->finish().ok());
-    return read_bytes(path_);
+    return kvmscope::testing::read_bytes(path_);
   }
 
-  static Bytes read_bytes(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return Bytes(std::istreambuf_iterator<char>(f), {});
-  }
-  void write_bytes(const Bytes& b, std::size_t n) {
-    std::ofstream(path_, std::ios::binary | std::ios::trunc)
-        .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(n));
-  }
-
-  // Offsets of every block in a recording, from the lengths in the headers.
-  static std::vector<std::size_t> block_offsets(const Bytes& b) {
-    std::vector<std::size_t> at;
-    std::size_t off = store::get_le(b.data() + 12, 4);
-    while (off + store::kBlockHeaderSize <= b.size()) {
-      at.push_back(off);
-      off += store::kBlockHeaderSize + store::get_le(b.data() + off + 4, 4);
-    }
-    return at;
-  }
+  void write_bytes(const Bytes& b, std::size_t n) { kvmscope::testing::write_bytes(path_, b, n); }
 
   struct Outcome {
     std::size_t events = 0;
+    std::vector<ks_event> read;  // every event delivered, in order
     bool truncated = false, corrupt = false, complete = false;
     std::string detail;
     std::uint64_t stop = 0;
+    std::vector<model::DamagedRange> damage;
+    std::uint64_t lost_to_damage = 0;
+    bool lost_exact = false;
   };
   Outcome read_all() {
     Outcome o;
@@ -88,13 +81,28 @@ class StoreDamage : public ::testing::Test {
       EXPECT_TRUE(batch.ok());
       if (!batch.ok() || batch->empty()) break;
       o.events += batch->size();
+      o.read.insert(o.read.end(), batch->begin(), batch->end());
     }
     o.truncated = r->truncated();
     o.corrupt = r->corrupt();
     o.complete = r->complete();
     o.detail = r->error_detail();
     o.stop = r->stop_offset();
+    o.damage = r->damage();
+    o.lost_to_damage = r->events_lost_to_damage();
+    o.lost_exact = r->events_lost_to_damage_exact();
     return o;
+  }
+
+  // Events [from, to) of `events`, for comparing with what was read around damage.
+  static std::vector<ks_event> slice(const std::vector<ks_event>& events, std::size_t from,
+                                     std::size_t to) {
+    return {events.begin() + static_cast<std::ptrdiff_t>(from),
+            events.begin() + static_cast<std::ptrdiff_t>(to)};
+  }
+  static std::vector<ks_event> joined(std::vector<ks_event> a, const std::vector<ks_event>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
   }
 
   std::filesystem::path dir_;
@@ -160,27 +168,193 @@ TEST_F(StoreDamage, refuses_a_file_cut_inside_its_header) {
   }
 }
 
-TEST_F(StoreDamage, stops_at_a_flipped_byte_with_the_prefix_delivered) {
+TEST_F(StoreDamage, skips_a_block_with_any_byte_flipped_and_reads_every_block_after_it) {
   std::vector<ks_event> events;
-  const Bytes full = make_recording(3, events);
+  const Bytes full = make_recording(4, events);
   const auto blocks = block_offsets(full);
-  // Every byte of the second events block: header or payload, any flip is caught there.
+  ASSERT_EQ(blocks.size(), 6u);  // marker, 4 events blocks, end
+  // The events of blocks 2, 4 and 5 (the file's numbering: the marker block is block 1).
+  const auto intact = joined(slice(events, 0, 1000), slice(events, 2000, 4000));
+  // Every byte of the second events block, header or payload: the block is skipped, the next
+  // one found (by the header's length, or by its header's CRC where the length is suspect).
   for (std::size_t at = blocks[2]; at < blocks[3]; ++at) {
     Bytes bad = full;
     bad[at] ^= 0x20;
     write_bytes(bad, bad.size());
     const Outcome o = read_all();
-    ASSERT_EQ(o.events, 1000u) << "flip at " << at;
-    ASSERT_TRUE(o.truncated);
-    ASSERT_TRUE(o.corrupt) << "flip at " << at << ": " << o.detail;
-    ASSERT_EQ(o.stop, blocks[2]);
-    ASSERT_NE(o.detail.find("CRC mismatch"), std::string::npos) << o.detail;
+    ASSERT_EQ(o.events, 3000u) << "flip at " << at;
+    ASSERT_TRUE(o.read == intact) << "flip at " << at;
+    ASSERT_TRUE(o.complete) << "flip at " << at << ": " << o.detail;
+    ASSERT_FALSE(o.truncated);
+    ASSERT_TRUE(o.corrupt);
+    ASSERT_EQ(o.damage.size(), 1u) << "flip at " << at;
+    const model::DamagedRange& d = o.damage[0];
+    ASSERT_EQ(d.offset, blocks[2]) << "flip at " << at;
+    ASSERT_EQ(d.end, blocks[3]) << "flip at " << at;
+    ASSERT_EQ(d.block, 3u);
+    // The trailer's total less what was read: exact even where the header was the damage.
+    ASSERT_EQ(d.events, 1000u) << "flip at " << at;
+    ASSERT_TRUE(d.exact);
+    ASSERT_EQ(o.lost_to_damage, 1000u);
+    ASSERT_TRUE(o.lost_exact);
+    const bool in_header = at < blocks[2] + store::kBlockHeaderSize;
+    ASSERT_EQ(d.block_type, in_header ? "" : "events") << "flip at " << at;
+    ASSERT_EQ(d.reason, in_header ? "block header CRC mismatch" : "payload CRC mismatch")
+        << "flip at " << at;
   }
+}
+
+TEST_F(StoreDamage, estimates_the_events_of_a_damaged_header_from_the_intact_blocks) {
+  std::vector<ks_event> events;
+  const Bytes full = make_recording(5, events);
+  const auto blocks = block_offsets(full);
+  ASSERT_EQ(blocks.size(), 7u);  // marker, 5 events blocks, end
   Bytes bad = full;
-  bad[blocks[2] + store::kBlockHeaderSize + 3] ^= 1;
-  write_bytes(bad, bad.size());
-  EXPECT_EQ(read_all().detail, "corrupt events block at byte " + std::to_string(blocks[2]) +
-                                   ": payload CRC mismatch; 1000 events before it were read");
+  bad[blocks[3] + 5] ^= 0xff;   // the third events block's stored length
+  write_bytes(bad, blocks[6]);  // and no trailer: nothing says how many events there were
+  const Outcome o = read_all();
+  EXPECT_EQ(o.events, 4000u);
+  EXPECT_TRUE(o.read == joined(slice(events, 0, 2000), slice(events, 3000, 5000)));
+  EXPECT_TRUE(o.truncated) << "no trailer: cut short as well";
+  EXPECT_FALSE(o.complete);
+  EXPECT_EQ(o.detail, "no end block at byte " + std::to_string(blocks[6]) +
+                          ": the recording was cut short (not finished); 4000 events before "
+                          "it were read");
+  ASSERT_EQ(o.damage.size(), 1u);
+  const model::DamagedRange& d = o.damage[0];
+  EXPECT_EQ(d.offset, blocks[3]);
+  EXPECT_EQ(d.end, blocks[4]);
+  EXPECT_EQ(d.block, 4u);
+  EXPECT_EQ(d.block_type, "");
+  EXPECT_FALSE(d.exact);
+  // As many events per byte as the four intact events blocks hold.
+  const double per_byte =
+      4000.0 / static_cast<double>((blocks[3] - blocks[1]) + (blocks[6] - blocks[4]));
+  const auto expect =
+      static_cast<std::uint64_t>(static_cast<double>(blocks[4] - blocks[3]) * per_byte + 0.5);
+  EXPECT_EQ(d.events, expect);
+  EXPECT_NEAR(static_cast<double>(expect), 1000.0, 100.0) << "blocks of like events";
+  EXPECT_EQ(o.lost_to_damage, expect);
+  EXPECT_FALSE(o.lost_exact);
+}
+
+TEST_F(StoreDamage, lists_every_damaged_block_and_a_cut_tail_too) {
+  std::vector<ks_event> events;
+  const Bytes full = make_recording(5, events);
+  const auto blocks = block_offsets(full);
+  Bytes bad = full;
+  bad[blocks[1] + store::kBlockHeaderSize + 7] ^= 1;  // events block 1: its payload
+  bad[blocks[3] + 20] ^= 1;                           // events block 3: its header
+  write_bytes(bad, blocks[5] + 100);                  // cut inside events block 5
+  const Outcome o = read_all();
+  EXPECT_EQ(o.events, 2000u);
+  EXPECT_TRUE(o.read == joined(slice(events, 1000, 2000), slice(events, 3000, 4000)));
+  EXPECT_TRUE(o.truncated);
+  EXPECT_FALSE(o.complete);
+  EXPECT_NE(o.detail.find("cut short in events block at byte " + std::to_string(blocks[5])),
+            std::string::npos)
+      << o.detail;
+  ASSERT_EQ(o.damage.size(), 2u);
+  EXPECT_EQ(o.damage[0].offset, blocks[1]);
+  EXPECT_EQ(o.damage[0].end, blocks[2]);
+  EXPECT_EQ(o.damage[0].block, 2u);
+  EXPECT_EQ(o.damage[0].block_type, "events");
+  EXPECT_EQ(o.damage[0].events, 1000u);
+  EXPECT_TRUE(o.damage[0].exact);
+  EXPECT_EQ(o.damage[1].offset, blocks[3]);
+  EXPECT_EQ(o.damage[1].end, blocks[4]);
+  EXPECT_EQ(o.damage[1].block, 4u);
+  EXPECT_FALSE(o.damage[1].exact);
+  EXPECT_FALSE(o.lost_exact);
+  EXPECT_EQ(o.lost_to_damage, 1000u + o.damage[1].events.value());
+}
+
+TEST_F(StoreDamage, skips_bytes_between_blocks_at_no_cost_in_events) {
+  std::vector<ks_event> events;
+  Bytes full = make_recording(3, events);
+  const auto blocks = block_offsets(full);
+  const Bytes junk(123, 0xa5);
+  full.insert(full.begin() + static_cast<std::ptrdiff_t>(blocks[2]), junk.begin(), junk.end());
+  write_bytes(full, full.size());
+  const Outcome o = read_all();
+  EXPECT_EQ(o.events, 3000u);
+  EXPECT_TRUE(o.read == events);
+  EXPECT_TRUE(o.complete);
+  ASSERT_EQ(o.damage.size(), 1u);
+  EXPECT_EQ(o.damage[0].offset, blocks[2]);
+  EXPECT_EQ(o.damage[0].end, blocks[2] + 123);
+  EXPECT_EQ(o.damage[0].events, 0u);
+  EXPECT_TRUE(o.damage[0].exact);
+  EXPECT_EQ(o.lost_to_damage, 0u);
+}
+
+TEST_F(StoreDamage, a_block_cut_out_whole_shows_in_the_trailer_counts) {
+  std::vector<ks_event> events;
+  Bytes full = make_recording(3, events);
+  const auto blocks = block_offsets(full);
+  full.erase(full.begin() + static_cast<std::ptrdiff_t>(blocks[2]),
+             full.begin() + static_cast<std::ptrdiff_t>(blocks[3]));
+  write_bytes(full, full.size());
+  const Outcome o = read_all();
+  EXPECT_EQ(o.events, 2000u);
+  EXPECT_TRUE(o.complete);
+  ASSERT_EQ(o.damage.size(), 1u);
+  const std::uint64_t end_at = blocks[4] - (blocks[3] - blocks[2]);
+  EXPECT_EQ(o.damage[0].offset, end_at);
+  EXPECT_EQ(o.damage[0].end, full.size());
+  EXPECT_EQ(o.damage[0].block_type, "end");
+  EXPECT_EQ(o.damage[0].reason,
+            "it counts 3000 events, 4 blocks and 0 lost, but the file holds 2000, 3 and 0");
+  EXPECT_EQ(o.damage[0].events, 1000u);
+  EXPECT_EQ(o.lost_to_damage, 1000u);
+  EXPECT_TRUE(o.lost_exact);
+}
+
+TEST_F(StoreDamage, a_damaged_trailer_header_runs_the_damage_to_the_end_of_the_file) {
+  std::vector<ks_event> events;
+  Bytes full = make_recording(2, events);
+  const auto blocks = block_offsets(full);
+  full[blocks[3] + 1] ^= 1;
+  write_bytes(full, full.size());
+  const Outcome o = read_all();
+  EXPECT_EQ(o.events, 2000u);
+  EXPECT_FALSE(o.complete);
+  EXPECT_TRUE(o.truncated);
+  ASSERT_EQ(o.damage.size(), 1u);
+  EXPECT_EQ(o.damage[0].offset, blocks[3]);
+  EXPECT_EQ(o.damage[0].end, full.size());
+  EXPECT_EQ(o.stop, full.size());
+}
+
+TEST_F(StoreDamage, merges_damage_past_the_listing_cap_into_the_last_stretch) {
+  const auto events = bench::realistic_stream(2 * store::kMaxDamagedRanges + 100);
+  WriterOptions opt;
+  opt.block_events = 1;  // a block per event
+  opt.compress = false;
+  {
+    auto w = Writer::create(path_, RecordingInfo{}, opt);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w->append(events).ok());
+    ASSERT_TRUE(w->finish().ok());
+  }
+  Bytes bytes = kvmscope::testing::read_bytes(path_);
+  const auto blocks = block_offsets(bytes);
+  ASSERT_EQ(blocks.size(), events.size() + 1);
+  // Every other events block's payload: 1,050 damaged blocks with intact ones between them.
+  for (std::size_t i = 0; i < events.size(); i += 2)
+    bytes[blocks[i] + store::kBlockHeaderSize] ^= 1;
+  write_bytes(bytes, bytes.size());
+  const Outcome o = read_all();
+  EXPECT_EQ(o.events, events.size() / 2);
+  ASSERT_EQ(o.damage.size(), store::kMaxDamagedRanges);
+  const model::DamagedRange& last = o.damage.back();
+  EXPECT_EQ(last.offset, blocks[2 * (store::kMaxDamagedRanges - 1)]);
+  EXPECT_EQ(last.end, blocks[events.size() - 2 + 1]);
+  EXPECT_EQ(last.reason, "several damaged stretches");
+  EXPECT_EQ(last.events, 51u);
+  EXPECT_TRUE(last.exact);
+  EXPECT_EQ(o.lost_to_damage, events.size() / 2);
+  EXPECT_TRUE(o.lost_exact);
 }
 
 TEST_F(StoreDamage, refuses_a_damaged_file_header) {
