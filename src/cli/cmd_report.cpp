@@ -2,6 +2,7 @@
 // tables, a timeline, rate stability, bursts, boot summaries and drill-downs; as text, JSON,
 // CSV files or one self-contained HTML page with charts. Reads block by block: memory does
 // not grow with the file.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -41,7 +42,9 @@ options:
   --rows N               rows per drill-down table in the text (default 20)
   --bucket T             timeline bucket width (e.g. 100ms, 1s); default: chosen from the length
   --mark T=LABEL         a boot phase named LABEL begins T after the start (repeatable), e.g.
-                         --mark 2.5=kernel --mark 9s=userspace
+                         --mark 2.5=kernel --mark 9s=userspace; two marks at one time are an
+                         error; a mark at or after the end of the recording (or of every
+                         boot) begins no phase, and the report warns about it
   --dmesg LOG            read exit statistics from a kernel log instead of a recording: the
                          kvm_exit_stats lines of the kernel/ patch, or the course format's
                          'KVM exit 30 (I/O_INSTRUCTION): 1419909' lines; dmesg or journalctl -k
@@ -107,12 +110,28 @@ util::Result<model::PhaseMark> parse_mark(const OptionCursor& cursor, const std:
     return cursor.usage("--mark: expected TIME=LABEL, got '" + text + "'");
   auto seconds = parse_seconds(text.substr(0, eq));
   if (!seconds) return cursor.usage("--mark: '" + text.substr(0, eq) + "' is not a time");
-  return model::PhaseMark{static_cast<std::uint64_t>(*seconds * 1e9), text.substr(eq + 1)};
+  // Rounded, not truncated: "1.1" is 1,100,000,000 ns, and "1.1" and "1100ms" are one time.
+  return model::PhaseMark{static_cast<std::uint64_t>(std::llround(*seconds * 1e9)),
+                          text.substr(eq + 1)};
+}
+
+// Two marks at one time would begin one phase with two names: the later one given used to
+// win silently.
+util::Result<void> check_marks_apart(const OptionCursor& cursor,
+                                     const std::vector<model::PhaseMark>& marks,
+                                     const std::vector<std::string>& texts) {
+  for (std::size_t i = 0; i < marks.size(); ++i)
+    for (std::size_t j = i + 1; j < marks.size(); ++j)
+      if (marks[i].offset_ns == marks[j].offset_ns)
+        return cursor.usage("--mark " + texts[i] + " and --mark " + texts[j] +
+                            " are at the same time: one phase cannot begin with two names");
+  return {};
 }
 
 util::Result<ReportCliOptions> parse(Args args) {
   ReportCliOptions o;
   bool per_vm = false, per_vcpu = false;
+  std::vector<std::string> mark_texts;  // as given, for messages
   OptionCursor cursor(args, "report", kReportHelp);
   while (cursor.next()) {
     const std::string_view name = cursor.name();
@@ -149,6 +168,7 @@ util::Result<ReportCliOptions> parse(Args args) {
       auto mark = parse_mark(cursor, *v);
       if (!mark) return mark.error();
       o.analysis.marks.push_back(*mark);
+      mark_texts.push_back(*v);
     } else if (name == "--dmesg") {
       auto v = value();
       if (!v) return v.error();
@@ -171,6 +191,8 @@ util::Result<ReportCliOptions> parse(Args args) {
     }
   }
   if (o.help) return o;
+  if (auto apart = check_marks_apart(cursor, o.analysis.marks, mark_texts); !apart)
+    return apart.error();
   if (!o.dmesg.empty()) {
     if (!o.file.empty())
       return cursor.usage("a recording or a kernel log: '" + o.file + "' and --dmesg " + o.dmesg);

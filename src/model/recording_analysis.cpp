@@ -134,6 +134,31 @@ void add_time(ExitStats& stats, std::uint64_t ns) {
   stats.hist.add(ns);
 }
 
+// The marks no boot has a phase for (BootTracker drops a phase that would begin at or after
+// its boot's end), with the end that made them so: the recording's (`end_ns`) or the boots'.
+std::vector<UnusedMark> unused_marks(const std::vector<PhaseMark>& marks,
+                                     const std::vector<BootSummary>& boots, std::uint64_t end_ns) {
+  std::vector<UnusedMark> out;
+  for (const PhaseMark& m : marks) {
+    bool used = false;
+    std::uint64_t longest_boot = 0, longest_recording = 0;
+    for (const BootSummary& b : boots) {
+      for (const BootPhase& p : b.phases) used |= p.begin_ns == b.start_ns + m.offset_ns;
+      longest_boot = std::max(longest_boot, b.end_ns - b.start_ns);
+      longest_recording =
+          std::max(longest_recording, end_ns > b.start_ns ? end_ns - b.start_ns : 0);
+    }
+    if (used) continue;
+    if (boots.empty())
+      out.push_back({m, UnusedMark::Why::no_boot, 0});
+    else if (m.offset_ns >= longest_recording)
+      out.push_back({m, UnusedMark::Why::after_recording, longest_recording});
+    else
+      out.push_back({m, UnusedMark::Why::after_boots, longest_boot});
+  }
+  return out;
+}
+
 std::optional<std::uint64_t> command_started(const AnalysisOptions& options) {
   if (options.start_ns) return options.start_ns;
   for (const Marker& m : options.markers)
@@ -401,6 +426,7 @@ RecordingAnalysisResult RecordingAnalysis::finish(std::optional<std::uint64_t> e
   r.stability = rate_stability(r.timeline);
   r.bursts = find_bursts(r.timeline, s.options.burst_rule);
   r.boots = s.boot.finish();
+  r.unused_marks = unused_marks(s.options.marks, r.boots, r.snapshot.taken_ns);
   r.facts = s.facts;
   return r;
 }

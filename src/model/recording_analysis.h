@@ -52,6 +52,17 @@ struct StreamFacts {
   std::uint64_t unpaired_entries = 0;  // an entry or KVM_RUN with no exit open on its thread
 };
 
+// A --mark that began no boot phase, and why: it fell after every boot's end or after the
+// recording's own end, or there was no boot to cut.
+struct UnusedMark {
+  enum class Why { no_boot, after_boots, after_recording };
+  PhaseMark mark;
+  Why why = Why::no_boot;
+  // after_boots: the longest boot (from its start to its end); after_recording: how long after
+  // the latest boot start the recording ended. The mark's offset is at or past it.
+  std::uint64_t limit_ns = 0;
+};
+
 struct RecordingAnalysisResult {
   // started_ns: the report's time 0; taken_ns: its end. health.threads_not_stored: exits not
   // timed because the thread table was full.
@@ -61,6 +72,7 @@ struct RecordingAnalysisResult {
   std::vector<RateStability> stability;
   BurstReport bursts;
   std::vector<BootSummary> boots;
+  std::vector<UnusedMark> unused_marks;  // of AnalysisOptions::marks, in their order
   StreamFacts facts;
 };
 

@@ -1,6 +1,7 @@
 #include "report/report_notes.h"
 
 #include "report/format.h"
+#include "report/report_labels.h"
 
 namespace kvmscope::report {
 
@@ -60,6 +61,23 @@ std::string damage_line(const model::DamagedRange& d) {
   return text + also_missing(d.block_type) + " (" + d.reason + ")";
 }
 
+// "--mark 30.0=late" as it could have been given.
+std::string unused_mark_line(const model::UnusedMark& u) {
+  const std::string mark =
+      "warning: --mark " + seconds_number(u.mark.offset_ns) + "=" + printable(u.mark.label);
+  switch (u.why) {
+    case model::UnusedMark::Why::no_boot:
+      return mark + ": no VM boot was recorded, so no phase begins there";
+    case model::UnusedMark::Why::after_boots:
+      return mark + " is at or after the end of every boot (the longest ends " +
+             seconds_text(u.limit_ns) + " after its start): no boot phase begins there";
+    case model::UnusedMark::Why::after_recording:
+      break;
+  }
+  return mark + " is at or after the recording's end (" + seconds_text(u.limit_ns) +
+         " after the start): no boot phase begins there";
+}
+
 }  // namespace
 
 std::vector<std::string> damage_warnings(const RecordingMeta& rec) {
@@ -93,6 +111,7 @@ std::vector<std::string> report_warnings(const model::RecordingAnalysisResult& a
     out.push_back(text);
   }
   for (std::string& line : damage_warnings(rec)) out.push_back(std::move(line));
+  for (const model::UnusedMark& u : analysis.unused_marks) out.push_back(unused_mark_line(u));
   if (!rec.complete)
     out.push_back(
         "warning: the recording was cut short (it has no trailer): events after its last "

@@ -109,6 +109,9 @@ TEST(Cli, rejects_bad_usage_with_one_clear_line) {
        "kvmscope report: --bucket: '0' is not a bucket width (see 'kvmscope report --help')\n"},
       {{"report", "x", "--html="},
        "kvmscope report: --html: empty path (see 'kvmscope report --help')\n"},
+      {{"report", "x", "--mark", "2.5=kernel", "--mark", "1=firmware", "--mark", "2500ms=init"},
+       "kvmscope report: --mark 2.5=kernel and --mark 2500ms=init are at the same time: one "
+       "phase cannot begin with two names (see 'kvmscope report --help')\n"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv{KS_BIN};
@@ -205,6 +208,21 @@ TEST(Cli, report_of_a_damaged_recording_reads_past_the_damage_and_exits_3) {
   EXPECT_EQ(d["block_type"].str(), "events");
   EXPECT_EQ(d["events"].u64(), 1000u);
   EXPECT_EQ(doc["health"]["events_lost"].u64(), 1000u);
+}
+
+TEST(Cli, report_warns_about_a_mark_after_every_boot_and_still_reports) {
+  const std::string rec = kvmscope::live::temp_path("marks.kvms");
+  ASSERT_TRUE(kvmscope::testing::write_sample_recording(rec));
+  // The sample VM shuts down 2 s after the command's start.
+  auto r = run_command({KS_BIN, "report", rec, "--mark", "1=kernel", "--mark", "30s=late"});
+  std::remove(rec.c_str());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nwarning: --mark 30.0=late is at or after the end of every boot (the "
+                       "longest ends 2.000 s after its start): no boot phase begins there\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nkernel   1.000 s"), std::string::npos)
+      << "the other mark cuts: " << r.out;
 }
 
 // A file holding "keep me", for record to leave alone.

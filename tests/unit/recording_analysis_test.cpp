@@ -294,6 +294,39 @@ TEST(RecordingAnalysis, time_zero_and_the_end_are_the_recordings_without_a_comma
   EXPECT_EQ(r.boots[0].start_ns, 2000u);
 }
 
+TEST(RecordingAnalysis, says_which_marks_began_no_phase_and_why) {
+  // The command starts at 1000; the VM shuts down at 5000; the recording ends at 9000.
+  AnalysisOptions options;
+  options.start_ns = 1000;
+  options.marks = {
+      {1000, "kernel"}, {4000, "shutdown"}, {6000, "late"}, {8000, "at-end"}, {9000, "after-end"}};
+  RecordingAnalysis analysis(options);
+  analysis.add(std::vector<ks_event>{vmx_exit(2000, kTid0, 0, 10), entry(2100, kTid0, 0),
+                                     uexit(5000, kTid0, 8)});
+  const auto r = analysis.finish(9000);
+  ASSERT_EQ(r.boots.size(), 1u);
+  // (start), kernel, and shutdown: it begins with the shutdown exit, the boot's last.
+  ASSERT_EQ(r.boots[0].phases.size(), 3u);
+  EXPECT_EQ(r.boots[0].phases[2].label, "shutdown");
+  ASSERT_EQ(r.unused_marks.size(), 3u);
+  // 6000 after the start: after the boot's end (4000 after its start), within the recording.
+  EXPECT_EQ(r.unused_marks[0].mark.label, "late");
+  EXPECT_EQ(r.unused_marks[0].why, UnusedMark::Why::after_boots);
+  EXPECT_EQ(r.unused_marks[0].limit_ns, 4000u);
+  // 8000 and 9000 after the start: at or after the recording's end, 8000 after the start.
+  EXPECT_EQ(r.unused_marks[1].mark.label, "at-end");
+  EXPECT_EQ(r.unused_marks[1].why, UnusedMark::Why::after_recording);
+  EXPECT_EQ(r.unused_marks[1].limit_ns, 8000u);
+  EXPECT_EQ(r.unused_marks[2].mark.label, "after-end");
+  EXPECT_EQ(r.unused_marks[2].why, UnusedMark::Why::after_recording);
+
+  AnalysisOptions no_vm;
+  no_vm.marks = {{1000, "kernel"}};
+  const auto empty = RecordingAnalysis(no_vm).finish();
+  ASSERT_EQ(empty.unused_marks.size(), 1u);
+  EXPECT_EQ(empty.unused_marks[0].why, UnusedMark::Why::no_boot);
+}
+
 TEST(RecordingAnalysis, a_process_started_marker_starts_that_vms_boot) {
   AnalysisOptions options;
   options.recording_start_ns = 100;

@@ -168,6 +168,21 @@ warning: 12 damaged stretches skipped: 12 events lost in all: counts, times and 
 )"));
 }
 
+TEST(ReportText, names_each_mark_that_began_no_phase_and_the_end_it_fell_after) {
+  auto a = testing::tiny_analysis();
+  a.unused_marks = {
+      {{1'500'000'000, "late"}, model::UnusedMark::Why::after_boots, 1'000'000'000},
+      {{2'250'000'000, "later"}, model::UnusedMark::Why::after_recording, 2'000'000'000},
+      {{500'000'000, "x"}, model::UnusedMark::Why::no_boot, 0}};
+  const std::string t = text(a, tiny_options());
+  EXPECT_EQ(t.substr(0, t.find("\n\n") + 1), golden(R"(
+kvmscope report: command: qemu-system-x86_64 -name tiny   1.00 s   hardware exits: 40   exits to the VMM: 1
+warning: --mark 1.5=late is at or after the end of every boot (the longest ends 1.000 s after its start): no boot phase begins there
+warning: --mark 2.25=later is at or after the recording's end (2.000 s after the start): no boot phase begins there
+warning: --mark 0.5=x: no VM boot was recorded, so no phase begins there
+)"));
+}
+
 TEST(ReportText, drill_tables_stop_at_max_rows_and_split_per_vm) {
   model::RecordingAnalysisResult a;
   a.snapshot.vms[1] = {"one", "qemu"};
