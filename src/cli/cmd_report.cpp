@@ -19,7 +19,9 @@
 #include "report/format.h"
 #include "report/report.h"
 #include "store/recording.h"
+#include "store/recording_input.h"
 #include "store/tracedat_reader.h"
+#include "util/output_path.h"
 
 namespace kvmscope::cli {
 
@@ -29,10 +31,11 @@ const char* const kReportHelp =
     R"(usage: kvmscope report FILE [options]
        kvmscope report --dmesg LOG [options]
 
-Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat) and prints the exit
-tables 'kvmscope stat' would have printed, then the timeline of exits per reason, the stability
-of each reason's rate, bursts, a boot summary for each VM recorded from its start, and the
-drill-downs asked for.
+Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat; '-' reads either from
+standard input, e.g. 'ssh host cat boot.kvms | kvmscope report -') and prints the exit tables
+'kvmscope stat' would have printed, then the timeline of exits per reason, the stability of each
+reason's rate, bursts, a boot summary for each VM recorded from its start, and the drill-downs
+asked for.
 
 options:
   --per-vm, --per-vcpu   split the exit tables per VM / per VM and vCPU
@@ -61,9 +64,12 @@ options:
                          skipped, with a warning on standard error. Lines are cut at 4096
                          bytes; no statistics line in the first 64 MiB: the log is refused.
   --json                 one JSON document (schema kvmscope.report/1) instead of the text
-  --csv DIR              also write one CSV file per table into DIR
+  --csv DIR              also write one CSV file per table into DIR (made if missing; the
+                         directory above it must exist)
   --html FILE            also write one self-contained HTML page with interactive charts
   -o, --output FILE      the text / JSON to FILE instead of standard output
+                         (output paths are checked before the recording is read: a missing
+                         directory is an error, never created)
   --allow-damaged        exit 0 for a damaged recording too (the report is printed either way)
   -h, --help             this text
 
@@ -92,6 +98,7 @@ struct ReportCliOptions {
   bool json = false;
   bool allow_damaged = false;  // --allow-damaged: a damaged recording exits 0
   std::string csv_dir, html, output;
+  std::string output_option = "--output";  // as given: "-o" or "--output", for messages
   bool help = false;
   model::ReasonCatalog catalog = model::ReasonCatalog::builtin();
 };
@@ -181,9 +188,10 @@ util::Result<ReportCliOptions> parse(Args args) {
       auto v = cursor.path_value();
       if (!v) return v.error();
       (name == "--csv" ? o.csv_dir : name == "--html" ? o.html : o.output) = *v;
-    } else if (!name.starts_with("-") && o.file.empty()) {
-      o.file = std::string(name);
-    } else if (!name.starts_with("-")) {
+      if (name == "-o" || name == "--output") o.output_option = std::string(name);
+    } else if ((name == "-" || !name.starts_with("-")) && o.file.empty()) {
+      o.file = std::string(name);  // "-": standard input
+    } else if (name == "-" || !name.starts_with("-")) {
       return cursor.usage("one recording at a time: '" + o.file + "' and '" + std::string(name) +
                           "'");
     } else {
@@ -299,6 +307,16 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   return result;
 }
 
+// Each output goes into a directory that exists: --csv DIR makes DIR itself, nothing above it.
+util::Result<void> check_output_paths(const ReportCliOptions& o) {
+  const std::pair<const char*, const std::string*> outputs[] = {
+      {o.output_option.c_str(), &o.output}, {"--csv", &o.csv_dir}, {"--html", &o.html}};
+  for (const auto& [option, path] : outputs)
+    if (!path->empty())
+      if (auto ok = util::check_parent_directory(option, *path); !ok) return ok;
+  return {};
+}
+
 // Reads a kernel log (a file, or standard input for "-") into the report's model.
 util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
   std::ifstream file;
@@ -325,6 +343,9 @@ int cmd_report(Args args) {
     return 0;
   }
 
+  // Before any reading: a mistyped output path is an error now, not after the analysis.
+  if (auto ok = check_output_paths(o); !ok) return fail(ok.error());
+
   std::optional<model::KernelLogAnalysis> kernel_log;
   if (!o.dmesg.empty()) {
     auto analyzed = analyze_dmesg(o);
@@ -336,16 +357,18 @@ int cmd_report(Args args) {
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
 
+  auto input = store::open_recording_input(o.file);
+  if (!input) return fail(input.error());
   util::Result<model::RecordingAnalysisResult> analyzed = util::plain_error("");
   bool damaged = false;
-  if (store::TraceDatReader::is_tracedat(o.file)) {
-    auto reader = store::TraceDatReader::open(o.file);
+  if (input->tracedat) {
+    auto reader = store::TraceDatReader::from_fd(std::move(input->fd), input->name);
     if (!reader) return fail(reader.error());
     analyzed = analyze(*reader, o);
     for (const std::string& note : reader->notes()) o.report.notes.push_back(note);
     damaged = reader->corrupt();
   } else {
-    auto reader = store::Reader::open(o.file);
+    auto reader = store::Reader::from_fd(std::move(input->fd), input->name, input->prefix);
     if (!reader) return fail(reader.error());
     analyzed = analyze(*reader, o);
     damaged = reader->corrupt();

@@ -65,7 +65,8 @@ void render_report_json(const model::RecordingAnalysisResult& analysis,
                         const model::ReasonCatalog& catalog, const ReportOptions& options,
                         std::ostream& out);
 
-// One CSV file per table into dir (created if missing): exits.csv, timeline.csv,
+// One CSV file per table into dir (created if missing; the directory above it must exist, it
+// is not created): exits.csv, timeline.csv,
 // stability.csv, bursts.csv, boot.csv and drill_<kind>.csv per drill-down asked for. Each has a
 // header row; RFC 4180 quoting.
 util::Result<void> write_report_csv(const std::string& dir,

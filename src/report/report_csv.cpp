@@ -177,8 +177,9 @@ util::Result<void> write_file(const std::filesystem::path& path,
 
 util::Result<void> write_report_csv(const std::string& dir, const model::RecordingAnalysisResult& a,
                                     const model::ReasonCatalog& c, const ReportOptions& options) {
+  // DIR itself, never the directories above it: a mistyped path must not make a tree.
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  std::filesystem::create_directory(dir, ec);
   if (ec) return util::os_error("create directory " + dir, ec.value());
   const std::filesystem::path base(dir);
   using Writer = std::function<void(std::ostream&)>;

@@ -39,11 +39,15 @@ util::Result<Reader> Reader::open(const std::string& path) {
   return from_fd(std::move(*fd), path);
 }
 
-util::Result<Reader> Reader::from_fd(util::Fd fd, const std::string& name) {
+util::Result<Reader> Reader::from_fd(util::Fd fd, const std::string& name,
+                                     std::span<const std::uint8_t> prefix) {
   Reader r(std::move(fd), name);
   struct stat st {};
   if (fstat(r.fd_.get(), &st) == 0 && S_ISREG(st.st_mode))
     r.file_size_ = static_cast<std::uint64_t>(st.st_size);
+  r.buf_.resize(prefix.size() + kDecodePadding);
+  std::copy(prefix.begin(), prefix.end(), r.buf_.begin());
+  r.len_ = prefix.size();
   auto have = r.ensure(kFileHeaderFixed);
   if (!have) return have.error();
   auto len = check_file_prefix({r.cur(), *have}, name);

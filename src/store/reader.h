@@ -33,8 +33,10 @@ class Reader {
   // Opens and reads the file header. Errors: not a kvmscope recording, a format version newer
   // than this kvmscope reads, a damaged header, or the OS error.
   static util::Result<Reader> open(const std::string& path);
-  // The same from an open descriptor (a pipe works too); `name` is used in messages.
-  static util::Result<Reader> from_fd(util::Fd fd, const std::string& name);
+  // The same from an open descriptor (a pipe works too); `name` is used in messages. `prefix`:
+  // the file's first bytes where the caller has read them from the pipe already.
+  static util::Result<Reader> from_fd(util::Fd fd, const std::string& name,
+                                      std::span<const std::uint8_t> prefix = {});
 
   Reader(Reader&&) noexcept;
   Reader& operator=(Reader&&) noexcept;

@@ -81,18 +81,22 @@ bool TraceDatReader::is_tracedat(const std::string& path) {
 util::Result<TraceDatReader> TraceDatReader::open(const std::string& path) {
   auto fd = util::Fd::open(path, O_RDONLY);
   if (!fd) return fd.error();
-  auto meta = read_tracedat_meta(fd->get(), path, kWantedFormats);
+  return from_fd(std::move(*fd), path);
+}
+
+util::Result<TraceDatReader> TraceDatReader::from_fd(util::Fd fd, const std::string& path) {
+  auto meta = read_tracedat_meta(fd.get(), path, kWantedFormats);
   if (!meta) return meta.error();
   if (meta->buffers.empty())
     return util::plain_error(path + ": trace.dat holds no per-CPU event data" +
                              (meta->latency ? " (a latency-tracer text dump)" : ""));
   struct stat st {};
-  if (::fstat(fd->get(), &st) != 0) return util::os_error("stat " + path);
+  if (::fstat(fd.get(), &st) != 0) return util::os_error("stat " + path);
 
   TraceDatReader r;
   r.impl_ = std::make_unique<Impl>();
   Impl& im = *r.impl_;
-  im.fd = std::move(*fd);
+  im.fd = std::move(fd);
   im.file_size = static_cast<std::uint64_t>(st.st_size);
   im.events = std::make_unique<TraceDatEvents>(*meta, im.threads);
   im.cmdlines = std::move(meta->cmdlines);

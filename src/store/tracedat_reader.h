@@ -23,6 +23,7 @@
 
 #include "bpf/kvmscope_bpf.h"
 #include "store/recording_info.h"
+#include "util/fd.h"
 #include "util/result.h"
 
 namespace kvmscope::store {
@@ -39,6 +40,9 @@ class TraceDatReader {
   // trace.dat, an unsupported version, a damaged or cut header (a v7 file cut anywhere: its
   // data index is at its end), no per-CPU data (a latency-tracer file), or the OS error.
   static util::Result<TraceDatReader> open(const std::string& path);
+  // The same from a descriptor of a regular file (it is read by offset: a pipe must be spooled
+  // to a file first); `name` stands for the file in messages and in info().target.
+  static util::Result<TraceDatReader> from_fd(util::Fd fd, const std::string& name);
 
   TraceDatReader(TraceDatReader&&) noexcept;
   TraceDatReader& operator=(TraceDatReader&&) noexcept;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -223,6 +224,73 @@ TEST(Cli, report_warns_about_a_mark_after_every_boot_and_still_reports) {
       << r.out;
   EXPECT_NE(r.out.find("\nkernel   1.000 s"), std::string::npos)
       << "the other mark cuts: " << r.out;
+}
+
+// `sh -c SCRIPT`: for a pipe into kvmscope's standard input.
+kvmscope::live::CommandResult shell(const std::string& script) {
+  return run_command({"/bin/sh", "-c", script});
+}
+
+TEST(Cli, report_reads_a_recording_from_standard_input_as_from_the_file) {
+  const std::string rec = kvmscope::live::temp_path("stdin.kvms");
+  ASSERT_TRUE(kvmscope::testing::write_sample_recording(rec));
+  for (const std::string options : {"", " --json --by all"}) {
+    auto by_path = run_command({"/bin/sh", "-c", std::string(KS_BIN) + " report " + rec + options});
+    auto piped = shell("cat " + rec + " | " + KS_BIN + " report -" + options);
+    auto redirected = shell(std::string(KS_BIN) + " report -" + options + " < " + rec);
+    ASSERT_EQ(by_path.exit_code, 0) << by_path.err;
+    EXPECT_EQ(piped.exit_code, 0) << piped.err;
+    EXPECT_EQ(piped.out, by_path.out) << options;
+    EXPECT_EQ(piped.err, by_path.err);
+    EXPECT_EQ(redirected.exit_code, 0) << redirected.err;
+    EXPECT_EQ(redirected.out, by_path.out) << options;
+  }
+  std::remove(rec.c_str());
+
+  // trace.dat is read by offset: spooled to a temporary file, then the same but for its name.
+  const std::string dat = KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v6.dat";
+  auto dat_by_path = run_command({KS_BIN, "report", dat});
+  auto dat_piped = shell("cat " + dat + " | " + KS_BIN + " report -");
+  ASSERT_EQ(dat_by_path.exit_code, 0) << dat_by_path.err;
+  EXPECT_EQ(dat_piped.exit_code, 0) << dat_piped.err;
+  std::string expected = dat_by_path.out;
+  expected.replace(expected.find(dat), dat.size(), "standard input");
+  EXPECT_EQ(dat_piped.out, expected);
+
+  auto foreign = shell("echo hello | " + std::string(KS_BIN) + " report -");
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_EQ(foreign.err, "kvmscope report: standard input: not a kvmscope recording\n");
+}
+
+TEST(Cli, report_refuses_an_output_in_a_missing_directory_before_reading_anything) {
+  const std::string rec = kvmscope::live::temp_path("outputs.kvms");
+  ASSERT_TRUE(kvmscope::testing::write_sample_recording(rec));
+  const Case cases[] = {
+      {{"--html", "/nonexistent/x.html"},
+       "kvmscope report: --html /nonexistent/x.html: directory /nonexistent does not exist\n"},
+      {{"--csv", "/nonexistent/csv"},
+       "kvmscope report: --csv /nonexistent/csv: directory /nonexistent does not exist\n"},
+      {{"-o", "/nonexistent/r.txt"},
+       "kvmscope report: -o /nonexistent/r.txt: directory /nonexistent does not exist\n"},
+      {{"--output=/nonexistent/r.json", "--json"},
+       "kvmscope report: --output /nonexistent/r.json: directory /nonexistent does not exist\n"},
+      {{"--csv", rec + "/csv"},
+       "kvmscope report: --csv " + rec + "/csv: " + rec + " is not a directory\n"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv{KS_BIN, "report", rec};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << c.args.front();
+    EXPECT_EQ(r.err, c.err);
+    EXPECT_EQ(r.out, "") << "nothing is reported before the outputs are known good";
+  }
+  std::remove(rec.c_str());
+  EXPECT_FALSE(std::filesystem::exists("/nonexistent")) << "no directory is made above DIR";
+  // Checked before the input is even opened.
+  auto both = run_command({KS_BIN, "report", "/nonexistent/boot.kvms", "--html", "/nonexistent/x"});
+  EXPECT_EQ(both.err,
+            "kvmscope report: --html /nonexistent/x: directory /nonexistent does not exist\n");
 }
 
 // A file holding "keep me", for record to leave alone.

@@ -368,6 +368,7 @@ std::string slurp(const std::filesystem::path& path) {
 TEST(ReportCsv, writes_one_file_per_table_with_a_header_row) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("kvmscope-csv-" + std::to_string(getpid()));
+  std::filesystem::create_directory(dir);
   const auto written = write_report_csv((dir / "sub").string(), testing::tiny_analysis(),
                                         model::ReasonCatalog::builtin(), tiny_options());
   ASSERT_TRUE(written.ok()) << written.error().message();
@@ -403,6 +404,17 @@ vm_pid,value,value_text,detail,count,percent,timed,time_ns,avg_ns,p50_ns,p99_ns,
             "max_ns\n");
   EXPECT_NE(file("stability.csv").find("hardware,svm,114,0x72,cpuid,10,9.09"), std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST(ReportCsv, makes_the_directory_named_but_none_above_it) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kvmscope-csv-above-" + std::to_string(getpid()));
+  const auto written = write_report_csv((dir / "sub").string(), testing::tiny_analysis(),
+                                        model::ReasonCatalog::builtin(), tiny_options());
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().message(),
+            "create directory " + (dir / "sub").string() + ": No such file or directory");
+  EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
 TEST(ReportCsv, says_which_directory_it_could_not_create) {

@@ -1,0 +1,139 @@
+// report's input (store/recording_input.h): a file read in place, or a pipe whose first bytes
+// tell the format. kvmscope's own streams on from the pipe with those bytes handed to the
+// Reader; trace.dat is spooled to a nameless temporary file. Either way every event comes out
+// as it does from the file.
+#include "store/recording_input.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "../../bench/store_stream.h"
+#include "store/recording.h"
+#include "store/tracedat_reader.h"
+#include "support/fixtures.h"
+#include "support/recording_file.h"
+
+namespace {
+
+using namespace kvmscope;
+using kvmscope::testing::Bytes;
+
+// A pipe fed `bytes` in small, uneven writes from a thread, as `cat` or ssh would.
+class Pipe {
+ public:
+  explicit Pipe(Bytes bytes) : bytes_(std::move(bytes)) {
+    EXPECT_EQ(::pipe(fds_), 0);
+    feeder_ = std::thread([this] {
+      for (std::size_t off = 0; off < bytes_.size();) {
+        const std::size_t n = std::min<std::size_t>(1 + off % 5, bytes_.size() - off);
+        if (::write(fds_[1], bytes_.data() + off, n) != static_cast<ssize_t>(n)) break;
+        off += n;
+      }
+      ::close(fds_[1]);
+    });
+  }
+  ~Pipe() { feeder_.join(); }
+  util::Fd read_end() { return util::Fd(fds_[0]); }
+
+ private:
+  Bytes bytes_;
+  int fds_[2] = {-1, -1};
+  std::thread feeder_;
+};
+
+template <class Reader>
+std::vector<ks_event> drain(Reader& r) {
+  std::vector<ks_event> all;
+  for (auto b = r.next(); b.ok() && !b->empty(); b = r.next())
+    all.insert(all.end(), b->begin(), b->end());
+  return all;
+}
+
+bool same(const std::vector<ks_event>& a, const std::vector<ks_event>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(ks_event)) == 0);
+}
+
+std::string temp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("kvmscope-input-" + std::to_string(::getpid()) + "-" + name))
+      .string();
+}
+
+TEST(StoreInput, streams_a_kvmscope_recording_from_a_pipe_with_its_first_bytes_handed_over) {
+  const std::string path = temp("rec.kvms");
+  ASSERT_TRUE(kvmscope::testing::write_sample_recording(path, 700));
+  const Bytes bytes = kvmscope::testing::read_bytes(path);
+  auto from_file = store::Reader::open(path);
+  ASSERT_TRUE(from_file.ok());
+  const auto expected = drain(*from_file);
+  std::filesystem::remove(path);
+  ASSERT_GT(expected.size(), 10000u);
+
+  Pipe pipe(bytes);
+  auto in = store::recording_input(pipe.read_end(), "standard input");
+  ASSERT_TRUE(in.ok()) << in.error().message();
+  EXPECT_FALSE(in->tracedat);
+  EXPECT_EQ(in->prefix.size(), 16u) << "what was read to tell the format";
+  struct stat st {};
+  ASSERT_EQ(::fstat(in->fd.get(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "streamed, not spooled";
+  auto r = store::Reader::from_fd(std::move(in->fd), in->name, in->prefix);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(same(drain(*r), expected));
+  EXPECT_TRUE(r->complete());
+  EXPECT_EQ(r->markers().size(), 1u);
+}
+
+TEST(StoreInput, spools_a_trace_dat_from_a_pipe_to_a_nameless_file) {
+  const std::string path = kvmscope::testing::fixture_path("tracedat/kvmtest-v6.dat");
+  auto from_file = store::TraceDatReader::open(path);
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message();
+  const auto expected = drain(*from_file);
+  ASSERT_GT(expected.size(), 100u);
+
+  Pipe pipe(kvmscope::testing::read_bytes(path));
+  auto in = store::recording_input(pipe.read_end(), "standard input");
+  ASSERT_TRUE(in.ok()) << in.error().message();
+  EXPECT_TRUE(in->tracedat);
+  EXPECT_TRUE(in->prefix.empty()) << "the spooled file holds them";
+  struct stat st {};
+  ASSERT_EQ(::fstat(in->fd.get(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_nlink, 0u) << "no name left behind";
+  EXPECT_EQ(static_cast<std::uintmax_t>(st.st_size), std::filesystem::file_size(path));
+  auto r = store::TraceDatReader::from_fd(std::move(in->fd), in->name);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(same(drain(*r), expected));
+  EXPECT_EQ(r->info().target, "trace.dat: standard input");
+}
+
+TEST(StoreInput, reads_a_file_in_place_and_tells_its_format) {
+  auto kvms = store::open_recording_input(KS_SOURCE_DIR "/README.md");
+  ASSERT_TRUE(kvms.ok());
+  EXPECT_FALSE(kvms->tracedat);
+  EXPECT_TRUE(kvms->prefix.empty());
+  auto dat =
+      store::open_recording_input(kvmscope::testing::fixture_path("tracedat/kvmtest-v7.dat"));
+  ASSERT_TRUE(dat.ok());
+  EXPECT_TRUE(dat->tracedat);
+  auto missing = store::open_recording_input("/nonexistent/boot.kvms");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(), "open /nonexistent/boot.kvms: No such file or directory");
+}
+
+TEST(StoreInput, an_empty_pipe_is_not_a_recording) {
+  Pipe pipe(Bytes{});
+  auto in = store::recording_input(pipe.read_end(), "standard input");
+  ASSERT_TRUE(in.ok());
+  auto r = store::Reader::from_fd(std::move(in->fd), in->name, in->prefix);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "standard input: not a kvmscope recording");
+}
+
+}  // namespace
