@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "live_support.h"
+#include "store/byte_io.h"
 #include "support/mini_json.h"
+#include "support/recording_file.h"
 
 namespace {
 
@@ -92,6 +94,43 @@ TEST_F(LiveReport, html_page_is_self_contained_and_holds_the_data) {
   EXPECT_EQ(page.find("<link "), std::string::npos);
   EXPECT_NE(page.find("Chart"), std::string::npos) << "Chart.js is embedded";
   EXPECT_NE(page.find("\"KVM_EXIT_IO\""), std::string::npos);
+}
+
+TEST_F(LiveReport, reads_standard_input_exactly_as_the_file) {
+  const std::string cmd = std::string(kvmscope_bin()) + " report --json --by all ";
+  auto by_path = run_command({"/bin/sh", "-c", cmd + recording_});
+  auto piped = run_command({"/bin/sh", "-c", "cat " + recording_ + " | " + cmd + "-"});
+  ASSERT_EQ(by_path.exit_code, 0) << by_path.err;
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, by_path.out);
+}
+
+TEST_F(LiveReport, a_corrupt_block_costs_its_own_events_and_exit_status_3) {
+  namespace t = kvmscope::testing;
+  auto sound = run_command({kvmscope_bin(), "report", recording_, "--json"});
+  ASSERT_EQ(sound.exit_code, 0) << sound.err;
+  t::Bytes bytes = t::read_bytes(recording_);
+  const auto blocks = t::block_offsets(bytes);
+  std::size_t b = 0;
+  while (b < blocks.size() && !t::is_events_block(bytes, blocks[b])) ++b;
+  ASSERT_LT(b + 1, blocks.size()) << "an events block with a block after it";
+  const std::uint64_t count = kvmscope::store::get_le(bytes.data() + blocks[b] + 12, 4);
+  bytes[blocks[b] + kvmscope::store::kBlockHeaderSize + 1] ^= 0x40;  // its payload
+  const std::string bad = temp_path("bad.kvms");
+  t::write_bytes(bad, bytes);
+  auto damaged = run_command({kvmscope_bin(), "report", bad, "--json"});
+  std::remove(bad.c_str());
+  EXPECT_EQ(damaged.exit_code, 3) << damaged.err;
+  Json doc = Json::parse(damaged.out);
+  Json whole = Json::parse(sound.out);
+  EXPECT_EQ(doc["recording"]["lost_to_damage"].u64(), count);
+  EXPECT_TRUE(doc["recording"]["lost_to_damage_exact"].boolean);
+  EXPECT_EQ(doc["recording"]["lost_events"].u64(), whole["recording"]["lost_events"].u64() + count);
+  EXPECT_EQ(doc["stream"]["events"].u64(), whole["stream"]["events"].u64() - count);
+  ASSERT_EQ(doc["recording"]["damage"].items.size(), 1u);
+  EXPECT_EQ(doc["recording"]["damage"].items[0]["offset"].u64(), blocks[b]);
+  EXPECT_EQ(doc["recording"]["damage"].items[0]["end"].u64(), blocks[b + 1]);
+  EXPECT_TRUE(doc["recording"]["complete"].boolean) << "the trailer after it was read";
 }
 
 }  // namespace
