@@ -31,11 +31,10 @@ const char* const kReportHelp =
     R"(usage: kvmscope report FILE [options]
        kvmscope report --dmesg LOG [options]
 
-Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat; '-' reads either from
-standard input, e.g. 'ssh host cat boot.kvms | kvmscope report -') and prints the exit tables
-'kvmscope stat' would have printed, then the timeline of exits per reason, the stability of each
-reason's rate, bursts, a boot summary for each VM recorded from its start, and the drill-downs
-asked for.
+Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat; FILE '-' reads either
+from standard input) and prints the exit tables 'kvmscope stat' would have printed, then the
+timeline of exits per reason, the stability of each reason's rate, bursts, a boot summary for
+each VM recorded from its start, and the drill-downs asked for.
 
 options:
   --per-vm, --per-vcpu   split the exit tables per VM / per VM and vCPU
@@ -73,7 +72,7 @@ options:
   --allow-damaged        exit 0 for a damaged recording too (the report is printed either way)
   -h, --help             this text
 
-A recording that was cut short (a kill, a crash, a full disk) is read up to its last complete
+A recording that was cut short (Ctrl-C, a kill, a full disk) is read up to its last complete
 block, and the report says so. A corrupt block in it is skipped and every intact block after
 it read; the report says which bytes were skipped and about how many events they held (counted
 in lost_events), and kvmscope exits with status 3 unless --allow-damaged is given.
@@ -85,6 +84,7 @@ examples:
   kvmscope report boot.kvms
   kvmscope report boot.kvms --by port,mmio --html boot.html
   kvmscope report boot.kvms --bucket 10ms --mark 1.2=kernel --mark 4=init --json -o boot.json
+  ssh host cat boot.kvms | kvmscope report -
   dmesg | kvmscope report --dmesg -
   journalctl -k -o short-monotonic | kvmscope report --dmesg - --per-vm --json
   kvmscope report --dmesg kern.log --html exits.html
