@@ -17,6 +17,7 @@
 #include "live_support.h"
 #include "store/recording.h"
 #include "support/mini_json.h"
+#include "util/proc.h"
 
 namespace {
 
@@ -293,6 +294,15 @@ TEST(LiveRecord, a_second_record_to_the_same_file_fails_and_the_first_completes)
   // Recording (and stopped cleanly by SIGINT) once its command is started.
   for (int i = 0; i < 3000 && child_of(first.pid()) == 0 && running(first.pid()); ++i)
     ::usleep(10'000);
+  // ... and its guest has a VM and has run a while: a SIGINT before the guest's first exit would
+  // leave nothing to count (seen on a loaded machine).
+  const pid_t guest = child_of(first.pid());
+  for (int i = 0; i < 3000 && guest != 0; ++i) {
+    auto open = kvmscope::util::has_kvm_vm_open(guest);
+    if (!open || *open) break;
+    ::usleep(10'000);
+  }
+  ::usleep(300'000);
   for (const char* force : {"", "--force"}) {
     std::vector<std::string> argv{kvmscope_bin(), "record", "-o", file, "--", "true"};
     if (*force) argv.insert(argv.begin() + 2, force);
