@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/recording_input.h"
 #include "cli/stat_options.h"
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
@@ -19,8 +20,7 @@
 #include "report/format.h"
 #include "report/report.h"
 #include "store/recording.h"
-#include "store/recording_input.h"
-#include "store/tracedat_reader.h"
+#include "tracedat/tracedat_reader.h"
 #include "util/output_path.h"
 
 namespace kvmscope::cli {
@@ -357,12 +357,12 @@ int cmd_report(Args args) {
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
 
-  auto input = store::open_recording_input(o.file);
+  auto input = open_recording_input(o.file);
   if (!input) return fail(input.error());
   util::Result<model::RecordingAnalysisResult> analyzed = util::plain_error("");
   bool damaged = false;
   if (input->tracedat) {
-    auto reader = store::TraceDatReader::from_fd(std::move(input->fd), input->name);
+    auto reader = tracedat::TraceDatReader::from_fd(std::move(input->fd), input->name);
     if (!reader) return fail(reader.error());
     analyzed = analyze(*reader, o);
     for (const std::string& note : reader->notes()) o.report.notes.push_back(note);

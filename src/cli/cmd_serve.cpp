@@ -16,7 +16,7 @@
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
 #include "report/prometheus.h"
-#include "report/prometheus_series.h"
+#include "serve/prometheus_series.h"
 #ifdef KVMSCOPE_HAVE_SERVE
 #include "serve/client_address.h"
 #include "serve/gzip.h"
@@ -77,7 +77,7 @@ struct ServeOptions {
   TraceTarget target;
   std::string listen = "127.0.0.1:9580";
   double interval_s = 1.0;
-  report::PrometheusLimits limits;
+  serve::PrometheusLimits limits;
   std::uint32_t max_entries = 16384;
   bool drills = true;
   double http_timeout_s = 10.0;
@@ -175,7 +175,7 @@ std::uint64_t realtime_ns() {
 // freed in the kernel here too.
 class Readout {
  public:
-  Readout(collect::ExitCollector& c, report::PrometheusSeries& series, bool drills)
+  Readout(collect::ExitCollector& c, serve::PrometheusSeries& series, bool drills)
       : c_(c), series_(series), drills_(drills) {}
 
   util::Result<std::shared_ptr<serve::Page>> operator()(bool compress) {
@@ -212,7 +212,7 @@ class Readout {
 
  private:
   collect::ExitCollector& c_;
-  report::PrometheusSeries& series_;
+  serve::PrometheusSeries& series_;
   bool drills_;
 };
 
@@ -265,7 +265,7 @@ int serve(const ServeOptions& o) {
   for (const auto& note : c.notes())
     std::fprintf(stderr, "kvmscope serve: note: %s\n", note.c_str());
 
-  report::PrometheusSeries series(o.limits, std::move(catalog));
+  serve::PrometheusSeries series(o.limits, std::move(catalog));
   Readout readout(c, series, o.drills);
   auto first = readout(false);
   if (!first) return fail(first.error());

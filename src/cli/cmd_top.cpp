@@ -53,7 +53,7 @@ int cmd_top(Args args) {
     if (auto r = (*collector)->add_target(pid); !r) return fail(r.error());
   install_stop_handlers();
 
-  TopSession session{o, **collector, catalog, model::TopModel(), 0};
+  TopSession session{o, **collector, catalog, tui::TopModel(), 0};
   if (o.target.duration_s)
     session.deadline_ns =
         collect::monotonic_ns() + static_cast<std::uint64_t>(*o.target.duration_s * 1e9);

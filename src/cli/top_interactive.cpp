@@ -21,7 +21,7 @@ std::uint64_t to_ns(double seconds) {
 }  // namespace
 
 util::Result<void> run_top_screen(TopSession& s) {
-  auto filter = model::TopFilter::compile(s.options.filter);
+  auto filter = tui::TopFilter::compile(s.options.filter);
   if (!filter) return filter.error();
   tui::TopController state(s.options.interval_s, parse_seconds, s.options.sort, std::move(*filter));
   state.after_update(s.model);

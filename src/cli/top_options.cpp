@@ -3,8 +3,8 @@
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
 #include "cli/traced_run.h"
-#include "model/top_filter.h"
 #include "tui/top_controller.h"
+#include "tui/top_filter.h"
 
 namespace kvmscope::cli {
 
@@ -67,10 +67,10 @@ examples:
 
 namespace {
 
-util::Result<model::TopSort> parse_sort(const OptionCursor& cursor, const std::string& text) {
-  if (text == "rate") return model::TopSort::rate;
-  if (text == "count") return model::TopSort::count;
-  if (text == "time") return model::TopSort::time;
+util::Result<tui::TopSort> parse_sort(const OptionCursor& cursor, const std::string& text) {
+  if (text == "rate") return tui::TopSort::rate;
+  if (text == "count") return tui::TopSort::count;
+  if (text == "time") return tui::TopSort::time;
   return cursor.usage(std::string(cursor.name()) + ": expected rate, count or time, got '" + text +
                       "'");
 }
@@ -114,7 +114,7 @@ util::Result<TopOptions> parse_top_options(Args args) {
     } else if (name == "-f" || name == "--filter") {
       auto v = cursor.value();
       if (!v) return v.error();
-      if (auto f = model::TopFilter::compile(*v); !f)
+      if (auto f = tui::TopFilter::compile(*v); !f)
         return cursor.usage(std::string(name) + ": " + f.error().message());
       o.filter = *v;
     } else if (name == "--max-entries") {

@@ -7,7 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/traced_run.h"
-#include "model/top_view.h"
+#include "tui/top_view.h"
 #include "util/result.h"
 
 namespace kvmscope::cli {
@@ -17,7 +17,7 @@ struct TopOptions {
   bool batch = false;
   std::optional<std::uint64_t> iterations;  // -n N: refreshes before exiting
   double interval_s = 1.0;
-  model::TopSort sort = model::TopSort::rate;
+  tui::TopSort sort = tui::TopSort::rate;
   std::string filter;  // regex on VM name, process name, PID
   std::uint32_t max_entries = 16384;
   bool help = false;

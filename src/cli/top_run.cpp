@@ -68,7 +68,7 @@ bool TopSession::duration_over() const {
 }
 
 util::Result<void> run_top_batch(TopSession& s, std::ostream& out) {
-  const auto filter = model::TopFilter::compile(s.options.filter);
+  const auto filter = tui::TopFilter::compile(s.options.filter);
   if (!filter) return filter.error();
   const auto interval_ns = static_cast<std::uint64_t>(s.options.interval_s * 1e9);
   std::uint64_t next = collect::monotonic_ns() + interval_ns;

@@ -9,7 +9,7 @@
 #include "cli/top_options.h"
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
-#include "model/top_view.h"
+#include "tui/top_view.h"
 #include "util/result.h"
 
 namespace kvmscope::cli {
@@ -18,7 +18,7 @@ struct TopSession {
   const TopOptions& options;
   collect::ExitCollector& collector;
   const model::ReasonCatalog& catalog;
-  model::TopModel model;
+  tui::TopModel model;
   std::uint64_t deadline_ns = 0;  // --duration, 0: none
 
   // Reads the counters into the model (VMs whose process is gone are told apart).

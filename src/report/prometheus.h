@@ -1,7 +1,7 @@
 // The Prometheus text exposition format (version 0.0.4) of what kvmscope counts. A pure
 // function from a page of already bounded series to text, so it is tested against golden text;
 // which series exist (label limits, ended VMs) is decided by PrometheusSeries
-// (report/prometheus_series.h).
+// (serve/prometheus_series.h).
 #pragma once
 
 #include <cstddef>

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "report/format.h"
-#include "report/notes.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/snapshot_notes.h"
 #include "report/text_table.h"
 
 namespace kvmscope::report {

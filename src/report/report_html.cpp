@@ -8,9 +8,9 @@
 #include "report/embedded_assets.h"
 #include "report/format.h"
 #include "report/html.h"
+#include "report/recording_notes.h"
 #include "report/report.h"
 #include "report/report_labels.h"
-#include "report/report_notes.h"
 #include "report/report_text_sections.h"
 
 namespace kvmscope::report {

@@ -4,13 +4,13 @@
 #include <algorithm>
 #include <tuple>
 
-#include "report/json.h"
-#include "report/json_snapshot.h"
-#include "report/notes.h"
+#include "report/json_literals.h"
+#include "report/recording_notes.h"
 #include "report/report.h"
 #include "report/report_kernel_log.h"
 #include "report/report_labels.h"
-#include "report/report_notes.h"
+#include "report/snapshot_json.h"
+#include "report/snapshot_notes.h"
 
 namespace kvmscope::report {
 

@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "report/format.h"
-#include "report/json.h"
-#include "report/json_snapshot.h"
+#include "report/json_literals.h"
 #include "report/report_labels.h"
+#include "report/snapshot_json.h"
 #include "report/text_table.h"
 
 namespace kvmscope::report {

@@ -3,11 +3,11 @@
 #include <sstream>
 
 #include "report/format.h"
+#include "report/recording_notes.h"
 #include "report/render.h"
 #include "report/report.h"
 #include "report/report_kernel_log.h"
 #include "report/report_labels.h"
-#include "report/report_notes.h"
 #include "report/report_text_sections.h"
 
 namespace kvmscope::report {

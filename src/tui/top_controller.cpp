@@ -32,8 +32,8 @@ std::string interval_text(double seconds) {
   return text + " s";
 }
 
-TopController::TopController(double interval_s, SecondsParser parse_seconds, model::TopSort sort,
-                             model::TopFilter filter)
+TopController::TopController(double interval_s, SecondsParser parse_seconds, tui::TopSort sort,
+                             tui::TopFilter filter)
     : interval_s_(interval_s),
       parse_seconds_(std::move(parse_seconds)),
       sort_(sort),
@@ -51,7 +51,7 @@ std::string TopController::status_line() const {
   return message_;
 }
 
-void TopController::after_update(const model::TopModel& model) {
+void TopController::after_update(const tui::TopModel& model) {
   if (auto gone = nav_.sync(model, sort_, filter_)) say(*gone);
 }
 
@@ -66,7 +66,7 @@ void TopController::say(std::string message) {
       static_cast<unsigned>(std::max(1.0, std::ceil(kMessageSeconds / interval_s_ - 1e-9)));
 }
 
-void TopController::handle(const Key& key, model::TopModel& model) {
+void TopController::handle(const Key& key, tui::TopModel& model) {
   using Kind = Key::Kind;
   if (key.kind == Kind::resize) return;
   if (prompt_ != Prompt::none) {
@@ -120,15 +120,15 @@ void TopController::handle(const Key& key, model::TopModel& model) {
           help_ = true;
           break;
         case 'r':
-          sort_ = model::TopSort::rate;
+          sort_ = tui::TopSort::rate;
           say("sorted by rate");
           break;
         case 'c':
-          sort_ = model::TopSort::count;
+          sort_ = tui::TopSort::count;
           say("sorted by count");
           break;
         case 't':
-          sort_ = model::TopSort::time;
+          sort_ = tui::TopSort::time;
           say("sorted by handling time");
           break;
         case 'p':
@@ -198,7 +198,7 @@ void TopController::apply_prompt() {
   prompt_ = Prompt::none;
   prompt_text_.clear();
   if (prompt == Prompt::filter) {
-    auto filter = model::TopFilter::compile(text);
+    auto filter = tui::TopFilter::compile(text);
     if (!filter) {
       say(filter.error().message());
       return;

@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "model/top_filter.h"
-#include "model/top_nav.h"
-#include "model/top_view.h"
+#include "tui/top_filter.h"
 #include "tui/top_keys.h"
+#include "tui/top_nav.h"
+#include "tui/top_view.h"
 
 namespace kvmscope::tui {
 
@@ -29,20 +29,20 @@ class TopController {
   // Reads a typed interval ("2", "0.5", "500ms"); the command line's parser is passed in.
   using SecondsParser = std::function<std::optional<double>(std::string_view)>;
 
-  TopController(double interval_s, SecondsParser parse_seconds, model::TopSort sort = {},
-                model::TopFilter filter = {});
+  TopController(double interval_s, SecondsParser parse_seconds, tui::TopSort sort = {},
+                tui::TopFilter filter = {});
 
   // Acts on one key. `z` resets `model`'s counts.
-  void handle(const Key& key, model::TopModel& model);
+  void handle(const Key& key, tui::TopModel& model);
   // After the model took a new snapshot: the selection follows its rows.
-  void after_update(const model::TopModel& model);
+  void after_update(const tui::TopModel& model);
   // One refresh interval has passed (paused or not): the status message ages, and ends when
   // its ticks are used up.
   void tick();
 
-  model::TopSort sort() const { return sort_; }
-  const model::TopFilter& filter() const { return filter_; }
-  const model::TopNav& nav() const { return nav_; }
+  tui::TopSort sort() const { return sort_; }
+  const tui::TopFilter& filter() const { return filter_; }
+  const tui::TopNav& nav() const { return nav_; }
   bool paused() const { return paused_; }
   double interval_s() const { return interval_s_; }
   bool help_shown() const { return help_; }
@@ -63,9 +63,9 @@ class TopController {
 
   double interval_s_;
   SecondsParser parse_seconds_;
-  model::TopSort sort_;
-  model::TopFilter filter_;
-  model::TopNav nav_;
+  tui::TopSort sort_;
+  tui::TopFilter filter_;
+  tui::TopNav nav_;
   bool paused_ = false;
   bool help_ = false;
   bool quit_ = false;

@@ -54,8 +54,8 @@ class Body {
   std::vector<Line> lines_;
 };
 
-void vm_list_body(Body& body, const model::TopModel& model, const TopController& state,
-                  const std::vector<model::TopVm>& vms, std::size_t width) {
+void vm_list_body(Body& body, const tui::TopModel& model, const TopController& state,
+                  const std::vector<tui::TopVm>& vms, std::size_t width) {
   if (vms.empty()) {
     body.add(empty_list_text(model, state.filter()));
     return;
@@ -63,7 +63,7 @@ void vm_list_body(Body& body, const model::TopModel& model, const TopController&
   body.add_table(vm_table(model, vms, width), body.left(), state.nav().cursor());
 }
 
-void vm_body(Body& body, const model::TopModel& model, const TopController& state,
+void vm_body(Body& body, const tui::TopModel& model, const TopController& state,
              const model::ReasonCatalog& catalog, std::size_t width) {
   const auto vm = model.vm(state.nav().vm());
   if (!vm) return;
@@ -78,7 +78,7 @@ void vm_body(Body& body, const model::TopModel& model, const TopController& stat
   body.add_table(reason_table(model, reasons, vm->vcpus, catalog, width), body.left(), Body::npos);
 }
 
-void vcpu_body(Body& body, const model::TopModel& model, const TopController& state,
+void vcpu_body(Body& body, const tui::TopModel& model, const TopController& state,
                const model::ReasonCatalog& catalog, std::size_t width) {
   const auto vm = model.vm(state.nav().vm());
   if (!vm) return;
@@ -92,7 +92,7 @@ void vcpu_body(Body& body, const model::TopModel& model, const TopController& st
 
 }  // namespace
 
-std::vector<Line> top_screen(const model::TopModel& model, const TopController& state,
+std::vector<Line> top_screen(const tui::TopModel& model, const TopController& state,
                              const model::ReasonCatalog& catalog, const FrameInfo& info, int width,
                              int height) {
   if (height <= 0 || width <= 0) return {};
@@ -112,13 +112,13 @@ std::vector<Line> top_screen(const model::TopModel& model, const TopController& 
     for (auto& line : top_help_lines()) body.add(std::move(line));
   } else {
     switch (state.nav().level()) {
-      case model::TopLevel::vms:
+      case tui::TopLevel::vms:
         vm_list_body(body, model, state, vms, columns);
         break;
-      case model::TopLevel::vm:
+      case tui::TopLevel::vm:
         vm_body(body, model, state, catalog, columns);
         break;
-      case model::TopLevel::vcpu:
+      case tui::TopLevel::vcpu:
         vcpu_body(body, model, state, catalog, columns);
         break;
     }
@@ -134,9 +134,9 @@ std::vector<Line> top_screen(const model::TopModel& model, const TopController& 
   return screen;
 }
 
-void write_batch_frame(const model::TopModel& model, model::TopSort sort,
-                       const model::TopFilter& filter, const model::ReasonCatalog& catalog,
-                       double interval_s, const FrameInfo& info, std::ostream& out) {
+void write_batch_frame(const tui::TopModel& model, tui::TopSort sort, const tui::TopFilter& filter,
+                       const model::ReasonCatalog& catalog, double interval_s,
+                       const FrameInfo& info, std::ostream& out) {
   const auto vms = model.vms(sort, filter);
   out << title_line(info.clock, info.target, interval_s, sort, filter, false) << '\n'
       << summary_line(model, model.vms(sort).size()) << '\n';
@@ -149,7 +149,7 @@ void write_batch_frame(const model::TopModel& model, model::TopSort sort,
   const TableLines list = vm_table(model, vms);
   out << list.header << '\n';
   for (const auto& row : list.rows) out << row << '\n';
-  for (const model::TopVm& vm : vms) {
+  for (const tui::TopVm& vm : vms) {
     out << '\n' << vm_title(vm) << '\n';
     const TableLines vcpus = vcpu_table(model, model.vcpus(vm.pid, sort));
     out << vcpus.header << '\n';

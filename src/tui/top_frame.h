@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "model/reason_catalog.h"
-#include "model/top_view.h"
 #include "tui/top_controller.h"
+#include "tui/top_view.h"
 
 namespace kvmscope::tui {
 
@@ -27,15 +27,15 @@ struct FrameInfo {
 };
 
 // The screen: at most `height` lines, none longer than `width` bytes.
-std::vector<Line> top_screen(const model::TopModel& model, const TopController& state,
+std::vector<Line> top_screen(const tui::TopModel& model, const TopController& state,
                              const model::ReasonCatalog& catalog, const FrameInfo& info, int width,
                              int height);
 
 // One batch frame: the summary, the VMs, then per VM its vCPUs and reasons; ends with a blank
 // line.
-void write_batch_frame(const model::TopModel& model, model::TopSort sort,
-                       const model::TopFilter& filter, const model::ReasonCatalog& catalog,
-                       double interval_s, const FrameInfo& info, std::ostream& out);
+void write_batch_frame(const tui::TopModel& model, tui::TopSort sort, const tui::TopFilter& filter,
+                       const model::ReasonCatalog& catalog, double interval_s,
+                       const FrameInfo& info, std::ostream& out);
 
 // The help screen's text (also what `?` shows).
 std::vector<std::string> top_help_lines();

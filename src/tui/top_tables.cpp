@@ -19,18 +19,18 @@ using Align = report::TextTable::Align;
 
 constexpr std::size_t kNameWidth = 24;  // longer names are cut, the table stays readable
 
-double interval_seconds(const model::TopModel& model) {
+double interval_seconds(const tui::TopModel& model) {
   return static_cast<double>(model.interval_ns()) / 1e9;
 }
 
-std::string rate(const model::TopModel& model, std::uint64_t count) {
+std::string rate(const tui::TopModel& model, std::uint64_t count) {
   return format_rate(count, interval_seconds(model));
 }
 
 // Share of `vcpus` vCPUs' time over the interval spent handling exits of one level; "-" where
 // no handling time of that level has been measured at all.
-std::string time_cell(const model::TopModel& model, std::uint64_t time_ns,
-                      std::uint64_t timed_total, std::uint32_t vcpus) {
+std::string time_cell(const tui::TopModel& model, std::uint64_t time_ns, std::uint64_t timed_total,
+                      std::uint32_t vcpus) {
   if (!model.has_interval() || timed_total == 0) return "-";
   return format_percent(time_ns, model.interval_ns() * (vcpus ? vcpus : 1));
 }
@@ -120,8 +120,8 @@ std::vector<Column> activity_columns(unsigned first_rank) {
           {"hw time", Align::right, r + 4}, {"vmm time", Align::right, r + 5}};
 }
 
-void add_activity_cells(std::vector<std::string>& cells, const model::TopModel& model,
-                        const model::TopStats& s, std::uint32_t vcpus) {
+void add_activity_cells(std::vector<std::string>& cells, const tui::TopModel& model,
+                        const tui::TopStats& s, std::uint32_t vcpus) {
   cells.push_back(rate(model, s.interval.count));
   cells.push_back(rate(model, s.hw_count));
   cells.push_back(rate(model, s.vmm_count));
@@ -133,13 +133,13 @@ void add_activity_cells(std::vector<std::string>& cells, const model::TopModel& 
 constexpr std::size_t kEndedNamed = 3;  // VMs named on the "ended" line; the rest are counted
 
 // "1 VM ended since start: web1 (pid 4242), 12 exits", or "" when none did.
-std::string ended_line(const model::TopModel& model) {
+std::string ended_line(const tui::TopModel& model) {
   const auto ended = model.ended();
   if (ended.empty()) return "";
   std::string line = std::to_string(ended.size()) + (ended.size() == 1 ? " VM" : " VMs") +
                      " ended since " + (model.was_reset() ? "reset: " : "start: ");
   for (std::size_t i = 0; i < ended.size() && i < kEndedNamed; ++i) {
-    const model::TopEndedVm& vm = ended[i];
+    const tui::TopEndedVm& vm = ended[i];
     if (i > 0) line += "; ";
     line += report::printable(vm.info.name.empty() ? "?" : vm.info.name) + " (pid " +
             std::to_string(vm.pid) + "), " + format_count(vm.exits) +
@@ -153,25 +153,25 @@ std::string ended_line(const model::TopModel& model) {
 }  // namespace
 
 std::string title_line(const std::string& clock, const std::string& target, double interval_s,
-                       model::TopSort sort, const model::TopFilter& filter, bool paused) {
+                       tui::TopSort sort, const tui::TopFilter& filter, bool paused) {
   std::string line = "kvmscope top  " + clock + "  " + target + "  refresh " +
-                     interval_text(interval_s) + "  sort: " + model::top_sort_name(sort);
+                     interval_text(interval_s) + "  sort: " + tui::top_sort_name(sort);
   if (!filter.empty()) line += "  filter: /" + report::printable(filter.pattern()) + "/";
   if (paused) line += "  PAUSED";
   return line;
 }
 
-std::string summary_line(const model::TopModel& model, std::size_t vms) {
-  const model::TopStats host = model.host();
+std::string summary_line(const tui::TopModel& model, std::size_t vms) {
+  const tui::TopStats host = model.host();
   return "VMs: " + std::to_string(vms) + "  exits/s: " + rate(model, host.interval.count) +
          "  hardware/s: " + rate(model, host.hw_count) +
          "  to the VMM/s: " + rate(model, host.vmm_count) + "  counts since " +
          (model.was_reset() ? "reset: " : "start: ") + format_duration_ns(model.since_ns());
 }
 
-std::vector<std::string> note_lines(const model::TopModel& model) {
+std::vector<std::string> note_lines(const tui::TopModel& model) {
   std::vector<std::string> notes;
-  const model::TopStats host = model.host();
+  const tui::TopStats host = model.host();
   if (host.hw_total == 0 && host.vmm_total > 0)
     notes.push_back(
         "no hardware exits (kvm:kvm_exit) seen: KVM here reports none where it emulates guests "
@@ -190,18 +190,18 @@ std::vector<std::string> note_lines(const model::TopModel& model) {
   return notes;
 }
 
-std::string empty_list_text(const model::TopModel& model, const model::TopFilter& filter) {
+std::string empty_list_text(const tui::TopModel& model, const tui::TopFilter& filter) {
   if (!filter.empty()) return "no VM matches /" + report::printable(filter.pattern()) + "/";
   const char* since = model.was_reset() ? "since the reset" : "since kvmscope started";
   const auto ended = model.ended();
-  const bool ended_with_exits = std::any_of(
-      ended.begin(), ended.end(), [](const model::TopEndedVm& vm) { return vm.exits > 0; });
+  const bool ended_with_exits = std::any_of(ended.begin(), ended.end(),
+                                            [](const tui::TopEndedVm& vm) { return vm.exits > 0; });
   if (ended_with_exits)
     return std::string("no VM on the list: every VM that made exits ") + since + " has ended";
   return std::string("no VM has made an exit ") + since;
 }
 
-std::string vm_title(const model::TopVm& vm) {
+std::string vm_title(const tui::TopVm& vm) {
   std::string title = "VM " + report::printable(vm.info.name.empty() ? "?" : vm.info.name) +
                       "  pid " + std::to_string(vm.pid);
   if (!vm.info.comm.empty() && vm.info.comm != vm.info.name)
@@ -211,14 +211,14 @@ std::string vm_title(const model::TopVm& vm) {
   return title;
 }
 
-TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm>& vms,
+TableLines vm_table(const tui::TopModel& model, const std::vector<tui::TopVm>& vms,
                     std::size_t width) {
   // pid and name say which VM a row is; the vCPU count is the first to go.
   std::vector<Column> columns = {
       {"pid", Align::right, 0}, {"name", Align::left, 1}, {"vcpus", Align::right, 8}};
   for (const Column& c : activity_columns(2)) columns.push_back(c);
   std::vector<Cells> rows;
-  for (const model::TopVm& vm : vms) {
+  for (const tui::TopVm& vm : vms) {
     std::string name =
         cut(report::printable(vm.info.name.empty() ? "?" : vm.info.name), kNameWidth);
     if (!vm.alive) name += " (ended)";
@@ -229,12 +229,12 @@ TableLines vm_table(const model::TopModel& model, const std::vector<model::TopVm
   return fit_columns(columns, rows, width);
 }
 
-TableLines vcpu_table(const model::TopModel& model, const std::vector<model::TopVcpu>& vcpus,
+TableLines vcpu_table(const tui::TopModel& model, const std::vector<tui::TopVcpu>& vcpus,
                       std::size_t width) {
   std::vector<Column> columns = {{"vcpu", Align::right, 0}};
   for (const Column& c : activity_columns(1)) columns.push_back(c);
   std::vector<Cells> rows;
-  for (const model::TopVcpu& v : vcpus) {
+  for (const tui::TopVcpu& v : vcpus) {
     Cells cells = {vcpu_text(v.vcpu)};
     add_activity_cells(cells, model, v.stats, 1);
     rows.push_back(std::move(cells));
@@ -242,7 +242,7 @@ TableLines vcpu_table(const model::TopModel& model, const std::vector<model::Top
   return fit_columns(columns, rows, width);
 }
 
-TableLines reason_table(const model::TopModel& model, const std::vector<model::TopReason>& reasons,
+TableLines reason_table(const tui::TopModel& model, const std::vector<tui::TopReason>& reasons,
                         std::uint32_t vcpus, const model::ReasonCatalog& catalog,
                         std::size_t width) {
   std::uint64_t scope_total = 0;
@@ -253,7 +253,7 @@ TableLines reason_table(const model::TopModel& model, const std::vector<model::T
       {"rate/s", Align::right, 1}, {"count", Align::right, 2}, {"%", Align::right, 4},
       {"avg", Align::right, 6},    {"p99", Align::right, 7},   {"time", Align::right, 5}};
   std::vector<Cells> rows;
-  for (const model::TopReason& r : reasons) {
+  for (const tui::TopReason& r : reasons) {
     const model::ExitStats& total = r.stats.total;
     const bool hw = r.reason.level == model::Level::hardware;
     Cells cells = {hw ? "hw" : "vmm",           catalog.name(r.reason),

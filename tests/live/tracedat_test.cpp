@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "live_support.h"
-#include "store/tracedat_reader.h"
+#include "tracedat/tracedat_reader.h"
 
 namespace kvmscope::live {
 namespace {
@@ -99,7 +99,7 @@ struct Counts {
 
 Counts read(const std::string& file, std::uint32_t tgid) {
   Counts c;
-  auto r = store::TraceDatReader::open(file);
+  auto r = tracedat::TraceDatReader::open(file);
   EXPECT_TRUE(r.ok()) << r.error().message();
   if (!r) return c;
   std::uint64_t last = 0;
@@ -161,7 +161,7 @@ TEST(TraceDatLive, counts_the_guest_under_its_vcpu_thread_when_only_kvm_events_a
                rec.result.err);
   // Other VMs may run on this host meanwhile (nothing filters by pid): the guest's vCPU thread is
   // one of the "processes" whose ids follow the guest's, and exactly one has its exits.
-  auto r = store::TraceDatReader::open(rec.file);
+  auto r = tracedat::TraceDatReader::open(rec.file);
   ASSERT_TRUE(r.ok()) << r.error().message();
   std::set<std::uint32_t> candidates;
   for (;;) {

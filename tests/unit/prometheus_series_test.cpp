@@ -9,9 +9,9 @@
 #include <string>
 
 #include "report/prometheus.h"
-#include "report/prometheus_series.h"
+#include "serve/prometheus_series.h"
 
-namespace kvmscope::report {
+namespace kvmscope::serve {
 namespace {
 
 using model::Isa;
@@ -283,4 +283,4 @@ TEST(PrometheusSeries, names_a_vm_the_snapshot_has_no_name_for_by_its_pid) {
 }
 
 }  // namespace
-}  // namespace kvmscope::report
+}  // namespace kvmscope::serve

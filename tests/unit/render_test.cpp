@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "report/format.h"
-#include "report/json.h"
+#include "report/json_literals.h"
 #include "report/render.h"
 
 namespace kvmscope::report {
@@ -110,13 +110,15 @@ std::string golden(const char* text) {
 std::string table(const Snapshot& snapshot, model::Breakdown breakdown = model::Breakdown::none,
                   std::string target = "command: kvmscope guest --io 5000") {
   std::ostringstream out;
-  render_table(snapshot, model::ReasonCatalog::builtin(), {breakdown, std::move(target), {}, nullptr, {}}, out);
+  render_table(snapshot, model::ReasonCatalog::builtin(),
+               {breakdown, std::move(target), {}, nullptr, {}}, out);
   return out.str();
 }
 
 std::string json(const Snapshot& snapshot, std::string target = "all VMs") {
   std::ostringstream out;
-  render_json(snapshot, model::ReasonCatalog::builtin(), {model::Breakdown::none, target, {}, nullptr, {}}, out);
+  render_json(snapshot, model::ReasonCatalog::builtin(),
+              {model::Breakdown::none, target, {}, nullptr, {}}, out);
   return out.str();
 }
 
@@ -527,7 +529,8 @@ TEST(Format, rate_has_three_significant_digits) {
 }
 
 TEST(RenderTable, ends_with_the_collector_notes) {
-  RenderOptions options{model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}, nullptr, {}};
+  RenderOptions options{
+      model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}, nullptr, {}};
   Snapshot s;
   s.taken_ns = 1'000'000'000;
   std::ostringstream out;
@@ -542,7 +545,8 @@ note: vCPU ids are not available
 }
 
 TEST(RenderJson, lists_the_collector_notes) {
-  RenderOptions options{model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}, nullptr, {}};
+  RenderOptions options{
+      model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}, nullptr, {}};
   std::ostringstream out;
   render_json(vmx_set(), model::ReasonCatalog::builtin(), options, out);
   EXPECT_NE(out.str().find("  \"notes\": [\n    \"note: vCPU ids are not available\"\n  ]\n"),

@@ -9,8 +9,8 @@
 namespace kvmscope::tui {
 namespace {
 
-using model::TopLevel;
-using model::TopSort;
+using tui::TopLevel;
+using tui::TopSort;
 
 model::Reason vmm(std::uint32_t code) {
   return {model::Level::vmm, model::Isa::none, code};
@@ -56,7 +56,7 @@ class TopControllerTest : public ::testing::Test {
     for (char c : text) press(c);
   }
 
-  model::TopModel model_;
+  tui::TopModel model_;
   TopController state_{1.0, seconds};
 };
 
@@ -227,7 +227,7 @@ TEST_F(TopControllerTest, message_that_a_vm_left_expires_too) {
   press(Key::Kind::enter);  // db
   model::Snapshot s = snap(3);
   s.exits[{200, 0, vmm(6)}] = counted(20);  // no exits since 2 s
-  model::TopModel m(1);
+  tui::TopModel m(1);
   auto db_gone = [](std::uint32_t pid) { return pid != 200; };
   m.update(snap(1), db_gone);
   m.update(snap(2), db_gone);
@@ -257,7 +257,7 @@ model::Snapshot one_vcpu(std::uint64_t second, std::uint64_t io, std::uint64_t h
 
 TEST(TopControllerSelection, selected_reason_stays_selected_while_the_reasons_re_sort) {
   auto alive = [](std::uint32_t) { return true; };
-  model::TopModel m;
+  tui::TopModel m;
   m.update(one_vcpu(1, 1000, 100), alive);
   m.update(one_vcpu(2, 2000, 200), alive);  // IO 1,000/s, HLT 100/s
   TopController state(1.0, seconds);
@@ -276,7 +276,7 @@ TEST(TopControllerSelection, selected_reason_stays_selected_while_the_reasons_re
 
 TEST(TopControllerSelection, selected_reason_is_selected_again_after_a_reset_hid_it) {
   auto alive = [](std::uint32_t) { return true; };
-  model::TopModel m;
+  tui::TopModel m;
   m.update(one_vcpu(1, 1000, 100), alive);
   m.update(one_vcpu(2, 2000, 200), alive);
   TopController state(1.0, seconds);

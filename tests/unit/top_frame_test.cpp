@@ -10,7 +10,7 @@
 namespace kvmscope::tui {
 namespace {
 
-using model::TopSort;
+using tui::TopSort;
 
 model::Reason vmm(std::uint32_t code) {
   return {model::Level::vmm, model::Isa::none, code};
@@ -39,8 +39,8 @@ model::Snapshot snap(std::uint64_t second) {
   return s;
 }
 
-model::TopModel two_guests() {
-  model::TopModel m;
+tui::TopModel two_guests() {
+  tui::TopModel m;
   auto alive = [](std::uint32_t) { return true; };
   m.update(snap(1), alive);
   m.update(snap(3), alive);
@@ -57,7 +57,7 @@ const FrameInfo kInfo{"12:34:56", "all VMs on this host"};
 // 10.0%); pid 4002 2,000 + 6,000 HLT exits (4,000/s; 8 ms of 2 s x 2 vCPUs = 0.2%), vCPU 0
 // 1,000/s (2 ms of 2 s = 0.1%), vCPU 1 3,000/s (0.3%). Since the start (3 s): 150,000 and 12,000.
 TEST(TopFrame, batch_frame_lists_vms_then_each_vms_vcpus_and_reasons) {
-  const model::TopModel m = two_guests();
+  const tui::TopModel m = two_guests();
   std::ostringstream out;
   write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 2.0, kInfo, out);
   EXPECT_EQ(out.str(),
@@ -87,9 +87,9 @@ TEST(TopFrame, batch_frame_lists_vms_then_each_vms_vcpus_and_reasons) {
 }
 
 TEST(TopFrame, batch_frame_with_filter_shows_only_matching_vms) {
-  const model::TopModel m = two_guests();
+  const tui::TopModel m = two_guests();
   std::ostringstream out;
-  write_batch_frame(m, TopSort::rate, *model::TopFilter::compile("web"),
+  write_batch_frame(m, TopSort::rate, *tui::TopFilter::compile("web"),
                     model::ReasonCatalog::builtin(), 1.0, kInfo, out);
   const std::string text = out.str();
   EXPECT_NE(text.find("filter: /web/"), std::string::npos);
@@ -99,7 +99,7 @@ TEST(TopFrame, batch_frame_with_filter_shows_only_matching_vms) {
 }
 
 TEST(TopFrame, screen_fits_the_terminal_and_marks_the_selection) {
-  const model::TopModel m = two_guests();
+  const tui::TopModel m = two_guests();
   TopController state(1.0, no_parse);
   state.after_update(m);
   const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 40, 12);
@@ -125,7 +125,7 @@ std::vector<std::string> texts(const std::vector<Line>& lines) {
 // vcpus (7 with its gap), vmm time (10), hw time (9), vmm/s (8), hw/s (6), count (9): at 60
 // the first two are gone (55 left), at 40 four (38 left). Lines other than the table's are cut.
 TEST(TopFrame, narrow_screens_drop_whole_columns_least_important_first) {
-  const model::TopModel m = two_guests();
+  const tui::TopModel m = two_guests();
   TopController state(1.0, no_parse);
   state.after_update(m);
   auto screen = [&](int width) {
@@ -175,7 +175,7 @@ TEST(TopFrame, narrow_screens_drop_whole_columns_least_important_first) {
 // A VM's reasons are 74 columns wide: at 60, code (6) and p99 (9) go; at 40 also avg (9), time
 // (7) and % (8). Its vCPUs (55 wide) lose vmm time (10) at 50 and both times at 40.
 TEST(TopFrame, narrow_vm_view_drops_whole_columns_of_both_tables) {
-  model::TopModel m = two_guests();
+  tui::TopModel m = two_guests();
   TopController state(1.0, no_parse);
   state.after_update(m);
   state.handle(Key::of(Key::Kind::enter), m);  // pid 4001
@@ -201,7 +201,7 @@ TEST(TopFrame, narrow_vm_view_drops_whole_columns_of_both_tables) {
 }
 
 TEST(TopFrame, screen_scrolls_to_keep_the_selected_row_visible) {
-  model::TopModel m;
+  tui::TopModel m;
   auto alive = [](std::uint32_t) { return true; };
   auto many = [](std::uint64_t second) {
     model::Snapshot s;
@@ -229,10 +229,10 @@ TEST(TopFrame, screen_scrolls_to_keep_the_selected_row_visible) {
 }
 
 TEST(TopFrame, vm_view_shows_its_vcpus_and_reasons) {
-  const model::TopModel m = two_guests();
+  const tui::TopModel m = two_guests();
   TopController state(1.0, no_parse);
   state.after_update(m);
-  model::TopModel copy = m;
+  tui::TopModel copy = m;
   state.handle(Key::of(Key::Kind::down), copy);
   state.handle(Key::of(Key::Kind::enter), copy);
   const auto lines = top_screen(copy, state, model::ReasonCatalog::builtin(), kInfo, 100, 20);
@@ -255,7 +255,7 @@ TEST(TopFrame, vm_view_shows_its_vcpus_and_reasons) {
 }
 
 TEST(TopFrame, screen_shows_prompt_pause_and_help) {
-  model::TopModel m = two_guests();
+  tui::TopModel m = two_guests();
   TopController state(1.0, no_parse);
   state.after_update(m);
   state.handle(Key::of('p'), m);
@@ -272,7 +272,7 @@ TEST(TopFrame, screen_shows_prompt_pause_and_help) {
 }
 
 TEST(TopFrame, tiny_screen_never_overflows) {
-  const model::TopModel m = two_guests();
+  const tui::TopModel m = two_guests();
   TopController state(1.0, no_parse);
   state.after_update(m);
   for (int h = 0; h < 8; ++h)
@@ -284,7 +284,7 @@ TEST(TopFrame, tiny_screen_never_overflows) {
 }
 
 TEST(TopFrame, empty_host_says_so) {
-  model::TopModel m;
+  tui::TopModel m;
   m.update(model::Snapshot{}, [](std::uint32_t) { return true; });
   std::ostringstream out;
   write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
@@ -292,7 +292,7 @@ TEST(TopFrame, empty_host_says_so) {
 }
 
 TEST(TopFrame, empty_host_after_a_reset_says_since_the_reset) {
-  model::TopModel m;
+  tui::TopModel m;
   model::Snapshot empty;
   empty.taken_ns = 1000000000ull;
   m.update(empty, [](std::uint32_t) { return true; });
@@ -305,10 +305,10 @@ TEST(TopFrame, empty_host_after_a_reset_says_since_the_reset) {
 
 // The only VM made 2,400,000 exits, then its process ended: it leaves the list, but not the
 // frame's account of what happened.
-model::TopModel only_vm_ended() {
+tui::TopModel only_vm_ended() {
   bool up = true;
   auto alive = [&](std::uint32_t) { return up; };
-  model::TopModel m(1);
+  tui::TopModel m(1);
   model::Snapshot s;
   s.taken_ns = 1000000000ull;
   s.exits[{4001, 0, vmm(2)}] = timed(2400000, 2000);
@@ -321,7 +321,7 @@ model::TopModel only_vm_ended() {
 }
 
 TEST(TopFrame, batch_frame_says_which_vm_ended_instead_of_no_exits) {
-  const model::TopModel m = only_vm_ended();
+  const tui::TopModel m = only_vm_ended();
   std::ostringstream out;
   write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 1.0, kInfo, out);
   EXPECT_EQ(out.str(),
@@ -335,7 +335,7 @@ TEST(TopFrame, batch_frame_says_which_vm_ended_instead_of_no_exits) {
 }
 
 TEST(TopFrame, screen_says_which_vm_ended_instead_of_no_exits) {
-  const model::TopModel m = only_vm_ended();
+  const tui::TopModel m = only_vm_ended();
   TopController state(1.0, no_parse);
   state.after_update(m);
   const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 100, 8);
@@ -348,7 +348,7 @@ TEST(TopFrame, screen_says_which_vm_ended_instead_of_no_exits) {
 TEST(TopFrame, ended_line_names_three_vms_latest_first_and_counts_the_rest) {
   std::set<std::uint32_t> up = {1, 2, 3, 4, 5};
   auto alive = [&](std::uint32_t pid) { return up.count(pid) > 0; };
-  model::TopModel m(1);
+  tui::TopModel m(1);
   model::Snapshot s;
   for (std::uint32_t pid = 1; pid <= 5; ++pid) {
     s.exits[{pid, 0, vmm(2)}] = timed(1000 * pid, 2000);

@@ -1,10 +1,10 @@
 // kvmscope top's drill levels: VM list -> VM -> vCPU and back, selections that follow their rows
 // when re-sorted, and a VM that leaves while it is open.
-#include "model/top_nav.h"
+#include "tui/top_nav.h"
 
 #include <gtest/gtest.h>
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 namespace {
 
 Reason vmm(std::uint32_t code) {
@@ -217,4 +217,4 @@ TEST(TopNav, open_vm_that_leaves_returns_to_the_list_with_a_message) {
 }
 
 }  // namespace
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

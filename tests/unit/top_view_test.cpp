@@ -1,13 +1,13 @@
 // kvmscope top's numbers: rates over an interval from two snapshots, counts since the start or
 // a reset, sorting, filtering, VMs appearing and leaving. Every expected number is worked out
 // by hand in the comments.
-#include "model/top_view.h"
+#include "tui/top_view.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 namespace {
 
 constexpr std::uint64_t kSecond = 1000000000ull;
@@ -299,4 +299,4 @@ TEST(TopView, stats_minus_never_goes_below_zero) {
 }
 
 }  // namespace
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

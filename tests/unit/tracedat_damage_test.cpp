@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "store/tracedat_meta.h"
-#include "store/tracedat_reader.h"
+#include "tracedat/tracedat_meta.h"
+#include "tracedat/tracedat_reader.h"
 #include "util/fd.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 const std::string kDir = std::string(KS_SOURCE_DIR) + "/tests/fixtures/tracedat/";
@@ -186,4 +186,4 @@ TEST(TraceDatDamage, random_byte_flips_never_crash_the_reader) {
 }
 
 }  // namespace
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,15 +1,15 @@
 // The option payloads of a trace.dat that kvmscope reads: per-CPU stats, clock, proc maps, the
 // v7 BUFFER index, OFFSET/DATE/TSC2NSEC.
-#include "store/tracedat_options.h"
+#include "tracedat/tracedat_options.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "store/tracedat_meta.h"
+#include "tracedat/tracedat_meta.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 std::vector<std::uint8_t> text(const std::string& s) {
@@ -116,4 +116,4 @@ TEST(TraceDatOptions, reads_the_uname_and_skips_unknown_options) {
 }
 
 }  // namespace
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

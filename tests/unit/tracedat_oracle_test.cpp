@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 
-#include "store/tracedat_events.h"
-#include "store/tracedat_meta.h"
-#include "store/tracedat_pages.h"
-#include "store/tracedat_threads.h"
+#include "tracedat/tracedat_events.h"
+#include "tracedat/tracedat_meta.h"
+#include "tracedat/tracedat_pages.h"
+#include "tracedat/tracedat_threads.h"
 #include "util/fd.h"
 
 #ifdef KS_HAVE_LIBTRACECMD
@@ -31,7 +31,7 @@ void tracecmd_free_record(tep_record* record);
 constexpr int kNoPlugins = 1;  // TRACECMD_FL_LOAD_NO_PLUGINS
 #endif
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 const std::string kDir = std::string(KS_SOURCE_DIR) + "/tests/fixtures/tracedat/";
@@ -133,4 +133,4 @@ TEST(TraceDatOracle, reads_the_files_given_in_the_environment_as_libtracecmd_doe
 }
 
 }  // namespace
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,6 +1,6 @@
 // TdCpuStream on hand-made ring-buffer pages: every kind of event header the kernel writes, lost
 // event counts, compressed chunks, and pages whose lengths lie.
-#include "store/tracedat_pages.h"
+#include "tracedat/tracedat_pages.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include "util/fd.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 constexpr std::uint32_t kPage = 4096;
@@ -173,4 +173,4 @@ TEST(TdCpuStream, reads_a_page_cut_by_the_end_of_the_file_as_far_as_it_goes) {
 }
 
 }  // namespace
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

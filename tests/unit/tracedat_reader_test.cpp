@@ -2,7 +2,7 @@
 // kvm_exit/kvm_entry recorded inside the nested SVM bed's L1 (Debian 6.1, kvm_amd), in both
 // trace.dat versions. The numbers are what the guests did (kvmtest 20 5: 20 x {5 CPUID, OUT,
 // HLT}; kvmscope guest --vcpus 2 ...) plus the timer interrupt and npf exits the file holds.
-#include "store/tracedat_reader.h"
+#include "tracedat/tracedat_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include "model/reason_catalog.h"
 #include "util/fd.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 const std::string kDir = std::string(KS_SOURCE_DIR) + "/tests/fixtures/tracedat/";
@@ -224,4 +224,4 @@ TEST(TraceDatReader, fails_with_the_os_error_when_the_file_is_missing) {
 }
 
 }  // namespace
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,11 +1,11 @@
 // TraceDatThreads: which process a thread of a trace.dat belongs to, from what the file says.
-#include "store/tracedat_threads.h"
+#include "tracedat/tracedat_threads.h"
 
 #include <gtest/gtest.h>
 
 #include "bpf/kvmscope_bpf.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 constexpr std::uint64_t kThread = TraceDatThreads::kCloneThread;
@@ -68,4 +68,4 @@ TEST(TraceDatThreads, keeps_the_last_vcpu_of_a_thread) {
 }
 
 }  // namespace
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,9 +1,9 @@
-#include "store/tracedat_header_parts.h"
+#include "tracedat/tracedat_header_parts.h"
 
 #include <charconv>
 #include <string_view>
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 // Limits for untrusted sizes: far above what trace-cmd writes, far below what hurts.
@@ -122,4 +122,4 @@ void read_cmdlines(TdCursor& c, TraceDatMeta& meta) {
   }
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

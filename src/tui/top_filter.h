@@ -10,7 +10,7 @@
 #include "model/snapshot.h"
 #include "util/result.h"
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 
 class TopFilter {
  public:
@@ -18,7 +18,7 @@ class TopFilter {
   // An invalid expression is an error that says what is wrong with it.
   static util::Result<TopFilter> compile(const std::string& pattern);
 
-  bool matches(std::uint32_t pid, const VmInfo& vm) const;
+  bool matches(std::uint32_t pid, const model::VmInfo& vm) const;
   const std::string& pattern() const { return pattern_; }
   bool empty() const { return pattern_.empty(); }
 
@@ -27,4 +27,4 @@ class TopFilter {
   std::shared_ptr<const std::regex> regex_;  // shared: a filter is copied with the view state
 };
 
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

@@ -3,11 +3,11 @@
 #include <string>
 #include <vector>
 
-#include "report/json.h"
-#include "report/json_snapshot.h"
-#include "report/notes.h"
+#include "report/json_literals.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/snapshot_json.h"
+#include "report/snapshot_notes.h"
 
 namespace kvmscope::report {
 

@@ -1,9 +1,13 @@
-#include "report/prometheus_series.h"
+#include "serve/prometheus_series.h"
 
 #include <cstdio>
 #include <string>
 
-namespace kvmscope::report {
+namespace kvmscope::serve {
+
+using report::kPromOther;
+using report::PrometheusPage;
+using report::PromReasonLabels;
 
 namespace {
 
@@ -202,4 +206,4 @@ PrometheusPage PrometheusSeries::to_page(const Series& series, const Folded& fol
   return page;
 }
 
-}  // namespace kvmscope::report
+}  // namespace kvmscope::serve

@@ -1,4 +1,4 @@
-#include "report/report_notes.h"
+#include "report/recording_notes.h"
 
 #include "report/format.h"
 #include "report/report_labels.h"

@@ -10,7 +10,7 @@
 #include "util/fd.h"
 #include "util/result.h"
 
-namespace kvmscope::store {
+namespace kvmscope::cli {
 
 struct RecordingInput {
   util::Fd fd;
@@ -27,4 +27,4 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
 // `path`, or standard input when it is "-" (named "standard input" in messages).
 util::Result<RecordingInput> open_recording_input(const std::string& path);
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::cli

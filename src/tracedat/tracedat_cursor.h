@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 class TdCursor {
  public:
@@ -56,4 +56,4 @@ class TdCursor {
   std::string why_;
 };
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,4 +1,4 @@
-#include "report/json.h"
+#include "report/json_literals.h"
 
 namespace kvmscope::report {
 

@@ -1,4 +1,4 @@
-#include "report/notes.h"
+#include "report/snapshot_notes.h"
 
 #include <cstdint>
 

@@ -1,10 +1,10 @@
-#include "model/top_view.h"
+#include "tui/top_view.h"
 
 #include <algorithm>
 #include <set>
 #include <tuple>
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 
 namespace {
 
@@ -50,10 +50,11 @@ const char* top_sort_name(TopSort sort) {
   return "?";
 }
 
-void TopStats::add(Level level, const ExitStats& interval_part, const ExitStats& total_part) {
+void TopStats::add(model::Level level, const model::ExitStats& interval_part,
+                   const model::ExitStats& total_part) {
   interval += interval_part;
   total += total_part;
-  if (level == Level::hardware) {
+  if (level == model::Level::hardware) {
     hw_count += interval_part.count;
     hw_time_ns += interval_part.time_ns;
     hw_total += total_part.count;
@@ -66,13 +67,13 @@ void TopStats::add(Level level, const ExitStats& interval_part, const ExitStats&
   }
 }
 
-ExitStats stats_minus(const ExitStats& later, const ExitStats& earlier) {
-  ExitStats d;
+model::ExitStats stats_minus(const model::ExitStats& later, const model::ExitStats& earlier) {
+  model::ExitStats d;
   d.count = minus(later.count, earlier.count);
   d.timed = minus(later.timed, earlier.timed);
   d.time_ns = minus(later.time_ns, earlier.time_ns);
   d.max_ns = later.max_ns;
-  for (std::size_t i = 0; i < kHistogramSlots; ++i)
+  for (std::size_t i = 0; i < model::kHistogramSlots; ++i)
     d.hist.slots[i] = minus(later.hist.slots[i], earlier.hist.slots[i]);
   return d;
 }
@@ -83,7 +84,7 @@ double time_share(std::uint64_t time_ns, std::uint64_t interval_ns, std::uint32_
          (static_cast<double>(interval_ns) * static_cast<double>(vcpus ? vcpus : 1));
 }
 
-void TopModel::update(Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive) {
+void TopModel::update(model::Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive) {
   ++updates_;
   previous_ = std::move(latest_);
   latest_ = std::move(snapshot);
@@ -129,7 +130,7 @@ void TopModel::reset_counts() {
   if (!latest_) return;
   baseline_ = latest_->exits;
   baseline_taken_ns_ = latest_->taken_ns;
-  for (auto& [key, row] : rows_) row.total = ExitStats{};
+  for (auto& [key, row] : rows_) row.total = model::ExitStats{};
   ended_.clear();
 }
 
@@ -143,22 +144,22 @@ std::uint64_t TopModel::since_ns() const {
   return minus(latest_->taken_ns, baseline_taken_ns_ ? baseline_taken_ns_ : latest_->started_ns);
 }
 
-CollectorHealth TopModel::health() const {
-  return latest_ ? latest_->health : CollectorHealth{};
+model::CollectorHealth TopModel::health() const {
+  return latest_ ? latest_->health : model::CollectorHealth{};
 }
 
 TopStats TopModel::vm_stats(std::uint32_t pid) const {
   TopStats s;
   // Keys are ordered by pid first: the VM's rows are one range.
-  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+  for (auto it = rows_.lower_bound(model::ExitKey{pid, 0, {}});
        it != rows_.end() && it->first.vm_pid == pid; ++it)
     s.add(it->first.reason.level, it->second.interval, it->second.total);
   return s;
 }
 
-VmInfo TopModel::vm_info(std::uint32_t pid) const {
+model::VmInfo TopModel::vm_info(std::uint32_t pid) const {
   const auto info = latest_->vms.find(pid);
-  return info == latest_->vms.end() ? VmInfo{} : info->second;
+  return info == latest_->vms.end() ? model::VmInfo{} : info->second;
 }
 
 std::optional<TopVm> TopModel::vm(std::uint32_t pid) const {
@@ -169,9 +170,9 @@ std::optional<TopVm> TopModel::vm(std::uint32_t pid) const {
   vm.alive = listed->second;
   vm.info = vm_info(pid);
   std::set<std::uint32_t> vcpus;
-  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+  for (auto it = rows_.lower_bound(model::ExitKey{pid, 0, {}});
        it != rows_.end() && it->first.vm_pid == pid; ++it)
-    if (it->first.vcpu != kUnknownVcpu) vcpus.insert(it->first.vcpu);
+    if (it->first.vcpu != model::kUnknownVcpu) vcpus.insert(it->first.vcpu);
   vm.vcpus = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(vcpus.size()));
   vm.stats = vm_stats(pid);
   return vm;
@@ -189,7 +190,7 @@ std::vector<TopVm> TopModel::vms(TopSort sort, const TopFilter& filter) const {
 
 std::vector<TopVcpu> TopModel::vcpus(std::uint32_t pid, TopSort sort) const {
   std::map<std::uint32_t, TopStats> grouped;
-  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+  for (auto it = rows_.lower_bound(model::ExitKey{pid, 0, {}});
        it != rows_.end() && it->first.vm_pid == pid; ++it)
     grouped[it->first.vcpu].add(it->first.reason.level, it->second.interval, it->second.total);
   std::vector<TopVcpu> out;
@@ -200,8 +201,8 @@ std::vector<TopVcpu> TopModel::vcpus(std::uint32_t pid, TopSort sort) const {
 
 std::vector<TopReason> TopModel::reasons(std::uint32_t pid, std::optional<std::uint32_t> vcpu,
                                          TopSort sort) const {
-  std::map<Reason, TopStats> grouped;
-  for (auto it = rows_.lower_bound(ExitKey{pid, 0, {}});
+  std::map<model::Reason, TopStats> grouped;
+  for (auto it = rows_.lower_bound(model::ExitKey{pid, 0, {}});
        it != rows_.end() && it->first.vm_pid == pid; ++it) {
     if (vcpu && it->first.vcpu != *vcpu) continue;
     grouped[it->first.reason].add(it->first.reason.level, it->second.interval, it->second.total);
@@ -231,4 +232,4 @@ TopStats TopModel::host() const {
   return s;
 }
 
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

@@ -1,6 +1,6 @@
-#include "model/top_filter.h"
+#include "tui/top_filter.h"
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 
 util::Result<TopFilter> TopFilter::compile(const std::string& pattern) {
   TopFilter filter;
@@ -16,10 +16,10 @@ util::Result<TopFilter> TopFilter::compile(const std::string& pattern) {
   return filter;
 }
 
-bool TopFilter::matches(std::uint32_t pid, const VmInfo& vm) const {
+bool TopFilter::matches(std::uint32_t pid, const model::VmInfo& vm) const {
   if (!regex_) return true;
   return std::regex_search(vm.name, *regex_) || std::regex_search(vm.comm, *regex_) ||
          std::regex_search(std::to_string(pid), *regex_);
 }
 
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

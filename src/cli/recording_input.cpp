@@ -1,4 +1,4 @@
-#include "store/recording_input.h"
+#include "cli/recording_input.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,10 +6,10 @@
 
 #include <cerrno>
 
-#include "store/tracedat_meta.h"
+#include "tracedat/tracedat_meta.h"
 #include "util/spool.h"
 
-namespace kvmscope::store {
+namespace kvmscope::cli {
 
 namespace {
 
@@ -45,13 +45,13 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
     std::uint8_t head[kSniff];
     const ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
     if (got < 0) return util::os_error("read " + name);
-    in.tracedat = is_tracedat_magic({head, static_cast<std::size_t>(got)});
+    in.tracedat = tracedat::is_tracedat_magic({head, static_cast<std::size_t>(got)});
     in.fd = std::move(fd);
     return in;
   }
   auto prefix = read_up_to(fd.get(), kSniff, name);
   if (!prefix) return prefix.error();
-  if (!is_tracedat_magic(*prefix)) {
+  if (!tracedat::is_tracedat_magic(*prefix)) {
     in.fd = std::move(fd);
     in.prefix = std::move(*prefix);
     return in;
@@ -75,4 +75,4 @@ util::Result<RecordingInput> open_recording_input(const std::string& path) {
   return recording_input(util::Fd(fd), "standard input");
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::cli

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "model/snapshot.h"
-#include "model/top_filter.h"
+#include "tui/top_filter.h"
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 
 enum class TopSort { rate, count, time };
 
@@ -24,19 +24,20 @@ const char* top_sort_name(TopSort sort);  // "rate", "count", "time"
 // last reset). The interval is also split per level, because hardware exits and exits to the
 // VMM are always shown apart.
 struct TopStats {
-  ExitStats interval;
-  ExitStats total;
+  model::ExitStats interval;
+  model::ExitStats total;
   std::uint64_t hw_count = 0, vmm_count = 0;              // over the interval
   std::uint64_t hw_time_ns = 0, vmm_time_ns = 0;          // handling time over the interval
   std::uint64_t hw_total = 0, vmm_total = 0;              // since the start (or reset)
   std::uint64_t hw_timed_total = 0, vmm_timed_total = 0;  // of those, measured
 
-  void add(Level level, const ExitStats& interval_part, const ExitStats& total_part);
+  void add(model::Level level, const model::ExitStats& interval_part,
+           const model::ExitStats& total_part);
 };
 
 struct TopVm {
   std::uint32_t pid = 0;
-  VmInfo info;
+  model::VmInfo info;
   std::uint32_t vcpus = 0;  // distinct vCPU ids seen (at least 1: a VM has a vCPU)
   bool alive = true;        // its process still exists
   TopStats stats;
@@ -46,23 +47,23 @@ struct TopVm {
 // last reset) stays known, so the view can say a VM was there and what it cost.
 struct TopEndedVm {
   std::uint32_t pid = 0;
-  VmInfo info;
+  model::VmInfo info;
   std::uint64_t exits = 0;  // since the start or the reset, as of when it left
 };
 
 struct TopVcpu {
-  std::uint32_t vcpu = kUnknownVcpu;
+  std::uint32_t vcpu = model::kUnknownVcpu;
   TopStats stats;
 };
 
 struct TopReason {
-  Reason reason;
+  model::Reason reason;
   TopStats stats;
 };
 
 // `later` minus `earlier`, never below zero. The maximum cannot be taken apart: `later`'s stays,
 // which is an upper bound of the interval's.
-ExitStats stats_minus(const ExitStats& later, const ExitStats& earlier);
+model::ExitStats stats_minus(const model::ExitStats& later, const model::ExitStats& earlier);
 
 // Share of `vcpus` vCPUs' time over `interval_ns` spent handling exits: time_ns / (interval_ns ×
 // vcpus). 0 when no time has passed.
@@ -75,7 +76,7 @@ class TopModel {
   explicit TopModel(std::uint32_t linger_intervals = 3) : linger_(linger_intervals) {}
 
   // Takes the next snapshot. `alive(pid)` tells whether a VM's process still exists.
-  void update(Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive);
+  void update(model::Snapshot snapshot, const std::function<bool(std::uint32_t)>& alive);
   // Counts start again from the latest snapshot (the kernel's counters are left alone); VMs that
   // ended before made no exits since, so they are no longer listed as ended.
   void reset_counts();
@@ -85,7 +86,7 @@ class TopModel {
   std::uint64_t since_ns() const;  // the time `total` covers
   bool was_reset() const { return baseline_taken_ns_ != 0; }
   std::uint64_t updates() const { return updates_; }
-  CollectorHealth health() const;  // since the start
+  model::CollectorHealth health() const;  // since the start
 
   // The VMs on the list (those that left it are gone for good), filtered and sorted.
   std::vector<TopVm> vms(TopSort sort, const TopFilter& filter = {}) const;
@@ -101,18 +102,18 @@ class TopModel {
 
  private:
   struct Row {
-    ExitStats interval;
-    ExitStats total;
+    model::ExitStats interval;
+    model::ExitStats total;
   };
   TopStats vm_stats(std::uint32_t pid) const;
-  VmInfo vm_info(std::uint32_t pid) const;  // from the latest snapshot
+  model::VmInfo vm_info(std::uint32_t pid) const;  // from the latest snapshot
 
   std::uint32_t linger_;
-  std::optional<Snapshot> latest_;
-  std::optional<Snapshot> previous_;
-  std::map<ExitKey, ExitStats> baseline_;
+  std::optional<model::Snapshot> latest_;
+  std::optional<model::Snapshot> previous_;
+  std::map<model::ExitKey, model::ExitStats> baseline_;
   std::uint64_t baseline_taken_ns_ = 0;
-  std::map<ExitKey, Row> rows_;
+  std::map<model::ExitKey, Row> rows_;
   std::map<std::uint32_t, std::uint64_t> last_active_;  // pid -> update number of its last exit
   std::map<std::uint32_t, bool> listed_;                // pid -> alive, for VMs on the list
   std::map<std::uint32_t, bool> gone_;                  // pids that left the list
@@ -124,4 +125,4 @@ class TopModel {
   std::uint64_t updates_ = 0;
 };
 
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

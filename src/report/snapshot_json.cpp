@@ -1,10 +1,10 @@
-#include "report/json_snapshot.h"
+#include "report/snapshot_json.h"
 
 #include <algorithm>
 #include <tuple>
 #include <vector>
 
-#include "report/json.h"
+#include "report/json_literals.h"
 
 namespace kvmscope::report {
 

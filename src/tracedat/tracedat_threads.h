@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <unordered_map>
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 class TraceDatThreads {
  public:
@@ -50,4 +50,4 @@ class TraceDatThreads {
   std::uint64_t learnt_ = 0;
 };
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

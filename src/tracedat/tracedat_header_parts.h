@@ -7,10 +7,10 @@
 #include <set>
 #include <string>
 
-#include "store/tracedat_cursor.h"
-#include "store/tracedat_meta.h"
+#include "tracedat/tracedat_cursor.h"
+#include "tracedat/tracedat_meta.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 // HEADER INFO: "header_page", size, text, "header_event", size, text. Takes the kernel's long
 // size from header_page's `commit` field (meta.commit_size).
@@ -23,4 +23,4 @@ void read_event_formats(TdCursor& c, const std::set<std::string>& wanted, TraceD
 // SAVED COMMAND LINES: size, then "pid comm" lines.
 void read_cmdlines(TdCursor& c, TraceDatMeta& meta);
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,12 +1,12 @@
-#include "model/top_nav.h"
+#include "tui/top_nav.h"
 
 #include <algorithm>
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 
 namespace {
 
-std::uint64_t reason_id(const Reason& r) {
+std::uint64_t reason_id(const model::Reason& r) {
   return (static_cast<std::uint64_t>(r.level) << 48) | (static_cast<std::uint64_t>(r.isa) << 32) |
          r.code;
 }
@@ -86,4 +86,4 @@ bool TopNav::back() {
   return true;
 }
 
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

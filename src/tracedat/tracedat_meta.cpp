@@ -1,4 +1,4 @@
-#include "store/tracedat_meta.h"
+#include "tracedat/tracedat_meta.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cstring>
 
-#include "store/tracedat_cursor.h"
-#include "store/tracedat_header_parts.h"
-#include "store/tracedat_options.h"
+#include "tracedat/tracedat_cursor.h"
+#include "tracedat/tracedat_header_parts.h"
+#include "tracedat/tracedat_options.h"
 #include "util/fd.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 constexpr std::uint8_t kMagic[kTraceDatMagicLen] = {0x17, 0x08, 0x44, 't', 'r',
@@ -324,4 +324,4 @@ util::Result<TraceDatMeta> read_tracedat_meta(int fd, const std::string& name,
   return meta;
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

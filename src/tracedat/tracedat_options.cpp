@@ -1,12 +1,12 @@
-#include "store/tracedat_options.h"
+#include "tracedat/tracedat_options.h"
 
 #include <charconv>
 #include <climits>
 #include <cstdint>
 
-#include "store/tracedat_cursor.h"
+#include "tracedat/tracedat_cursor.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 // Option text is '\0'-terminated inside its payload; anything after the terminator is ignored.
@@ -201,4 +201,4 @@ std::string apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t
   }
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

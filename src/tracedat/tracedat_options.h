@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "store/tracedat_meta.h"
+#include "tracedat/tracedat_meta.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 // Option ids as trace-cmd writes them (TRACECMD_OPTION_*).
 enum class TdOption : std::uint16_t {
@@ -58,4 +58,4 @@ std::string parse_tracedat_clock(std::string_view text);
 // The first line of a PROCMAPS option, "<pid hex> <libs hex> <comm>", -> pid and comm.
 std::optional<std::pair<std::uint32_t, std::string>> parse_tracedat_procmap(std::string_view text);
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

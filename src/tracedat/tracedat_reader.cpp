@@ -1,4 +1,4 @@
-#include "store/tracedat_reader.h"
+#include "tracedat/tracedat_reader.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,13 +7,13 @@
 #include <queue>
 #include <set>
 
-#include "store/tracedat_events.h"
-#include "store/tracedat_meta.h"
-#include "store/tracedat_pages.h"
-#include "store/tracedat_threads.h"
+#include "tracedat/tracedat_events.h"
+#include "tracedat/tracedat_meta.h"
+#include "tracedat/tracedat_pages.h"
+#include "tracedat/tracedat_threads.h"
 #include "util/fd.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 // The format texts kvmscope's reason catalog reads, as `kvmscope record` stores them.
@@ -26,7 +26,7 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 }
 
 // "Linux <nodename> <release> <machine>" as trace-cmd writes uname(2).
-void apply_uname(const std::string& uname, RecordingInfo& info) {
+void apply_uname(const std::string& uname, store::RecordingInfo& info) {
   std::vector<std::string> words;
   std::size_t pos = 0;
   while (pos < uname.size() && words.size() < 4) {
@@ -116,7 +116,7 @@ util::Result<TraceDatReader> TraceDatReader::from_fd(util::Fd fd, const std::str
   im.head.resize(im.cpus.size());  // streams stay put from here: records point into them
   for (std::size_t i = 0; i < im.cpus.size(); ++i) im.advance(i);
 
-  RecordingInfo& info = r.info_;
+  store::RecordingInfo& info = r.info_;
   apply_uname(meta->uname, info);
   info.start_ns = im.order.empty() ? 0 : im.order.top().first;
   info.target = "trace.dat: " + path;
@@ -187,7 +187,7 @@ util::Result<std::span<const ks_event>> TraceDatReader::next() {
       if (!vms_.contains(e.tgid) && vms_.size() < TraceDatThreads::kMaxThreads) {
         auto comm = im.cmdlines.find(e.tgid);
         if (comm != im.cmdlines.end() && comm->second != "<...>")
-          vms_[e.tgid] = VmMeta{comm->second, comm->second};
+          vms_[e.tgid] = store::VmMeta{comm->second, comm->second};
       }
     }
     im.advance(i);
@@ -240,9 +240,9 @@ void TraceDatReader::add_lost(std::uint32_t cpu, std::uint64_t missed) {
   have = now;
 }
 
-std::optional<Totals> TraceDatReader::totals() const {
+std::optional<store::Totals> TraceDatReader::totals() const {
   if (!done_) return std::nullopt;
-  return Totals{events_read_, lost_total_, 0, last_ts_};
+  return store::Totals{events_read_, lost_total_, 0, last_ts_};
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -14,11 +14,11 @@
 
 #include "bpf/kvmscope_bpf.h"
 #include "model/tracefs_format.h"
-#include "store/tracedat_meta.h"
-#include "store/tracedat_pages.h"
-#include "store/tracedat_threads.h"
+#include "tracedat/tracedat_meta.h"
+#include "tracedat/tracedat_pages.h"
+#include "tracedat/tracedat_threads.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 class TraceDatEvents {
  public:
@@ -79,4 +79,4 @@ class TraceDatEvents {
   std::uint64_t damaged_ = 0;
 };
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "model/top_view.h"
+#include "tui/top_view.h"
 
-namespace kvmscope::model {
+namespace kvmscope::tui {
 
 enum class TopLevel { vms = 0, vm = 1, vcpu = 2 };
 
@@ -55,4 +55,4 @@ class TopNav {
   std::array<Selection, 3> sel_;
 };
 
-}  // namespace kvmscope::model
+}  // namespace kvmscope::tui

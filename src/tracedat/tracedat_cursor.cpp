@@ -1,11 +1,11 @@
-#include "store/tracedat_cursor.h"
+#include "tracedat/tracedat_cursor.h"
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 void TdCursor::fail(const std::string& why) {
   if (why_.empty()) why_ = why;
@@ -106,4 +106,4 @@ void TdCursor::seek(std::uint64_t pos) {
   pos_ = pos;
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

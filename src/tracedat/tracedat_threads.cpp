@@ -1,8 +1,8 @@
-#include "store/tracedat_threads.h"
+#include "tracedat/tracedat_threads.h"
 
 #include "bpf/kvmscope_bpf.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 TraceDatThreads::Thread* TraceDatThreads::slot(std::uint32_t tid) {
   auto it = threads_.find(tid);
@@ -74,4 +74,4 @@ void TraceDatThreads::exited(std::uint32_t tid) {
   threads_.erase(tid);
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

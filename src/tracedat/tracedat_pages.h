@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "store/tracedat_meta.h"
+#include "tracedat/tracedat_meta.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 struct TdRecord {
   std::uint64_t ts = 0;                // in the trace clock, as stored
@@ -83,4 +83,4 @@ class TdCpuStream {
   std::uint64_t bad_pages_ = 0;
 };
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -1,12 +1,12 @@
-#include "store/tracedat_pages.h"
+#include "tracedat/tracedat_pages.h"
 
 #include <zstd.h>
 
 #include <algorithm>
 
-#include "store/tracedat_cursor.h"
+#include "tracedat/tracedat_cursor.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 constexpr std::uint64_t kMissedEvents = 1ull << 31;
@@ -236,4 +236,4 @@ bool TdCpuStream::next(TdRecord& out) {
   }
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

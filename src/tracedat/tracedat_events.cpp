@@ -1,8 +1,8 @@
-#include "store/tracedat_events.h"
+#include "tracedat/tracedat_events.h"
 
 #include <algorithm>
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 namespace {
 
 // kvmscope's isa for arm64, whose kvm_exit has esr_ec instead of isa/exit_reason.
@@ -205,4 +205,4 @@ bool TraceDatEvents::map(const TdRecord& rec, std::uint16_t cpu, ks_event& out) 
   return true;
 }
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat

@@ -16,7 +16,7 @@
 
 #include "util/result.h"
 
-namespace kvmscope::store {
+namespace kvmscope::tracedat {
 
 // "\x17\x08\x44tracing": the first 10 bytes of every trace.dat.
 inline constexpr std::size_t kTraceDatMagicLen = 10;
@@ -97,4 +97,4 @@ struct TraceDatMeta {
 util::Result<TraceDatMeta> read_tracedat_meta(int fd, const std::string& name,
                                               const std::set<std::string>& wanted_formats);
 
-}  // namespace kvmscope::store
+}  // namespace kvmscope::tracedat
