@@ -7,19 +7,19 @@
 namespace kvmscope::tui {
 namespace {
 
-Reason vmm(std::uint32_t code) {
-  return {Level::vmm, Isa::none, code};
+model::Reason vmm(std::uint32_t code) {
+  return {model::Level::vmm, model::Isa::none, code};
 }
 
-ExitStats counted(std::uint64_t n) {
-  ExitStats s;
+model::ExitStats counted(std::uint64_t n) {
+  model::ExitStats s;
   s.count = n;
   return s;
 }
 
 // VM 100: vCPU 0 IO, vCPU 1 HLT; VM 200: vCPU 0 MMIO. Counts grow by the given steps per second.
-Snapshot snap(std::uint64_t second, std::uint64_t vm100_step, std::uint64_t vm200_step) {
-  Snapshot s;
+model::Snapshot snap(std::uint64_t second, std::uint64_t vm100_step, std::uint64_t vm200_step) {
+  model::Snapshot s;
   s.taken_ns = second * 1000000000ull;
   s.exits[{100, 0, vmm(2)}] = counted(second * vm100_step);
   s.exits[{100, 1, vmm(5)}] = counted(second * vm100_step / 2);
@@ -137,7 +137,7 @@ TEST(TopNav, selection_keeps_its_vm_through_several_re_sorts) {
   m.update(snap(4, 1000, 10000), alive);  // db: 40,000 - 30,000 = 10,000/s, still first
   nav.sync(m, TopSort::rate, {});
   EXPECT_EQ(nav.cursor(), 0u);
-  Snapshot quiet = snap(5, 1000, 10000);
+  model::Snapshot quiet = snap(5, 1000, 10000);
   quiet.exits[{200, 0, vmm(6)}] = counted(40000);  // db makes none: web1 first again
   m.update(quiet, alive);
   nav.sync(m, TopSort::rate, {});
@@ -165,7 +165,7 @@ TEST(TopNav, stand_in_for_a_vm_that_left_follows_its_own_row) {
   bool db_alive = true;
   auto alive = [&](std::uint32_t pid) { return pid != 200 || db_alive; };
   auto three = [](std::uint64_t second, std::uint64_t db_step, std::uint64_t cache_step) {
-    Snapshot s = snap(second, 1000, db_step);
+    model::Snapshot s = snap(second, 1000, db_step);
     s.exits[{300, 0, vmm(2)}] = counted(second * cache_step);
     s.vms[300] = {"cache", "qemu"};
     return s;
@@ -177,13 +177,13 @@ TEST(TopNav, stand_in_for_a_vm_that_left_follows_its_own_row) {
   nav.sync(m, TopSort::rate, {});
   nav.move(1);  // db
   db_alive = false;
-  Snapshot s3 = three(3, 20, 5);
+  model::Snapshot s3 = three(3, 20, 5);
   s3.exits[{200, 0, vmm(6)}] = counted(40);  // db made none since 2 s and is gone: it leaves
   m.update(s3, alive);
   nav.sync(m, TopSort::rate, {});
   ASSERT_EQ(nav.rows(), 2u);
   EXPECT_EQ(nav.cursor(), 1u);  // cache, at db's position
-  Snapshot s4 = three(4, 20, 5);
+  model::Snapshot s4 = three(4, 20, 5);
   s4.exits[{200, 0, vmm(6)}] = counted(40);
   s4.exits[{300, 0, vmm(2)}] = counted(100000);  // cache now busier than web1
   m.update(s4, alive);
@@ -206,7 +206,7 @@ TEST(TopNav, open_vm_that_leaves_returns_to_the_list_with_a_message) {
   nav.sync(m, TopSort::rate, {});
   ASSERT_EQ(nav.vm(), 200u);
   db_alive = false;
-  Snapshot s3 = snap(3, 1000, 10);
+  model::Snapshot s3 = snap(3, 1000, 10);
   s3.exits[{200, 0, vmm(6)}] = counted(20);  // no exits since 2 s
   m.update(s3, alive);
   const auto message = nav.sync(m, TopSort::rate, {});

@@ -12,29 +12,29 @@ namespace {
 
 constexpr std::uint64_t kSecond = 1000000000ull;
 
-Reason vmm(std::uint32_t code) {
-  return {Level::vmm, Isa::none, code};
+model::Reason vmm(std::uint32_t code) {
+  return {model::Level::vmm, model::Isa::none, code};
 }
-Reason svm(std::uint32_t code) {
-  return {Level::hardware, Isa::svm, code};
+model::Reason svm(std::uint32_t code) {
+  return {model::Level::hardware, model::Isa::svm, code};
 }
 
 // `count` exits, each handled in `ns`.
-ExitStats timed(std::uint64_t count, std::uint64_t ns) {
-  ExitStats s;
+model::ExitStats timed(std::uint64_t count, std::uint64_t ns) {
+  model::ExitStats s;
   s.count = count;
   s.timed = count;
   s.time_ns = count * ns;
   s.max_ns = count ? ns : 0;
-  s.hist.slots[Histogram::slot_of(ns)] = count;
+  s.hist.slots[model::Histogram::slot_of(ns)] = count;
   return s;
 }
 
 // VM 100 "web1" (vCPUs 0 and 1) and VM 200 "db"; `at` seconds after the start.
 // IO exits take 100 us in the VMM, HLT 1 ms, the SVM io exit 5 ms in KVM, MMIO 10 us.
-Snapshot snap(double at, std::uint64_t io, std::uint64_t hlt, std::uint64_t hw_io,
-              std::uint64_t mmio) {
-  Snapshot s;
+model::Snapshot snap(double at, std::uint64_t io, std::uint64_t hlt, std::uint64_t hw_io,
+                     std::uint64_t mmio) {
+  model::Snapshot s;
   s.started_ns = 0;
   s.taken_ns = static_cast<std::uint64_t>(at * kSecond);
   s.exits[{100, 0, vmm(2)}] = timed(io, 100000);
@@ -182,7 +182,7 @@ TEST(TopView, reset_counts_from_the_latest_snapshot_keeping_rates) {
 
 TEST(TopView, vm_that_appears_joins_the_list) {
   TopModel m;
-  Snapshot a = snap(1, 100, 50, 20, 5000);
+  model::Snapshot a = snap(1, 100, 50, 20, 5000);
   a.exits.erase({200, 0, vmm(6)});
   m.update(a, all_alive);
   EXPECT_EQ(m.vms(TopSort::rate).size(), 1u);
@@ -233,7 +233,7 @@ TEST(TopView, only_vm_ended_still_counts_as_having_made_exits) {
   bool up = true;
   auto alive = [&](std::uint32_t) { return up; };
   TopModel m(1);
-  Snapshot a;
+  model::Snapshot a;
   a.taken_ns = kSecond;
   a.exits[{300, 0, vmm(2)}] = timed(2400000, 1000);
   a.vms[300] = {"solo", "kvmscope"};
@@ -292,7 +292,7 @@ TEST(TopView, gone_pid_with_new_exits_comes_back) {
 }
 
 TEST(TopView, stats_minus_never_goes_below_zero) {
-  const ExitStats d = stats_minus(timed(5, 100), timed(7, 100));
+  const model::ExitStats d = stats_minus(timed(5, 100), timed(7, 100));
   EXPECT_EQ(d.count, 0u);
   EXPECT_EQ(d.time_ns, 0u);
   EXPECT_EQ(d.hist.total(), 0u);
