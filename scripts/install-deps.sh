@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config            # C++20 toolchain
+  clang-format clang-tidy                     # scripts/check-style.sh (CI)
   clang llvm libbpf-dev bpftool               # BPF programs and their skeletons
   libelf-dev zlib1g-dev libzstd-dev           # libbpf's own needs (static build too)
   libgtest-dev googletest                     # unit and live tests

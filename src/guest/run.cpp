@@ -465,7 +465,7 @@ util::Result<Outcome> run(const Plan& plan) {
   Watch watched = watch(*session, std::chrono::seconds(plan.timeout_s));
 
   if (!stop_all(*session)) {
-    session.release();  // a thread is still inside KVM_RUN and uses it: leak, never free
+    static_cast<void>(session.release());  // a vCPU thread still uses it: leak, never free
     return util::plain_error("a vCPU thread did not leave KVM_RUN after being kicked for 5 s");
   }
   for (const auto& s : session->vcpus)

@@ -1,6 +1,7 @@
 #include "report/format.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 
 namespace kvmscope::report {
@@ -62,7 +63,7 @@ std::string format_rate(std::uint64_t count, double seconds) {
   if (!(seconds > 0)) return "-";
   const double rate = static_cast<double>(count) / seconds;
   if (rate < 99.95) return rate < 9.995 ? printf_string("%.2f", rate) : printf_string("%.1f", rate);
-  return format_count(static_cast<std::uint64_t>(rate + 0.5));
+  return format_count(static_cast<std::uint64_t>(std::round(rate)));
 }
 
 std::string printable(std::string_view text) {
