@@ -25,7 +25,8 @@ if ! "$cxx" -fsanitize=fuzzer,address,undefined "$probe/probe.cpp" -o "$probe/pr
 fi
 
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DKVMSCOPE_FUZZ=ON \
-  -DKVMSCOPE_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$probe/cmake.log" ||
+  -DKVMSCOPE_TESTS=OFF -DKVMSCOPE_BENCH=OFF -DKVMSCOPE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  >"$probe/cmake.log" ||
   { cat "$probe/cmake.log"; exit 1; }
 cmake --build "$build" --target store_reader_fuzz -j"$(nproc)"
 

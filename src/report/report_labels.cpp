@@ -137,7 +137,7 @@ std::string format_decimal(double value) {
   } else if (value < 99.95) {
     std::snprintf(buffer, sizeof buffer, "%.1f", value);
   } else {
-    return format_count(static_cast<std::uint64_t>(value + 0.5));
+    return format_count(static_cast<std::uint64_t>(std::round(value)));
   }
   return buffer;
 }

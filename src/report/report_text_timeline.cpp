@@ -44,7 +44,7 @@ std::string sparkline(const std::vector<std::uint64_t>& buckets, std::size_t gro
 
 // "0 s" under the first column and the end time under the last.
 std::string axis(std::size_t columns, std::uint64_t end_ns) {
-  const std::string left = "0 s";
+  std::string left = "0 s";  // not const: `return left` moves it
   const std::string right = seconds_text(end_ns);
   if (columns < left.size() + right.size() + 1) return left;
   return left + std::string(columns - left.size() - right.size(), ' ') + right;

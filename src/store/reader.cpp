@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include "store/block.h"
@@ -168,10 +169,9 @@ void Reader::count_damage() {
       continue;
     }
     d.events = d.events.value_or(0) +
-               static_cast<std::uint64_t>(static_cast<double>(unknown_bytes_[i]) *
-                                              static_cast<double>(intact_events_) /
-                                              static_cast<double>(intact_event_bytes_) +
-                                          0.5);
+               static_cast<std::uint64_t>(std::round(static_cast<double>(unknown_bytes_[i]) *
+                                                     static_cast<double>(intact_events_) /
+                                                     static_cast<double>(intact_event_bytes_)));
   }
   // The trailer counts every event written: what was not read is what the damage cost.
   if (trailer_agrees_ && totals_->events - events_read_ >= exact_sum) {

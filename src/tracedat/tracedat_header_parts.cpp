@@ -96,11 +96,11 @@ void read_event_formats(TdCursor& c, const std::set<std::string>& wanted, TraceD
 
 // HEADER INFO (v6 header, v7 section 16): header_page and header_event texts.
 void read_header_info(TdCursor& c, TraceDatMeta& meta) {
-  if (c.text(12) != std::string("header_page", 12)) return c.fail("no header_page");
+  if (c.text(12) != std::string("header_page\0", 12)) return c.fail("no header_page");
   std::uint64_t size = c.u64();
   if (!c.failed() && size > kMaxHeaderText) return c.fail("header_page too large");
   read_commit_size(c.text(size), meta);
-  if (c.text(13) != std::string("header_event", 13)) return c.fail("no header_event");
+  if (c.text(13) != std::string("header_event\0", 13)) return c.fail("no header_event");
   c.skip(c.u64());
 }
 

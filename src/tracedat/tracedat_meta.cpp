@@ -77,18 +77,18 @@ util::Result<bool> read_v6(TdCursor& c, const std::string& name,
   for (int tags = 0; tags < 64; ++tags) {
     const std::string tag = c.text(10);
     if (c.failed()) return damaged(name, c.why());
-    if (tag == std::string("options  ", 10)) {
+    if (tag == std::string("options  \0", 10)) {
       if (auto err = read_options_v6(c, meta, unused); !err.empty()) return damaged(name, err);
-    } else if (tag == std::string("latency  ", 10)) {
+    } else if (tag == std::string("latency  \0", 10)) {
       meta.latency = true;
       return true;
-    } else if (tag == std::string("flyrecord", 10)) {
+    } else if (tag == std::string("flyrecord\0", 10)) {
       TraceDatBuffer top;
       if (auto err = read_flyrecord_index(c, cpus, top); !err.empty()) return damaged(name, err);
       // Instances (record -B): each has a "flyrecord" part of its own, where its option said.
       for (TraceDatBuffer& b : meta.buffers) {
         c.seek(b.section);
-        if (c.text(10) != std::string("flyrecord", 10))
+        if (c.text(10) != std::string("flyrecord\0", 10))
           return damaged(name, "no per-CPU index for instance " + b.name);
         if (auto err = read_flyrecord_index(c, cpus, b); !err.empty()) return damaged(name, err);
       }

@@ -194,6 +194,7 @@ std::vector<TopVcpu> TopModel::vcpus(std::uint32_t pid, TopSort sort) const {
        it != rows_.end() && it->first.vm_pid == pid; ++it)
     grouped[it->first.vcpu].add(it->first.reason.level, it->second.interval, it->second.total);
   std::vector<TopVcpu> out;
+  out.reserve(grouped.size());
   for (const auto& [vcpu, stats] : grouped) out.push_back({vcpu, stats});
   sort_rows(out, sort, [](const TopVcpu& v) { return v.vcpu; });
   return out;
@@ -216,11 +217,13 @@ std::vector<TopReason> TopModel::reasons(std::uint32_t pid, std::optional<std::u
 
 std::vector<TopEndedVm> TopModel::ended() const {
   std::vector<const Ended*> order;
+  order.reserve(ended_.size());
   for (const auto& [pid, e] : ended_) order.push_back(&e);
   // Stable: pids that left at the same refresh stay in pid order.
   std::stable_sort(order.begin(), order.end(),
                    [](const Ended* a, const Ended* b) { return a->update > b->update; });
   std::vector<TopEndedVm> out;
+  out.reserve(order.size());
   for (const Ended* e : order) out.push_back(e->vm);
   return out;
 }
