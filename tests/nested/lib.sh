@@ -186,7 +186,9 @@ ks_make_iso() {
 ks_boot_bochs() {
   local initrd=$1 log=$2 disk=$3 tmo=$4 geom rc=0 tpid
   shift 4
-  rm -f "$disk" "$log" "$log.stall"
+  # DISK.lock: Bochs' lock on the image, left behind by a Bochs that was stopped (a hang, the
+  # timeout); with it there, the next Bochs refuses the image ("could not open hard drive image").
+  rm -f "$disk" "$disk.lock" "$log" "$log.stall"
   ks_make_iso "$initrd" "$log.iso" "$@" || return 1
   # A flat image must hold exactly cylinders x heads x spt sectors.
   geom=$(sed -n 's/.*cylinders=\([0-9]*\), heads=\([0-9]*\), spt=\([0-9]*\).*/\1 * \2 * \3 * 512/p' \
