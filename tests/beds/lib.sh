@@ -29,6 +29,7 @@ bed_fetch_kernel() {
     ln -sfn "$(cd "$cache" && pwd)/kernel" "$work/kernel"
   fi
   BED_KVER=$(basename "$(ls -d "$cache"/kernel/lib/modules/*)")
+  # shellcheck disable=SC2034 # read by the beds' build.sh
   BED_MODDIR=$cache/kernel/lib/modules/$BED_KVER/kernel
   ln -sf "$(ls "$cache"/kernel/boot/vmlinuz-*)" "$work/vmlinuz"
 }
@@ -47,7 +48,8 @@ bed_busybox_tree() {
 # bed_copy_module MODDIR REL DEST: copy one module (REL under MODDIR, without .xz/.zst) into the
 # folder DEST, uncompressed: busybox insmod loads plain ELF only.
 bed_copy_module() {
-  local f=$1/$2 dst=$3/$(basename "$2")
+  local f=$1/$2 dst
+  dst=$3/$(basename "$2")
   if [ -f "$f" ]; then
     cp "$f" "$dst"
   elif [ -f "$f.xz" ]; then

@@ -25,9 +25,9 @@ l1_load_virtio() {
 # their load order in /lib/modules/ata/order (Bochs' IDE disk: /dev/sda); otherwise virtio.
 l1_load_outdisk() {
   if [ -f /lib/modules/ata/order ]; then
-    for m in $(cat /lib/modules/ata/order); do
+    while read -r m; do
       insmod "/lib/modules/ata/$m.ko" || echo "L1: insmod $m FAILED"
-    done
+    done </lib/modules/ata/order
     L1_DISK=/dev/sda
     n=0
     while [ ! -b /dev/sda ] && [ "$n" -lt 100 ]; do

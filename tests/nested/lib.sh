@@ -29,6 +29,15 @@ ks_runner_init() {
   KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
 }
 
+# ks_use_vmx_bed: the runner boots the VMX bed (tests/beds/vmx) under Bochs: KS_WORK becomes its
+# folder $KS_WORK/vmx, and the kernel download is the SVM bed's, in $KS_WORK (KS_KERNEL_CACHE).
+ks_use_vmx_bed() {
+  KS_VMM=bochs
+  export KS_KERNEL_CACHE=$KS_WORK
+  KS_WORK=$KS_WORK/vmx
+  mkdir -p "$KS_WORK"
+}
+
 # ks_skip REASON...: the machine cannot run the nested bed; CTest shows the test as skipped.
 ks_skip() {
   echo "SKIP: $*"
@@ -67,6 +76,16 @@ ks_prepare_bed() {
     ks_bed_ready || ks_die "test bed build finished but $KS_WORK is incomplete"
   fi
   command -v "$vmm" >/dev/null || ks_skip "$vmm is not installed"
+  if [ "$KS_VMM" = bochs ]; then
+    # A Bochs that cannot start, or lacks the bed's CPU model (one with VMX and EPT), cannot run
+    # the bed: skipped. Every other failure of a run is the test's.
+    # Bochs lists its models on stderr. Read whole: grep -q on a pipe ends early, and pipefail
+    # takes Bochs' SIGPIPE for a failure.
+    local model cpus
+    model=$(sed -n 's/^cpu: model=\([^,]*\),.*/\1/p' "$KS_WORK/bochsrc.in")
+    cpus=$(bochs -help cpu 2>&1 </dev/null) || true
+    grep -qw "$model" <<<"$cpus" || ks_skip "bochs does not start, or has no CPU model $model (bochs -help cpu)"
+  fi
   KS_KVER=$(basename "$(ls -d "$KS_WORK"/kernel/lib/modules/*)")
   KS_MODDIR=$KS_WORK/kernel/lib/modules/$KS_KVER/kernel
 }
@@ -238,8 +257,6 @@ ks_watch_stall() {
       continue
     fi
     grep -q '^=== L1 alive' "$log" 2>/dev/null || continue # no heartbeat yet (or ever)
-    [ $((now - since)) -ge "$limit" ] || continue
-    # Clock ticks are 1/100 s: under 10 % of one core over the quiet time is an idle QEMU.
     if [ "$KS_VMM" = bochs ]; then
       [ $((now - since)) -ge "${KS_HANG_S:-240}" ] || continue
       {
@@ -251,6 +268,8 @@ ks_watch_stall() {
         "see $log.stall"
       return 2
     fi
+    [ $((now - since)) -ge "$limit" ] || continue
+    # Clock ticks are 1/100 s: under 10 % of one core over the quiet time is an idle QEMU.
     if [ $((cpu - cpu0)) -ge $(((now - since) * 10)) ]; then
       [ "$said" = 1 ] || echo "WARNING: L1 printed nothing for $((now - since)) s but QEMU is busy" \
         "($(((cpu - cpu0) / (now - since))) % of a core): not a stall; waiting for the timeout"

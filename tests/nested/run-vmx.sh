@@ -21,10 +21,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ks_runner_init "$@"
-KS_VMM=bochs
-export KS_KERNEL_CACHE=$KS_WORK
-KS_WORK=$KS_WORK/vmx
-mkdir -p "$KS_WORK"
+ks_use_vmx_bed
 
 # The static kvmscope is the SVM stage's (same source, same build; CTest's RESOURCE_LOCK
 # nested_bed keeps the two stages apart), outputs are vmx-*.

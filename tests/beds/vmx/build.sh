@@ -16,7 +16,8 @@ cd "$WORK"
 # Bochs 2.7 as Debian builds it (--enable-vmx=2: VMX with EPT and unrestricted guests); its BIOS
 # and VGA BIOS; GRUB for a BIOS-bootable ISO (Bochs loads no kernel by itself).
 missing=()
-command -v bochs >/dev/null || missing+=(bochs)
+# bochs needs one GUI package; bochs-term is the smallest (the bed's VNC display is built in).
+command -v bochs >/dev/null || missing+=(bochs bochs-term)
 [ -e /usr/share/bochs/BIOS-bochs-latest ] || missing+=(bochsbios)
 [ -e /usr/share/vgabios/vgabios.bin ] || missing+=(vgabios)
 [ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
