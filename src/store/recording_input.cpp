@@ -6,15 +6,11 @@
 
 #include <cerrno>
 
-#include "store/tracedat_meta.h"
 #include "util/spool.h"
 
 namespace kvmscope::store {
 
 namespace {
-
-// Enough of the start to tell the formats apart: trace.dat's magic is the longer one.
-constexpr std::size_t kSniff = 16;
 
 // Up to n bytes at the stream's current position (fewer only at its end).
 util::Result<std::vector<std::uint8_t>> read_up_to(int fd, std::size_t n, const std::string& name) {
@@ -42,16 +38,19 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
   if (::fstat(fd.get(), &st) != 0) return util::os_error("stat " + name);
   // A file read from its start: the readers read it in place (trace.dat's by offset).
   if (S_ISREG(st.st_mode) && ::lseek(fd.get(), 0, SEEK_CUR) == 0) {
-    std::uint8_t head[kSniff];
-    const ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
+    in.head.resize(kFormatSniff);
+    const ssize_t got = ::pread(fd.get(), in.head.data(), in.head.size(), 0);
     if (got < 0) return util::os_error("read " + name);
-    in.tracedat = is_tracedat_magic({head, static_cast<std::size_t>(got)});
+    in.head.resize(static_cast<std::size_t>(got));
+    in.format = detect_recording_format(in.head);
     in.fd = std::move(fd);
     return in;
   }
-  auto prefix = read_up_to(fd.get(), kSniff, name);
+  auto prefix = read_up_to(fd.get(), kFormatSniff, name);
   if (!prefix) return prefix.error();
-  if (!is_tracedat_magic(*prefix)) {
+  in.head = *prefix;
+  in.format = detect_recording_format(in.head);
+  if (!read_by_offset(in.format)) {
     in.fd = std::move(fd);
     in.prefix = std::move(*prefix);
     return in;
@@ -59,7 +58,6 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
   auto file = util::spool_to_temp_file(fd.get(), *prefix, name);
   if (!file) return file.error();
   in.fd = std::move(*file);
-  in.tracedat = true;
   return in;
 }
 

@@ -78,7 +78,7 @@ TEST(StoreInput, streams_a_kvmscope_recording_from_a_pipe_with_its_first_bytes_h
   Pipe pipe(bytes);
   auto in = store::recording_input(pipe.read_end(), "standard input");
   ASSERT_TRUE(in.ok()) << in.error().message();
-  EXPECT_FALSE(in->tracedat);
+  EXPECT_EQ(in->format, store::RecordingFormat::kvmscope);
   EXPECT_EQ(in->prefix.size(), 16u) << "what was read to tell the format";
   struct stat st {};
   ASSERT_EQ(::fstat(in->fd.get(), &st), 0);
@@ -100,7 +100,7 @@ TEST(StoreInput, spools_a_trace_dat_from_a_pipe_to_a_nameless_file) {
   Pipe pipe(kvmscope::testing::read_bytes(path));
   auto in = store::recording_input(pipe.read_end(), "standard input");
   ASSERT_TRUE(in.ok()) << in.error().message();
-  EXPECT_TRUE(in->tracedat);
+  EXPECT_EQ(in->format, store::RecordingFormat::tracedat);
   EXPECT_TRUE(in->prefix.empty()) << "the spooled file holds them";
   struct stat st {};
   ASSERT_EQ(::fstat(in->fd.get(), &st), 0);
@@ -116,12 +116,12 @@ TEST(StoreInput, spools_a_trace_dat_from_a_pipe_to_a_nameless_file) {
 TEST(StoreInput, reads_a_file_in_place_and_tells_its_format) {
   auto kvms = store::open_recording_input(KS_SOURCE_DIR "/README.md");
   ASSERT_TRUE(kvms.ok());
-  EXPECT_FALSE(kvms->tracedat);
+  EXPECT_EQ(kvms->format, store::RecordingFormat::unknown) << "README.md";
   EXPECT_TRUE(kvms->prefix.empty());
   auto dat =
       store::open_recording_input(kvmscope::testing::fixture_path("tracedat/kvmtest-v7.dat"));
   ASSERT_TRUE(dat.ok());
-  EXPECT_TRUE(dat->tracedat);
+  EXPECT_EQ(dat->format, store::RecordingFormat::tracedat);
   auto missing = store::open_recording_input("/nonexistent/boot.kvms");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message(), "open /nonexistent/boot.kvms: No such file or directory");
