@@ -11,8 +11,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "cli/commands.h"
@@ -20,6 +18,7 @@
 #include "cli/option_cursor.h"
 #include "cli/traced_run.h"
 #include "collect/exit_collector.h"
+#include "collect/vm_namer.h"
 #include "model/boot.h"
 #include "model/vm_name.h"
 #include "report/format.h"
@@ -202,74 +201,6 @@ store::RecordingInfo make_info(const RecordOptions& o, const std::string& tracef
   return info;
 }
 
-std::uint64_t clock_ns(clockid_t clock) {
-  struct timespec ts;
-  ::clock_gettime(clock, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-// CLOCK_BOOTTIME - CLOCK_MONOTONIC: the time spent suspended, 0 on a host never suspended. The
-// monotonic clock is read first, so that reading order never makes the difference negative.
-std::uint64_t boottime_offset_ns() {
-  const std::uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-  const std::uint64_t boot = clock_ns(CLOCK_BOOTTIME);
-  return boot > mono ? boot - mono : 0;
-}
-
-// Names the VMs, the processes that used KVM, as their pids first appear in the event stream
-// with a KVM event, while they still run (a process exit is none: `sh` or a compiler that ends
-// is no VM). Called before the events are appended, so a name or marker precedes the VM's first
-// event in the file.
-class VmNamer {
- public:
-  // note_starts: mark the process start of a VM that started after `started_ns` (the
-  // recording's start): a whole-host or -p recording. With a command, its start is every VM's.
-  VmNamer(store::Writer& writer, bool note_starts, std::uint64_t started_ns)
-      : writer_(writer),
-        note_starts_(note_starts),
-        started_ns_(started_ns),
-        boottime_offset_ns_(boottime_offset_ns()) {}
-  // The command's name, for when it is gone before its first KVM event is seen.
-  void expect(std::uint32_t pid, model::VmInfo info) { expected_.emplace(pid, std::move(info)); }
-  void see(std::span<const ks_event> events) {
-    for (const auto& e : events) {
-      if (e.type == KS_EV_PROCESS_EXIT || e.tgid == last_) continue;
-      last_ = e.tgid;
-      if (!seen_.insert(e.tgid).second) continue;
-      name(e.tgid);
-      if (note_starts_) note_start(e.tgid);
-    }
-  }
-
- private:
-  void name(std::uint32_t pid) {
-    auto comm = util::read_comm(static_cast<pid_t>(pid));
-    if (!comm) {  // already gone: the name given, else report names it by pid
-      if (auto it = expected_.find(pid); it != expected_.end())
-        (void)writer_.set_vm(pid, it->second.name, it->second.comm);
-      return;
-    }
-    auto argv = util::read_cmdline(static_cast<pid_t>(pid));
-    (void)writer_.set_vm(pid, argv ? model::vm_name_from_cmdline(*argv, *comm) : *comm, *comm);
-  }
-  // The start is known to the clock tick, rounded down: a VM that started within a tick after
-  // the recording did is taken for one already running, never the other way round.
-  void note_start(std::uint32_t pid) {
-    auto boottime = util::read_start_boottime_ns(static_cast<pid_t>(pid));
-    if (!boottime || *boottime < boottime_offset_ns_) return;
-    const std::uint64_t start_ns = *boottime - boottime_offset_ns_;
-    if (start_ns > started_ns_) (void)writer_.mark(start_ns, model::process_started_label(pid));
-  }
-
-  store::Writer& writer_;
-  const bool note_starts_;
-  const std::uint64_t started_ns_;
-  const std::uint64_t boottime_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC
-  std::unordered_map<std::uint32_t, model::VmInfo> expected_;
-  std::unordered_set<std::uint32_t> seen_;
-  std::uint32_t last_ = 0;
-};
-
 }  // namespace
 
 int cmd_record(Args args) {
@@ -302,7 +233,7 @@ int cmd_record(Args args) {
   if (!writer) return fail(writer.error());
   output->keep();
   auto& w = *writer;
-  VmNamer namer(w, o.target.command.empty(), c.started_ns());
+  collect::VmNamer namer(o.target.command.empty(), c.started_ns());
 
   TracedRun run("record");
   if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
@@ -328,7 +259,11 @@ int cmd_record(Args args) {
   };
   util::Result<void> written;
   auto on_events = [&](std::span<const ks_event> events) {
-    namer.see(events);
+    // A VM's name and start marker precede its first event in the file.
+    for (const collect::VmSighting& vm : namer.see(events)) {
+      if (vm.info) (void)w.set_vm(vm.pid, vm.info->name, vm.info->comm);
+      if (vm.start_ns) (void)w.mark(*vm.start_ns, model::process_started_label(vm.pid));
+    }
     if (written) written = w.append(events);
   };
 
