@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include <cstdio>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
@@ -19,10 +18,9 @@
 #include "report/prometheus_series.h"
 #ifdef KVMSCOPE_HAVE_SERVE
 #include "serve/client_address.h"
-#include "serve/gzip.h"
 #include "serve/listen_address.h"
 #include "serve/metrics_server.h"
-#include "serve/process_state.h"
+#include "serve/readout.h"
 #endif
 
 namespace kvmscope::cli {
@@ -165,55 +163,27 @@ util::Result<ServeOptions> parse_serve_options(Args args) {
 
 #ifdef KVMSCOPE_HAVE_SERVE
 
-std::uint64_t realtime_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-// One readout: the maps, folded into bounded series, rendered. Ended VMs past their grace are
-// freed in the kernel here too.
-class Readout {
+// The BPF collector, as a readout reads it.
+class CollectorCounters final : public serve::CounterSource {
  public:
-  Readout(collect::ExitCollector& c, report::PrometheusSeries& series, bool drills)
-      : c_(c), series_(series), drills_(drills) {}
-
-  util::Result<std::shared_ptr<serve::Page>> operator()(bool compress) {
-    const std::uint64_t start = collect::monotonic_ns();
-    auto snap = c_.snapshot();
-    if (!snap) return snap.error();
-    util::Result<model::DrillDown> drill = model::DrillDown();
-    if (drills_) drill = c_.drilldown();
-    if (!drill) return drill.error();
-    report::PrometheusPage page = series_.update(*snap, *drill, serve::process_running, start);
-    const auto forgotten = series_.take_forgotten();
-    if (auto r = c_.forget_vms(forgotten); !r) return r.error();
-    page.version = KVMSCOPE_VERSION;
-    page.health = snap->health;
-    if (auto stats = c_.program_stats(); stats) {
-      page.bpf_stats_enabled = stats->enabled;
-      for (const auto& p : stats->programs)
-        page.bpf_programs.push_back({p.name, p.run_time_ns, p.run_count});
-    }
-    page.readout_ns = collect::monotonic_ns() - start;
-    page.readout_unix_ns = realtime_ns();
-
-    std::ostringstream text;
-    report::render_prometheus(page, text);
-    auto out = std::make_shared<serve::Page>();
-    out->content_type = report::kPromContentType;
-    out->body = std::move(text).str();
-    if (compress) {
-      auto gz = serve::gzip(out->body);
-      if (gz) out->gzip = std::move(*gz);  // else plain text: still a valid answer
-    }
+  explicit CollectorCounters(collect::ExitCollector& c) : c_(c) {}
+  util::Result<model::Snapshot> snapshot() override { return c_.snapshot(); }
+  util::Result<model::DrillDown> drilldown() override { return c_.drilldown(); }
+  util::Result<void> forget_vms(std::span<const std::uint32_t> pids) override {
+    return c_.forget_vms(pids);
+  }
+  std::optional<ProgramStats> program_stats() override {
+    auto stats = c_.program_stats();
+    if (!stats) return std::nullopt;
+    ProgramStats out;
+    out.enabled = stats->enabled;
+    for (const auto& p : stats->programs)
+      out.programs.push_back({p.name, p.run_time_ns, p.run_count});
     return out;
   }
 
  private:
   collect::ExitCollector& c_;
-  report::PrometheusSeries& series_;
-  bool drills_;
 };
 
 void sleep_until(std::uint64_t deadline_ns) {
@@ -266,7 +236,8 @@ int serve(const ServeOptions& o) {
     std::fprintf(stderr, "kvmscope serve: note: %s\n", note.c_str());
 
   report::PrometheusSeries series(o.limits, std::move(catalog));
-  Readout readout(c, series, o.drills);
+  CollectorCounters counters(c);
+  serve::Readout readout(counters, series, o.drills, KVMSCOPE_VERSION);
   auto first = readout(false);
   if (!first) return fail(first.error());
 
