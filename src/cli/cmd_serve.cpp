@@ -167,7 +167,11 @@ util::Result<ServeOptions> parse_serve_options(Args args) {
 class CollectorCounters final : public serve::CounterSource {
  public:
   explicit CollectorCounters(collect::ExitCollector& c) : c_(c) {}
-  util::Result<model::Snapshot> snapshot() override { return c_.snapshot(); }
+  util::Result<model::Snapshot> snapshot() override {
+    auto snap = c_.snapshot();
+    if (snap) c_.name_vms(*snap);
+    return snap;
+  }
   util::Result<model::DrillDown> drilldown() override { return c_.drilldown(); }
   util::Result<void> forget_vms(std::span<const std::uint32_t> pids) override {
     return c_.forget_vms(pids);

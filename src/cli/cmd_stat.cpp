@@ -109,7 +109,7 @@ int cmd_stat(Args args) {
     }
     if (const std::uint64_t now = collect::monotonic_ns(); now >= next_name_scan) {
       // Learn the names of VMs while they are alive; a VM that exits keeps its name.
-      (void)c.snapshot();
+      if (auto seen = c.snapshot()) c.name_vms(*seen);
       next_name_scan = now + 1000000000ull;
     }
   }
@@ -124,6 +124,7 @@ int cmd_stat(Args args) {
 
   auto snapshot = c.snapshot();
   if (!snapshot) return fail(snapshot.error());
+  c.name_vms(*snapshot);
   report::RenderOptions render;
   render.breakdown = o.breakdown;
   render.target = o.target.describe();

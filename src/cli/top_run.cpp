@@ -49,6 +49,7 @@ bool any_alive(const std::vector<pid_t>& pids) {
 util::Result<void> TopSession::refresh() {
   auto snapshot = collector.snapshot();
   if (!snapshot) return snapshot.error();
+  collector.name_vms(*snapshot);
   model.update(std::move(*snapshot),
                [](std::uint32_t pid) { return vm_alive(static_cast<pid_t>(pid)); });
   return {};

@@ -365,9 +365,12 @@ util::Result<model::Snapshot> ExitCollector::snapshot() {
   snap.health.threads_not_stored = health[KS_HEALTH_THREADS_NOT_STORED];
   snap.health.targets_not_stored = health[KS_HEALTH_TARGETS_NOT_STORED];
 
+  return snap;
+}
+
+void ExitCollector::name_vms(model::Snapshot& snap) {
   for (const auto& [key, stats] : snap.exits) impl_->learn_vm(key.vm_pid);
   for (const auto& [key, stats] : snap.exits) snap.vms[key.vm_pid] = impl_->vms[key.vm_pid];
-  return snap;
 }
 
 util::Result<int> ExitCollector::poll_stream(
