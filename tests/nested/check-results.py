@@ -242,7 +242,7 @@ def check_vmm_vs_ref(res, case, doc):
 
 # ---- JSON (kvmscope.stat/1) ----
 
-def load_json(res, case):
+def load_json(res, case, schema="kvmscope.stat/1"):
     """The stat document: the whole of <case>.stat (stat -o), nothing before or after it. The
     command's own stdout (the guest prints its plan table) must hold none of it."""
     text = case.stat
@@ -257,8 +257,8 @@ def load_json(res, case):
         return None
     res.check(f"{case.name}: stdout is the command's own, without the JSON document",
               '"schema"' not in (case.stdout or ""), (case.stdout or "")[:120].replace("\n", "\\n"))
-    ok = isinstance(doc, dict) and doc.get("schema") == "kvmscope.stat/1"
-    res.check(f"{case.name}: JSON schema kvmscope.stat/1", ok,
+    ok = isinstance(doc, dict) and doc.get("schema") == schema
+    res.check(f"{case.name}: JSON schema {schema}", ok,
               f"schema={doc.get('schema') if isinstance(doc, dict) else type(doc).__name__}")
     if not ok:
         return None
@@ -574,8 +574,74 @@ def check_f(res, case):
     print_health(res, case, doc)
 
 
+# g-drill's plan (l1-tests.sh): what each drill-down must show, exactly.
+G_PLAN = {"cpuid": 700, "io": 300, "msr_read": 200, "msr_write": 100, "hypercall": 50, "mmio": 40}
+G_PORT, G_MSR, G_GPA, G_NR = 0x10, 0x1A0, 0xA0000, 0x4B53
+
+
+def drill_rows(doc):
+    """{kind: {(value, detail): count}} of stat's drill-downs (a hypercall's detail is its name,
+    which an unknown nr lacks: there the key's detail is None)."""
+    out = {}
+    for d in doc.get("drilldowns") or []:
+        kind = d.get("kind")
+        rows = out.setdefault(kind, {})
+        for r in d.get("rows", []):
+            key = (r.get("value"), None if kind == "hypercall" else r.get("detail"))
+            rows[key] = rows.get(key, 0) + r.get("count", 0)
+    return out
+
+
+def check_g(res, case):
+    """Drill-downs (--by port,mmio,msr,cpuid,hypercall): every row of the plan, nothing else."""
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case)
+    if doc is None:
+        return
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    got = drill_rows(doc)
+    wanted = {"port": {(G_PORT, "out, 1 byte"): G_PLAN["io"]},
+              "mmio": {(G_GPA, "write"): G_PLAN["mmio"]},
+              "msr": {(G_MSR, "read"): G_PLAN["msr_read"], (G_MSR, "write"): G_PLAN["msr_write"]},
+              "cpuid": {(0, ""): G_PLAN["cpuid"]},
+              "hypercall": {(G_NR, None): G_PLAN["hypercall"]}}
+    for kind, rows in wanted.items():
+        res.check(f"{case.name}: --by {kind} rows exactly "
+                  + ", ".join(f"{hex(v)}{'' if d is None else ' ' + d}={n}" for (v, d), n in rows.items()),
+                  got.get(kind) == rows, f"got {got.get(kind)}")
+    hw = counts_of(doc, "hardware")
+    check_names(res, case, doc, {P.cpuid, P.io, P.msr_read, P.msr_write, P.hypercall})
+    check_vs_ref(res, case, case.name, hw)
+    check_vmm_vs_ref(res, case, doc)
+
+
+def check_h(res, case):
+    """record, then report --json of that recording in L1: the report's counts are the kernel's."""
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case, schema="kvmscope.report/1")
+    if doc is None:
+        return
+    rec = doc.get("recording") or {}
+    res.check(f"{case.name}: the recording is complete, nothing lost",
+              rec.get("complete") is True and rec.get("lost_events") == 0,
+              f"complete={rec.get('complete')} lost_events={rec.get('lost_events')}")
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    hw = counts_of(doc, "hardware")
+    expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: 2000, P.io: 300, P.hlt: 300})
+    check_names(res, case, doc, {P.cpuid, P.io, P.hlt})
+    check_vs_ref(res, case, case.name, hw)
+    check_vmm_vs_ref(res, case, doc)
+
+
 CASES = (("guest", check_guest), ("a-json", check_a), ("b-every", check_b),
-         ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e), ("f-msr-mmio", check_f))
+         ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e), ("f-msr-mmio", check_f),
+         ("g-drill", check_g), ("h-record", check_h))
 
 
 def run_checks(outdir):
@@ -730,6 +796,22 @@ def _good_outdir(d):
     ff.append(_entry(4242, None, "vmm", KVM_EXIT_MMIO, 500, "KVM_EXIT_MMIO"))
     _write_case(d, "f-msr-mmio", GUEST_TABLE, _ref({(0, c): n for c, n in f_hw.items()}, {KVM_EXIT_MMIO: 500}),
                 stat=json.dumps(_doc(ff)))
+    g_hw = {}
+    for code, n in ((P.cpuid, 700), (P.io, 300), (P.msr_read, 200), (P.msr_write, 100), (P.hypercall, 50),
+                    (P.mmio_first, 1), (P.mmio, 39), (P.hlt, 1)):
+        g_hw[code] = g_hw.get(code, 0) + n
+    g_vmm = {KVM_EXIT_IO: 300, KVM_EXIT_MMIO: 40, KVM_EXIT_HLT: 1}
+    gd = _doc([_entry(4242, None, "hardware", c, n) for c, n in sorted(g_hw.items())]
+              + [_entry(4242, None, "vmm", c, n, f"KVM_EXIT_{c}") for c, n in sorted(g_vmm.items())])
+    gd["drilldowns"] = [{"kind": k, "vm_pid": None, "rows": [{"value": v, "detail": dt, "count": n} for v, dt, n in rows]}
+                        for k, rows in (("port", [(G_PORT, "out, 1 byte", 300)]), ("mmio", [(G_GPA, "write", 40)]),
+                                        ("msr", [(G_MSR, "read", 200), (G_MSR, "write", 100)]),
+                                        ("cpuid", [(0, "", 700)]), ("hypercall", [(G_NR, "", 50)]))]
+    _write_case(d, "g-drill", GUEST_TABLE, _ref({(0, c): n for c, n in g_hw.items()}, g_vmm), stat=json.dumps(gd))
+    hd = _doc(_plan(2000, 300, 300, None))
+    hd.update(schema="kvmscope.report/1", recording={"complete": True, "lost_events": 0})
+    h_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
+    _write_case(d, "h-record", "", _ref(h_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(hd))
 
 
 def _mutate(d, name, fn, ext="stdout"):
@@ -808,6 +890,14 @@ def _broken():
         "guest: io 999": ("guest", lambda t: t.replace(f"exit_reason: {P.io:>10}, vcpu_id: {0:>10} }} hitcount: {1000:>10}",
                                                         f"exit_reason: {P.io:>10}, vcpu_id: {0:>10} }} hitcount: {999:>10}"), "hist"),
         "isa.txt missing": ("isa", lambda t: "", "txt"),
+        "g: a port row short": ("g-drill", _json_edit(lambda d: d["drilldowns"][0]["rows"][0].update(count=299)), "stat"),
+        "g: an msr row too many": ("g-drill", _json_edit(lambda d: d["drilldowns"][2]["rows"].append(
+            {"value": 0x10, "detail": "read", "count": 1})), "stat"),
+        "g: no hypercall drill-down": ("g-drill", _json_edit(lambda d: d["drilldowns"].pop()), "stat"),
+        "h: recording cut short": ("h-record", _json_edit(lambda d: d["recording"].update(complete=False)), "stat"),
+        "h: events lost": ("h-record", _json_edit(lambda d: d["recording"].update(lost_events=3)), "stat"),
+        "h: io one short": ("h-record", _json_edit(_count_edit(P.io, -1)), "stat"),
+        "h: a stat document": ("h-record", _json_edit(lambda d: d.update(schema="kvmscope.stat/1")), "stat"),
     }
 
 

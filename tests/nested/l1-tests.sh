@@ -21,7 +21,7 @@ CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 
-ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio"
+ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record"
 
 # run_case NAME CMD...: run CMD with stdout/stderr to files, under a timeout, with reference
 # counts from the hist triggers.
@@ -107,6 +107,13 @@ run_case e-table "$KS" stat -o "$L1_OUT/e-table.stat" -- "$KS" guest --cpuid 100
 # f) MSR reads and writes handled in the kernel; MMIO writes to a GPA without memory, which KVM
 # hands to the VMM (VMX: EPT_VIOLATION once, EPT_MISCONFIG after; SVM: npf).
 run_case f-msr-mmio "$KS" stat -o "$L1_OUT/f-msr-mmio.stat" --json -- "$KS" guest --msr-read 500 --msr-write 500 --mmio 500
+# g) drill-downs: every port, GPA, MSR, CPUID leaf and hypercall nr of the plan, exactly
+# (check-results.py G_PLAN; the plan ends with an exit to the VMM, as d-vmcall's does in Bochs).
+run_case g-drill "$KS" stat -o "$L1_OUT/g-drill.stat" --json --by port,mmio,msr,cpuid,hypercall -- \
+  "$KS" guest --cpuid 700 --io 300 --msr-read 200 --msr-write 100 --vmcall 50 --mmio 40 --hlt 1
+# h) record, then report of that recording (JSON) in L1: the report's counts are the kernel's.
+run_case h-record sh -c "'$KS' record -o /tmp/h-record.kvms -- '$KS' guest --cpuid 2000 --io 300 \
+  --hlt 300 && '$KS' report --json -o '$L1_OUT/h-record.stat' /tmp/h-record.kvms"
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"
