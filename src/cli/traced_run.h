@@ -58,7 +58,8 @@ class TracedRun {
     int status;  // 127 when the command could not be executed
   };
 
-  // `on_vm` is told of the command's pid and name before it runs (so a recording has it).
+  // Starts the command paused, adds it (and -p pids) to the collector and names it there before
+  // it runs (so a recording has its name); then lets it run.
   std::optional<StartError> start(const TraceTarget& target, collect::ExitCollector& collector);
   std::optional<pid_t> command_pid() const;
   std::uint64_t started_ns() const { return started_ns_; }

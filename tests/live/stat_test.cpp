@@ -71,7 +71,7 @@ TEST(LiveStat, measures_vmm_handling_time_and_knows_the_vcpu) {
   std::remove(out.c_str());
   for (const auto& e : doc["exits"].items) {
     if (e["code"].u64() != kExitMmio) continue;
-    EXPECT_EQ(e["vcpu"].u64(), 0u) << "the kprobe on KVM_RUN tells the vCPU of a thread";
+    EXPECT_EQ(e["vcpu"].u64(), 0u) << "the ioctl(KVM_RUN) syscall tracepoint tells the vCPU of a thread";
     EXPECT_EQ(e["count"].u64(), 400u);
     // Each MMIO exit is followed by the VMM re-entering KVM_RUN (the guest ends at its last OUT).
     EXPECT_EQ(e["timed"].u64(), 400u);
