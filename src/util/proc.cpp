@@ -72,10 +72,21 @@ Result<std::uint64_t> read_start_boottime_ns(pid_t pid) {
   return plain_error(path + ": no start time");
 }
 
+Result<ProcessIdentity> read_identity(pid_t pid) {
+  auto comm = read_comm(pid);
+  if (!comm) return comm.error();
+  ProcessIdentity id{std::move(*comm), {}};
+  if (auto argv = read_cmdline(pid)) id.argv = std::move(*argv);
+  return id;
+}
+
 Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root) {
   const std::string dir = proc_root + "/" + std::to_string(pid) + "/fd";
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return os_error("read " + dir);
+  if (!d) {
+    const int err = errno;
+    return os_error("read " + dir, err);
+  }
   char target[64];
   while (const dirent* e = ::readdir(d.get())) {
     if (e->d_name[0] == '.') continue;
