@@ -20,6 +20,7 @@
 #include "report/report.h"
 #include "store/event_source.h"
 #include "util/output_path.h"
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
@@ -108,8 +109,7 @@ struct ReportCliOptions {
 constexpr int kExitDamaged = 3;
 
 int fail(const util::Error& error, int status = 1) {
-  std::fprintf(stderr, "kvmscope report: %s\n", error.message().c_str());
-  return status;
+  return util::fail("report", error, status);
 }
 
 util::Result<model::PhaseMark> parse_mark(const OptionCursor& cursor, const std::string& text) {
@@ -318,7 +318,10 @@ util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
   std::ifstream file;
   if (o.dmesg != "-") {
     file.open(o.dmesg);
-    if (!file) return util::os_error("cannot read " + o.dmesg);
+    if (!file) {
+      const int err = errno;
+      return util::os_error("cannot read " + o.dmesg, err);
+    }
   }
   std::istream& in = o.dmesg == "-" ? std::cin : file;
   auto log = model::parse_kernel_log(in, o.dmesg);
@@ -378,7 +381,10 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   std::ofstream file;
   if (!o.output.empty()) {
     file.open(o.output, std::ios::out | std::ios::trunc);
-    if (!file) return fail(util::os_error("cannot write " + o.output));
+    if (!file) {
+      const int err = errno;
+      return fail(util::os_error("cannot write " + o.output, err));
+    }
   }
   std::ostream& out = o.output.empty() ? std::cout : file;
   if (o.json)
@@ -386,7 +392,10 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   else
     report::render_report_text(result, *catalog, o.report, out);
   out.flush();
-  if (!out) return fail(util::os_error("writing the output"));
+  if (!out) {
+    const int err = errno;
+    return fail(util::os_error("writing the output", err));
+  }
 
   if (!o.csv_dir.empty()) {
     if (auto r = report::write_report_csv(o.csv_dir, result, *catalog, o.report); !r)
@@ -395,10 +404,16 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   }
   if (!o.html.empty()) {
     std::ofstream html(o.html, std::ios::out | std::ios::trunc);
-    if (!html) return fail(util::os_error("cannot write " + o.html));
+    if (!html) {
+      const int err = errno;
+      return fail(util::os_error("cannot write " + o.html, err));
+    }
     report::render_report_html(result, *catalog, o.report, html);
     html.flush();
-    if (!html) return fail(util::os_error("writing " + o.html));
+    if (!html) {
+      const int err = errno;
+      return fail(util::os_error("writing " + o.html, err));
+    }
     std::fprintf(stderr, "kvmscope report: HTML page in %s\n", o.html.c_str());
   }
   return 0;

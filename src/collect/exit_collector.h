@@ -99,6 +99,4 @@ class ExitCollector {
   std::unique_ptr<Impl> impl_;
 };
 
-std::uint64_t monotonic_ns();
-
 }  // namespace kvmscope::collect

@@ -4,23 +4,18 @@
 #include <time.h>
 
 #include "model/vm_name.h"
+#include "util/clock.h"
 #include "util/proc.h"
 
 namespace kvmscope::collect {
 
 namespace {
 
-std::uint64_t clock_ns(clockid_t clock) {
-  struct timespec ts;
-  ::clock_gettime(clock, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
 // CLOCK_BOOTTIME - CLOCK_MONOTONIC: the time spent suspended, 0 on a host never suspended. The
 // monotonic clock is read first, so that reading order never makes the difference negative.
 std::uint64_t boottime_offset_ns() {
-  const std::uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-  const std::uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+  const std::uint64_t mono = util::monotonic_ns();
+  const std::uint64_t boot = util::clock_ns(CLOCK_BOOTTIME);
   return boot > mono ? boot - mono : 0;
 }
 

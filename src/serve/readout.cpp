@@ -1,27 +1,16 @@
 #include "serve/readout.h"
 
-#include <time.h>
-
 #include <sstream>
 
 #include "serve/gzip.h"
 #include "serve/process_state.h"
+#include "util/clock.h"
 
 namespace kvmscope::serve {
 
-namespace {
-
-std::uint64_t clock_ns(clockid_t clock) {
-  struct timespec ts;
-  ::clock_gettime(clock, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-}  // namespace
-
 util::Result<std::shared_ptr<Page>> Readout::operator()(bool compress) {
   // CLOCK_MONOTONIC, as the collector's snapshot times.
-  const std::uint64_t start = clock_ns(CLOCK_MONOTONIC);
+  const std::uint64_t start = util::monotonic_ns();
   auto snap = c_.snapshot();
   if (!snap) return snap.error();
   util::Result<model::DrillDown> drill = model::DrillDown();
@@ -36,8 +25,8 @@ util::Result<std::shared_ptr<Page>> Readout::operator()(bool compress) {
     page.bpf_stats_enabled = stats->enabled;
     page.bpf_programs = std::move(stats->programs);
   }
-  page.readout_ns = clock_ns(CLOCK_MONOTONIC) - start;
-  page.readout_unix_ns = clock_ns(CLOCK_REALTIME);
+  page.readout_ns = util::monotonic_ns() - start;
+  page.readout_unix_ns = util::realtime_ns();
 
   std::ostringstream text;
   report::render_prometheus(page, text);

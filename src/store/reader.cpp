@@ -81,7 +81,8 @@ util::Result<std::size_t> Reader::ensure(std::size_t n) {
       ssize_t got = ::read(fd_.get(), buf_.data() + len_, buf_.size() - kDecodePadding - len_);
       if (got < 0) {
         if (errno == EINTR) continue;
-        return util::os_error("read " + name_);
+        const int err = errno;
+        return util::os_error("read " + name_, err);
       }
       if (got == 0) eof_ = true;
       len_ += static_cast<std::size_t>(got);

@@ -20,7 +20,8 @@ util::Result<std::vector<std::uint8_t>> read_up_to(int fd, std::size_t n, const 
     ssize_t got = ::read(fd, out.data() + have, n - have);
     if (got < 0) {
       if (errno == EINTR) continue;
-      return util::os_error("read " + name);
+      const int err = errno;
+      return util::os_error("read " + name, err);
     }
     if (got == 0) break;
     have += static_cast<std::size_t>(got);
@@ -35,12 +36,18 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
   RecordingInput in;
   in.name = name;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return util::os_error("stat " + name);
+  if (::fstat(fd.get(), &st) != 0) {
+    const int err = errno;
+    return util::os_error("stat " + name, err);
+  }
   // A file read from its start: the readers read it in place (trace.dat's by offset).
   if (S_ISREG(st.st_mode) && ::lseek(fd.get(), 0, SEEK_CUR) == 0) {
     in.head.resize(kFormatSniff);
     const ssize_t got = ::pread(fd.get(), in.head.data(), in.head.size(), 0);
-    if (got < 0) return util::os_error("read " + name);
+    if (got < 0) {
+      const int err = errno;
+      return util::os_error("read " + name, err);
+    }
     in.head.resize(static_cast<std::size_t>(got));
     in.format = detect_recording_format(in.head);
     in.fd = std::move(fd);
@@ -69,7 +76,10 @@ util::Result<RecordingInput> open_recording_input(const std::string& path) {
   }
   // A copy of the descriptor: the Fd that owns it closes it, standard input stays open.
   const int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return util::os_error("standard input");
+  if (fd < 0) {
+    const int err = errno;
+    return util::os_error("standard input", err);
+  }
   return recording_input(util::Fd(fd), "standard input");
 }
 

@@ -275,7 +275,10 @@ bool file_is_tracedat(const std::string& path) {
 util::Result<TraceDatMeta> read_tracedat_meta(int fd, const std::string& name,
                                               const std::set<std::string>& wanted_formats) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return util::os_error("stat " + name);
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    return util::os_error("stat " + name, err);
+  }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   TdCursor c(fd, 0, file_size);
   auto magic = c.bytes(kTraceDatMagicLen);

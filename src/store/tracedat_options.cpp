@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "store/tracedat_cursor.h"
+#include "util/strings.h"
 
 namespace kvmscope::store {
 namespace {
@@ -17,11 +18,7 @@ std::string_view payload_text(std::span<const std::uint8_t> data) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
+  return util::trim(s, " \t\n");
 }
 
 std::optional<std::uint64_t> number(std::string_view s, int base = 10) {
