@@ -35,24 +35,26 @@ util::Error damaged(const std::string& name, const std::string& why) {
 }
 
 // The options of a v6 file: id, then (unless id is DONE) size and payload.
-std::string read_options_v6(TdCursor& c, TraceDatMeta& meta, TdSectionOffsets& sections) {
+util::Result<void> read_options_v6(TdCursor& c, TraceDatMeta& meta, TdSectionOffsets& sections) {
   for (int n = 0; n < 1000000; ++n) {
     const std::uint16_t id = c.u16();
-    if (c.failed() || id == static_cast<std::uint16_t>(TdOption::done)) return c.why();
+    if (c.failed()) return util::plain_error(c.why());
+    if (id == static_cast<std::uint16_t>(TdOption::done)) return {};
     const std::uint32_t size = c.u32();
     if (size > kMaxOption)
-      return "option " + std::to_string(id) + " claims " + std::to_string(size) + " bytes";
+      return util::plain_error("option " + std::to_string(id) + " claims " + std::to_string(size) +
+                               " bytes");
     auto data = c.bytes(size);
-    if (c.failed()) return c.why();
-    if (auto err = apply_tracedat_option(id, data, 6, c.big_endian(), meta, sections); !err.empty())
-      return err;
+    if (c.failed()) return util::plain_error(c.why());
+    if (auto applied = apply_tracedat_option(id, data, 6, c.big_endian(), meta, sections); !applied)
+      return applied;
   }
-  return "no end to the options";
+  return util::plain_error("no end to the options");
 }
 
 // A v6 per-CPU index, after its "flyrecord" tag: offset and size of each CPU's data.
-std::string read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer& b) {
-  if (cpus > c.remaining() / 16) return "more CPUs than the header holds";
+util::Result<void> read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer& b) {
+  if (cpus > c.remaining() / 16) return util::plain_error("more CPUs than the header holds");
   for (std::uint32_t i = 0; i < cpus; ++i) {
     TraceDatCpuData d;
     d.cpu = i;
@@ -60,10 +62,11 @@ std::string read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer
     d.size = c.u64();
     b.cpus.push_back(d);
   }
-  return c.why();
+  if (c.failed()) return util::plain_error(c.why());
+  return {};
 }
 
-util::Result<bool> read_v6(TdCursor& c, const std::string& name,
+util::Result<void> read_v6(TdCursor& c, const std::string& name,
                            const std::set<std::string>& wanted, TraceDatMeta& meta) {
   read_header_info(c, meta);
   read_ftrace_formats(c, meta);
@@ -78,22 +81,22 @@ util::Result<bool> read_v6(TdCursor& c, const std::string& name,
     const std::string tag = c.text(10);
     if (c.failed()) return damaged(name, c.why());
     if (tag == std::string("options  ", 10)) {
-      if (auto err = read_options_v6(c, meta, unused); !err.empty()) return damaged(name, err);
+      if (auto r = read_options_v6(c, meta, unused); !r) return damaged(name, r.error().context);
     } else if (tag == std::string("latency  ", 10)) {
       meta.latency = true;
-      return true;
+      return {};
     } else if (tag == std::string("flyrecord", 10)) {
       TraceDatBuffer top;
-      if (auto err = read_flyrecord_index(c, cpus, top); !err.empty()) return damaged(name, err);
+      if (auto r = read_flyrecord_index(c, cpus, top); !r) return damaged(name, r.error().context);
       // Instances (record -B): each has a "flyrecord" part of its own, where its option said.
       for (TraceDatBuffer& b : meta.buffers) {
         c.seek(b.section);
         if (c.text(10) != std::string("flyrecord", 10))
           return damaged(name, "no per-CPU index for instance " + b.name);
-        if (auto err = read_flyrecord_index(c, cpus, b); !err.empty()) return damaged(name, err);
+        if (auto r = read_flyrecord_index(c, cpus, b); !r) return damaged(name, r.error().context);
       }
       meta.buffers.insert(meta.buffers.begin(), std::move(top));
-      return true;
+      return {};
     } else {
       return damaged(name, "unknown part \"" + tag.substr(0, tag.find('\0')) + "\" in the header");
     }
@@ -166,7 +169,7 @@ std::optional<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t
 }
 
 // The options sections of a v7 file, a chain that starts after the compression header.
-util::Result<bool> read_options_v7(TdCursor& c, const std::string& name, std::uint64_t first,
+util::Result<void> read_options_v7(TdCursor& c, const std::string& name, std::uint64_t first,
                                    TraceDatMeta& meta, TdSectionOffsets& sections) {
   std::set<std::uint64_t> seen;
   for (std::uint64_t next = first; next != 0;) {
@@ -189,15 +192,14 @@ util::Result<bool> read_options_v7(TdCursor& c, const std::string& name, std::ui
         next = d.u64();  // the next options section, 0 for none
         break;
       }
-      if (auto err = apply_tracedat_option(id, data, 7, meta.big_endian, meta, sections);
-          !err.empty())
-        return damaged(name, err);
+      if (auto r = apply_tracedat_option(id, data, 7, meta.big_endian, meta, sections); !r)
+        return damaged(name, r.error().context);
     }
   }
-  return true;
+  return {};
 }
 
-util::Result<bool> read_v7(TdCursor& c, const std::string& name,
+util::Result<void> read_v7(TdCursor& c, const std::string& name,
                            const std::set<std::string>& wanted, TraceDatMeta& meta) {
   meta.compression = c.cstring(64);
   c.cstring(64);  // the compressor's version
@@ -254,7 +256,7 @@ util::Result<bool> read_v7(TdCursor& c, const std::string& name,
                                (b.name.empty() ? std::string("the top instance") : b.name));
     b.compressed = (h.flags & kSectionCompressed) != 0;
   }
-  return true;
+  return {};
 }
 
 }  // namespace
