@@ -119,51 +119,47 @@ SectionHeader read_section_header(TdCursor& c) {
   return h;
 }
 
-// The v7 section at `offset` (expected id `id`): its payload, inflated when compressed; or an
-// empty optional and `why`.
-std::optional<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t offset,
-                                                      std::uint16_t id, const TraceDatMeta& meta,
-                                                      std::string& why) {
+// The v7 section at `offset` (expected id `id`): its payload, inflated when compressed; or why
+// not.
+util::Result<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t offset,
+                                                     std::uint16_t id, const TraceDatMeta& meta) {
   c.seek(offset);
   const SectionHeader h = read_section_header(c);
   if (c.failed()) {
-    why = "section at byte " + std::to_string(offset) + ": " + c.why();
-    return std::nullopt;
+    return util::plain_error("section at byte " + std::to_string(offset) + ": " + c.why());
   }
   if (h.id != id) {
-    why = "byte " + std::to_string(offset) + " is not section " + std::to_string(id);
-    return std::nullopt;
+    return util::plain_error("byte " + std::to_string(offset) + " is not section " +
+                             std::to_string(id));
   }
   if (h.size > kMaxSection || h.size > c.remaining()) {
-    why = "section " + std::to_string(id) + " of " + std::to_string(h.size) + " bytes at byte " +
-          std::to_string(offset) + " does not fit the file";
-    return std::nullopt;
+    return util::plain_error("section " + std::to_string(id) + " of " + std::to_string(h.size) +
+                             " bytes at byte " + std::to_string(offset) + " does not fit the file");
   }
   if (!(h.flags & kSectionCompressed)) {
     auto data = c.bytes(h.size);
-    if (c.failed()) why = c.why();
-    return c.failed() ? std::nullopt : std::optional(std::move(data));
+    if (c.failed()) return util::plain_error(c.why());
+    return data;
   }
   const std::uint32_t packed = c.u32();
   const std::uint32_t plain = c.u32();
   if (c.failed() || static_cast<std::uint64_t>(packed) + 8 > h.size || plain > kMaxSection) {
-    why = c.failed() ? c.why() : "bad compressed section sizes at byte " + std::to_string(offset);
-    return std::nullopt;
+    return util::plain_error(
+        c.failed() ? c.why() : "bad compressed section sizes at byte " + std::to_string(offset));
   }
   auto in = c.bytes(packed);
   if (c.failed()) {
-    why = c.why();
-    return std::nullopt;
+    return util::plain_error(c.why());
   }
   if (meta.compression != "zstd") {
-    why = "sections compressed with " + meta.compression + ", which kvmscope cannot inflate";
-    return std::nullopt;
+    return util::plain_error("sections compressed with " + meta.compression +
+                             ", which kvmscope cannot inflate");
   }
   std::vector<std::uint8_t> out(plain);
   const std::size_t got = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(got) || got != plain) {
-    why = std::string("zstd: ") + (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short section");
-    return std::nullopt;
+    return util::plain_error(std::string("zstd: ") +
+                             (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short section"));
   }
   return out;
 }
@@ -175,9 +171,8 @@ util::Result<void> read_options_v7(TdCursor& c, const std::string& name, std::ui
   for (std::uint64_t next = first; next != 0;) {
     if (!seen.insert(next).second || seen.size() > kMaxOptionSections)
       return damaged(name, "the options sections loop");
-    std::string why;
-    auto payload = read_section(c, next, kSectionOptions, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, next, kSectionOptions, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor o(*payload);
     o.set_big_endian(meta.big_endian);
     next = 0;
@@ -211,26 +206,25 @@ util::Result<void> read_v7(TdCursor& c, const std::string& name,
   if (auto ok = read_options_v7(c, name, first, meta, sections); !ok) return ok.error();
 
   // The page layout and the event ids are needed to read any event: without them, no data.
-  std::string why;
   if (sections.header_info != 0) {
-    auto payload = read_section(c, sections.header_info, kSectionHeaderInfo, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, sections.header_info, kSectionHeaderInfo, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor h(*payload);
     h.set_big_endian(meta.big_endian);
     read_header_info(h, meta);
     if (h.failed()) return damaged(name, "header info: " + h.why());
   }
   if (sections.ftrace_events != 0) {
-    auto payload = read_section(c, sections.ftrace_events, kSectionFtraceEvents, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, sections.ftrace_events, kSectionFtraceEvents, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor f(*payload);
     f.set_big_endian(meta.big_endian);
     read_ftrace_formats(f, meta);
     if (f.failed()) return damaged(name, "ftrace formats: " + f.why());
   }
   if (sections.event_formats != 0) {
-    auto payload = read_section(c, sections.event_formats, kSectionEventFormats, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, sections.event_formats, kSectionEventFormats, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor f(*payload);
     f.set_big_endian(meta.big_endian);
     read_event_formats(f, wanted, meta);
@@ -238,13 +232,14 @@ util::Result<void> read_v7(TdCursor& c, const std::string& name,
   }
   // Names only: a file without them still reads.
   if (sections.cmdlines != 0) {
-    auto payload = read_section(c, sections.cmdlines, kSectionCmdlines, meta, why);
+    auto payload = read_section(c, sections.cmdlines, kSectionCmdlines, meta);
     if (payload) {
       TdCursor l(*payload);
       l.set_big_endian(meta.big_endian);
       read_cmdlines(l, meta);
     } else {
-      meta.notes.push_back("saved cmdlines unreadable (" + why + "): VMs are named by pid");
+      meta.notes.push_back("saved cmdlines unreadable (" + payload.error().context +
+                           "): VMs are named by pid");
     }
   }
   // Whether each instance's pages are stored compressed: its section header's flags.
