@@ -117,9 +117,9 @@ util::Result<std::string> preflight(const TraceTarget& target) {
 
 util::Result<void> check_pids_have_vms(const TraceTarget& target, const char* who) {
   for (pid_t pid : target.pids) {
-    auto has_vm = util::has_kvm_vm_open(pid);
+    auto vm = util::kvm_vm_state(pid);
     // Unreadable (it ended meanwhile, or a hardened /proc): nothing to say, tracing tells.
-    if (!has_vm || *has_vm) continue;
+    if (!vm || *vm == util::KvmVmState::open) continue;
     auto comm = util::read_comm(pid);
     const std::string process =
         "process " + std::to_string(pid) + (comm ? " (" + *comm + ")" : std::string());

@@ -80,7 +80,7 @@ Result<ProcessIdentity> read_identity(pid_t pid) {
   return id;
 }
 
-Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root) {
+Result<KvmVmState> kvm_vm_state(pid_t pid, const std::string& proc_root) {
   const std::string dir = proc_root + "/" + std::to_string(pid) + "/fd";
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
   if (!d) {
@@ -94,9 +94,9 @@ Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root) {
     const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
     // Fds close while we look: a link that vanished is simply not a VM.
     if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:kvm-vm")
-      return true;
+      return KvmVmState::open;
   }
-  return false;
+  return KvmVmState::none;
 }
 
 }  // namespace kvmscope::util

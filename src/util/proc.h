@@ -28,8 +28,9 @@ Result<std::uint64_t> read_start_boottime_ns(pid_t pid);
 
 // Whether the process holds a KVM VM open: one of its /proc/<pid>/fd links reads
 // "anon_inode:kvm-vm" (what KVM_CREATE_VM returns; a VMM keeps it for the VM's life). The error
-// is that the fd directory cannot be read (the process is gone, or no permission). `proc_root`
-// is for tests.
-Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root = "/proc");
+// is that the fd directory cannot be read (the process is gone, or no permission): an enum, not
+// a bool, so "no VM" cannot be mistaken for that error. `proc_root` is for tests.
+enum class KvmVmState { open, none };
+Result<KvmVmState> kvm_vm_state(pid_t pid, const std::string& proc_root = "/proc");
 
 }  // namespace kvmscope::util

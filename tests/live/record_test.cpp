@@ -298,8 +298,8 @@ TEST(LiveRecord, a_second_record_to_the_same_file_fails_and_the_first_completes)
   // leave nothing to count (seen on a loaded machine).
   const pid_t guest = child_of(first.pid());
   for (int i = 0; i < 3000 && guest != 0; ++i) {
-    auto open = kvmscope::util::has_kvm_vm_open(guest);
-    if (!open || *open) break;
+    auto vm = kvmscope::util::kvm_vm_state(guest);
+    if (!vm || *vm == kvmscope::util::KvmVmState::open) break;
     ::usleep(10'000);
   }
   ::usleep(300'000);
