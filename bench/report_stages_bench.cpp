@@ -1,9 +1,10 @@
 // Where `kvmscope report`'s time goes, stage by stage, on one recording (in-process, CPU time of
 // this process): (1) read + decode only (store::Reader: read(2), CRC, zstd, column decode),
-// (2) read + decode + model::RecordingAnalysis (what report does before rendering), (3) the
-// analysis alone on events already in memory (the first --in-memory events, default 2 M),
-// (4) finish(): timeline, stability, bursts, boots. Prints M events/s per CPU-second for each and
-// the analysis' share of (2). Medians of --runs runs (default 5).
+// (2) read + decode + model::RecordingAnalysis (what report does before rendering), (2') the same
+// through store::open_recording()'s EventSource, as report reads it (one virtual call a batch), (3)
+// the analysis alone on events already in memory (the first --in-memory events, default 2 M), (4)
+// finish(): timeline, stability, bursts, boots. Prints M events/s per CPU-second for each and the
+// analysis' share of (2). Medians of --runs runs (default 5).
 //
 // usage: report_stages_bench FILE.kvms [--runs N] [--in-memory N]
 #include <time.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "model/recording_analysis.h"
+#include "store/event_source.h"
 #include "store/recording.h"
 
 using namespace kvmscope;
@@ -60,12 +62,15 @@ int main(int argc, char** argv) {
   std::size_t in_memory = 2'000'000;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
-    else if (a == "--in-memory") in_memory = std::strtoull(argv[i + 1], nullptr, 10);
-    else die("unknown option " + a);
+    if (a == "--runs")
+      runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (a == "--in-memory")
+      in_memory = std::strtoull(argv[i + 1], nullptr, 10);
+    else
+      die("unknown option " + a);
   }
 
-  std::vector<double> decode, full, analysis, finish;
+  std::vector<double> decode, full, via_source, analysis, finish;
   std::uint64_t events = 0, sink = 0;
   std::vector<ks_event> memory;
   model::AnalysisOptions mem_options;
@@ -106,6 +111,24 @@ int main(int argc, char** argv) {
       full.push_back(t1 - t0);
       sink += result.facts.events;
     }
+    {  // (2') the same through the EventSource report uses
+      auto source = store::open_recording(path);
+      if (!source) die(source.error().message());
+      auto first = (*source)->next();
+      if (!first) die(first.error().message());
+      const double t0 = cpu_now();
+      model::AnalysisOptions o;
+      for (const auto& m : (*source)->markers()) o.markers.push_back({m.ts_ns, m.label});
+      o.vms = (*source)->vms();
+      model::RecordingAnalysis a(o);
+      for (auto b = std::move(first); !b->empty();) {
+        a.add(*b);
+        b = (*source)->next();
+        if (!b) die(b.error().message());
+      }
+      via_source.push_back(cpu_now() - t0);
+      sink += a.finish().facts.events;
+    }
     {  // (3) analysis alone, events in memory, fed in report's batch size
       const double t0 = cpu_now();
       model::RecordingAnalysis a(mem_options);
@@ -122,6 +145,9 @@ int main(int argc, char** argv) {
   std::printf("  read+decode             %7.3f s  %6.1f M events/s\n", d, ev / d / 1e6);
   std::printf("  read+decode+analysis    %7.3f s  %6.1f M events/s   analysis = %.0f%% of it\n", f,
               ev / f / 1e6, 100 * (f - d) / f);
+  const double v = median(via_source);
+  std::printf("  the same via EventSource %6.3f s  %6.1f M events/s   = %.3f x the Reader's\n", v,
+              ev / v / 1e6, v / f);
   std::printf("  analysis alone (%zu M in memory) %6.1f M events/s\n", memory.size() / 1'000'000,
               mem / a / 1e6);
   std::printf("  finish() (timeline, stability, bursts, boots)  %.4f s\n", fin);

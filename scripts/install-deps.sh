@@ -15,6 +15,8 @@ pkgs=(
   util-linux procps                           # setpriv and pkill, used by tests
   libmicrohttpd-dev prometheus curl          # serve: its HTTP server; a real Prometheus in tests
   qemu-system-x86 busybox-static cpio         # the nested SVM test bed
+  bochs bochs-term bochsbios vgabios          # the nested VMX test bed: Bochs with Intel VMX,
+  grub-pc-bin grub-common xorriso mtools      # booting L1 from a GRUB ISO
   python3 file                                # the nested harness's log checks
   gcc-12 make bc flex bison libssl-dev dwarves xz-utils patch binutils  # kernel/build-modules.sh
   debootstrap e2fsprogs                       # bench/peers: the peers' L1 root filesystem

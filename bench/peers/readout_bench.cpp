@@ -1,7 +1,8 @@
 // Readout at scale, timed from inside: starts kvmscope's collector for the whole host (what
 // `kvmscope stat -a` does), lets the running VMs fill its counters, then times
-//   - ExitCollector::snapshot(): one full readout of every (VM, vCPU, reason) counter, the
-//     health counters and the VM names (the first call also looks the names up in /proc);
+//   - ExitCollector::snapshot() + name_vms(): one full readout of every (VM, vCPU, reason)
+//     counter, the health counters and the VM names (the first call also looks the names up in
+//     /proc);
 //   - with --every: one cycle of the --every loop, poll_stream(100 ms) draining the ring
 //     buffer of streamed exits (what `kvmscope stat --every N` does between two checks).
 // Prints medians and the process's peak RSS (VmHWM). Built and run by bench/peers/scale.sh.
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
     // waiting for a CPU, the CPU time is what the readout itself costs.
     double t0 = now_ms(), c0 = cpu_ms();
     auto first = c.snapshot();
+    if (first) c.name_vms(*first);
     double cold = now_ms() - t0, cold_cpu = cpu_ms() - c0;
     if (!first) {
       std::fprintf(stderr, "readout_bench: %s\n", first.error().message().c_str());
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
       t0 = now_ms();
       c0 = cpu_ms();
       auto s = c.snapshot();
+      if (s) c.name_vms(*s);
       ms.push_back(now_ms() - t0);
       cpu.push_back(cpu_ms() - c0);
       if (!s) {

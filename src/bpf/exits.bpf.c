@@ -316,22 +316,6 @@ static __always_inline void drill(struct ks_thread* t, __u32 tgid, __u8 kind, __
   t->drill_awaits = !t->hw_ts;
 }
 
-/* KVM_EXIT_* that each drill-down kind causes when the VMM handles it. */
-static __always_inline bool drill_matches(__u8 kind, __u32 vmm_reason) {
-  switch (kind) {
-    case KS_DRILL_PORT:
-      return vmm_reason == 2; /* KVM_EXIT_IO */
-    case KS_DRILL_MMIO:
-      return vmm_reason == 6; /* KVM_EXIT_MMIO */
-    case KS_DRILL_MSR:
-      return vmm_reason == 29 || vmm_reason == 30; /* KVM_EXIT_X86_RDMSR, _WRMSR */
-    case KS_DRILL_HYPERCALL:
-      return vmm_reason == 3; /* KVM_EXIT_HYPERCALL */
-    default:
-      return false;
-  }
-}
-
 static __always_inline void time_drill(struct ks_thread* t, __u64 now) {
   if (!drills || !t->drill_ts) return;
   struct ks_exit_val* v = bpf_map_lookup_elem(&drill_counts, &t->drill_key);
@@ -401,7 +385,7 @@ KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct tra
   if (t) {
     t->vmm_key = key;
     t->vmm_ts = now;
-    if (t->drill_awaits && drill_matches(t->drill_key.kind, key.reason)) t->drill_ts = now;
+    if (t->drill_awaits && ks_drill_causes(t->drill_key.kind, key.reason)) t->drill_ts = now;
     t->drill_awaits = 0;
   }
   return 0;
@@ -418,8 +402,6 @@ struct sys_enter_ioctl_args {
   __u64 cmd;
   __u64 arg;
 };
-
-#define KS_KVM_RUN 0xae80 /* _IO(KVMIO, 0x80) */
 
 /* fd -> struct file -> private_data (struct kvm_vcpu) -> vcpu_id, as the kernel itself does. */
 static __always_inline __u32 vcpu_of_fd(__u32 fd) {
@@ -476,7 +458,7 @@ KS_TRACEPOINT(on_pio, "tracepoint/kvm/kvm_pio", struct trace_event_raw_kvm_pio__
   if (record)
     emit(KS_EV_PIO, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), port, rw,
          size | ((__u64)count << 32));
-  if (drills) drill(t, tgid, KS_DRILL_PORT, (__u8)((rw & 1) | (size << 1)), port);
+  if (drills) drill(t, tgid, KS_DRILL_PORT, ks_port_flags(rw, size), port);
   return 0;
 }
 
@@ -500,7 +482,7 @@ KS_TRACEPOINT(on_msr, "tracepoint/kvm/kvm_msr", struct trace_event_raw_kvm_msr__
   if (record)
     emit(KS_EV_MSR, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), index, write,
          fault);
-  if (drills) drill(t, tgid, KS_DRILL_MSR, (__u8)((write & 1) | ((fault & 1) << 1)), index);
+  if (drills) drill(t, tgid, KS_DRILL_MSR, ks_msr_flags(write & 1, fault & 1), index);
   return 0;
 }
 

@@ -8,11 +8,16 @@ typedef std::uint8_t ks_u8;
 typedef std::uint16_t ks_u16;
 typedef std::uint32_t ks_u32;
 typedef std::uint64_t ks_u64;
+/* Helpers both sides use: constexpr in C++, always inlined in BPF (no calls there). */
+#define KS_INLINE static constexpr inline
+#define KS_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
 #else
 typedef __u8 ks_u8;
 typedef __u16 ks_u16;
 typedef __u32 ks_u32;
 typedef __u64 ks_u64;
+#define KS_INLINE static __always_inline
+#define KS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
 /* log2 histogram of handling time in ns: slot 0 holds [0, 2), slot i holds [2^i, 2^(i+1)),
@@ -23,7 +28,7 @@ typedef __u64 ks_u64;
 #define KS_LEVEL_HW 0  /* kvm:kvm_exit, a hardware VM exit */
 #define KS_LEVEL_VMM 1 /* kvm:kvm_userspace_exit, KVM_RUN returned to the VMM */
 
-/* isa as the kernel's kvm_exit tracepoint reports it (KVM_ISA_VMX, KVM_ISA_SVM); 0 for VMM exits. */
+/* isa as the kernel's kvm_exit tracepoint reports it (KVM_ISA_VMX, _SVM); 0 for VMM exits. */
 #define KS_ISA_NONE 0
 #define KS_ISA_VMX 1
 #define KS_ISA_SVM 2
@@ -36,6 +41,20 @@ typedef __u64 ks_u64;
 
 /* VMM-level reason codes for KVM_RUN failing instead of exiting: high bit set, low bits -errno. */
 #define KS_VMM_ERRNO_FLAG 0x80000000u
+
+/* The KVM_EXIT_* codes (include/uapi/linux/kvm.h) kvmscope acts on. The BPF side cannot include
+ * <linux/kvm.h> next to vmlinux.h's types, so they are named here once; model/exit_key.cpp
+ * checks them against <linux/kvm.h>. */
+#define KS_KVM_EXIT_IO 2
+#define KS_KVM_EXIT_HYPERCALL 3
+#define KS_KVM_EXIT_HLT 5
+#define KS_KVM_EXIT_MMIO 6
+#define KS_KVM_EXIT_SHUTDOWN 8
+#define KS_KVM_EXIT_X86_RDMSR 29
+#define KS_KVM_EXIT_X86_WRMSR 30
+
+/* ioctl(vcpu_fd, KVM_RUN): _IO(KVMIO, 0x80), checked against <linux/kvm.h> too. */
+#define KS_KVM_RUN 0xae80
 
 struct ks_exit_key {
   ks_u32 tgid;   /* the VM: the process that owns the vCPU thread */
@@ -65,9 +84,9 @@ struct ks_exit_event {
 
 /* Drill-downs: what an exit was about (stat --by), aggregated per VM. */
 enum ks_drill_kind {
-  KS_DRILL_PORT = 1,      /* kvm_pio:  value = port,  flags = rw (1 = out) | size << 1 */
-  KS_DRILL_MMIO = 2,      /* kvm_mmio: value = gpa,   flags = type (0 unsatisfied read, 1 read, 2 write) */
-  KS_DRILL_MSR = 3,       /* kvm_msr:  value = index, flags = write | fault << 1 */
+  KS_DRILL_PORT = 1,      /* kvm_pio:  value = port,  flags = ks_port_flags(rw, size) */
+  KS_DRILL_MMIO = 2,      /* kvm_mmio: value = gpa,   flags = type (KVM_TRACE_MMIO_*) */
+  KS_DRILL_MSR = 3,       /* kvm_msr:  value = index, flags = ks_msr_flags(write, fault) */
   KS_DRILL_CPUID = 4,     /* kvm_cpuid: value = function (leaf) */
   KS_DRILL_HYPERCALL = 5, /* kvm_hypercall: value = nr */
 };
@@ -79,6 +98,50 @@ struct ks_drill_key {
   ks_u16 pad;
   ks_u64 value;
 };
+
+/* ks_drill_key.flags, packed by the BPF side and unpacked by user space, both with these. */
+#define KS_PORT_FLAG_OUT 0x1u     /* port: bit 0 = out (write) */
+#define KS_PORT_FLAG_SIZE_SHIFT 1 /* port: bits 1..7 = access size in bytes */
+#define KS_MSR_FLAG_WRITE 0x1u
+#define KS_MSR_FLAG_FAULT 0x2u
+
+KS_INLINE ks_u8 ks_port_flags(ks_u32 out, ks_u32 size) {
+  return (ks_u8)((out & KS_PORT_FLAG_OUT) | (size << KS_PORT_FLAG_SIZE_SHIFT));
+}
+KS_INLINE int ks_port_flags_out(ks_u8 flags) {
+  return (flags & KS_PORT_FLAG_OUT) != 0;
+}
+KS_INLINE ks_u32 ks_port_flags_size(ks_u8 flags) {
+  return (ks_u32)flags >> KS_PORT_FLAG_SIZE_SHIFT;
+}
+
+KS_INLINE ks_u8 ks_msr_flags(ks_u32 write, ks_u32 fault) {
+  return (ks_u8)((write ? KS_MSR_FLAG_WRITE : 0) | (fault ? KS_MSR_FLAG_FAULT : 0));
+}
+KS_INLINE int ks_msr_flags_write(ks_u8 flags) {
+  return (flags & KS_MSR_FLAG_WRITE) != 0;
+}
+KS_INLINE int ks_msr_flags_fault(ks_u8 flags) {
+  return (flags & KS_MSR_FLAG_FAULT) != 0;
+}
+
+/* The KVM_EXIT_* a drill-down kind causes when the VMM handles it (CPUID never leaves the
+ * kernel): the handling time of such an event is that exit's where no hardware exit is seen.
+ * The BPF collector (stat --by) and the recording analysis (report) use the same rule. */
+KS_INLINE int ks_drill_causes(ks_u32 kind, ks_u32 vmm_reason) {
+  switch (kind) {
+    case KS_DRILL_PORT:
+      return vmm_reason == KS_KVM_EXIT_IO;
+    case KS_DRILL_MMIO:
+      return vmm_reason == KS_KVM_EXIT_MMIO;
+    case KS_DRILL_MSR:
+      return vmm_reason == KS_KVM_EXIT_X86_RDMSR || vmm_reason == KS_KVM_EXIT_X86_WRMSR;
+    case KS_DRILL_HYPERCALL:
+      return vmm_reason == KS_KVM_EXIT_HYPERCALL;
+    default:
+      return 0;
+  }
+}
 
 /* Every event `record` keeps, one fixed-size record each (the file format stores these, see
  * docs/file-format.md). Fields a, b, c depend on the type:
@@ -113,17 +176,36 @@ struct ks_event {
   ks_u32 tid;
   ks_u32 vcpu; /* KS_VCPU_UNKNOWN where the event does not say and the thread is not known */
   ks_u16 cpu;
-  ks_u8 type;  /* enum ks_event_type */
+  ks_u8 type; /* enum ks_event_type */
   ks_u8 pad;
   ks_u64 a;
   ks_u64 b;
   ks_u64 c;
 };
 
+/* The layouts user space reads from the kernel and stores in files (docs/file-format.md): no
+ * padding the compiler could place differently. The ring carries ks_event (record) or
+ * ks_exit_event (stream_exits) and its reader tells them apart by size alone. */
+KS_STATIC_ASSERT(sizeof(struct ks_exit_key) == 16, "ks_exit_key layout");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_exit_key, isa) == 12, "ks_exit_key.isa");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_exit_key, level) == 14, "ks_exit_key.level");
+KS_STATIC_ASSERT(sizeof(struct ks_exit_event) == 24, "ks_exit_event layout");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_exit_event, key) == 8, "ks_exit_event.key");
+KS_STATIC_ASSERT(sizeof(struct ks_event) == 48, "ks_event layout");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, tgid) == 8, "ks_event.tgid");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, vcpu) == 16, "ks_event.vcpu");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, cpu) == 20, "ks_event.cpu");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, type) == 22, "ks_event.type");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, a) == 24, "ks_event.a");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, c) == 40, "ks_event.c");
+KS_STATIC_ASSERT(sizeof(struct ks_event) != sizeof(struct ks_exit_event),
+                 "the ring reader tells ks_event and ks_exit_event apart by size");
+KS_STATIC_ASSERT(sizeof(struct ks_drill_key) == 16, "ks_drill_key layout");
+
 /* Collector health counters (a per-CPU array indexed by these). */
 enum ks_health {
-  KS_HEALTH_EXITS_NOT_STORED = 0, /* the exits map was full: counted here instead */
-  KS_HEALTH_EVENTS_LOST = 1,      /* ring buffer full: events not streamed */
+  KS_HEALTH_EXITS_NOT_STORED = 0,   /* the exits map was full: counted here instead */
+  KS_HEALTH_EVENTS_LOST = 1,        /* ring buffer full: events not streamed */
   KS_HEALTH_THREADS_NOT_STORED = 2, /* thread map full: handling time not measured */
   KS_HEALTH_TARGETS_NOT_STORED = 3, /* a forked child could not be added to the filter */
   KS_HEALTH_NR = 4,

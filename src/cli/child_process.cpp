@@ -9,11 +9,16 @@
 
 #include <cerrno>
 
+#include "util/clock.h"
+
 namespace kvmscope::cli {
 
 util::Result<ChildProcess> ChildProcess::spawn_paused(const std::vector<std::string>& argv) {
-  int go[2], err[2];
-  if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return util::os_error("pipe2");
+  // Owned at once: every return below, a failed fork included, closes them.
+  auto go = util::make_pipe();
+  if (!go) return go.error();
+  auto err = util::make_pipe();
+  if (!err) return err.error();
   std::vector<char*> cargv;
   cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -21,37 +26,43 @@ util::Result<ChildProcess> ChildProcess::spawn_paused(const std::vector<std::str
 
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  if (pid < 0) return util::os_error("fork");
+  if (pid < 0) {
+    const int fork_errno = errno;
+    return util::os_error("fork", fork_errno);
+  }
   if (pid == 0) {
     // Should kvmscope die without ending it (kill -9, a crash), the command gets SIGTERM rather
     // than run on unobserved. Kept across exec; its own children are not covered.
     if (::prctl(PR_SET_PDEATHSIG, ChildProcess::kParentDeathSignal) != 0 || ::getppid() != parent)
       ::_exit(127);  // the parent died before the request took effect
-    ::close(go[1]);
-    ::close(err[0]);
+    go->write.reset();
+    err->read.reset();
     char byte;
     ssize_t n;
-    do n = ::read(go[0], &byte, 1);
+    do n = ::read(go->read.get(), &byte, 1);
     while (n < 0 && errno == EINTR);
     if (n != 1) ::_exit(127);  // the parent gave up before releasing us
     ::execvp(cargv[0], cargv.data());
     int e = errno;
-    (void)!::write(err[1], &e, sizeof e);
+    (void)!::write(err->write.get(), &e, sizeof e);
     ::_exit(127);
   }
-  ::close(go[0]);
-  ::close(err[1]);
+  go->read.reset();
+  err->write.reset();
   ChildProcess child;
   child.pid_ = pid;
-  child.go_ = util::Fd(go[1]);
-  child.error_ = util::Fd(err[0]);
+  child.go_ = std::move(go->write);
+  child.error_ = std::move(err->read);
   child.name_ = argv.front();
   return child;
 }
 
 util::Result<void> ChildProcess::release() {
   char byte = 1;
-  if (::write(go_.get(), &byte, 1) != 1) return util::os_error("releasing the command");
+  if (::write(go_.get(), &byte, 1) != 1) {
+    const int err = errno;
+    return util::os_error("releasing the command", err);
+  }
   go_.reset();
   int e = 0;
   ssize_t n;
@@ -79,8 +90,7 @@ std::optional<util::ExitStatus> ChildProcess::wait_exit(int timeout_ms) {
   for (int waited = 0;; waited += 10) {
     if (auto s = poll_exit()) return s;
     if (waited >= timeout_ms) return std::nullopt;
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    ::nanosleep(&ts, nullptr);
+    util::sleep_ms(10);
   }
 }
 

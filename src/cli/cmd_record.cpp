@@ -11,8 +11,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "cli/commands.h"
@@ -20,12 +18,15 @@
 #include "cli/option_cursor.h"
 #include "cli/traced_run.h"
 #include "collect/exit_collector.h"
+#include "collect/vm_namer.h"
 #include "model/boot.h"
 #include "model/vm_name.h"
 #include "report/format.h"
 #include "store/recording.h"
+#include "util/clock.h"
 #include "util/fd.h"
 #include "util/proc.h"
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
@@ -88,11 +89,6 @@ struct RecordOptions {
   bool help = false;
 };
 
-int fail(const util::Error& error, int status = 1) {
-  std::fprintf(stderr, "kvmscope record: %s\n", error.message().c_str());
-  return status;
-}
-
 util::Result<RecordOptions> parse(Args args) {
   RecordOptions o;
   OptionCursor cursor(args, "record", kRecordHelp);
@@ -100,7 +96,7 @@ util::Result<RecordOptions> parse(Args args) {
     const std::string_view name = cursor.name();
     auto target_option = parse_target_option(cursor, o.target);
     if (!target_option) return target_option.error();
-    if (*target_option) continue;
+    if (*target_option == TargetOption::consumed) continue;
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "-o" || name == "--output") {
@@ -148,12 +144,18 @@ class OutputClaim {
         return util::plain_error(path + " exists", "use --force to overwrite");
       fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // --force, or a device or pipe
     }
-    if (fd < 0) return util::os_error("cannot write " + path);
+    if (fd < 0) {
+      const int err = errno;
+      return util::os_error("cannot write " + path, err);
+    }
     claim.fd_ = util::Fd(fd);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       if (errno == EWOULDBLOCK)
         return util::plain_error(path + " is being written by another 'kvmscope record'");
-      if (errno != EINVAL && errno != ENOLCK) return util::os_error("cannot lock " + path);
+      if (errno != EINVAL && errno != ENOLCK) {
+        const int err = errno;
+        return util::os_error("cannot lock " + path, err);
+      }
     }
     return claim;
   }
@@ -175,14 +177,6 @@ class OutputClaim {
   bool created_ = false;
 };
 
-std::int64_t realtime_offset_ns() {
-  struct timespec rt, mono;
-  ::clock_gettime(CLOCK_REALTIME, &rt);
-  ::clock_gettime(CLOCK_MONOTONIC, &mono);
-  return (static_cast<std::int64_t>(rt.tv_sec) - mono.tv_sec) * 1000000000LL +
-         (static_cast<std::int64_t>(rt.tv_nsec) - mono.tv_nsec);
-}
-
 store::RecordingInfo make_info(const RecordOptions& o, const std::string& tracefs,
                                std::uint64_t start_ns) {
   store::RecordingInfo info;
@@ -191,7 +185,7 @@ store::RecordingInfo make_info(const RecordOptions& o, const std::string& tracef
   if (::gethostname(host, sizeof host - 1) == 0) info.hostname = host;
   struct utsname u;
   if (::uname(&u) == 0) info.kernel_release = u.release;
-  info.realtime_offset_ns = realtime_offset_ns();
+  info.realtime_offset_ns = util::realtime_offset_ns();
   info.start_ns = start_ns;
   info.target = o.target.describe();
   // The recording kernel's own reason tables travel with the file.
@@ -202,89 +196,22 @@ store::RecordingInfo make_info(const RecordOptions& o, const std::string& tracef
   return info;
 }
 
-std::uint64_t clock_ns(clockid_t clock) {
-  struct timespec ts;
-  ::clock_gettime(clock, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-// CLOCK_BOOTTIME - CLOCK_MONOTONIC: the time spent suspended, 0 on a host never suspended. The
-// monotonic clock is read first, so that reading order never makes the difference negative.
-std::uint64_t boottime_offset_ns() {
-  const std::uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-  const std::uint64_t boot = clock_ns(CLOCK_BOOTTIME);
-  return boot > mono ? boot - mono : 0;
-}
-
-// Names the VMs, the processes that used KVM, as their pids first appear in the event stream
-// with a KVM event, while they still run (a process exit is none: `sh` or a compiler that ends
-// is no VM). Called before the events are appended, so a name or marker precedes the VM's first
-// event in the file.
-class VmNamer {
- public:
-  // note_starts: mark the process start of a VM that started after `started_ns` (the
-  // recording's start): a whole-host or -p recording. With a command, its start is every VM's.
-  VmNamer(store::Writer& writer, bool note_starts, std::uint64_t started_ns)
-      : writer_(writer),
-        note_starts_(note_starts),
-        started_ns_(started_ns),
-        boottime_offset_ns_(boottime_offset_ns()) {}
-  // The command's name, for when it is gone before its first KVM event is seen.
-  void expect(std::uint32_t pid, model::VmInfo info) { expected_.emplace(pid, std::move(info)); }
-  void see(std::span<const ks_event> events) {
-    for (const auto& e : events) {
-      if (e.type == KS_EV_PROCESS_EXIT || e.tgid == last_) continue;
-      last_ = e.tgid;
-      if (!seen_.insert(e.tgid).second) continue;
-      name(e.tgid);
-      if (note_starts_) note_start(e.tgid);
-    }
-  }
-
- private:
-  void name(std::uint32_t pid) {
-    auto comm = util::read_comm(static_cast<pid_t>(pid));
-    if (!comm) {  // already gone: the name given, else report names it by pid
-      if (auto it = expected_.find(pid); it != expected_.end())
-        (void)writer_.set_vm(pid, it->second.name, it->second.comm);
-      return;
-    }
-    auto argv = util::read_cmdline(static_cast<pid_t>(pid));
-    (void)writer_.set_vm(pid, argv ? model::vm_name_from_cmdline(*argv, *comm) : *comm, *comm);
-  }
-  // The start is known to the clock tick, rounded down: a VM that started within a tick after
-  // the recording did is taken for one already running, never the other way round.
-  void note_start(std::uint32_t pid) {
-    auto boottime = util::read_start_boottime_ns(static_cast<pid_t>(pid));
-    if (!boottime || *boottime < boottime_offset_ns_) return;
-    const std::uint64_t start_ns = *boottime - boottime_offset_ns_;
-    if (start_ns > started_ns_) (void)writer_.mark(start_ns, model::process_started_label(pid));
-  }
-
-  store::Writer& writer_;
-  const bool note_starts_;
-  const std::uint64_t started_ns_;
-  const std::uint64_t boottime_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC
-  std::unordered_map<std::uint32_t, model::VmInfo> expected_;
-  std::unordered_set<std::uint32_t> seen_;
-  std::uint32_t last_ = 0;
-};
-
 }  // namespace
 
 int cmd_record(Args args) {
   auto parsed = parse(args);
-  if (!parsed) return fail(parsed.error(), 2);
+  if (!parsed) return util::fail("record", parsed.error(), 2);
   const RecordOptions& o = *parsed;
   if (o.help) {
     std::fputs(kRecordHelp, stdout);
     return 0;
   }
   auto output = OutputClaim::make(o.output, o.force);
-  if (!output) return fail(output.error());
+  if (!output) return util::fail("record", output.error());
   auto root = preflight(o.target);
-  if (!root) return fail(root.error());
-  if (auto vms = check_pids_have_vms(o.target, "stat"); !vms) return fail(vms.error());
+  if (!root) return util::fail("record", root.error());
+  if (auto vms = check_pids_have_vms(o.target, "stat"); !vms)
+    return util::fail("record", vms.error());
 
   collect::CollectorConfig config;
   config.whole_host = o.target.all;
@@ -293,19 +220,20 @@ int cmd_record(Args args) {
   config.record = true;
   config.ring_bytes = o.ring_mb << 20;
   auto collector = collect::ExitCollector::start(config);
-  if (!collector) return fail(collector.error());
+  if (!collector) return util::fail("record", collector.error());
   auto& c = **collector;
 
   store::WriterOptions wopts;
   wopts.compress = o.compress;
   auto writer = store::Writer::create(o.output, make_info(o, *root, c.started_ns()), wopts);
-  if (!writer) return fail(writer.error());
+  if (!writer) return util::fail("record", writer.error());
   output->keep();
   auto& w = *writer;
-  VmNamer namer(w, o.target.command.empty(), c.started_ns());
+  collect::VmNamer namer(o.target.command.empty(), c.started_ns());
 
   TracedRun run("record");
-  if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
+  if (auto started = run.start(o.target, c); !started)
+    return util::fail("record", started.error().error, started.error().status);
   if (auto pid = run.command_pid()) {
     std::string comm = o.target.command.front();
     comm = comm.substr(comm.rfind('/') + 1).substr(0, 15);
@@ -328,14 +256,18 @@ int cmd_record(Args args) {
   };
   util::Result<void> written;
   auto on_events = [&](std::span<const ks_event> events) {
-    namer.see(events);
+    // A VM's name and start marker precede its first event in the file.
+    for (const collect::VmSighting& vm : namer.see(events)) {
+      if (vm.info) (void)w.set_vm(vm.pid, vm.info->name, vm.info->comm);
+      if (vm.start_ns) (void)w.mark(*vm.start_ns, model::process_started_label(vm.pid));
+    }
     if (written) written = w.append(events);
   };
 
   std::uint64_t next_flush = 0;
   while (written && !run.should_stop()) {
-    if (auto r = c.poll_records(100, on_events); !r) return fail(r.error());
-    const std::uint64_t now = collect::monotonic_ns();
+    if (auto r = c.poll_records(100, on_events); !r) return util::fail("record", r.error());
+    const std::uint64_t now = util::monotonic_ns();
     if (written && now >= next_flush) {
       written = store_lost();
       if (written) written = w.flush();
@@ -360,14 +292,14 @@ int cmd_record(Args args) {
   const int status = run.finish();
   while (true) {  // what is still in the ring buffer belongs to the recording
     auto r = c.poll_records(0, on_events);
-    if (!r) return fail(r.error());
+    if (!r) return util::fail("record", r.error());
     if (*r == 0) break;
   }
   if (run.command_status())
-    (void)w.mark(collect::monotonic_ns(), "command " + run.command_status()->describe());
+    (void)w.mark(util::monotonic_ns(), "command " + run.command_status()->describe());
   if (written) written = store_lost();
   if (written) written = w.finish();
-  if (!written) return fail(written.error());
+  if (!written) return util::fail("record", written.error());
 
   std::uint64_t lost_total = 0;
   for (auto n : lost_seen) lost_total += n;

@@ -12,16 +12,15 @@
 #include "cli/commands.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
-#include "cli/recording_input.h"
 #include "cli/stat_options.h"
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
 #include "report/format.h"
 #include "report/report.h"
-#include "store/recording.h"
-#include "tracedat/tracedat_reader.h"
+#include "store/event_source.h"
 #include "util/output_path.h"
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
@@ -72,6 +71,9 @@ options:
   --allow-damaged        exit 0 for a damaged recording too (the report is printed either way)
   -h, --help             this text
 
+The format is told by the file's first bytes, not its name. A file in neither format is refused,
+saying what it looks like where that is known (compressed: decompress it first).
+
 A recording that was cut short (Ctrl-C, a kill, a full disk) is read up to its last complete
 block, and the report says so. A corrupt block in it is skipped and every intact block after
 it read; the report says which bytes were skipped and about how many events they held (counted
@@ -107,8 +109,7 @@ struct ReportCliOptions {
 constexpr int kExitDamaged = 3;
 
 int fail(const util::Error& error, int status = 1) {
-  std::fprintf(stderr, "kvmscope report: %s\n", error.message().c_str());
-  return status;
+  return util::fail("report", error, status);
 }
 
 util::Result<model::PhaseMark> parse_mark(const OptionCursor& cursor, const std::string& text) {
@@ -221,7 +222,6 @@ util::Result<ReportCliOptions> parse(Args args) {
 
 std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
   std::vector<model::Marker> out;
-  out.reserve(markers.size());
   for (const auto& m : markers) out.push_back({m.ts_ns, m.label});
   return out;
 }
@@ -231,18 +231,14 @@ std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
 int write_outputs(const model::RecordingAnalysisResult& result, const model::ReasonCatalog& names,
                   const ReportCliOptions& o);
 
-// Reads a recording (kvmscope's own or trace-cmd's trace.dat: the readers share their shape)
-// into the analysis, and what the file says about itself into the report's options.
-template <class Reader>
-util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOptions& o) {
-  const store::RecordingInfo& info = reader.info();
+// Reads a recording, whatever its format, into the analysis, and what the file says about itself
+// into the report's options.
+util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
+                                                     ReportCliOptions& o) {
+  const store::RecordingInfo& info = source.info();
 
   // The recording kernel's own reason names, when the file carries its format files.
-  auto exit_format = info.tracefs_formats.find("kvm_exit");
-  auto vmm_format = info.tracefs_formats.find("kvm_userspace_exit");
-  auto catalog = model::ReasonCatalog::from_formats(
-      exit_format == info.tracefs_formats.end() ? "" : exit_format->second,
-      vmm_format == info.tracefs_formats.end() ? "" : vmm_format->second);
+  auto catalog = source.reason_catalog();
   if (!catalog) {
     o.report.notes.push_back("the recording's format files could not be read (" +
                              catalog.error().message() + "); reason names are built-in");
@@ -251,10 +247,10 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   o.catalog = std::move(*catalog);
 
   // The first batch comes after the header's side records: the start marker is known then.
-  auto first = reader.next();
+  auto first = source.next();
   if (!first) return first.error();
-  o.analysis.markers = to_model(reader.markers());
-  o.analysis.vms = reader.vms();
+  o.analysis.markers = to_model(source.markers());
+  o.analysis.vms = source.vms();
   // Time 0 without a command start, and the end: the file's own, the times `record` reported.
   if (info.start_ns != 0) o.analysis.recording_start_ns = info.start_ns;
   model::RecordingAnalysis analysis(o.analysis);
@@ -262,18 +258,18 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   for (auto batch = std::move(first);;) {
     if (batch->empty()) break;
     analysis.add(*batch);
-    batch = reader.next();
+    batch = source.next();
     if (!batch) return batch.error();
     // A VM's process start is marked just before its first event.
-    if (reader.markers().size() > markers_given) {
-      std::vector<store::Marker> met(reader.markers().begin() + markers_given,
-                                     reader.markers().end());
+    if (source.markers().size() > markers_given) {
+      std::vector<store::Marker> met(source.markers().begin() + markers_given,
+                                     source.markers().end());
       analysis.add_markers(to_model(met));
-      markers_given = reader.markers().size();
+      markers_given = source.markers().size();
     }
   }
-  analysis.name_vms(reader.vms());  // names met after the first batch too
-  const auto totals = reader.totals();
+  analysis.name_vms(source.vms());  // names met after the first batch too
+  const auto totals = source.totals();
   model::RecordingAnalysisResult result =
       analysis.finish(totals && totals->end_ns != 0 ? std::optional(totals->end_ns) : std::nullopt);
 
@@ -284,27 +280,26 @@ util::Result<model::RecordingAnalysisResult> analyze(Reader& reader, ReportCliOp
   meta.kvmscope_version = info.kvmscope_version;
   if (info.realtime_offset_ns != 0)
     meta.realtime_offset_ns = info.realtime_offset_ns;  // 0: unknown
-  meta.lost_events = reader.lost_total();
-  for (const auto& [cpu, n] : reader.lost_per_cpu()) {
+  meta.lost_events = source.lost_total();
+  for (const auto& [cpu, n] : source.lost_per_cpu()) {
     if (meta.lost_per_cpu.size() <= cpu) meta.lost_per_cpu.resize(cpu + 1);
     meta.lost_per_cpu[cpu] = n;
   }
-  meta.complete = reader.complete();
-  meta.markers = to_model(reader.markers());
-  if constexpr (requires { reader.damage(); }) {
-    meta.damage = reader.damage();
-    meta.lost_to_damage = reader.events_lost_to_damage();
-    meta.lost_to_damage_exact = reader.events_lost_to_damage_exact();
-    if (!meta.damage.empty())
-      std::fprintf(stderr,
-                   "kvmscope report: %s is damaged: %zu corrupt stretch(es) skipped, %s%s "
-                   "events lost: reporting what it holds\n",
-                   o.file.c_str(), meta.damage.size(), meta.lost_to_damage_exact ? "" : "about ",
-                   report::format_count(meta.lost_to_damage).c_str());
-  }
-  if (reader.truncated())
+  meta.complete = source.complete();
+  meta.markers = to_model(source.markers());
+  store::RecordingDamage damage = source.damage();
+  meta.damage = std::move(damage.ranges);
+  meta.lost_to_damage = damage.events_lost;
+  meta.lost_to_damage_exact = damage.events_lost_exact;
+  if (!meta.damage.empty())
+    std::fprintf(stderr,
+                 "kvmscope report: %s is damaged: %zu corrupt stretch(es) skipped, %s%s "
+                 "events lost: reporting what it holds\n",
+                 o.file.c_str(), meta.damage.size(), meta.lost_to_damage_exact ? "" : "about ",
+                 report::format_count(meta.lost_to_damage).c_str());
+  if (source.truncated())
     std::fprintf(stderr, "kvmscope report: %s was cut short (%s): reporting what it holds\n",
-                 o.file.c_str(), reader.error_detail().c_str());
+                 o.file.c_str(), source.error_detail().c_str());
   return result;
 }
 
@@ -323,7 +318,10 @@ util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
   std::ifstream file;
   if (o.dmesg != "-") {
     file.open(o.dmesg);
-    if (!file) return util::os_error("cannot read " + o.dmesg);
+    if (!file) {
+      const int err = errno;
+      return util::os_error("cannot read " + o.dmesg, err);
+    }
   }
   std::istream& in = o.dmesg == "-" ? std::cin : file;
   auto log = model::parse_kernel_log(in, o.dmesg);
@@ -358,22 +356,11 @@ int cmd_report(Args args) {
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
 
-  auto input = open_recording_input(o.file);
-  if (!input) return fail(input.error());
-  util::Result<model::RecordingAnalysisResult> analyzed = util::plain_error("");
-  bool damaged = false;
-  if (input->tracedat) {
-    auto reader = tracedat::TraceDatReader::from_fd(std::move(input->fd), input->name);
-    if (!reader) return fail(reader.error());
-    analyzed = analyze(*reader, o);
-    for (const std::string& note : reader->notes()) o.report.notes.push_back(note);
-    damaged = reader->corrupt();
-  } else {
-    auto reader = store::Reader::from_fd(std::move(input->fd), input->name, input->prefix);
-    if (!reader) return fail(reader.error());
-    analyzed = analyze(*reader, o);
-    damaged = reader->corrupt();
-  }
+  auto source = store::open_recording(o.file);
+  if (!source) return fail(source.error());
+  auto analyzed = analyze(**source, o);
+  for (const std::string& note : (*source)->notes()) o.report.notes.push_back(note);
+  const bool damaged = (*source)->corrupt();
   if (!analyzed) return fail(analyzed.error());
   const int written = write_outputs(*analyzed, o.catalog, o);  // the recording kernel's names
   if (written != 0) return written;
@@ -394,7 +381,10 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   std::ofstream file;
   if (!o.output.empty()) {
     file.open(o.output, std::ios::out | std::ios::trunc);
-    if (!file) return fail(util::os_error("cannot write " + o.output));
+    if (!file) {
+      const int err = errno;
+      return fail(util::os_error("cannot write " + o.output, err));
+    }
   }
   std::ostream& out = o.output.empty() ? std::cout : file;
   if (o.json)
@@ -402,7 +392,10 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   else
     report::render_report_text(result, *catalog, o.report, out);
   out.flush();
-  if (!out) return fail(util::os_error("writing the output"));
+  if (!out) {
+    const int err = errno;
+    return fail(util::os_error("writing the output", err));
+  }
 
   if (!o.csv_dir.empty()) {
     if (auto r = report::write_report_csv(o.csv_dir, result, *catalog, o.report); !r)
@@ -411,10 +404,16 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   }
   if (!o.html.empty()) {
     std::ofstream html(o.html, std::ios::out | std::ios::trunc);
-    if (!html) return fail(util::os_error("cannot write " + o.html));
+    if (!html) {
+      const int err = errno;
+      return fail(util::os_error("cannot write " + o.html, err));
+    }
     report::render_report_html(result, *catalog, o.report, html);
     html.flush();
-    if (!html) return fail(util::os_error("writing " + o.html));
+    if (!html) {
+      const int err = errno;
+      return fail(util::os_error("writing " + o.html, err));
+    }
     std::fprintf(stderr, "kvmscope report: HTML page in %s\n", o.html.c_str());
   }
   return 0;

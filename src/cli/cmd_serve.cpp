@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include <cstdio>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
@@ -19,10 +18,11 @@
 #include "serve/prometheus_series.h"
 #ifdef KVMSCOPE_HAVE_SERVE
 #include "serve/client_address.h"
-#include "serve/gzip.h"
 #include "serve/listen_address.h"
 #include "serve/metrics_server.h"
-#include "serve/process_state.h"
+#include "serve/readout.h"
+#include "util/clock.h"
+#include "util/usage.h"
 #endif
 
 namespace kvmscope::cli {
@@ -68,11 +68,6 @@ constexpr const char* kServeHelp =
     "\n"
     "T: 10, 2.5, 500ms, 5m. See README.md, \"Fleet monitoring with Prometheus\".\n";
 
-int fail(const util::Error& error, int status = 1) {
-  std::fprintf(stderr, "kvmscope serve: %s\n", error.message().c_str());
-  return status;
-}
-
 struct ServeOptions {
   TraceTarget target;
   std::string listen = "127.0.0.1:9580";
@@ -116,7 +111,7 @@ util::Result<ServeOptions> parse_serve_options(Args args) {
       o.help = true;
     } else if (auto t = parse_target_option(cur, o.target); !t) {
       return t.error();
-    } else if (*t) {
+    } else if (*t == TargetOption::consumed) {
       continue;
     } else if (n == "--listen") {
       auto v = cur.value();
@@ -165,69 +160,42 @@ util::Result<ServeOptions> parse_serve_options(Args args) {
 
 #ifdef KVMSCOPE_HAVE_SERVE
 
-std::uint64_t realtime_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-// One readout: the maps, folded into bounded series, rendered. Ended VMs past their grace are
-// freed in the kernel here too.
-class Readout {
+// The BPF collector, as a readout reads it.
+class CollectorCounters final : public serve::CounterSource {
  public:
-  Readout(collect::ExitCollector& c, serve::PrometheusSeries& series, bool drills)
-      : c_(c), series_(series), drills_(drills) {}
-
-  util::Result<std::shared_ptr<serve::Page>> operator()(bool compress) {
-    const std::uint64_t start = collect::monotonic_ns();
+  explicit CollectorCounters(collect::ExitCollector& c) : c_(c) {}
+  util::Result<model::Snapshot> snapshot() override {
     auto snap = c_.snapshot();
-    if (!snap) return snap.error();
-    util::Result<model::DrillDown> drill = model::DrillDown();
-    if (drills_) drill = c_.drilldown();
-    if (!drill) return drill.error();
-    report::PrometheusPage page = series_.update(*snap, *drill, serve::process_running, start);
-    const auto forgotten = series_.take_forgotten();
-    if (auto r = c_.forget_vms(forgotten); !r) return r.error();
-    page.version = KVMSCOPE_VERSION;
-    page.health = snap->health;
-    if (auto stats = c_.program_stats(); stats) {
-      page.bpf_stats_enabled = stats->enabled;
-      for (const auto& p : stats->programs)
-        page.bpf_programs.push_back({p.name, p.run_time_ns, p.run_count});
-    }
-    page.readout_ns = collect::monotonic_ns() - start;
-    page.readout_unix_ns = realtime_ns();
-
-    std::ostringstream text;
-    report::render_prometheus(page, text);
-    auto out = std::make_shared<serve::Page>();
-    out->content_type = report::kPromContentType;
-    out->body = std::move(text).str();
-    if (compress) {
-      auto gz = serve::gzip(out->body);
-      if (gz) out->gzip = std::move(*gz);  // else plain text: still a valid answer
-    }
+    if (snap) c_.name_vms(*snap);
+    return snap;
+  }
+  util::Result<model::DrillDown> drilldown() override { return c_.drilldown(); }
+  util::Result<void> forget_vms(std::span<const std::uint32_t> pids) override {
+    return c_.forget_vms(pids);
+  }
+  std::optional<ProgramStats> program_stats() override {
+    auto stats = c_.program_stats();
+    if (!stats) return std::nullopt;
+    ProgramStats out;
+    out.enabled = stats->enabled;
+    for (const auto& p : stats->programs)
+      out.programs.push_back({p.name, p.run_time_ns, p.run_count});
     return out;
   }
 
  private:
   collect::ExitCollector& c_;
-  serve::PrometheusSeries& series_;
-  bool drills_;
 };
 
 void sleep_until(std::uint64_t deadline_ns) {
-  const std::uint64_t now = collect::monotonic_ns();
+  const std::uint64_t now = util::monotonic_ns();
   if (now >= deadline_ns || stop_requested()) return;
-  const std::uint64_t left = deadline_ns - now;
-  struct timespec ts = {static_cast<time_t>(left / 1000000000u),
-                        static_cast<long>(left % 1000000000u)};
-  ::nanosleep(&ts, nullptr);  // a stop signal ends it early (EINTR), as it should
+  util::sleep_ns(deadline_ns - now);  // a stop signal ends it early (EINTR), as it should
 }
 
 int serve(const ServeOptions& o) {
   auto address = serve::parse_listen_address(o.listen);
-  if (!address) return fail(address.error(), 2);
+  if (!address) return util::fail("serve", address.error(), 2);
   serve::HttpLimits http;
   http.idle_timeout_s = static_cast<unsigned>(o.http_timeout_s + 0.999);
   http.request_deadline_s = 3 * http.idle_timeout_s;
@@ -238,17 +206,17 @@ int serve(const ServeOptions& o) {
     if (!scrapers) {
       util::Error e = scrapers.error();
       e.context = "--scraper: " + e.context;
-      return fail(e, 2);
+      return util::fail("serve", e, 2);
     }
     http.scrapers = std::move(*scrapers);
   }
   auto root = preflight(o.target);
-  if (!root) return fail(root.error());
+  if (!root) return util::fail("serve", root.error());
   // Bound before the BPF programs load: a taken port is reported before any other work.
   auto listener = serve::listen_on(*address);
-  if (!listener) return fail(listener.error());
+  if (!listener) return util::fail("serve", listener.error());
   auto where = serve::bound_address(listener->get());
-  if (!where) return fail(where.error());
+  if (!where) return util::fail("serve", where.error());
 
   model::ReasonCatalog catalog = live_reason_catalog(*root, "serve");
   collect::CollectorConfig config;
@@ -257,36 +225,37 @@ int serve(const ServeOptions& o) {
   config.max_entries = o.max_entries;
   config.drills = o.drills;
   auto collector = collect::ExitCollector::start(config);
-  if (!collector) return fail(collector.error());
+  if (!collector) return util::fail("serve", collector.error());
   auto& c = **collector;
   install_stop_handlers();
   for (pid_t pid : o.target.pids)
-    if (auto r = c.add_target(pid); !r) return fail(r.error());
+    if (auto r = c.add_target(pid); !r) return util::fail("serve", r.error());
   for (const auto& note : c.notes())
     std::fprintf(stderr, "kvmscope serve: note: %s\n", note.c_str());
 
   serve::PrometheusSeries series(o.limits, std::move(catalog));
-  Readout readout(c, series, o.drills);
+  CollectorCounters counters(c);
+  serve::Readout readout(counters, series, o.drills, KVMSCOPE_VERSION);
   auto first = readout(false);
-  if (!first) return fail(first.error());
+  if (!first) return util::fail("serve", first.error());
 
   auto server = serve::MetricsServer::start(std::move(*listener), http);
-  if (!server) return fail(server.error());
+  if (!server) return util::fail("serve", server.error());
   (*server)->publish(std::move(*first));
   std::printf("kvmscope serve: serving http://%s/metrics (%s), a readout every %gs\n",
               where->c_str(), o.target.describe().c_str(), o.interval_s);
   std::fflush(stdout);
 
   const auto interval_ns = static_cast<std::uint64_t>(o.interval_s * 1e9);
-  const std::uint64_t started = collect::monotonic_ns();
+  const std::uint64_t started = util::monotonic_ns();
   const std::uint64_t end =
       o.target.duration_s ? started + static_cast<std::uint64_t>(*o.target.duration_s * 1e9) : 0;
   std::string last_error;
   for (std::uint64_t next = started + interval_ns; !stop_requested(); next += interval_ns) {
     if (end && next > end) next = end;
     sleep_until(next);
-    if (stop_requested() || (end && collect::monotonic_ns() >= end)) break;
-    if (const std::uint64_t now = collect::monotonic_ns(); now > next + interval_ns)
+    if (stop_requested() || (end && util::monotonic_ns() >= end)) break;
+    if (const std::uint64_t now = util::monotonic_ns(); now > next + interval_ns)
       next = now;  // a readout overran: skip the missed ticks instead of bursting
     // Prometheus asks for gzip on every scrape; compress while someone did in the last 5 min.
     auto page = readout((*server)->gzip_wanted(300'000'000'000));
@@ -308,7 +277,7 @@ int serve(const ServeOptions& o) {
 
 int cmd_serve(Args args) {
   auto parsed = parse_serve_options(args);
-  if (!parsed) return fail(parsed.error(), 2);
+  if (!parsed) return util::fail("serve", parsed.error(), 2);
   if (parsed->help) {
     std::fputs(kServeHelp, stdout);
     return 0;
@@ -316,7 +285,8 @@ int cmd_serve(Args args) {
 #ifdef KVMSCOPE_HAVE_SERVE
   return serve(*parsed);
 #else
-  return fail(util::plain_error("this kvmscope was built without the HTTP server (static build)"));
+  return util::fail(
+      "serve", util::plain_error("this kvmscope was built without the HTTP server (static build)"));
 #endif
 }
 

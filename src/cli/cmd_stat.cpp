@@ -15,15 +15,12 @@
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
 #include "report/render.h"
+#include "util/clock.h"
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
 namespace {
-
-int fail(const util::Error& error, int status = 1) {
-  std::fprintf(stderr, "kvmscope stat: %s\n", error.message().c_str());
-  return status;
-}
 
 // Cumulative counts of the streamed exits; prints a block at every multiple of N.
 class EveryN {
@@ -33,9 +30,7 @@ class EveryN {
       : n_(n), catalog_(catalog), started_ns_(started_ns), out_(out) {}
 
   void add(const ks_exit_event& e) {
-    model::Reason r{e.key.level == KS_LEVEL_VMM ? model::Level::vmm : model::Level::hardware,
-                    static_cast<model::Isa>(e.key.isa), e.key.reason};
-    ++counts_[r];
+    ++counts_[model::reason_of(e.key)];
     if (++total_ % n_ == 0) {
       double t = e.ts_ns > started_ns_ ? (e.ts_ns - started_ns_) / 1e9 : 0.0;
       report::render_every_n(total_, t, counts_, catalog_, out_);
@@ -52,16 +47,11 @@ class EveryN {
   std::uint64_t total_ = 0;
 };
 
-void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  ::nanosleep(&ts, nullptr);  // EINTR on a stop signal is what we want
-}
-
 }  // namespace
 
 int cmd_stat(Args args) {
   auto parsed = parse_stat_options(args);
-  if (!parsed) return fail(parsed.error(), 2);
+  if (!parsed) return util::fail("stat", parsed.error(), 2);
   const StatOptions& o = *parsed;
   if (o.help) {
     std::fputs(kStatHelp, stdout);
@@ -69,14 +59,18 @@ int cmd_stat(Args args) {
   }
 
   auto root = preflight(o.target);
-  if (!root) return fail(root.error());
-  if (auto vms = check_pids_have_vms(o.target, "stat"); !vms) return fail(vms.error());
+  if (!root) return util::fail("stat", root.error());
+  if (auto vms = check_pids_have_vms(o.target, "stat"); !vms)
+    return util::fail("stat", vms.error());
   const model::ReasonCatalog catalog = live_reason_catalog(*root, "stat");
 
   std::ofstream file;
   if (!o.output.empty()) {
     file.open(o.output, std::ios::out | std::ios::trunc);
-    if (!file) return fail(util::os_error("cannot write " + o.output));
+    if (!file) {
+      const int err = errno;
+      return util::fail("stat", util::os_error("cannot write " + o.output, err));
+    }
   }
   // Like perf stat: a traced command keeps standard output for itself, so that its output and
   // kvmscope's results (table, JSON, --every blocks) never mix; -p and -a have no such command.
@@ -90,11 +84,12 @@ int cmd_stat(Args args) {
   config.stream_exits = o.every > 0;
   config.stream_level = o.every_level;
   auto collector = collect::ExitCollector::start(config);
-  if (!collector) return fail(collector.error());
+  if (!collector) return util::fail("stat", collector.error());
   auto& c = **collector;
 
   TracedRun run("stat");
-  if (auto err = run.start(o.target, c)) return fail(err->error, err->status);
+  if (auto started = run.start(o.target, c); !started)
+    return util::fail("stat", started.error().error, started.error().status);
 
   std::unique_ptr<EveryN> every;
   if (o.every) every = std::make_unique<EveryN>(o.every, catalog, c.started_ns(), out);
@@ -103,13 +98,13 @@ int cmd_stat(Args args) {
   std::uint64_t next_name_scan = 0;
   while (!run.should_stop()) {
     if (every) {
-      if (auto r = c.poll_stream(100, on_exit); !r) return fail(r.error());
+      if (auto r = c.poll_stream(100, on_exit); !r) return util::fail("stat", r.error());
     } else {
-      sleep_ms(100);
+      util::sleep_ms(100);  // EINTR on a stop signal is what we want
     }
-    if (const std::uint64_t now = collect::monotonic_ns(); now >= next_name_scan) {
+    if (const std::uint64_t now = util::monotonic_ns(); now >= next_name_scan) {
       // Learn the names of VMs while they are alive; a VM that exits keeps its name.
-      (void)c.snapshot();
+      if (auto seen = c.snapshot()) c.name_vms(*seen);
       next_name_scan = now + 1000000000ull;
     }
   }
@@ -117,13 +112,14 @@ int cmd_stat(Args args) {
   if (every) {
     while (true) {  // exits still in the ring buffer belong to the counts
       auto r = c.poll_stream(0, on_exit);
-      if (!r) return fail(r.error());
+      if (!r) return util::fail("stat", r.error());
       if (*r == 0) break;
     }
   }
 
   auto snapshot = c.snapshot();
-  if (!snapshot) return fail(snapshot.error());
+  if (!snapshot) return util::fail("stat", snapshot.error());
+  c.name_vms(*snapshot);
   report::RenderOptions render;
   render.breakdown = o.breakdown;
   render.target = o.target.describe();
@@ -131,7 +127,7 @@ int cmd_stat(Args args) {
   util::Result<model::DrillDown> drill = model::DrillDown();
   if (!o.by.empty()) {
     drill = c.drilldown();
-    if (!drill) return fail(drill.error());
+    if (!drill) return util::fail("stat", drill.error());
     render.drill = &*drill;
     render.drill_kinds = o.by;
   }
@@ -143,7 +139,10 @@ int cmd_stat(Args args) {
     report::render_table(*snapshot, catalog, render, text);
   out << text.str();
   out.flush();
-  if (!out) return fail(util::os_error("writing the output"));
+  if (!out) {
+    const int err = errno;
+    return util::fail("stat", util::os_error("writing the output", err));
+  }
   return status;
 }
 

@@ -13,34 +13,29 @@
 #include "cli/traced_run.h"
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
+#include "util/clock.h"
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
-namespace {
-
-int fail(const util::Error& error, int status = 1) {
-  std::fprintf(stderr, "kvmscope top: %s\n", error.message().c_str());
-  return status;
-}
-
-}  // namespace
-
 int cmd_top(Args args) {
   auto parsed = parse_top_options(args);
-  if (!parsed) return fail(parsed.error(), 2);
+  if (!parsed) return util::fail("top", parsed.error(), 2);
   const TopOptions& o = *parsed;
   if (o.help) {
     std::fputs(kTopHelp, stdout);
     return 0;
   }
   if (!o.batch && !(::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO)))
-    return fail(util::plain_error("the interactive view needs a terminal on standard input and "
-                                  "output, and this is not one",
-                                  "use --batch for plain text frames"),
-                2);
+    return util::fail(
+        "top",
+        util::plain_error("the interactive view needs a terminal on standard input and "
+                          "output, and this is not one",
+                          "use --batch for plain text frames"),
+        2);
 
   auto root = preflight(o.target);
-  if (!root) return fail(root.error());
+  if (!root) return util::fail("top", root.error());
   const model::ReasonCatalog catalog = live_reason_catalog(*root, "top");
 
   collect::CollectorConfig config;
@@ -48,19 +43,20 @@ int cmd_top(Args args) {
   config.share_tracepoints = o.target.share_tracepoints;
   config.max_entries = o.max_entries;
   auto collector = collect::ExitCollector::start(config);
-  if (!collector) return fail(collector.error());
+  if (!collector) return util::fail("top", collector.error());
   for (pid_t pid : o.target.pids)
-    if (auto r = (*collector)->add_target(pid); !r) return fail(r.error());
+    if (auto r = (*collector)->add_target(pid); !r) return util::fail("top", r.error());
   install_stop_handlers();
 
   TopSession session{o, **collector, catalog, tui::TopModel(), 0};
   if (o.target.duration_s)
     session.deadline_ns =
-        collect::monotonic_ns() + static_cast<std::uint64_t>(*o.target.duration_s * 1e9);
+        util::monotonic_ns() + static_cast<std::uint64_t>(*o.target.duration_s * 1e9);
   // The first snapshot is where the first interval starts.
-  if (auto r = session.refresh(); !r) return fail(r.error());
+  if (auto r = session.refresh(); !r) return util::fail("top", r.error());
   auto ran = o.batch ? run_top_batch(session, std::cout) : run_top_screen(session);
-  if (!ran) return fail(ran.error());  // the screen is closed by now: the line stays visible
+  if (!ran)
+    return util::fail("top", ran.error());  // the screen is closed by now: the line stays visible
   return 0;
 }
 

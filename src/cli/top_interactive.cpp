@@ -7,6 +7,7 @@
 #include "tui/curses_screen.h"
 #include "tui/top_controller.h"
 #include "tui/top_frame.h"
+#include "util/clock.h"
 
 namespace kvmscope::cli {
 
@@ -36,11 +37,11 @@ util::Result<void> run_top_screen(TopSession& s) {
                                 screen.height()));
   };
 
-  std::uint64_t last_tick = collect::monotonic_ns();
+  std::uint64_t last_tick = util::monotonic_ns();
   std::uint64_t refreshes = 0;
   draw();
   while (!stop_requested() && !state.quit() && !s.duration_over()) {
-    const std::uint64_t now = collect::monotonic_ns();
+    const std::uint64_t now = util::monotonic_ns();
     const std::uint64_t next_tick = last_tick + to_ns(state.interval_s());
     if (now >= next_tick) {
       last_tick = now;

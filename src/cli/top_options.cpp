@@ -84,7 +84,7 @@ util::Result<TopOptions> parse_top_options(Args args) {
     const std::string_view name = cursor.name();
     auto target_option = parse_target_option(cursor, o.target);
     if (!target_option) return target_option.error();
-    if (*target_option) continue;
+    if (*target_option == TargetOption::consumed) continue;
 
     if (name == "-h" || name == "--help") {
       o.help = true;

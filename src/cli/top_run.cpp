@@ -8,6 +8,7 @@
 
 #include "cli/signals.h"
 #include "tui/top_frame.h"
+#include "util/clock.h"
 #include "util/proc.h"
 
 namespace kvmscope::cli {
@@ -18,12 +19,10 @@ namespace {
 // False when a stop was requested.
 bool sleep_until(std::uint64_t until_ns) {
   while (!stop_requested()) {
-    const std::uint64_t now = collect::monotonic_ns();
+    const std::uint64_t now = util::monotonic_ns();
     if (now >= until_ns) return true;
     const std::uint64_t step = std::min<std::uint64_t>(until_ns - now, 100000000ull);
-    struct timespec ts = {static_cast<time_t>(step / 1000000000ull),
-                          static_cast<long>(step % 1000000000ull)};
-    ::nanosleep(&ts, nullptr);
+    util::sleep_ns(step);
   }
   return false;
 }
@@ -49,6 +48,7 @@ bool any_alive(const std::vector<pid_t>& pids) {
 util::Result<void> TopSession::refresh() {
   auto snapshot = collector.snapshot();
   if (!snapshot) return snapshot.error();
+  collector.name_vms(*snapshot);
   model.update(std::move(*snapshot),
                [](std::uint32_t pid) { return vm_alive(static_cast<pid_t>(pid)); });
   return {};
@@ -64,14 +64,14 @@ std::string TopSession::clock() const {
 }
 
 bool TopSession::duration_over() const {
-  return deadline_ns && collect::monotonic_ns() >= deadline_ns;
+  return deadline_ns && util::monotonic_ns() >= deadline_ns;
 }
 
 util::Result<void> run_top_batch(TopSession& s, std::ostream& out) {
   const auto filter = tui::TopFilter::compile(s.options.filter);
   if (!filter) return filter.error();
   const auto interval_ns = static_cast<std::uint64_t>(s.options.interval_s * 1e9);
-  std::uint64_t next = collect::monotonic_ns() + interval_ns;
+  std::uint64_t next = util::monotonic_ns() + interval_ns;
   for (std::uint64_t frame = 0; !s.options.iterations || frame < *s.options.iterations; ++frame) {
     // The last interval of a --duration is cut short to end on time.
     if (!sleep_until(s.deadline_ns ? std::min(next, s.deadline_ns) : next)) break;
@@ -80,7 +80,10 @@ util::Result<void> run_top_batch(TopSession& s, std::ostream& out) {
     tui::write_batch_frame(s.model, s.options.sort, *filter, s.catalog, s.options.interval_s,
                            {s.clock(), s.options.target.describe()}, out);
     out.flush();
-    if (!out) return util::os_error("writing the output");
+    if (!out) {
+      const int err = errno;
+      return util::os_error("writing the output", err);
+    }
     if (s.duration_over()) break;
     if (!s.options.target.pids.empty() && !any_alive(s.options.target.pids)) break;
   }

@@ -8,6 +8,7 @@
 #include "cli/signals.h"
 #include "collect/tracefs.h"
 #include "model/vm_name.h"
+#include "util/clock.h"
 #include "util/privileges.h"
 #include "util/proc.h"
 
@@ -50,15 +51,15 @@ std::string TraceTarget::describe() const {
   return s;
 }
 
-util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target) {
+util::Result<TargetOption> parse_target_option(OptionCursor& cursor, TraceTarget& target) {
   const std::string_view name = cursor.name();
   if (name == "-a" || name == "--all") {
     target.all = true;
-    return true;
+    return TargetOption::consumed;
   }
   if (name == "--share-tracepoints") {
     target.share_tracepoints = true;
-    return true;
+    return TargetOption::consumed;
   }
   if (name == "-p" || name == "--pid") {
     auto v = cursor.value();
@@ -66,7 +67,7 @@ util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target
     auto pids = parse_pids(cursor, *v);
     if (!pids) return pids.error();
     target.pids.insert(target.pids.end(), pids->begin(), pids->end());
-    return true;
+    return TargetOption::consumed;
   }
   if (name == "-d" || name == "--duration") {
     auto v = cursor.value();
@@ -74,9 +75,9 @@ util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target
     auto s = parse_seconds(*v);
     if (!s || *s <= 0) return cursor.usage(std::string(name) + ": '" + *v + "' is not a duration");
     target.duration_s = *s;
-    return true;
+    return TargetOption::consumed;
   }
-  return false;
+  return TargetOption::not_a_target_option;
 }
 
 util::Result<std::uint32_t> parse_max_entries(OptionCursor& cursor) {
@@ -116,9 +117,9 @@ util::Result<std::string> preflight(const TraceTarget& target) {
 
 util::Result<void> check_pids_have_vms(const TraceTarget& target, const char* who) {
   for (pid_t pid : target.pids) {
-    auto has_vm = util::has_kvm_vm_open(pid);
+    auto vm = util::kvm_vm_state(pid);
     // Unreadable (it ended meanwhile, or a hardened /proc): nothing to say, tracing tells.
-    if (!has_vm || *has_vm) continue;
+    if (!vm || *vm == util::KvmVmState::open) continue;
     auto comm = util::read_comm(pid);
     const std::string process =
         "process " + std::to_string(pid) + (comm ? " (" + *comm + ")" : std::string());
@@ -141,8 +142,8 @@ model::ReasonCatalog live_reason_catalog(const std::string& tracefs_root, const 
   return model::ReasonCatalog::builtin();
 }
 
-std::optional<TracedRun::StartError> TracedRun::start(const TraceTarget& target,
-                                                      collect::ExitCollector& collector) {
+util::Result<void, TracedRun::StartError> TracedRun::start(const TraceTarget& target,
+                                                           collect::ExitCollector& collector) {
   target_ = &target;
   install_stop_handlers();
   if (!target.command.empty()) {
@@ -152,16 +153,16 @@ std::optional<TracedRun::StartError> TracedRun::start(const TraceTarget& target,
     if (auto r = collector.add_target(child_->pid()); !r) return StartError{r.error(), 1};
     const std::string comm = basename_of(target.command.front()).substr(0, 15);
     collector.name_vm(child_->pid(), {model::vm_name_from_cmdline(target.command, comm), comm});
-    started_ns_ = collect::monotonic_ns();
+    started_ns_ = util::monotonic_ns();
     if (auto r = child_->release(); !r) return StartError{r.error(), 127};
   } else {
-    started_ns_ = collect::monotonic_ns();
+    started_ns_ = util::monotonic_ns();
   }
   for (pid_t pid : target.pids)
     if (auto r = collector.add_target(pid); !r) return StartError{r.error(), 1};
   if (target.duration_s)
     deadline_ns_ = started_ns_ + static_cast<std::uint64_t>(*target.duration_s * 1e9);
-  return std::nullopt;
+  return {};
 }
 
 std::optional<pid_t> TracedRun::command_pid() const {
@@ -177,7 +178,7 @@ bool TracedRun::should_stop() {
     for (pid_t pid : target_->pids) any_alive = any_alive || util::process_exists(pid);
     if (!any_alive) return true;
   }
-  return deadline_ns_ && collect::monotonic_ns() >= deadline_ns_;
+  return deadline_ns_ && util::monotonic_ns() >= deadline_ns_;
 }
 
 int TracedRun::finish() {

@@ -28,9 +28,10 @@ struct TraceTarget {
   std::string describe() const;
 };
 
-// Consumes -p/--pid, -a/--all, -d/--duration, --share-tracepoints at the cursor: true when it
-// was one of them.
-util::Result<bool> parse_target_option(OptionCursor& cursor, TraceTarget& target);
+// Consumes -p/--pid, -a/--all, -d/--duration, --share-tracepoints at the cursor when it is one of
+// them: `consumed`, else `not_a_target_option` (the cursor is left for the command's own).
+enum class TargetOption { consumed, not_a_target_option };
+util::Result<TargetOption> parse_target_option(OptionCursor& cursor, TraceTarget& target);
 // --max-entries N: distinct counters the kernel side keeps (1..16777216).
 util::Result<std::uint32_t> parse_max_entries(OptionCursor& cursor);
 
@@ -55,11 +56,13 @@ class TracedRun {
  public:
   struct StartError {
     util::Error error;
-    int status;  // 127 when the command could not be executed
+    int status;  // the exit status to end with: 127 when the command could not be executed
   };
 
-  // `on_vm` is told of the command's pid and name before it runs (so a recording has it).
-  std::optional<StartError> start(const TraceTarget& target, collect::ExitCollector& collector);
+  // Starts the command paused, adds it (and -p pids) to the collector and names it there before
+  // it runs (so a recording has its name); then lets it run.
+  util::Result<void, StartError> start(const TraceTarget& target,
+                                       collect::ExitCollector& collector);
   std::optional<pid_t> command_pid() const;
   std::uint64_t started_ns() const { return started_ns_; }
 

@@ -15,16 +15,11 @@
 
 #include "exits.skel.h"
 #include "model/vm_name.h"
+#include "util/clock.h"
 #include "util/fd.h"
 #include "util/proc.h"
 
 namespace kvmscope::collect {
-
-std::uint64_t monotonic_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
 
 namespace {
 
@@ -58,6 +53,9 @@ class LogCapture {
     previous_ = libbpf_set_print(capture_print);
   }
   ~LogCapture() { libbpf_set_print(previous_); }
+  // A copy would restore the previous printer twice, the second time over a later capture.
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
   static std::string tail(std::size_t max_lines) {
     std::lock_guard lock(g_log_mutex);
     std::vector<std::string> lines;
@@ -89,14 +87,30 @@ struct RingDeleter {
 };
 using RingPtr = std::unique_ptr<ring_buffer, RingDeleter>;
 
+// Calls fn(key) for every key of a BPF hash map, in the kernel's order. `key` keeps the key last
+// handed out, so bpf_map_get_next_key() goes on from there.
+template <class Key, class Fn>
+void for_each_key(int fd, Fn&& fn) {
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    fn(static_cast<const Key&>(next));
+    key = next;
+    prev = &key;
+  }
+}
+
+// Calls fn(key, value) for every entry; one deleted between the two lookups is skipped.
+template <class Key, class Value, class Fn>
+void for_each_entry(int fd, Fn&& fn) {
+  for_each_key<Key>(fd, [&](const Key& k) {
+    Value v{};
+    if (bpf_map_lookup_elem(fd, &k, &v) == 0) fn(k, static_cast<const Value&>(v));
+  });
+}
+
 model::ExitKey to_model(const ks_exit_key& k) {
-  model::ExitKey key;
-  key.vm_pid = k.tgid;
-  key.vcpu = k.vcpu;
-  key.reason.level = k.level == KS_LEVEL_VMM ? model::Level::vmm : model::Level::hardware;
-  key.reason.isa = static_cast<model::Isa>(k.isa);
-  key.reason.code = k.reason;
-  return key;
+  return {k.tgid, k.vcpu, model::reason_of(k)};
 }
 
 // The kernel and user space share the counter's layout; the name is the last field.
@@ -123,7 +137,10 @@ model::ExitStats to_model(const ks_exit_val& v) {
 // exits to the VMM have no vCPU id and no handling time.
 util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run_hook) {
   SkelPtr skel(exits_bpf::open());
-  if (!skel) return util::os_error("opening the BPF object");
+  if (!skel) {
+    const int err = errno;
+    return util::os_error("opening the BPF object", err);
+  }
   auto* ro = skel->rodata;
   ro->filter_tgid = !config.whole_host;
   ro->aggregate = config.aggregate;
@@ -233,17 +250,10 @@ util::Result<void> ExitCollector::Impl::read_exits(
     }
   }
 
-  ks_exit_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    ks_exit_val val{};
-    if (bpf_map_lookup_elem(fd, &next, &val) == 0) {
-      out[to_model(next)] += to_model(val);
-      see_comm(next.tgid, val);
-    }
-    key = next;
-    prev = &key;
-  }
+  for_each_entry<ks_exit_key, ks_exit_val>(fd, [&](const ks_exit_key& k, const ks_exit_val& v) {
+    out[to_model(k)] += to_model(v);
+    see_comm(k.tgid, v);
+  });
   return {};
 }
 
@@ -251,9 +261,9 @@ void ExitCollector::Impl::learn_vm(std::uint32_t pid) {
   if (vms.count(pid)) return;
   std::optional<std::string> comm;
   std::vector<std::string> argv;
-  if (auto c = util::read_comm(static_cast<pid_t>(pid))) {
-    comm = std::move(*c);
-    if (auto a = util::read_cmdline(static_cast<pid_t>(pid))) argv = std::move(*a);
+  if (auto id = util::read_identity(static_cast<pid_t>(pid))) {
+    comm = std::move(id->comm);
+    argv = std::move(id->argv);
   }
   auto seen = seen_comms.find(pid);
   vms.emplace(pid, model::vm_info(pid, comm, argv, seen == seen_comms.end() ? "" : seen->second));
@@ -290,8 +300,10 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
     auto attach = [&](bpf_program* prog, const char* what) -> util::Result<void> {
       if (!bpf_program__autoload(prog)) return {};
       bpf_link* link = bpf_program__attach(prog);
-      if (!link)
-        return util::os_error(std::string("attaching to ") + what + LogCapture::tail(6), errno);
+      if (!link) {
+        const int err = errno;
+        return util::os_error(std::string("attaching to ") + what + LogCapture::tail(6), err);
+      }
       impl->links.emplace_back(link);
       return {};
     };
@@ -323,18 +335,23 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
   if (config.stream_exits || config.record) {
     impl->ring.reset(ring_buffer__new(bpf_map__fd(impl->skel->maps.events), Impl::ring_callback,
                                       impl.get(), nullptr));
-    if (!impl->ring) return util::os_error("creating the ring buffer reader");
+    if (!impl->ring) {
+      const int err = errno;
+      return util::os_error("creating the ring buffer reader", err);
+    }
   }
   impl->config_max_entries = config.max_entries;
-  impl->started_ns = monotonic_ns();
+  impl->started_ns = util::monotonic_ns();
   return std::unique_ptr<ExitCollector>(new ExitCollector(std::move(impl)));
 }
 
 util::Result<void> ExitCollector::add_target(pid_t pid) {
   __u32 key = static_cast<__u32>(pid);
   __u8 one = 1;
-  if (bpf_map_update_elem(bpf_map__fd(impl_->skel->maps.targets), &key, &one, BPF_ANY) != 0)
-    return util::os_error("adding pid " + std::to_string(pid) + " to the BPF filter");
+  if (bpf_map_update_elem(bpf_map__fd(impl_->skel->maps.targets), &key, &one, BPF_ANY) != 0) {
+    const int err = errno;
+    return util::os_error("adding pid " + std::to_string(pid) + " to the BPF filter", err);
+  }
   impl_->learn_vm(key);
   return {};
 }
@@ -346,7 +363,7 @@ void ExitCollector::name_vm(pid_t pid, model::VmInfo info) {
 util::Result<model::Snapshot> ExitCollector::snapshot() {
   model::Snapshot snap;
   snap.started_ns = impl_->started_ns;
-  snap.taken_ns = monotonic_ns();
+  snap.taken_ns = util::monotonic_ns();
   auto r = impl_->read_exits(snap.exits);
   if (!r) return r.error();
 
@@ -356,8 +373,10 @@ util::Result<model::Snapshot> ExitCollector::snapshot() {
   std::uint64_t health[KS_HEALTH_NR] = {};
   const int health_fd = bpf_map__fd(impl_->skel->maps.health);
   for (__u32 i = 0; i < KS_HEALTH_NR; ++i) {
-    if (bpf_map_lookup_elem(health_fd, &i, per_cpu.data()) != 0)
-      return util::os_error("reading the collector's health counters");
+    if (bpf_map_lookup_elem(health_fd, &i, per_cpu.data()) != 0) {
+      const int err = errno;
+      return util::os_error("reading the collector's health counters", err);
+    }
     for (auto n : per_cpu) health[i] += n;
   }
   snap.health.exits_not_stored = health[KS_HEALTH_EXITS_NOT_STORED];
@@ -365,9 +384,12 @@ util::Result<model::Snapshot> ExitCollector::snapshot() {
   snap.health.threads_not_stored = health[KS_HEALTH_THREADS_NOT_STORED];
   snap.health.targets_not_stored = health[KS_HEALTH_TARGETS_NOT_STORED];
 
+  return snap;
+}
+
+void ExitCollector::name_vms(model::Snapshot& snap) {
   for (const auto& [key, stats] : snap.exits) impl_->learn_vm(key.vm_pid);
   for (const auto& [key, stats] : snap.exits) snap.vms[key.vm_pid] = impl_->vms[key.vm_pid];
-  return snap;
 }
 
 util::Result<int> ExitCollector::poll_stream(
@@ -382,39 +404,34 @@ util::Result<int> ExitCollector::poll_stream(
 util::Result<model::DrillDown> ExitCollector::drilldown() {
   model::DrillDown drill(impl_->config_max_entries);
   const int fd = bpf_map__fd(impl_->skel->maps.drill_counts);
-  ks_drill_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    ks_exit_val val{};
-    if (bpf_map_lookup_elem(fd, &next, &val) == 0) {
-      const std::uint32_t pid = next.tgid;
-      impl_->see_comm(pid, val);
-      model::DrillKey k;
-      switch (next.kind) {
-        case KS_DRILL_PORT:
-          k = model::port_key(pid, next.value, next.flags & 1, next.flags >> 1);
-          break;
-        case KS_DRILL_MMIO:
-          k = model::mmio_key(pid, next.value, static_cast<model::MmioAccess>(next.flags));
-          break;
-        case KS_DRILL_MSR:
-          k = model::msr_key(pid, next.value, next.flags & 1, next.flags & 2);
-          break;
-        case KS_DRILL_CPUID:
-          k = model::cpuid_key(pid, next.value);
-          break;
-        case KS_DRILL_HYPERCALL:
-          k = model::hypercall_key(pid, next.value);
-          break;
-        default:
-          k.other = true;
-          break;
-      }
-      if (!k.other) drill.at(k) += to_model(val);
-    }
-    key = next;
-    prev = &key;
-  }
+  for_each_entry<ks_drill_key, ks_exit_val>(
+      fd, [&](const ks_drill_key& key, const ks_exit_val& val) {
+        const std::uint32_t pid = key.tgid;
+        impl_->see_comm(pid, val);
+        model::DrillKey k;
+        switch (key.kind) {
+          case KS_DRILL_PORT:
+            k = model::port_key(pid, key.value, ks_port_flags_out(key.flags),
+                                ks_port_flags_size(key.flags));
+            break;
+          case KS_DRILL_MMIO:
+            k = model::mmio_key(pid, key.value, static_cast<model::MmioAccess>(key.flags));
+            break;
+          case KS_DRILL_MSR:
+            k = model::msr_key(pid, key.value, ks_msr_flags_write(key.flags),
+                               ks_msr_flags_fault(key.flags));
+            break;
+          case KS_DRILL_CPUID:
+            k = model::cpuid_key(pid, key.value);
+            break;
+          case KS_DRILL_HYPERCALL:
+            k = model::hypercall_key(pid, key.value);
+            break;
+          default:
+            return;  // a kind this build does not know
+        }
+        drill.at(k) += to_model(val);
+      });
   for (const auto& [k, stats] : drill.entries()) impl_->learn_vm(k.vm_pid);
   return drill;
 }
@@ -434,8 +451,10 @@ util::Result<std::vector<std::uint64_t>> ExitCollector::lost_per_cpu() {
   if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
   std::vector<std::uint64_t> lost(static_cast<std::size_t>(nr_cpus));
   __u32 key = KS_HEALTH_EVENTS_LOST;
-  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.health), &key, lost.data()) != 0)
-    return util::os_error("reading the lost-event counters");
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.health), &key, lost.data()) != 0) {
+    const int err = errno;
+    return util::os_error("reading the lost-event counters", err);
+  }
   return lost;
 }
 
@@ -455,16 +474,15 @@ template <class Key>
 util::Result<void> delete_tgids(bpf_map* map, const std::set<std::uint32_t>& tgids) {
   const int fd = bpf_map__fd(map);
   std::vector<Key> doomed;
-  Key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (tgids.count(next.tgid)) doomed.push_back(next);
-    key = next;
-    prev = &key;
-  }
+  for_each_key<Key>(fd, [&](const Key& k) {
+    if (tgids.count(k.tgid)) doomed.push_back(k);
+  });
   for (const Key& k : doomed)
-    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT)
-      return util::os_error(std::string("freeing entries of the ") + bpf_map__name(map) + " map");
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT) {
+      const int err = errno;
+      return util::os_error(std::string("freeing entries of the ") + bpf_map__name(map) + " map",
+                            err);
+    }
   return {};
 }
 
@@ -493,9 +511,11 @@ util::Result<ProgramStats> ExitCollector::program_stats() {
     if (fd < 0) continue;  // not loaded on this kernel
     bpf_prog_info info{};
     __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
-      return util::os_error(std::string("reading the info of BPF program ") +
-                            bpf_program__name(prog));
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) {
+      const int err = errno;
+      return util::os_error(
+          std::string("reading the info of BPF program ") + bpf_program__name(prog), err);
+    }
     stats.programs.push_back({bpf_program__name(prog), info.run_time_ns, info.run_cnt});
   }
   return stats;

@@ -54,10 +54,15 @@ class ExitCollector {
 
   util::Result<void> add_target(pid_t pid);
 
-  // Reads every counter. VM names are looked up the first time a pid is seen and kept, so a VM
-  // that has exited keeps its name; one that ended before that keeps the process name its
-  // counters carry (captured in the kernel at its first exit; model::vm_info decides).
+  // Reads every counter and the collector's health; snap.vms stays empty: name_vms() fills it.
   util::Result<model::Snapshot> snapshot();
+
+  // Names the VMs of `snap` (its vms, for every pid in its exits). A VM's name is looked up in
+  // /proc the first time its pid is met and kept, so a VM that has exited keeps its name; one
+  // that ended before that keeps the process name its counters carry (captured in the kernel at
+  // its first exit; model::vm_info decides). Called on a snapshot now and then only to learn
+  // the names of VMs while they run (stat), it is what keeps them.
+  void name_vms(model::Snapshot& snap);
 
   // Waits up to timeout_ms for streamed exits and hands each to `on_exit`. Returns how many.
   // An interrupted wait (EINTR) returns 0, not an error.
@@ -93,7 +98,5 @@ class ExitCollector {
   explicit ExitCollector(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-std::uint64_t monotonic_ns();
 
 }  // namespace kvmscope::collect

@@ -40,7 +40,8 @@ util::Result<std::string> tracefs_root() {
     // Not mounted at the primary place, and debugfs (where tracefs also shows) was closed to us.
     if (!denied_path.empty())
       return util::tracefs_denied_error(denied_path, denied_err, util::current_capabilities());
-    return util::os_error("tracefs is not mounted and mounting it at " + primary + " failed", errno,
+    const int err = errno;
+    return util::os_error("tracefs is not mounted and mounting it at " + primary + " failed", err,
                           "mount -t tracefs nodev " + primary);
   }
   if (!is_dir(primary + "/events"))

@@ -4,16 +4,13 @@
 
 #include "guest/guest.h"
 #include "guest/guest_layout.h"
+#include "util/strings.h"
 
 namespace kvmscope::guest {
 
 namespace {
 
-std::string hex(unsigned long long v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", v);
-  return buf;
-}
+using util::hex;
 
 // What the exit was, with the fields that tell why it is not ours.
 std::string describe(const kvm_run& run) {

@@ -1,4 +1,4 @@
-/* The exit-statistics CPUID leaves of the kernel/ patch (issue 6) and where the built-in guest
+/* The exit-statistics CPUID leaves of the kernel/ patch (kernel/README.md) and where the built-in guest
  * keeps what it reads from them. Plain C preprocessor definitions only: guest_code.S (run through
  * cpp) and the C++ VMM must agree on every one of them.
  *

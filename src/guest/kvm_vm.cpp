@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "util/strings.h"
+
 namespace kvmscope::guest {
 
 Mapping& Mapping::operator=(Mapping&& other) noexcept {
@@ -57,11 +59,17 @@ util::Result<Vm> Vm::create(std::size_t ram_size) {
   vm.vm_ = util::Fd(fd);
 
   vm.run_size_ = ::ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-  if (vm.run_size_ <= 0) return util::os_error("KVM_GET_VCPU_MMAP_SIZE");
+  if (vm.run_size_ <= 0) {
+    const int err = errno;
+    return util::os_error("KVM_GET_VCPU_MMAP_SIZE", err);
+  }
 
   void* ram = ::mmap(nullptr, ram_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (ram == MAP_FAILED) return util::os_error("mmap guest RAM");
+  if (ram == MAP_FAILED) {
+    const int err = errno;
+    return util::os_error("mmap guest RAM", err);
+  }
   vm.ram_ = Mapping(ram, ram_size);
 
   kvm_userspace_memory_region region{};
@@ -69,20 +77,28 @@ util::Result<Vm> Vm::create(std::size_t ram_size) {
   region.guest_phys_addr = 0;
   region.memory_size = ram_size;
   region.userspace_addr = reinterpret_cast<std::uintptr_t>(ram);
-  if (::ioctl(vm.vm_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0)
-    return util::os_error("KVM_SET_USER_MEMORY_REGION");
+  if (::ioctl(vm.vm_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+    const int err = errno;
+    return util::os_error("KVM_SET_USER_MEMORY_REGION", err);
+  }
   return vm;
 }
 
 util::Result<void> Vm::add_vcpu(unsigned id) {
   int fd = ::ioctl(vm_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id));
-  if (fd < 0) return util::os_error("KVM_CREATE_VCPU " + std::to_string(id));
+  if (fd < 0) {
+    const int err = errno;
+    return util::os_error("KVM_CREATE_VCPU " + std::to_string(id), err);
+  }
   Vcpu vcpu;
   vcpu.id = id;
   vcpu.fd = util::Fd(fd);
   void* run = ::mmap(nullptr, static_cast<std::size_t>(run_size_), PROT_READ | PROT_WRITE,
                      MAP_SHARED, fd, 0);
-  if (run == MAP_FAILED) return util::os_error("mmap kvm_run of vCPU " + std::to_string(id));
+  if (run == MAP_FAILED) {
+    const int err = errno;
+    return util::os_error("mmap kvm_run of vCPU " + std::to_string(id), err);
+  }
   vcpu.run_map = Mapping(run, static_cast<std::size_t>(run_size_));
   vcpus_.push_back(std::move(vcpu));
   return {};
@@ -91,7 +107,10 @@ util::Result<void> Vm::add_vcpu(unsigned id) {
 util::Result<void> Vm::set_real_mode(Vcpu& vcpu, const RealModeStart& start) {
   // Keep the reset state (real mode, 64 KiB limits, data segment types) and move the segments.
   kvm_sregs sregs{};
-  if (::ioctl(vcpu.fd.get(), KVM_GET_SREGS, &sregs) < 0) return util::os_error("KVM_GET_SREGS");
+  if (::ioctl(vcpu.fd.get(), KVM_GET_SREGS, &sregs) < 0) {
+    const int err = errno;
+    return util::os_error("KVM_GET_SREGS", err);
+  }
   auto place = [](kvm_segment& seg, std::uint16_t selector) {
     seg.selector = selector;
     seg.base = static_cast<std::uint64_t>(selector) << 4;
@@ -101,12 +120,18 @@ util::Result<void> Vm::set_real_mode(Vcpu& vcpu, const RealModeStart& start) {
   place(sregs.ss, start.ds);  // the guest uses no stack; SS only needs to be sane
   place(sregs.es, start.es);
   place(sregs.fs, start.fs);
-  if (::ioctl(vcpu.fd.get(), KVM_SET_SREGS, &sregs) < 0) return util::os_error("KVM_SET_SREGS");
+  if (::ioctl(vcpu.fd.get(), KVM_SET_SREGS, &sregs) < 0) {
+    const int err = errno;
+    return util::os_error("KVM_SET_SREGS", err);
+  }
 
   kvm_regs regs{};
   regs.rip = start.ip;
   regs.rflags = 0x2;  // bit 1 is reserved-1; IF = 0 so that HLT waits for nothing but the VMM
-  if (::ioctl(vcpu.fd.get(), KVM_SET_REGS, &regs) < 0) return util::os_error("KVM_SET_REGS");
+  if (::ioctl(vcpu.fd.get(), KVM_SET_REGS, &regs) < 0) {
+    const int err = errno;
+    return util::os_error("KVM_SET_REGS", err);
+  }
   return {};
 }
 
@@ -130,11 +155,12 @@ util::Result<std::uint64_t> Vm::read_msr(const Vcpu& vcpu, std::uint32_t index) 
   msrs.nmsrs = 1;
   msrs.entry.index = index;
   int n = ::ioctl(vcpu.fd.get(), kGetMsrs, &msrs);
-  if (n < 0) return util::os_error("KVM_GET_MSRS");
+  if (n < 0) {
+    const int err = errno;
+    return util::os_error("KVM_GET_MSRS", err);
+  }
   if (n != 1) {
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "0x%x", index);
-    return util::plain_error(std::string("KVM_GET_MSRS: this KVM does not know MSR ") + hex);
+    return util::plain_error("KVM_GET_MSRS: this KVM does not know MSR " + util::hex(index));
   }
   return static_cast<std::uint64_t>(msrs.entry.data);
 }

@@ -8,16 +8,13 @@
 #include "report/format.h"
 #include "report/text_table.h"
 #include "util/exit_status.h"
+#include "util/strings.h"
 
 namespace kvmscope::guest {
 
 namespace {
 
-std::string hex(unsigned v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
-}
+using util::hex;
 
 std::string count_cell(Count n) {
   return n ? report::format_count(*n) : "unknown";

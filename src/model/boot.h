@@ -17,14 +17,9 @@
 #include <vector>
 
 #include "model/exit_key.h"
+#include "model/marker.h"
 
 namespace kvmscope::model {
-
-// A point in time a recording noted, CLOCK_MONOTONIC.
-struct Marker {
-  std::uint64_t ts_ns = 0;
-  std::string label;
-};
 
 // The marker `record` writes when the traced command is started: the boot's start.
 inline constexpr std::string_view kCommandStartedLabel = "command started";

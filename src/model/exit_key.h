@@ -37,6 +37,16 @@ struct ExitKey {
   auto operator<=>(const ExitKey&) const = default;
 };
 
+// The level of a BPF counter key or event (KS_LEVEL_*).
+constexpr Level level_from_bpf(std::uint8_t level) {
+  return level == KS_LEVEL_VMM ? Level::vmm : Level::hardware;
+}
+
+// The reason of a BPF counter key (the collector's maps, the streamed exits).
+constexpr Reason reason_of(const ks_exit_key& key) {
+  return {level_from_bpf(key.level), static_cast<Isa>(key.isa), key.reason};
+}
+
 const char* level_name(Level level);  // "hardware" / "vmm"
 const char* isa_name(Isa isa);        // "vmx" / "svm" / "arm64" / "none"
 

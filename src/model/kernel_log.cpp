@@ -462,7 +462,10 @@ util::Result<KernelLog> parse_kernel_log(std::istream& in, const std::string& na
     }
     if (found) reader.set_byte_limit(0);  // a kernel log: read it to its end
   }
-  if (in.bad()) return util::os_error("reading " + where);
+  if (in.bad()) {
+    const int err = errno;
+    return util::os_error("reading " + where, err);
+  }
   if (reader.limit_reached())
     return util::plain_error(
         "no KVM exit statistics lines in the first " + bytes_text(limits.search_bytes) + " of " +

@@ -1,5 +1,5 @@
 // Exit statistics printed into the kernel log, parsed (`kvmscope report --dmesg`). Two formats:
-//   the kernel/ patch (issue 6), one block per report, cumulative since the VM started:
+//   the kernel/ patch (kernel/README.md), one block per report, cumulative since the VM started:
 //     kvm_exit_stats: vm <pid> <isa>: report <seq>: <total> exits, <cycles> cycles, tsc_khz <khz>
 //     kvm_exit_stats: vm <pid> <isa>: exit <code> (<name>): <count> exits, <cycles> cycles
 //     kvm_exit_stats: vm <pid> <isa>: <n> reports suppressed

@@ -8,6 +8,7 @@
 #include "model/builtin_reasons.h"
 #include "model/tracefs_format.h"
 #include "util/fd.h"
+#include "util/strings.h"
 
 namespace kvmscope::model {
 namespace {
@@ -17,11 +18,7 @@ using Names = std::map<std::uint32_t, std::string>;
 // The basic exit reason lives in the low 16 bits of a VMX exit reason; the bits above are flags.
 constexpr std::uint32_t kVmxBasicMask = 0xffff;
 
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using util::hex;
 
 bool blank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n") == std::string_view::npos;

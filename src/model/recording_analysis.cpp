@@ -10,14 +10,6 @@ namespace kvmscope::model {
 
 namespace {
 
-// KVM_EXIT_* codes the analysis acts on (include/uapi/linux/kvm.h).
-constexpr std::uint32_t kKvmExitIo = 2;
-constexpr std::uint32_t kKvmExitHypercall = 3;
-constexpr std::uint32_t kKvmExitMmio = 6;
-constexpr std::uint32_t kKvmExitShutdown = 8;
-constexpr std::uint32_t kKvmExitX86Rdmsr = 29;
-constexpr std::uint32_t kKvmExitX86Wrmsr = 30;
-
 // An exit waiting for the event that ends its handling: a hardware exit for the next VM entry,
 // an exit to the VMM for the next KVM_RUN. Drill-down events seen in between share its time.
 struct OpenExit {
@@ -111,18 +103,19 @@ std::size_t drill_cache_index(const DrillKey& k) {
   return static_cast<std::size_t>(h >> (64 - kDrillCacheBits));
 }
 
+// The same rule as the BPF collector's (ks_drill_causes), so stat --by and report agree.
 bool causes(DrillKind kind, std::uint32_t kvm_exit) {
   switch (kind) {
     case DrillKind::port:
-      return kvm_exit == kKvmExitIo;
+      return ks_drill_causes(KS_DRILL_PORT, kvm_exit);
     case DrillKind::mmio:
-      return kvm_exit == kKvmExitMmio;
+      return ks_drill_causes(KS_DRILL_MMIO, kvm_exit);
     case DrillKind::msr:
-      return kvm_exit == kKvmExitX86Rdmsr || kvm_exit == kKvmExitX86Wrmsr;
+      return ks_drill_causes(KS_DRILL_MSR, kvm_exit);
     case DrillKind::hypercall:
-      return kvm_exit == kKvmExitHypercall;
+      return ks_drill_causes(KS_DRILL_HYPERCALL, kvm_exit);
     case DrillKind::cpuid:
-      return false;  // CPUID never leaves the kernel
+      return ks_drill_causes(KS_DRILL_CPUID, kvm_exit);
   }
   return false;
 }
@@ -361,7 +354,7 @@ void RecordingAnalysis::State::event(const ks_event& e) {
     case KS_EV_USERSPACE_EXIT: {
       const auto code = static_cast<std::uint32_t>(e.a);
       ExitStats& stats = count_exit(e, t, {Level::vmm, Isa::none, code});
-      if (code == kKvmExitShutdown) boot.shutdown(e.tgid, e.ts_ns);
+      if (code == KS_KVM_EXIT_SHUTDOWN) boot.shutdown(e.tgid, e.ts_ns);
       if (!t) break;
       t->vmm.reset(true, e.ts_ns, &stats);
       if (orphan && causes(orphan->kind, code)) t->vmm.drills.push_back(orphan->stats);

@@ -5,17 +5,14 @@
 #include <set>
 
 #include "model/print_fmt_expr.h"
+#include "util/strings.h"
 
 namespace kvmscope::model {
 namespace {
 
 using printfmt::Node;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+using util::trim;
 
 bool take_prefix(std::string_view& s, std::string_view prefix) {
   if (s.substr(0, prefix.size()) != prefix) return false;

@@ -1,40 +1,12 @@
 #include "report/json_literals.h"
 
+#include "util/strings.h"
+
 namespace kvmscope::report {
 
 namespace {
 
-bool is_continuation(unsigned char c) {
-  return (c & 0xc0) == 0x80;
-}
-
-// Length of the well-formed UTF-8 sequence starting at text[i] (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0 if there is none.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  const unsigned char c = at(0);
-  std::size_t length = 0;
-  unsigned char second_min = 0x80, second_max = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    length = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    length = 3;
-    if (c == 0xe0) second_min = 0xa0;  // overlong
-    if (c == 0xed) second_max = 0x9f;  // surrogates
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    length = 4;
-    if (c == 0xf0) second_min = 0x90;  // overlong
-    if (c == 0xf4) second_max = 0x8f;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (at(1) < second_min || at(1) > second_max) return 0;
-  for (std::size_t k = 2; k < length; ++k)
-    if (!is_continuation(at(k))) return 0;
-  return length;
-}
-
+using util::utf8_sequence_length;
 }  // namespace
 
 std::string json_string(std::string_view text) {

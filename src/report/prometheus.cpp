@@ -3,35 +3,11 @@
 #include <algorithm>
 #include <string>
 
+#include "util/strings.h"
+
 namespace kvmscope::report {
 
 namespace {
-
-// Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), 0 if there is none.
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  const unsigned char c = at(0);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size() || at(1) < lo || at(1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if ((at(k) & 0xc0) != 0x80) return 0;
-  return n;
-}
 
 // HELP text: only backslash and newline are escaped there.
 std::string help_text(std::string_view text) {
@@ -231,7 +207,7 @@ std::string prom_label_value(std::string_view text) {
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_length(text, i);
+      const std::size_t n = util::utf8_sequence_length(text, i);
       if (n == 0) {
         out += "\xef\xbf\xbd";  // U+FFFD
         ++i;

@@ -166,10 +166,16 @@ void drill_csv(const model::RecordingAnalysisResult& a, model::DrillKind kind, b
 util::Result<void> write_file(const std::filesystem::path& path,
                               const std::function<void(std::ostream&)>& write) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) return util::os_error("create " + path.string());
+  if (!file) {
+    const int err = errno;
+    return util::os_error("create " + path.string(), err);
+  }
   write(file);
   file.flush();
-  if (!file) return util::os_error("write " + path.string());
+  if (!file) {
+    const int err = errno;
+    return util::os_error("write " + path.string(), err);
+  }
   return {};
 }
 

@@ -6,16 +6,13 @@
 #include <cstdio>
 
 #include "report/format.h"
+#include "util/strings.h"
 
 namespace kvmscope::report {
 
 namespace {
 
-std::string hex(std::uint64_t v) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(v));
-  return buffer;
-}
+using util::hex;
 
 // KVM_HC_* of include/uapi/linux/kvm_para.h.
 const char* hypercall_name(std::uint64_t nr) {

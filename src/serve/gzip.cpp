@@ -4,14 +4,14 @@
 
 #include <cstdlib>
 
+#include "util/strings.h"
+
 namespace kvmscope::serve {
 
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+  return util::trim(s, " \t");
 }
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -61,7 +61,10 @@ util::Result<ListenAddress> parse_listen_address(std::string_view text) {
 
 util::Result<util::Fd> listen_on(const ListenAddress& address) {
   util::Fd fd(::socket(address.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return util::os_error("creating the listening socket");
+  if (!fd.valid()) {
+    const int err = errno;
+    return util::os_error("creating the listening socket", err);
+  }
   int one = 1;
   // A restarted exporter must not wait for the old connections' TIME_WAIT to end.
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -73,15 +76,20 @@ util::Result<util::Fd> listen_on(const ListenAddress& address) {
         "binding " + address_text(address.addr), err,
         err == EADDRINUSE ? "another process listens there; choose --listen" : "");
   }
-  if (::listen(fd.get(), 128) != 0) return util::os_error("listening");
+  if (::listen(fd.get(), 128) != 0) {
+    const int err = errno;
+    return util::os_error("listening", err);
+  }
   return fd;
 }
 
 util::Result<std::string> bound_address(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return util::os_error("reading the listening address");
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const int err = errno;
+    return util::os_error("reading the listening address", err);
+  }
   return address_text(addr);
 }
 

@@ -390,7 +390,10 @@ util::Result<std::unique_ptr<MetricsServer>> MetricsServer::start(util::Fd liste
       static_cast<unsigned>(impl->mhd_limit()), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       limits.request_bytes, MHD_OPTION_NOTIFY_CONNECTION, &Impl::on_connection, impl.get(),
       MHD_OPTION_NOTIFY_COMPLETED, &Impl::on_completed, impl.get(), MHD_OPTION_END);
-  if (!d) return util::os_error("starting the HTTP server (libmicrohttpd)");
+  if (!d) {
+    const int err = errno;
+    return util::os_error("starting the HTTP server (libmicrohttpd)", err);
+  }
   impl->daemon.reset(d);
   const MHD_DaemonInfo* info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
   if (!info || info->epoll_fd < 0)

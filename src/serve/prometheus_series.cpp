@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "util/strings.h"
+
 namespace kvmscope::serve {
 
 using report::kPromOther;
@@ -11,11 +13,7 @@ using report::PromReasonLabels;
 
 namespace {
 
-std::string hex(std::uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
+using util::hex;
 
 bool is_port(const model::DrillKey& k) {
   return k.kind == model::DrillKind::port;

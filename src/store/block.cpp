@@ -23,10 +23,10 @@ bool block_header_crc_ok(std::span<const std::uint8_t, kBlockHeaderSize> in) {
   return crc_matches(crc32c({p, 36}), static_cast<std::uint32_t>(get_le(p + 36, 4)));
 }
 
-std::string decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> in,
-                                BlockHeader& h) {
+util::Result<void> decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> in,
+                                       BlockHeader& h) {
   const std::uint8_t* p = in.data();
-  if (!block_header_crc_ok(in)) return "block header CRC mismatch";
+  if (!block_header_crc_ok(in)) return util::plain_error("block header CRC mismatch");
   h.type = p[0];
   h.flags = p[1];
   h.stored_len = static_cast<std::uint32_t>(get_le(p + 4, 4));
@@ -37,13 +37,16 @@ std::string decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> 
   h.payload_crc = static_cast<std::uint32_t>(get_le(p + 32, 4));
   // Bounds first: nothing is allocated for a block until these hold.
   if (h.stored_len > kMaxBlockStored)
-    return "block payload of " + std::to_string(h.stored_len) + " bytes exceeds the limit";
+    return util::plain_error("block payload of " + std::to_string(h.stored_len) +
+                             " bytes exceeds the limit");
   if (h.raw_len > kMaxBlockRaw)
-    return "block decodes to " + std::to_string(h.raw_len) + " bytes, over the limit";
+    return util::plain_error("block decodes to " + std::to_string(h.raw_len) +
+                             " bytes, over the limit");
   if (h.count > kMaxBlockCount)
-    return "block claims " + std::to_string(h.count) + " entries, over the limit";
+    return util::plain_error("block claims " + std::to_string(h.count) +
+                             " entries, over the limit");
   if ((h.flags & kFlagZstd) == 0 && h.stored_len != h.raw_len)
-    return "uncompressed block with stored and raw lengths differing";
+    return util::plain_error("uncompressed block with stored and raw lengths differing");
   return {};
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "store/format.h"
+#include "util/result.h"
 
 namespace kvmscope::store {
 
@@ -30,7 +31,8 @@ bool block_header_crc_ok(std::span<const std::uint8_t, kBlockHeaderSize> in);
 
 // Parses and validates a header: its CRC, then the bounds of its lengths and count. Returns an
 // empty string if it can be trusted, else what is wrong with it.
-std::string decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> in, BlockHeader& h);
+util::Result<void> decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize> in,
+                                       BlockHeader& h);
 
 const char* block_type_name(std::uint8_t type);  // "events", ..., "unknown"
 

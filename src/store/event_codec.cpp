@@ -113,8 +113,8 @@ void EventEncoder::add(const ks_event& e) {
   ++count_;
 }
 
-std::string EventDecoder::start(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
-                                std::uint64_t first_ts) {
+util::Result<void> EventDecoder::start(const std::uint8_t* payload, std::size_t size,
+                                       std::uint32_t count, std::uint64_t first_ts) {
   left_ = 0;
   // Stream lengths, checked against the payload before any stream is read.
   ByteReader lens({payload, size});
@@ -125,7 +125,7 @@ std::string EventDecoder::start(const std::uint8_t* payload, std::size_t size, s
     total += l > size ? size + 1 : l;  // no overflow: each term is at most size + 1
   }
   if (lens.failed() || total != lens.remaining())
-    return "events payload stream lengths do not add up to its size";
+    return util::plain_error("events payload stream lengths do not add up to its size");
   const std::uint8_t* at = payload + (size - lens.remaining());
   for (int i = 0; i < kStreams; ++i) {
     p_[i] = at;
@@ -141,7 +141,7 @@ std::string EventDecoder::start(const std::uint8_t* payload, std::size_t size, s
   return {};
 }
 
-std::string EventDecoder::decode(ks_event* out, std::uint32_t n) {
+util::Result<void> EventDecoder::decode(ks_event* out, std::uint32_t n) {
   if (n > left_) n = left_;
   // Locals, so the compiler keeps the hot state in registers.
   const std::uint8_t *pt = p_[0], *ps = p_[1], *pc = p_[2];
@@ -213,7 +213,7 @@ std::string EventDecoder::decode(ks_event* out, std::uint32_t n) {
     err = "events payload streams end before event " + std::to_string(done_ + n);
   if (!err.empty()) {
     left_ = 0;
-    return err;
+    return util::plain_error(err);
   }
   p_[0] = pt, p_[1] = ps, p_[2] = pc, p_[3] = pa, p_[4] = pb, p_[5] = pz;
   ts_ = ts;
@@ -224,15 +224,16 @@ std::string EventDecoder::decode(ks_event* out, std::uint32_t n) {
   if (left_ == 0)
     for (int s = 0; s < kStreams; ++s)
       if (p_[s] != end_[s])
-        return "events payload stream " + std::to_string(s) + " does not end where its length says";
+        return util::plain_error("events payload stream " + std::to_string(s) +
+                                 " does not end where its length says");
   return {};
 }
 
-std::string decode_events(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
-                          std::uint64_t first_ts, ks_event* out) {
+util::Result<void> decode_events(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
+                                 std::uint64_t first_ts, ks_event* out) {
   // Large: kept off the stack of callers that may run on small ones.
   auto dec = std::make_unique<EventDecoder>();
-  if (auto err = dec->start(payload, size, count, first_ts); !err.empty()) return err;
+  if (auto started = dec->start(payload, size, count, first_ts); !started) return started;
   return dec->decode(out, count);
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bpf/kvmscope_bpf.h"
+#include "util/result.h"
 
 namespace kvmscope::store {
 
@@ -70,19 +71,19 @@ class EventEncoder {
 };
 
 // Decodes an events payload in batches, so the caller can hand out cache-sized slices of a
-// large block. Every method returns an empty string on success, else what is wrong with the
-// payload; after an error the decoder must be restarted.
+// large block. An error says what is wrong with the payload; after one the decoder must be
+// restarted.
 class EventDecoder {
  public:
   // `payload` must stay valid and be followed by kDecodePadding readable bytes until done.
-  std::string start(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
-                    std::uint64_t first_ts);
+  util::Result<void> start(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
+                           std::uint64_t first_ts);
   std::uint32_t left() const { return left_; }
   // Gives up on the block in progress (found damaged): left() is 0 until the next start().
   void abandon() { left_ = 0; }
   // Decodes the next n <= left() events into out[0, n). Once left() is 0, it also checks that
   // every stream ended exactly where its length said.
-  std::string decode(ks_event* out, std::uint32_t n);
+  util::Result<void> decode(ks_event* out, std::uint32_t n);
 
  private:
   struct Ctx {
@@ -103,7 +104,7 @@ class EventDecoder {
 };
 
 // The whole payload at once: decodes exactly `count` events into out[0, count).
-std::string decode_events(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
-                          std::uint64_t first_ts, ks_event* out);
+util::Result<void> decode_events(const std::uint8_t* payload, std::size_t size, std::uint32_t count,
+                                 std::uint64_t first_ts, ks_event* out);
 
 }  // namespace kvmscope::store

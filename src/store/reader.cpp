@@ -82,7 +82,8 @@ util::Result<std::size_t> Reader::ensure(std::size_t n) {
       ssize_t got = ::read(fd_.get(), buf_.data() + len_, buf_.size() - kDecodePadding - len_);
       if (got < 0) {
         if (errno == EINTR) continue;
-        return util::os_error("read " + name_);
+        const int err = errno;
+        return util::os_error("read " + name_, err);
       }
       if (got == 0) eof_ = true;
       len_ += static_cast<std::size_t>(got);
@@ -146,7 +147,7 @@ util::Result<void> Reader::resync() {
     }
     const std::span<const std::uint8_t, kBlockHeaderSize> header(cur(), kBlockHeaderSize);
     BlockHeader h;
-    if (block_header_crc_ok(header) && decode_block_header(header, h).empty()) return {};
+    if (block_header_crc_ok(header) && decode_block_header(header, h).ok()) return {};
   }
 }
 
@@ -195,20 +196,20 @@ util::Result<std::span<const std::uint8_t>> Reader::raw_payload(
     std::uint8_t flags, std::span<const std::uint8_t> stored, std::uint32_t raw_len) {
   if ((flags & kFlagZstd) == 0) return stored;  // followed by buf_'s padding
   raw_.resize(static_cast<std::size_t>(raw_len) + kDecodePadding);
-  std::string err = zstd_->decompress(stored, raw_.data(), raw_len);
-  if (!err.empty()) return util::plain_error(err);
+  if (auto done = zstd_->decompress(stored, raw_.data(), raw_len); !done) return done.error();
   return std::span<const std::uint8_t>(raw_.data(), raw_len);
 }
 
-std::string Reader::apply_side_block(std::uint8_t type, std::span<const std::uint8_t> raw,
-                                     std::uint32_t count) {
+util::Result<void> Reader::apply_side_block(std::uint8_t type, std::span<const std::uint8_t> raw,
+                                            std::uint32_t count) {
   switch (static_cast<BlockType>(type)) {
     case BlockType::lost: {
       std::vector<std::pair<std::uint32_t, std::uint64_t>> got;
-      if (auto err = decode_lost(raw, count, got); !err.empty()) return err;
+      if (auto decoded = decode_lost(raw, count, got); !decoded) return decoded;
       for (const auto& [cpu, n] : got) {
         if (!lost_.contains(cpu) && lost_.size() >= kMaxLostCpus)
-          return "lost counts for more than " + std::to_string(kMaxLostCpus) + " CPUs";
+          return util::plain_error("lost counts for more than " + std::to_string(kMaxLostCpus) +
+                                   " CPUs");
         lost_[cpu] += n;
         lost_total_ += n;
       }
@@ -216,17 +217,17 @@ std::string Reader::apply_side_block(std::uint8_t type, std::span<const std::uin
     }
     case BlockType::vm: {
       std::vector<VmEntry> got;
-      if (auto err = decode_vms(raw, count, got); !err.empty()) return err;
+      if (auto decoded = decode_vms(raw, count, got); !decoded) return decoded;
       for (auto& e : got) {
         if (!vms_.contains(e.pid) && vms_.size() >= kMaxVms)
-          return "more than " + std::to_string(kMaxVms) + " VMs";
+          return util::plain_error("more than " + std::to_string(kMaxVms) + " VMs");
         vms_[e.pid] = std::move(e.meta);
       }
       return {};
     }
     case BlockType::marker: {
       if (markers_.size() + count > kMaxMarkers)
-        return "more than " + std::to_string(kMaxMarkers) + " markers";
+        return util::plain_error("more than " + std::to_string(kMaxMarkers) + " markers");
       return decode_markers(raw, count, markers_);
     }
     default:
@@ -237,7 +238,8 @@ std::string Reader::apply_side_block(std::uint8_t type, std::span<const std::uin
 std::span<const ks_event> Reader::next_batch() {
   const std::uint32_t n = std::min(decoder_->left(), kReadBatch);
   if (events_.size() < n) events_.resize(kReadBatch);
-  if (auto err = decoder_->decode(events_.data(), n); !err.empty()) {
+  if (auto decoded = decoder_->decode(events_.data(), n); !decoded) {
+    const std::string& err = decoded.error().context;
     // The block's earlier batches were delivered already; the rest of it is lost.
     decoder_->abandon();
     intact_events_ -= block_count_;
@@ -278,9 +280,10 @@ util::Result<std::span<const ks_event>> Reader::next() {
       break;
     }
     BlockHeader h;
-    if (auto err = decode_block_header(
+    if (auto header = decode_block_header(
             std::span<const std::uint8_t, kBlockHeaderSize>(cur(), kBlockHeaderSize), h);
-        !err.empty()) {
+        !header) {
+      const std::string& err = header.error().context;
       // Its length cannot be trusted: the next block is wherever a valid header is.
       if (auto found = resync(); !found) {
         stop("read error at byte " + std::to_string(base_ + pos_));
@@ -330,8 +333,8 @@ util::Result<std::span<const ks_event>> Reader::next() {
       continue;
     }
     if (h.type == static_cast<std::uint8_t>(BlockType::events)) {
-      if (auto err = decoder_->start(raw->data(), raw->size(), h.count, h.first_ts); !err.empty()) {
-        skip_damaged(err);
+      if (auto started = decoder_->start(raw->data(), raw->size(), h.count, h.first_ts); !started) {
+        skip_damaged(started.error().context);
         continue;
       }
       // The payload stays where it is (buf_ or raw_) until the block is drained: nothing
@@ -350,8 +353,8 @@ util::Result<std::span<const ks_event>> Reader::next() {
     }
     if (h.type == static_cast<std::uint8_t>(BlockType::end)) {
       Totals t;
-      if (auto err = decode_totals(*raw, t); !err.empty()) {
-        skip_damaged(err);
+      if (auto decoded = decode_totals(*raw, t); !decoded) {
+        skip_damaged(decoded.error().context);
         continue;
       }
       // With blocks skipped as damaged, the trailer counts more than was read, never less.
@@ -379,8 +382,8 @@ util::Result<std::span<const ks_event>> Reader::next() {
       stop_offset_ = base_ + pos_;
       break;
     }
-    if (auto err = apply_side_block(h.type, *raw, h.count); !err.empty()) {
-      skip_damaged(err);
+    if (auto applied = apply_side_block(h.type, *raw, h.count); !applied) {
+      skip_damaged(applied.error().context);
       continue;
     }
     pos_ += whole;

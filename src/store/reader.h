@@ -98,9 +98,9 @@ class Reader {
   // Decodes the next batch of the events block in progress into events_; on damage, notes it,
   // drops the rest of the block and returns an empty span.
   std::span<const ks_event> next_batch();
-  // Applies a side block (lost, vm, marker) to the totals kept; an empty string when fine.
-  std::string apply_side_block(std::uint8_t type, std::span<const std::uint8_t> raw,
-                               std::uint32_t count);
+  // Applies a side block (lost, vm, marker) to the totals kept.
+  util::Result<void> apply_side_block(std::uint8_t type, std::span<const std::uint8_t> raw,
+                                      std::uint32_t count);
   // The payload as written: `stored` itself, or its decompression into raw_ (both followed by
   // kDecodePadding readable bytes).
   util::Result<std::span<const std::uint8_t>> raw_payload(std::uint8_t flags,

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "model/marker.h"
 #include "model/snapshot.h"
 
 namespace kvmscope::store {
@@ -33,11 +34,7 @@ struct RecordingInfo {
 
 using VmMeta = model::VmInfo;  // name (QEMU -name, libvirt domain, else comm) and comm
 
-struct Marker {
-  std::uint64_t ts_ns = 0;  // CLOCK_MONOTONIC, like event timestamps
-  std::string label;        // e.g. "command started", "command exited status 0"
-  bool operator==(const Marker&) const = default;
-};
+using Marker = model::Marker;
 
 // The trailer's totals, written by Writer::finish().
 struct Totals {

@@ -18,8 +18,8 @@ bool read_label(ByteReader& r, std::string& out) {
   return !r.failed();
 }
 
-std::string bad(const char* what, std::uint32_t i) {
-  return std::string(what) + " entry " + std::to_string(i) + " is malformed";
+util::Error bad(const char* what, std::uint32_t i) {
+  return util::plain_error(std::string(what) + " entry " + std::to_string(i) + " is malformed");
 }
 
 }  // namespace
@@ -51,8 +51,8 @@ void encode_totals(const Totals& t, std::vector<std::uint8_t>& out) {
   w.varint(t.end_ns);
 }
 
-std::string decode_lost(std::span<const std::uint8_t> in, std::uint32_t count,
-                        std::vector<std::pair<std::uint32_t, std::uint64_t>>& out) {
+util::Result<void> decode_lost(std::span<const std::uint8_t> in, std::uint32_t count,
+                               std::vector<std::pair<std::uint32_t, std::uint64_t>>& out) {
   ByteReader r(in);
   std::vector<std::pair<std::uint32_t, std::uint64_t>> got;
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -61,13 +61,13 @@ std::string decode_lost(std::span<const std::uint8_t> in, std::uint32_t count,
     if (r.failed() || cpu > UINT32_MAX) return bad("lost", i);
     got.emplace_back(static_cast<std::uint32_t>(cpu), n);
   }
-  if (!r.at_end()) return "lost payload has bytes after its entries";
+  if (!r.at_end()) return util::plain_error("lost payload has bytes after its entries");
   out.insert(out.end(), got.begin(), got.end());
   return {};
 }
 
-std::string decode_vms(std::span<const std::uint8_t> in, std::uint32_t count,
-                       std::vector<VmEntry>& out) {
+util::Result<void> decode_vms(std::span<const std::uint8_t> in, std::uint32_t count,
+                              std::vector<VmEntry>& out) {
   ByteReader r(in);
   std::vector<VmEntry> got;
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -78,13 +78,13 @@ std::string decode_vms(std::span<const std::uint8_t> in, std::uint32_t count,
     if (!read_label(r, e.meta.name) || !read_label(r, e.meta.comm)) return bad("vm", i);
     got.push_back(std::move(e));
   }
-  if (!r.at_end()) return "vm payload has bytes after its entries";
+  if (!r.at_end()) return util::plain_error("vm payload has bytes after its entries");
   for (auto& e : got) out.push_back(std::move(e));
   return {};
 }
 
-std::string decode_markers(std::span<const std::uint8_t> in, std::uint32_t count,
-                           std::vector<Marker>& out) {
+util::Result<void> decode_markers(std::span<const std::uint8_t> in, std::uint32_t count,
+                                  std::vector<Marker>& out) {
   ByteReader r(in);
   std::vector<Marker> got;
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -93,19 +93,19 @@ std::string decode_markers(std::span<const std::uint8_t> in, std::uint32_t count
     if (r.failed() || !read_label(r, m.label)) return bad("marker", i);
     got.push_back(std::move(m));
   }
-  if (!r.at_end()) return "marker payload has bytes after its entries";
+  if (!r.at_end()) return util::plain_error("marker payload has bytes after its entries");
   for (auto& m : got) out.push_back(std::move(m));
   return {};
 }
 
-std::string decode_totals(std::span<const std::uint8_t> in, Totals& out) {
+util::Result<void> decode_totals(std::span<const std::uint8_t> in, Totals& out) {
   ByteReader r(in);
   Totals t;
   t.events = r.varint();
   t.lost = r.varint();
   t.blocks = r.varint();
   t.end_ns = r.varint();
-  if (r.failed()) return "end block payload is malformed";
+  if (r.failed()) return util::plain_error("end block payload is malformed");
   // Bytes after these fields are left for later minor versions.
   out = t;
   return {};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/recording_info.h"
+#include "util/result.h"
 
 namespace kvmscope::store {
 
@@ -29,12 +30,12 @@ void encode_totals(const Totals& totals, std::vector<std::uint8_t>& out);
 
 // Each returns an empty string on success, else what is wrong with the payload. Decoded entries
 // are appended (lost: added) to `out`; nothing is added when the payload is bad.
-std::string decode_lost(std::span<const std::uint8_t> in, std::uint32_t count,
-                        std::vector<std::pair<std::uint32_t, std::uint64_t>>& out);
-std::string decode_vms(std::span<const std::uint8_t> in, std::uint32_t count,
-                       std::vector<VmEntry>& out);
-std::string decode_markers(std::span<const std::uint8_t> in, std::uint32_t count,
-                           std::vector<Marker>& out);
-std::string decode_totals(std::span<const std::uint8_t> in, Totals& out);
+util::Result<void> decode_lost(std::span<const std::uint8_t> in, std::uint32_t count,
+                               std::vector<std::pair<std::uint32_t, std::uint64_t>>& out);
+util::Result<void> decode_vms(std::span<const std::uint8_t> in, std::uint32_t count,
+                              std::vector<VmEntry>& out);
+util::Result<void> decode_markers(std::span<const std::uint8_t> in, std::uint32_t count,
+                                  std::vector<Marker>& out);
+util::Result<void> decode_totals(std::span<const std::uint8_t> in, Totals& out);
 
 }  // namespace kvmscope::store

@@ -13,34 +13,13 @@
 #include "store/format.h"
 #include "store/side_records.h"
 #include "store/zstd_codec.h"
+#include "util/clock.h"
 
 namespace kvmscope::store {
 namespace {
 
 // Payloads smaller than this are not worth a zstd frame's overhead.
 constexpr std::size_t kMinCompress = 64;
-
-// write(2) until everything is out; a short write continues, an error stops.
-int write_all(int fd, const std::uint8_t* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (w == 0) return EIO;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return 0;
-}
-
-std::uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 }  // namespace
 
@@ -72,7 +51,7 @@ util::Result<Writer> Writer::create(const std::string& path, const RecordingInfo
                              " bytes exceeds the header limit");
   auto fd = util::Fd::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (!fd) return fd.error();
-  if (int err = write_all(fd->get(), header.data(), header.size()))
+  if (int err = util::write_all(fd->get(), header.data(), header.size()))
     return util::os_error("write " + path, err);
   Writer w(std::move(*fd), path, options);
   w.bytes_written_ = header.size();
@@ -85,8 +64,8 @@ std::uint64_t Writer::events_buffered() const {
 
 util::Result<void> Writer::check_usable() const {
   if (failed_) return *failed_;
-  if (!fd_.valid()) return util::plain_error("write " + path_ + ": recording is closed");
   if (finished_) return util::plain_error("write " + path_ + ": recording already finished");
+  if (!fd_.valid()) return util::plain_error("write " + path_ + ": recording is closed");
   return {};
 }
 
@@ -209,7 +188,7 @@ void Writer::add_pending_blocks() {
 // block, so it ends cleanly, and the writer refuses further work with the same error.
 util::Result<void> Writer::write_out() {
   if (out_.empty()) return {};
-  const int err = write_all(fd_.get(), out_.data(), out_.size());
+  const int err = util::write_all(fd_.get(), out_.data(), out_.size());
   if (err != 0) {
     if (::ftruncate(fd_.get(), static_cast<off_t>(bytes_written_)) == 0)
       (void)::lseek(fd_.get(), static_cast<off_t>(bytes_written_), SEEK_SET);
@@ -240,13 +219,21 @@ util::Result<void> Writer::finish() {
   t.events = events_written_ + events_in_out_;
   t.lost = lost_total_;
   t.blocks = blocks_written_ + blocks_in_out_;
-  t.end_ns = monotonic_ns();
+  t.end_ns = util::monotonic_ns();
   raw_.clear();
   encode_totals(t, raw_);
   add_block(static_cast<std::uint8_t>(BlockType::end), raw_, 1, t.end_ns, t.end_ns);
   if (auto ok = write_out(); !ok) return ok;
-  if (::fsync(fd_.get()) != 0 && errno != EINVAL && errno != EROFS) {
-    failed_ = std::make_unique<util::Error>(util::os_error("fsync " + path_));
+  if (::fsync(fd_.get()) != 0) {
+    const int err = errno;
+    if (err != EINVAL && err != EROFS) {  // a pipe or a read-only file system: nothing to sync
+      failed_ = std::make_unique<util::Error>(util::os_error("fsync " + path_, err));
+      return *failed_;
+    }
+  }
+  // Some file systems (NFS, FUSE) report a failed write back only at close.
+  if (auto closed = fd_.close(path_); !closed) {
+    failed_ = std::make_unique<util::Error>(closed.error());
     return *failed_;
   }
   finished_ = true;

@@ -28,15 +28,15 @@ Decompressor::Decompressor() : ctx_(ZSTD_createDCtx()) {
   if (ctx_) ZSTD_DCtx_setParameter(static_cast<ZSTD_DCtx*>(ctx_.get()), ZSTD_d_windowLogMax, 24);
 }
 
-std::string Decompressor::decompress(std::span<const std::uint8_t> in, std::uint8_t* out,
-                                     std::size_t out_len) {
-  if (!ctx_) return "zstd: out of memory";
+util::Result<void> Decompressor::decompress(std::span<const std::uint8_t> in, std::uint8_t* out,
+                                            std::size_t out_len) {
+  if (!ctx_) return util::plain_error("zstd: out of memory");
   size_t n =
       ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(ctx_.get()), out, out_len, in.data(), in.size());
-  if (ZSTD_isError(n)) return std::string("zstd: ") + ZSTD_getErrorName(n);
+  if (ZSTD_isError(n)) return util::plain_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   if (n != out_len)
-    return "zstd: payload decodes to " + std::to_string(n) + " bytes, not " +
-           std::to_string(out_len);
+    return util::plain_error("zstd: payload decodes to " + std::to_string(n) + " bytes, not " +
+                             std::to_string(out_len));
   return {};
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "util/result.h"
+
 namespace kvmscope::store {
 
 class Compressor {
@@ -28,8 +30,9 @@ class Compressor {
 class Decompressor {
  public:
   Decompressor();
-  // Decompresses into out[0, out_len) exactly; an empty string on success, else what failed.
-  std::string decompress(std::span<const std::uint8_t> in, std::uint8_t* out, std::size_t out_len);
+  // Decompresses into out[0, out_len) exactly.
+  util::Result<void> decompress(std::span<const std::uint8_t> in, std::uint8_t* out,
+                                std::size_t out_len);
 
  private:
   struct Free {

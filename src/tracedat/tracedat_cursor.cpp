@@ -27,8 +27,9 @@ bool TdCursor::read_raw(void* out, std::uint64_t n) {
       ssize_t got = ::pread(fd_, p + done, n - done, static_cast<off_t>(pos_ + done));
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) {
+        const int err = errno;  // before the message is built: that may change errno
         fail(std::string("read at byte ") + std::to_string(pos_ + done) + ": " +
-             std::strerror(errno));
+             std::strerror(err));
         return false;
       }
       if (got == 0) {  // the file shrank under us

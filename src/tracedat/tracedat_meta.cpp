@@ -35,24 +35,26 @@ util::Error damaged(const std::string& name, const std::string& why) {
 }
 
 // The options of a v6 file: id, then (unless id is DONE) size and payload.
-std::string read_options_v6(TdCursor& c, TraceDatMeta& meta, TdSectionOffsets& sections) {
+util::Result<void> read_options_v6(TdCursor& c, TraceDatMeta& meta, TdSectionOffsets& sections) {
   for (int n = 0; n < 1000000; ++n) {
     const std::uint16_t id = c.u16();
-    if (c.failed() || id == static_cast<std::uint16_t>(TdOption::done)) return c.why();
+    if (c.failed()) return util::plain_error(c.why());
+    if (id == static_cast<std::uint16_t>(TdOption::done)) return {};
     const std::uint32_t size = c.u32();
     if (size > kMaxOption)
-      return "option " + std::to_string(id) + " claims " + std::to_string(size) + " bytes";
+      return util::plain_error("option " + std::to_string(id) + " claims " + std::to_string(size) +
+                               " bytes");
     auto data = c.bytes(size);
-    if (c.failed()) return c.why();
-    if (auto err = apply_tracedat_option(id, data, 6, c.big_endian(), meta, sections); !err.empty())
-      return err;
+    if (c.failed()) return util::plain_error(c.why());
+    if (auto applied = apply_tracedat_option(id, data, 6, c.big_endian(), meta, sections); !applied)
+      return applied;
   }
-  return "no end to the options";
+  return util::plain_error("no end to the options");
 }
 
 // A v6 per-CPU index, after its "flyrecord" tag: offset and size of each CPU's data.
-std::string read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer& b) {
-  if (cpus > c.remaining() / 16) return "more CPUs than the header holds";
+util::Result<void> read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer& b) {
+  if (cpus > c.remaining() / 16) return util::plain_error("more CPUs than the header holds");
   for (std::uint32_t i = 0; i < cpus; ++i) {
     TraceDatCpuData d;
     d.cpu = i;
@@ -60,10 +62,11 @@ std::string read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer
     d.size = c.u64();
     b.cpus.push_back(d);
   }
-  return c.why();
+  if (c.failed()) return util::plain_error(c.why());
+  return {};
 }
 
-util::Result<bool> read_v6(TdCursor& c, const std::string& name,
+util::Result<void> read_v6(TdCursor& c, const std::string& name,
                            const std::set<std::string>& wanted, TraceDatMeta& meta) {
   read_header_info(c, meta);
   read_ftrace_formats(c, meta);
@@ -78,22 +81,22 @@ util::Result<bool> read_v6(TdCursor& c, const std::string& name,
     const std::string tag = c.text(10);
     if (c.failed()) return damaged(name, c.why());
     if (tag == std::string("options  \0", 10)) {
-      if (auto err = read_options_v6(c, meta, unused); !err.empty()) return damaged(name, err);
+      if (auto r = read_options_v6(c, meta, unused); !r) return damaged(name, r.error().context);
     } else if (tag == std::string("latency  \0", 10)) {
       meta.latency = true;
-      return true;
+      return {};
     } else if (tag == std::string("flyrecord\0", 10)) {
       TraceDatBuffer top;
-      if (auto err = read_flyrecord_index(c, cpus, top); !err.empty()) return damaged(name, err);
+      if (auto r = read_flyrecord_index(c, cpus, top); !r) return damaged(name, r.error().context);
       // Instances (record -B): each has a "flyrecord" part of its own, where its option said.
       for (TraceDatBuffer& b : meta.buffers) {
         c.seek(b.section);
         if (c.text(10) != std::string("flyrecord\0", 10))
           return damaged(name, "no per-CPU index for instance " + b.name);
-        if (auto err = read_flyrecord_index(c, cpus, b); !err.empty()) return damaged(name, err);
+        if (auto r = read_flyrecord_index(c, cpus, b); !r) return damaged(name, r.error().context);
       }
       meta.buffers.insert(meta.buffers.begin(), std::move(top));
-      return true;
+      return {};
     } else {
       return damaged(name, "unknown part \"" + tag.substr(0, tag.find('\0')) + "\" in the header");
     }
@@ -116,65 +119,60 @@ SectionHeader read_section_header(TdCursor& c) {
   return h;
 }
 
-// The v7 section at `offset` (expected id `id`): its payload, inflated when compressed; or an
-// empty optional and `why`.
-std::optional<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t offset,
-                                                      std::uint16_t id, const TraceDatMeta& meta,
-                                                      std::string& why) {
+// The v7 section at `offset` (expected id `id`): its payload, inflated when compressed; or why
+// not.
+util::Result<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t offset,
+                                                     std::uint16_t id, const TraceDatMeta& meta) {
   c.seek(offset);
   const SectionHeader h = read_section_header(c);
   if (c.failed()) {
-    why = "section at byte " + std::to_string(offset) + ": " + c.why();
-    return std::nullopt;
+    return util::plain_error("section at byte " + std::to_string(offset) + ": " + c.why());
   }
   if (h.id != id) {
-    why = "byte " + std::to_string(offset) + " is not section " + std::to_string(id);
-    return std::nullopt;
+    return util::plain_error("byte " + std::to_string(offset) + " is not section " +
+                             std::to_string(id));
   }
   if (h.size > kMaxSection || h.size > c.remaining()) {
-    why = "section " + std::to_string(id) + " of " + std::to_string(h.size) + " bytes at byte " +
-          std::to_string(offset) + " does not fit the file";
-    return std::nullopt;
+    return util::plain_error("section " + std::to_string(id) + " of " + std::to_string(h.size) +
+                             " bytes at byte " + std::to_string(offset) + " does not fit the file");
   }
   if (!(h.flags & kSectionCompressed)) {
     auto data = c.bytes(h.size);
-    if (c.failed()) why = c.why();
-    return c.failed() ? std::nullopt : std::optional(std::move(data));
+    if (c.failed()) return util::plain_error(c.why());
+    return data;
   }
   const std::uint32_t packed = c.u32();
   const std::uint32_t plain = c.u32();
   if (c.failed() || static_cast<std::uint64_t>(packed) + 8 > h.size || plain > kMaxSection) {
-    why = c.failed() ? c.why() : "bad compressed section sizes at byte " + std::to_string(offset);
-    return std::nullopt;
+    return util::plain_error(
+        c.failed() ? c.why() : "bad compressed section sizes at byte " + std::to_string(offset));
   }
   auto in = c.bytes(packed);
   if (c.failed()) {
-    why = c.why();
-    return std::nullopt;
+    return util::plain_error(c.why());
   }
   if (meta.compression != "zstd") {
-    why = "sections compressed with " + meta.compression + ", which kvmscope cannot inflate";
-    return std::nullopt;
+    return util::plain_error("sections compressed with " + meta.compression +
+                             ", which kvmscope cannot inflate");
   }
   std::vector<std::uint8_t> out(plain);
   const std::size_t got = ZSTD_decompress(out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(got) || got != plain) {
-    why = std::string("zstd: ") + (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short section");
-    return std::nullopt;
+    return util::plain_error(std::string("zstd: ") +
+                             (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short section"));
   }
   return out;
 }
 
 // The options sections of a v7 file, a chain that starts after the compression header.
-util::Result<bool> read_options_v7(TdCursor& c, const std::string& name, std::uint64_t first,
+util::Result<void> read_options_v7(TdCursor& c, const std::string& name, std::uint64_t first,
                                    TraceDatMeta& meta, TdSectionOffsets& sections) {
   std::set<std::uint64_t> seen;
   for (std::uint64_t next = first; next != 0;) {
     if (!seen.insert(next).second || seen.size() > kMaxOptionSections)
       return damaged(name, "the options sections loop");
-    std::string why;
-    auto payload = read_section(c, next, kSectionOptions, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, next, kSectionOptions, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor o(*payload);
     o.set_big_endian(meta.big_endian);
     next = 0;
@@ -189,15 +187,14 @@ util::Result<bool> read_options_v7(TdCursor& c, const std::string& name, std::ui
         next = d.u64();  // the next options section, 0 for none
         break;
       }
-      if (auto err = apply_tracedat_option(id, data, 7, meta.big_endian, meta, sections);
-          !err.empty())
-        return damaged(name, err);
+      if (auto r = apply_tracedat_option(id, data, 7, meta.big_endian, meta, sections); !r)
+        return damaged(name, r.error().context);
     }
   }
-  return true;
+  return {};
 }
 
-util::Result<bool> read_v7(TdCursor& c, const std::string& name,
+util::Result<void> read_v7(TdCursor& c, const std::string& name,
                            const std::set<std::string>& wanted, TraceDatMeta& meta) {
   meta.compression = c.cstring(64);
   c.cstring(64);  // the compressor's version
@@ -209,26 +206,25 @@ util::Result<bool> read_v7(TdCursor& c, const std::string& name,
   if (auto ok = read_options_v7(c, name, first, meta, sections); !ok) return ok.error();
 
   // The page layout and the event ids are needed to read any event: without them, no data.
-  std::string why;
   if (sections.header_info != 0) {
-    auto payload = read_section(c, sections.header_info, kSectionHeaderInfo, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, sections.header_info, kSectionHeaderInfo, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor h(*payload);
     h.set_big_endian(meta.big_endian);
     read_header_info(h, meta);
     if (h.failed()) return damaged(name, "header info: " + h.why());
   }
   if (sections.ftrace_events != 0) {
-    auto payload = read_section(c, sections.ftrace_events, kSectionFtraceEvents, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, sections.ftrace_events, kSectionFtraceEvents, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor f(*payload);
     f.set_big_endian(meta.big_endian);
     read_ftrace_formats(f, meta);
     if (f.failed()) return damaged(name, "ftrace formats: " + f.why());
   }
   if (sections.event_formats != 0) {
-    auto payload = read_section(c, sections.event_formats, kSectionEventFormats, meta, why);
-    if (!payload) return damaged(name, why);
+    auto payload = read_section(c, sections.event_formats, kSectionEventFormats, meta);
+    if (!payload) return damaged(name, payload.error().context);
     TdCursor f(*payload);
     f.set_big_endian(meta.big_endian);
     read_event_formats(f, wanted, meta);
@@ -236,13 +232,14 @@ util::Result<bool> read_v7(TdCursor& c, const std::string& name,
   }
   // Names only: a file without them still reads.
   if (sections.cmdlines != 0) {
-    auto payload = read_section(c, sections.cmdlines, kSectionCmdlines, meta, why);
+    auto payload = read_section(c, sections.cmdlines, kSectionCmdlines, meta);
     if (payload) {
       TdCursor l(*payload);
       l.set_big_endian(meta.big_endian);
       read_cmdlines(l, meta);
     } else {
-      meta.notes.push_back("saved cmdlines unreadable (" + why + "): VMs are named by pid");
+      meta.notes.push_back("saved cmdlines unreadable (" + payload.error().context +
+                           "): VMs are named by pid");
     }
   }
   // Whether each instance's pages are stored compressed: its section header's flags.
@@ -254,7 +251,7 @@ util::Result<bool> read_v7(TdCursor& c, const std::string& name,
                                (b.name.empty() ? std::string("the top instance") : b.name));
     b.compressed = (h.flags & kSectionCompressed) != 0;
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -275,7 +272,10 @@ bool file_is_tracedat(const std::string& path) {
 util::Result<TraceDatMeta> read_tracedat_meta(int fd, const std::string& name,
                                               const std::set<std::string>& wanted_formats) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return util::os_error("stat " + name);
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    return util::os_error("stat " + name, err);
+  }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   TdCursor c(fd, 0, file_size);
   auto magic = c.bytes(kTraceDatMagicLen);

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "tracedat/tracedat_cursor.h"
+#include "util/strings.h"
 
 namespace kvmscope::tracedat {
 namespace {
@@ -17,11 +18,7 @@ std::string_view payload_text(std::span<const std::uint8_t> data) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
+  return util::trim(s, " \t\n");
 }
 
 std::optional<std::uint64_t> number(std::string_view s, int base = 10) {
@@ -52,8 +49,8 @@ std::optional<std::int64_t> c_integer(std::string_view s) {
 
 // v7 BUFFER: offset, name, clock, page size (trace-cmd 3.x writes it; trace-cmd.dat.v7(5) does
 // not list it), CPU count, then per CPU its id, data offset and size.
-std::string apply_buffer_v7(std::span<const std::uint8_t> data, bool big_endian,
-                            TraceDatMeta& meta) {
+util::Result<void> apply_buffer_v7(std::span<const std::uint8_t> data, bool big_endian,
+                                   TraceDatMeta& meta) {
   TdCursor c(data);
   c.set_big_endian(big_endian);
   TraceDatBuffer buf;
@@ -64,7 +61,8 @@ std::string apply_buffer_v7(std::span<const std::uint8_t> data, bool big_endian,
   buf.page_size = c.u32();
   const std::uint32_t n = c.u32();
   // Each CPU takes 20 bytes: a count the payload cannot hold is damage, not a huge allocation.
-  if (!c.failed() && n > c.remaining() / 20) return "BUFFER option lists more CPUs than it holds";
+  if (!c.failed() && n > c.remaining() / 20)
+    return util::plain_error("BUFFER option lists more CPUs than it holds");
   for (std::uint32_t i = 0; i < n && !c.failed(); ++i) {
     TraceDatCpuData cpu;
     cpu.cpu = c.u32();
@@ -72,7 +70,7 @@ std::string apply_buffer_v7(std::span<const std::uint8_t> data, bool big_endian,
     cpu.size = c.u64();
     buf.cpus.push_back(cpu);
   }
-  if (c.failed()) return "BUFFER option: " + c.why();
+  if (c.failed()) return util::plain_error("BUFFER option: " + c.why());
   meta.buffers.push_back(std::move(buf));
   return {};
 }
@@ -125,9 +123,9 @@ std::optional<std::pair<std::uint32_t, std::string>> parse_tracedat_procmap(std:
   return std::make_pair(static_cast<std::uint32_t>(*pid), std::string(trim(line.substr(sp2 + 1))));
 }
 
-std::string apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t> data,
-                                  unsigned version, bool big_endian, TraceDatMeta& meta,
-                                  TdSectionOffsets& sections) {
+util::Result<void> apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t> data,
+                                         unsigned version, bool big_endian, TraceDatMeta& meta,
+                                         TdSectionOffsets& sections) {
   TdCursor c(data);
   c.set_big_endian(big_endian);
   switch (static_cast<TdOption>(id)) {
@@ -143,7 +141,8 @@ std::string apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t
       meta.buffers.push_back(TraceDatBuffer{});
       meta.buffers.back().section = c.u64();  // where its "flyrecord" part is
       meta.buffers.back().name = c.cstring(4096);
-      return c.failed() ? "BUFFER option: " + c.why() : std::string();
+      if (c.failed()) return util::plain_error("BUFFER option: " + c.why());
+      return {};
     case TdOption::traceclock:
       meta.trace_clock = parse_tracedat_clock(payload_text(data));
       return {};
@@ -155,23 +154,28 @@ std::string apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t
       return {};
     case TdOption::cpucount:
       meta.cpu_count = c.u32();
-      return c.failed() ? "CPUCOUNT option: " + c.why() : std::string();
+      if (c.failed()) return util::plain_error("CPUCOUNT option: " + c.why());
+      return {};
     case TdOption::procmaps:
       if (auto pm = parse_tracedat_procmap(payload_text(data)); pm && meta.procmaps.size() < 65536)
         meta.procmaps[pm->first] = pm->second;
       return {};
     case TdOption::header_info:
       sections.header_info = c.u64();
-      return c.failed() ? "HEADER_INFO option: " + c.why() : std::string();
+      if (c.failed()) return util::plain_error("HEADER_INFO option: " + c.why());
+      return {};
     case TdOption::ftrace_events:
       sections.ftrace_events = c.u64();
-      return c.failed() ? "FTRACE_EVENTS option: " + c.why() : std::string();
+      if (c.failed()) return util::plain_error("FTRACE_EVENTS option: " + c.why());
+      return {};
     case TdOption::event_formats:
       sections.event_formats = c.u64();
-      return c.failed() ? "EVENT_FORMATS option: " + c.why() : std::string();
+      if (c.failed()) return util::plain_error("EVENT_FORMATS option: " + c.why());
+      return {};
     case TdOption::cmdlines:
       sections.cmdlines = c.u64();
-      return c.failed() ? "CMDLINES option: " + c.why() : std::string();
+      if (c.failed()) return util::plain_error("CMDLINES option: " + c.why());
+      return {};
     case TdOption::offset:
       if (auto v = c_integer(payload_text(data))) meta.ts_offset = *v;
       return {};
@@ -186,7 +190,7 @@ std::string apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t
       t.mult = c.u32();
       t.shift = c.u32();
       t.offset = c.u64();
-      if (c.failed() || t.shift > 63) return "TSC2NSEC option: malformed";
+      if (c.failed() || t.shift > 63) return util::plain_error("TSC2NSEC option: malformed");
       if (t.mult != 0) meta.tsc2nsec = t;
       return {};
     }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "tracedat/tracedat_meta.h"
+#include "util/result.h"
 
 namespace kvmscope::tracedat {
 
@@ -45,9 +46,9 @@ struct TdSectionOffsets {
 
 // Applies one option to `meta` (v7 section offsets to `sections`). Returns "" or why the
 // payload is malformed (the caller stops: a file whose options are garbage is damaged).
-std::string apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t> data,
-                                  unsigned version, bool big_endian, TraceDatMeta& meta,
-                                  TdSectionOffsets& sections);
+util::Result<void> apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t> data,
+                                         unsigned version, bool big_endian, TraceDatMeta& meta,
+                                         TdSectionOffsets& sections);
 
 // "CPU: 1\nentries: 0\noverrun: 3\ncommit overrun: 0\n...dropped events: 0\n" -> cpu and stats;
 // the CPU is `fallback_cpu` when the text has no "CPU:" line (older trace-cmd).

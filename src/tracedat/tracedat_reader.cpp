@@ -91,7 +91,10 @@ util::Result<TraceDatReader> TraceDatReader::from_fd(util::Fd fd, const std::str
     return util::plain_error(path + ": trace.dat holds no per-CPU event data" +
                              (meta->latency ? " (a latency-tracer text dump)" : ""));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return util::os_error("stat " + path);
+  if (::fstat(fd.get(), &st) != 0) {
+    const int err = errno;
+    return util::os_error("stat " + path, err);
+  }
 
   TraceDatReader r;
   r.impl_ = std::make_unique<Impl>();

@@ -27,7 +27,8 @@ Result<void> check_parent_directory(const std::string& option, const std::string
   if (::stat(parent.c_str(), &st) != 0) {
     if (errno == ENOENT)
       return plain_error(option + " " + path + ": directory " + parent + " does not exist");
-    return os_error(option + " " + path + ": directory " + parent);
+    const int err = errno;
+    return os_error(option + " " + path + ": directory " + parent, err);
   }
   if (!S_ISDIR(st.st_mode))
     return plain_error(option + " " + path + ": " + parent + " is not a directory");

@@ -72,10 +72,21 @@ Result<std::uint64_t> read_start_boottime_ns(pid_t pid) {
   return plain_error(path + ": no start time");
 }
 
-Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root) {
+Result<ProcessIdentity> read_identity(pid_t pid) {
+  auto comm = read_comm(pid);
+  if (!comm) return comm.error();
+  ProcessIdentity id{std::move(*comm), {}};
+  if (auto argv = read_cmdline(pid)) id.argv = std::move(*argv);
+  return id;
+}
+
+Result<KvmVmState> kvm_vm_state(pid_t pid, const std::string& proc_root) {
   const std::string dir = proc_root + "/" + std::to_string(pid) + "/fd";
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return os_error("read " + dir);
+  if (!d) {
+    const int err = errno;
+    return os_error("read " + dir, err);
+  }
   char target[64];
   while (const dirent* e = ::readdir(d.get())) {
     if (e->d_name[0] == '.') continue;
@@ -83,9 +94,9 @@ Result<bool> has_kvm_vm_open(pid_t pid, const std::string& proc_root) {
     const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
     // Fds close while we look: a link that vanished is simply not a VM.
     if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == "anon_inode:kvm-vm")
-      return true;
+      return KvmVmState::open;
   }
-  return false;
+  return KvmVmState::none;
 }
 
 }  // namespace kvmscope::util

@@ -22,22 +22,12 @@ Result<Fd> nameless_file(const std::string& dir) {
   // Filesystems without O_TMPFILE: a named file, unlinked before anything is written to it.
   std::string path = dir + "/kvmscope-spool-XXXXXX";
   fd = ::mkostemp(path.data(), O_CLOEXEC);
-  if (fd < 0) return os_error("create a temporary file in " + dir);
+  if (fd < 0) {
+    const int err = errno;
+    return os_error("create a temporary file in " + dir, err);
+  }
   ::unlink(path.c_str());
   return Fd(fd);
-}
-
-int write_all(int fd, const std::uint8_t* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return 0;
 }
 
 }  // namespace
@@ -54,13 +44,17 @@ Result<Fd> spool_to_temp_file(int in, std::span<const std::uint8_t> prefix,
     ssize_t n = ::read(in, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return os_error("read " + name);
+      const int err = errno;
+      return os_error("read " + name, err);
     }
     if (n == 0) break;
     if (int err = write_all(out->get(), buf.data(), static_cast<std::size_t>(n)))
       return os_error("copy " + name + " to a temporary file in " + dir, err);
   }
-  if (::lseek(out->get(), 0, SEEK_SET) != 0) return os_error("seek in a temporary file");
+  if (::lseek(out->get(), 0, SEEK_SET) != 0) {
+    const int err = errno;
+    return os_error("seek in a temporary file", err);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "util/usage.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace kvmscope::util {
 
@@ -32,6 +33,12 @@ Error usage_error(std::string_view command, std::string what) {
   std::string see = "see 'kvmscope ";
   if (!command.empty()) see += std::string(command) + " ";
   return plain_error(std::move(what), see + "--help'");
+}
+
+int fail(std::string_view command, const Error& error, int status) {
+  std::fprintf(stderr, "kvmscope %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               error.message().c_str());
+  return status;
 }
 
 std::string missing_value(std::string_view option) {

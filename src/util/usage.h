@@ -16,6 +16,10 @@ namespace kvmscope::util {
 // `what` with the hint "see 'kvmscope COMMAND --help'" (COMMAND empty: "see 'kvmscope --help'").
 Error usage_error(std::string_view command, std::string what);
 
+// Ends a subcommand that failed: prints "kvmscope COMMAND: <error>" on stderr, the one line the
+// user sees, and returns `status`, the exit status to end with.
+int fail(std::string_view command, const Error& error, int status = 1);
+
 // "--duration needs a value".
 std::string missing_value(std::string_view option);
 

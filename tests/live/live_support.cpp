@@ -44,7 +44,10 @@ std::string check_kvm() {
   auto kvm = util::Fd::open("/dev/kvm", O_RDWR);
   if (!kvm) return kvm.error().message();
   int vm = ::ioctl(kvm->get(), KVM_CREATE_VM, 0UL);
-  if (vm < 0) return util::os_error("KVM_CREATE_VM").message();
+  if (vm < 0) {
+    const int err = errno;
+    return util::os_error("KVM_CREATE_VM", err).message();
+  }
   ::close(vm);
   return "";
 }
@@ -56,7 +59,10 @@ std::string check_bpf() {
   attr.value_size = 8;
   attr.max_entries = 1;
   long fd = ::syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr);
-  if (fd < 0) return util::os_error("bpf(BPF_MAP_CREATE)").message();
+  if (fd < 0) {
+    const int err = errno;
+    return util::os_error("bpf(BPF_MAP_CREATE)", err).message();
+  }
   ::close(static_cast<int>(fd));
   return "";
 }
@@ -88,7 +94,8 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s) {
   }
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) < 0 || ::pipe2(err_pipe, O_CLOEXEC) < 0) {
-    result.err = util::os_error("pipe2").message();
+    const int err = errno;
+    result.err = util::os_error("pipe2", err).message();
     return result;
   }
   std::vector<char*> args;
@@ -97,7 +104,8 @@ CommandResult run_command(const std::vector<std::string>& argv, int timeout_s) {
 
   pid_t pid = ::fork();
   if (pid < 0) {
-    result.err = util::os_error("fork").message();
+    const int err = errno;
+    result.err = util::os_error("fork", err).message();
     return result;
   }
   if (pid == 0) {

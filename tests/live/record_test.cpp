@@ -125,8 +125,8 @@ TEST(LiveRecord, stores_every_event_of_the_guest_exactly_once) {
   EXPECT_FALSE(reader->truncated());
   ASSERT_EQ(counts->tgids.size(), 1u) << "only the guest's process was traced";
 
-  EXPECT_EQ(counts->userspace_exits[2], 20000u);  // KVM_EXIT_IO
-  EXPECT_EQ(counts->userspace_exits[6], 500u);    // KVM_EXIT_MMIO
+  EXPECT_EQ(counts->userspace_exits[KS_KVM_EXIT_IO], 20000u);
+  EXPECT_EQ(counts->userspace_exits[KS_KVM_EXIT_MMIO], 500u);
   EXPECT_EQ(counts->userspace_exits.size(), 2u);
   EXPECT_EQ(counts->by_type[KS_EV_PIO], 20000u);
   EXPECT_EQ(counts->port_0x10_out, 20000u);
@@ -298,8 +298,8 @@ TEST(LiveRecord, a_second_record_to_the_same_file_fails_and_the_first_completes)
   // leave nothing to count (seen on a loaded machine).
   const pid_t guest = child_of(first.pid());
   for (int i = 0; i < 3000 && guest != 0; ++i) {
-    auto open = kvmscope::util::has_kvm_vm_open(guest);
-    if (!open || *open) break;
+    auto vm = kvmscope::util::kvm_vm_state(guest);
+    if (!vm || *vm == kvmscope::util::KvmVmState::open) break;
     ::usleep(10'000);
   }
   ::usleep(300'000);

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bpf/kvmscope_bpf.h"
 #include "live_support.h"
 #include "store/byte_io.h"
 #include "support/mini_json.h"
@@ -68,8 +69,8 @@ TEST_F(LiveReport, drill_downs_and_exits_carry_the_exact_numbers) {
   EXPECT_EQ(drill_count(doc, "mmio", 0xa0000), 500u);
   EXPECT_EQ(drill_count(doc, "msr", 0x1a0), 300u);
   EXPECT_EQ(drill_count(doc, "cpuid", 0), 700u);
-  EXPECT_EQ(vmm_exits(doc, 2), 20000u);  // KVM_EXIT_IO
-  EXPECT_EQ(vmm_exits(doc, 6), 500u);    // KVM_EXIT_MMIO
+  EXPECT_EQ(vmm_exits(doc, KS_KVM_EXIT_IO), 20000u);
+  EXPECT_EQ(vmm_exits(doc, KS_KVM_EXIT_MMIO), 500u);
   // The VM was recorded from its start to its end: one boot, the whole of it.
   ASSERT_EQ(doc["boots"].items.size(), 1u);
   EXPECT_EQ(doc["boots"].items[0]["vmm_exits"].u64(), 20500u);

@@ -74,18 +74,30 @@ std::uint64_t perf_count_during(const std::vector<std::string>& argv) {
 TEST(LiveShareTracepoints, perf_sees_the_events_only_when_shared) {
   KS_REQUIRE_LIVE();
   const std::vector<std::string> guest = {kvmscope_bin(), "guest", "--io", "300", "--quiet"};
-  std::vector<std::string> alone = guest;
-  if (perf_count_during(alone) == ~0ull) GTEST_SKIP() << "perf_event_open on the tracepoint failed";
-  EXPECT_EQ(perf_count_during(alone), 300u) << "the guest alone, no kvmscope";
-
   std::vector<std::string> kept = {kvmscope_bin(), "stat", "-o", "/dev/null", "--"};
   kept.insert(kept.end(), guest.begin(), guest.end());
-  EXPECT_EQ(perf_count_during(kept), 0u) << "kvmscope's default keeps the events from perf";
-
   std::vector<std::string> shared = {kvmscope_bin(), "stat",      "--share-tracepoints",
                                      "-o",           "/dev/null", "--"};
   shared.insert(shared.end(), guest.begin(), guest.end());
-  EXPECT_EQ(perf_count_during(shared), 300u) << "--share-tracepoints hands every one on";
+  // Any other BPF program on the tracepoint that keeps it (another kvmscope on this host, e.g. a
+  // second test run) hides the events from perf as well: the guest alone, measured before and
+  // after, tells such a round apart, and it is run again.
+  for (int round = 0; round < 5; ++round) {
+    const std::uint64_t before = perf_count_during(guest);
+    if (before == ~0ull) GTEST_SKIP() << "perf_event_open on the tracepoint failed";
+    const std::uint64_t with_kept = perf_count_during(kept);
+    const std::uint64_t with_shared = perf_count_during(shared);
+    const std::uint64_t after = perf_count_during(guest);
+    if (before != 300u || after != 300u) {
+      ::sleep(1);
+      continue;
+    }
+    EXPECT_EQ(with_kept, 0u) << "kvmscope's default keeps the events from perf";
+    EXPECT_EQ(with_shared, 300u) << "--share-tracepoints hands every one on";
+    return;
+  }
+  GTEST_SKIP() << "the guest alone never gave perf its 300 kvm_userspace_exit events: another "
+                  "tracer on this host keeps them";
 }
 
 }  // namespace

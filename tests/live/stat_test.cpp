@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bpf/kvmscope_bpf.h"
 #include "live_support.h"
 #include "support/mini_json.h"
 
@@ -30,8 +31,8 @@ using kvmscope::live::slurp;
 using kvmscope::live::temp_path;
 using kvmscope::testing::Json;
 
-// KVM_EXIT_* codes of include/uapi/linux/kvm.h.
-constexpr std::uint64_t kExitIo = 2, kExitHlt = 5, kExitMmio = 6;
+constexpr std::uint64_t kExitIo = KS_KVM_EXIT_IO, kExitHlt = KS_KVM_EXIT_HLT,
+                        kExitMmio = KS_KVM_EXIT_MMIO;
 
 // Sum of `count` over the JSON exits matching level and code (and vcpu, when given).
 std::uint64_t count_of(const Json& doc, const std::string& level, std::uint64_t code,
@@ -71,7 +72,8 @@ TEST(LiveStat, measures_vmm_handling_time_and_knows_the_vcpu) {
   std::remove(out.c_str());
   for (const auto& e : doc["exits"].items) {
     if (e["code"].u64() != kExitMmio) continue;
-    EXPECT_EQ(e["vcpu"].u64(), 0u) << "the kprobe on KVM_RUN tells the vCPU of a thread";
+    EXPECT_EQ(e["vcpu"].u64(), 0u)
+        << "the ioctl(KVM_RUN) syscall tracepoint tells the vCPU of a thread";
     EXPECT_EQ(e["count"].u64(), 400u);
     // Each MMIO exit is followed by the VMM re-entering KVM_RUN (the guest ends at its last OUT).
     EXPECT_EQ(e["timed"].u64(), 400u);

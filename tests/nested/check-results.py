@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check what tests/nested/l1-tests.sh brought out of L1 (run on the host: TCG makes L1 slow).
+"""Check what tests/nested/l1-tests.sh brought out of L1 (run on the host: the emulators make L1 slow).
 
 Usage: check-results.py OUTDIR      prints one PASS/FAIL line per check (WARN for contract
                                     questions that do not fail the run) and a summary;
@@ -12,6 +12,10 @@ workload's own output. The .hist/.uhist files are tracefs
 hist triggers on kvm_exit (keys isa, exit_reason, vcpu_id) and kvm_userspace_exit (reason, errno)
 that counted every event in L1 while the case ran. There is one VM per case, so kvmscope's
 per-reason counts must equal them exactly, timer interrupts included.
+
+The same cases run in the SVM bed (QEMU TCG) and the VMX bed (Bochs); isa.txt says which, and
+exit_isa.py holds each one's codes. kvm_exit.format (the running kernel's) gives the reason
+names that kvmscope must print.
 """
 
 import contextlib
@@ -22,12 +26,22 @@ import re
 import sys
 import tempfile
 
-SVM_CPUID, SVM_HLT, SVM_IO, SVM_VMMCALL = 0x72, 0x78, 0x7B, 0x81
-# Exits the bed adds on its own (L1 timer ticks preempting L2, first touches of guest memory):
-# tolerated and reported, never required.
-BED_EXTRAS = {0x60: "interrupt", 0x400: "npf"}
-KVM_EXIT_IO, KVM_EXIT_HLT = 2, 5
-ISA_SVM = 2
+import exit_isa
+
+KVM_EXIT_IO, KVM_EXIT_HLT, KVM_EXIT_MMIO = 2, 5, 6
+# The hardware of the outputs being checked (run_checks sets it from isa.txt) and the reason
+# names of the kernel that ran them ({code: name}, from kvm_exit.format).
+P = exit_isa.SVM
+NAMES = dict(P.builtin_names)
+
+
+def ct(code):
+    """A hardware code as kvmscope and these checks write it."""
+    return P.code_text(code)
+
+
+def name_of(code):
+    return NAMES.get(code, "other")
 
 
 class Results:
@@ -103,15 +117,15 @@ class Reference:
         self.ok = h is not None and u is not None and h[2] == 0 and u[2] == 0
         self.detail = ("missing or unreadable hist files" if h is None or u is None
                        else f"kvm_exit hits={h[1]} dropped={h[2]}, kvm_userspace_exit hits={u[1]} dropped={u[2]}")
-        self.hw = {}        # {(vcpu, code): n}, SVM only
-        self.other_isa = 0  # exits that were not SVM (must be none here)
+        self.hw = {}        # {(vcpu, code): n}, the bed's ISA only
+        self.other_isa = 0  # exits of another ISA (must be none here)
         self.vmm = {}       # {code: n} for errno == 0
         self.vmm_errors = {}
         self.total = 0
         if h:
             for keys, n in h[0]:
                 self.total += n
-                if keys.get("isa") == ISA_SVM:
+                if keys.get("isa") == P.isa:
                     k = (keys.get("vcpu_id"), keys.get("exit_reason"))
                     self.hw[k] = self.hw.get(k, 0) + n
                 else:
@@ -132,14 +146,14 @@ class Reference:
 
 
 def fmt_counts(counts):
-    return ", ".join(f"0x{c:x}={n}" for c, n in sorted(counts.items())) or "none"
+    return ", ".join(f"{ct(c)}={n}" for c, n in sorted(counts.items())) or "none"
 
 
 def report_extras(res, label, counts, wanted):
     extra = {c: n for c, n in counts.items() if c not in wanted}
     if extra:
         res.note(f"{label}: extra exits tolerated: "
-                 + ", ".join(f"{BED_EXTRAS.get(c, 'other')} 0x{c:x}={n}" for c, n in sorted(extra.items())))
+                 + ", ".join(f"{name_of(c)} {ct(c)}={n}" for c, n in sorted(extra.items())))
 
 
 def expect_counts(res, label, counts, wanted):
@@ -147,7 +161,7 @@ def expect_counts(res, label, counts, wanted):
     ok = True
     for code, n in sorted(wanted.items()):
         got = counts.get(code, 0)
-        ok &= res.check(f"{label}: svm 0x{code:x} count {n}", got == n, f"got {got}")
+        ok &= res.check(f"{label}: {P.name} {ct(code)} ({name_of(code)}) count {n}", got == n, f"got {got}")
     report_extras(res, label, counts, wanted)
     return ok
 
@@ -189,7 +203,8 @@ def check_ran(res, case):
 def check_ref(res, case):
     ok = case.ref.ok and case.ref.other_isa == 0
     res.check(f"{case.name}: reference counts (tracefs hist triggers) complete", ok,
-              case.ref.detail + (f", non-SVM exits {case.ref.other_isa}" if case.ref.other_isa else ""))
+              case.ref.detail + (f", exits of another ISA than {P.name}: {case.ref.other_isa}"
+                                 if case.ref.other_isa else ""))
     if case.ref.vmm_errors:
         res.note(f"{case.name}: kvm_userspace_exit with errno: {case.ref.vmm_errors}")
     return ok
@@ -203,7 +218,7 @@ def check_vs_ref(res, case, label, counts, vcpu="any"):
     ref = case.ref.hw_counts(vcpu)
     diff = {c: (counts.get(c, 0), ref.get(c, 0)) for c in set(counts) | set(ref) if counts.get(c, 0) != ref.get(c, 0)}
     res.check(f"{label}: every hardware reason count equals the kernel's hist", not diff,
-              "kvmscope/hist " + ", ".join(f"0x{c:x}={a}/{b}" for c, (a, b) in sorted(diff.items()))
+              "kvmscope/hist " + ", ".join(f"{ct(c)}={a}/{b}" for c, (a, b) in sorted(diff.items()))
               if diff else f"{sum(ref.values())} exits")
 
 
@@ -227,7 +242,7 @@ def check_vmm_vs_ref(res, case, doc):
 
 # ---- JSON (kvmscope.stat/1) ----
 
-def load_json(res, case):
+def load_json(res, case, schema="kvmscope.stat/1"):
     """The stat document: the whole of <case>.stat (stat -o), nothing before or after it. The
     command's own stdout (the guest prints its plan table) must hold none of it."""
     text = case.stat
@@ -242,8 +257,8 @@ def load_json(res, case):
         return None
     res.check(f"{case.name}: stdout is the command's own, without the JSON document",
               '"schema"' not in (case.stdout or ""), (case.stdout or "")[:120].replace("\n", "\\n"))
-    ok = isinstance(doc, dict) and doc.get("schema") == "kvmscope.stat/1"
-    res.check(f"{case.name}: JSON schema kvmscope.stat/1", ok,
+    ok = isinstance(doc, dict) and doc.get("schema") == schema
+    res.check(f"{case.name}: JSON schema {schema}", ok,
               f"schema={doc.get('schema') if isinstance(doc, dict) else type(doc).__name__}")
     if not ok:
         return None
@@ -274,23 +289,29 @@ def check_entries_well_formed(res, case, doc):
     bad = []
     for e in doc.get("exits", []):
         lvl = e.get("level")
-        want_isa = "svm" if lvl == "hardware" else "none"
+        want_isa = P.name if lvl == "hardware" else "none"
         if lvl not in ("hardware", "vmm") or e.get("isa") != want_isa:
             bad.append(f"level={lvl} isa={e.get('isa')} code={e.get('code')}")
-        elif lvl == "hardware" and e.get("code_text") != f"0x{e.get('code', -1):x}":
+        elif lvl == "hardware" and e.get("code_text") != ct(e.get("code", -1)):
             bad.append(f"code={e.get('code')} code_text={e.get('code_text')!r}")
         elif not e.get("reason"):
             bad.append(f"code={e.get('code')} has no reason name")
-    res.check(f"{case.name}: entries: SVM hardware with hex code_text, vmm with isa none, all named",
+    res.check(f"{case.name}: entries: {P.name} hardware with code_text {ct(P.cpuid)!r} style, "
+              "vmm with isa none, all named",
               not bad, "; ".join(bad[:5]))
 
 
-def check_names(res, case, doc, names):
-    got = {e["code"]: e.get("reason") for e in doc.get("exits", [])
-           if e.get("level") == "hardware" and e.get("code") in names}
-    bad = any(got.get(c) != n for c, n in names.items())
+def check_names(res, case, doc, codes):
+    """Every hardware entry of these codes, and of any other code the kernel's table names, is
+    named as the running kernel names it."""
+    got = {}
+    for e in doc.get("exits", []):
+        if e.get("level") == "hardware" and (e.get("code") in codes or e.get("code") in NAMES):
+            got.setdefault(e["code"], set()).add(e.get("reason"))
+    bad = [c for c in set(codes) | set(got) if got.get(c) != {NAMES.get(c)}]
     res.check(f"{case.name}: reason names from the kernel's table", not bad,
-              ", ".join(f"0x{c:x}={got.get(c)!r}" for c in sorted(names)))
+              ", ".join(f"{ct(c)}={sorted(map(str, got.get(c, {None})))} (kernel {NAMES.get(c)!r})"
+                        for c in sorted(set(codes) | set(got))))
 
 
 def check_timing(res, case, doc, codes, vcpus):
@@ -302,7 +323,7 @@ def check_timing(res, case, doc, codes, vcpus):
             if e.get("level") != "hardware" or e.get("vcpu") != vcpu or e.get("code") not in codes:
                 continue
             seen += 1
-            c, t, tag = e.get("count", 0), e.get("timed", -1), f"0x{e['code']:x}"
+            c, t, tag = e.get("count", 0), e.get("timed", -1), ct(e["code"])
             if t == c - 1:
                 short.append(tag)
             elif t != c:
@@ -341,7 +362,7 @@ def print_health(res, case, doc):
 def check_guest(res, case):
     """The guest alone: the workload is exact before kvmscope stat is involved."""
     if check_ran(res, case) and check_ref(res, case):
-        expect_counts(res, f"{case.name} (hist)", case.ref.hw_counts(), {SVM_CPUID: 10000, SVM_IO: 1000, SVM_HLT: 1000})
+        expect_counts(res, f"{case.name} (hist)", case.ref.hw_counts(), {P.cpuid: 10000, P.io: 1000, P.hlt: 1000})
         vmm = case.ref.vmm
         res.check(f"{case.name} (hist): KVM_EXIT_IO 1000, KVM_EXIT_HLT 1000",
                   vmm.get(KVM_EXIT_IO) == 1000 and vmm.get(KVM_EXIT_HLT) == 1000, f"got {vmm}")
@@ -356,13 +377,13 @@ def check_a(res, case):
         return
     check_one_vm(res, case, doc)
     check_entries_well_formed(res, case, doc)
-    wanted = {SVM_CPUID: 10000, SVM_IO: 1000, SVM_HLT: 1000}
+    wanted = {P.cpuid: 10000, P.io: 1000, P.hlt: 1000}
     hw = counts_of(doc, "hardware")
     vcpus = sorted({e.get("vcpu") for e in doc.get("exits", [])}, key=str)
     if vcpus != [None]:
         res.warn(f"{case.name}: entries carry a vcpu without --per-vcpu", f"vcpus {vcpus} (schema: V|null)")
     expect_counts(res, f"{case.name} hardware", hw, wanted)
-    check_names(res, case, doc, {SVM_CPUID: "cpuid", SVM_IO: "io", SVM_HLT: "hlt"})
+    check_names(res, case, doc, set(wanted))
     check_timing(res, case, doc, set(wanted), vcpus)
     vmm = counts_of(doc, "vmm")
     for code, name in ((KVM_EXIT_IO, "KVM_EXIT_IO"), (KVM_EXIT_HLT, "KVM_EXIT_HLT")):
@@ -374,7 +395,7 @@ def check_a(res, case):
 
 
 BLOCK_HDR = re.compile(r"^--- kvmscope: (\d+) exits\b")
-HW_LINE = re.compile(r"^kvm exit (0x[0-9a-f]+) \((.*)\): (\d+)$")
+HW_LINE = re.compile(r"^kvm exit (0x[0-9a-f]+|\d+) \((.*)\): (\d+)$")
 VMM_LINE = re.compile(r"^kvm userspace exit (\d+) \((.*)\): (\d+)$")
 
 
@@ -391,7 +412,7 @@ def parse_every(text):
         if cur is None:
             continue
         if (m := HW_LINE.match(line)):
-            cur[1][int(m.group(1), 16)] = int(m.group(3))
+            cur[1][int(m.group(1), 0)] = int(m.group(3))
         elif (m := VMM_LINE.match(line)):
             cur[2][int(m.group(1))] = int(m.group(3))
         elif line.startswith("kvm "):
@@ -402,19 +423,16 @@ def parse_every(text):
 
 
 def table_count(text, code):
-    """The final counts when no final block is printed: the first number after the code's hex
-    text on a table row (thousands separators allowed)."""
-    for line in text.splitlines():
-        m = re.search(rf"(?<![0-9a-fx])0x{code:x}\b\s+(\d[\d,'_]*)", line)
-        if m:
-            return int(re.sub(r"[,'_]", "", m.group(1)))
-    return None
+    """The final counts when no final block is printed: the number after the reason's name and
+    code on a table row (thousands separators allowed)."""
+    m = re.search(rf"^\s*{re.escape(name_of(code))}\s+{re.escape(ct(code))}\s+(\d[\d,'_]*)", text, re.M)
+    return int(re.sub(r"[,'_]", "", m.group(1))) if m else None
 
 
 def check_b(res, case, every=1000):
     if not check_ran(res, case):
         return
-    wanted = {SVM_CPUID: 3000, SVM_IO: 500, SVM_HLT: 500}
+    wanted = {P.cpuid: 3000, P.io: 500, P.hlt: 500}
     text = case.stat or ""
     blocks = parse_every(text)
     total = case.ref.total if check_ref(res, case) else None
@@ -438,11 +456,11 @@ def check_b(res, case, every=1000):
     res.check(f"{case.name}: each block's 'kvm exit' lines sum to its header total", blocks and not bad,
               "; ".join(bad[:4]) or ("no blocks" if not blocks else ""))
     junk = [line for b in blocks for line in b[3]]
-    res.check(f"{case.name}: block lines are 'kvm exit 0x.. (name): N' or 'kvm userspace exit N (name): N'",
+    res.check(f"{case.name}: block lines are 'kvm exit {ct(P.io)} (name): N' or 'kvm userspace exit N (name): N'",
               not junk, "; ".join(junk[:3]))
     mono = all(all(b2[1].get(c, 0) >= n for c, n in b1[1].items()) for b1, b2 in zip(blocks, blocks[1:]))
     res.check(f"{case.name}: per-reason counts never decrease from block to block", mono)
-    cpuid_line = f"kvm exit 0x72 (cpuid): {wanted[SVM_CPUID]}"
+    cpuid_line = f"kvm exit {ct(P.cpuid)} ({name_of(P.cpuid)}): {wanted[P.cpuid]}"
     res.check(f"{case.name}: {case.name}.stat has the line '{cpuid_line}'", cpuid_line in text.splitlines())
     if final:
         res.note(f"{case.name}: final counts from the last block (header {final[0]})")
@@ -468,7 +486,7 @@ def check_c(res, case):
         return
     check_one_vm(res, case, doc)
     check_entries_well_formed(res, case, doc)
-    wanted = {SVM_CPUID: 3000, SVM_IO: 200, SVM_HLT: 100}
+    wanted = {P.cpuid: 3000, P.io: 200, P.hlt: 100}
     vcpus = sorted({e.get("vcpu") for e in doc.get("exits", []) if e.get("level") == "hardware"}, key=str)
     res.check(f"{case.name}: hardware exits split into vcpu 0 and vcpu 1", vcpus == [0, 1], f"vcpus {vcpus}")
     for v in (0, 1):
@@ -499,9 +517,8 @@ def check_d(res, case):
         return
     check_one_vm(res, case, doc)
     check_entries_well_formed(res, case, doc)
-    expect_counts(res, f"{case.name} hardware", counts_of(doc, "hardware"), {SVM_VMMCALL: 500})
-    names = {e.get("reason") for e in doc.get("exits", []) if e.get("level") == "hardware" and e.get("code") == SVM_VMMCALL}
-    res.note(f"{case.name}: 0x81 is named {sorted(names)} (6.1's kvm_exit table says 'hypercall')")
+    expect_counts(res, f"{case.name} hardware", counts_of(doc, "hardware"), {P.hypercall: 500})
+    check_names(res, case, doc, {P.hypercall})
     check_totals(res, case, doc)
     check_vs_ref(res, case, case.name, counts_of(doc, "hardware"))
     check_vmm_vs_ref(res, case, doc)
@@ -512,8 +529,9 @@ def check_e(res, case):
     if not check_ran(res, case):
         return
     text = case.stat or ""
-    res.check(f"{case.name}: table has the row cpuid 0x72 10,000",
-              re.search(r"^cpuid\s+0x72\s+10[,' _]?000\b", text, re.M) is not None)
+    name, code = name_of(P.cpuid), ct(P.cpuid)
+    res.check(f"{case.name}: table has the row {name} {code} 10,000",
+              re.search(rf"^{re.escape(name)}\s+{re.escape(code)}\s+10[,' _]?000\b", text, re.M) is not None)
     res.check(f"{case.name}: stdout is the command's own, without the table",
               "Hardware exits" not in (case.stdout or ""))
     print(f"----- {case.name}.stat -----")
@@ -521,15 +539,125 @@ def check_e(res, case):
     print("-----")
 
 
+def check_f(res, case):
+    """MSR reads and writes handled in KVM; MMIO writes to a GPA without memory, handed to the VMM."""
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case)
+    if doc is None:
+        return
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    hw = counts_of(doc, "hardware")
+    msr = {P.msr_read: 500}
+    msr[P.msr_write] = msr.get(P.msr_write, 0) + 500  # SVM: one MSR exit for both directions
+    expect_counts(res, f"{case.name} hardware", hw, msr)
+    mmio_codes = sorted({P.mmio, P.mmio_first})
+    mmio = sum(hw.get(c, 0) for c in mmio_codes)
+    res.check(f"{case.name} hardware: MMIO exits ({'+'.join(name_of(c) for c in mmio_codes)}) at least 500",
+              mmio >= 500, f"got {mmio}")
+    if P.mmio != P.mmio_first:
+        # VMX with EPT: the first write faults (EPT_VIOLATION, with the first touches of RAM) and
+        # KVM caches the GPA as MMIO in a deliberately misconfigured EPT entry; every later
+        # write exits as EPT_MISCONFIG.
+        res.check(f"{case.name} hardware: {name_of(P.mmio)} ({ct(P.mmio)}) count 499, the first MMIO write "
+                  f"being an {name_of(P.mmio_first)}", hw.get(P.mmio, 0) == 499, f"got {hw.get(P.mmio, 0)}")
+    vmm = counts_of(doc, "vmm")
+    res.check(f"{case.name} vmm: KVM_EXIT_MMIO ({KVM_EXIT_MMIO}) count 500", vmm.get(KVM_EXIT_MMIO, 0) == 500,
+              f"got {vmm}")
+    check_names(res, case, doc, set(msr) | set(mmio_codes))
+    check_timing(res, case, doc, set(msr), sorted({e.get("vcpu") for e in doc.get("exits", [])}, key=str))
+    check_totals(res, case, doc)
+    check_vs_ref(res, case, case.name, hw)
+    check_vmm_vs_ref(res, case, doc)
+    print_health(res, case, doc)
+
+
+# g-drill's plan (l1-tests.sh): what each drill-down must show, exactly.
+G_PLAN = {"cpuid": 700, "io": 300, "msr_read": 200, "msr_write": 100, "hypercall": 50, "mmio": 40}
+G_PORT, G_MSR, G_GPA, G_NR = 0x10, 0x1A0, 0xA0000, 0x4B53
+
+
+def drill_rows(doc):
+    """{kind: {(value, detail): count}} of stat's drill-downs (a hypercall's detail is its name,
+    which an unknown nr lacks: there the key's detail is None)."""
+    out = {}
+    for d in doc.get("drilldowns") or []:
+        kind = d.get("kind")
+        rows = out.setdefault(kind, {})
+        for r in d.get("rows", []):
+            key = (r.get("value"), None if kind == "hypercall" else r.get("detail"))
+            rows[key] = rows.get(key, 0) + r.get("count", 0)
+    return out
+
+
+def check_g(res, case):
+    """Drill-downs (--by port,mmio,msr,cpuid,hypercall): every row of the plan, nothing else."""
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case)
+    if doc is None:
+        return
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    got = drill_rows(doc)
+    wanted = {"port": {(G_PORT, "out, 1 byte"): G_PLAN["io"]},
+              "mmio": {(G_GPA, "write"): G_PLAN["mmio"]},
+              "msr": {(G_MSR, "read"): G_PLAN["msr_read"], (G_MSR, "write"): G_PLAN["msr_write"]},
+              "cpuid": {(0, ""): G_PLAN["cpuid"]},
+              "hypercall": {(G_NR, None): G_PLAN["hypercall"]}}
+    for kind, rows in wanted.items():
+        res.check(f"{case.name}: --by {kind} rows exactly "
+                  + ", ".join(f"{hex(v)}{'' if d is None else ' ' + d}={n}" for (v, d), n in rows.items()),
+                  got.get(kind) == rows, f"got {got.get(kind)}")
+    hw = counts_of(doc, "hardware")
+    check_names(res, case, doc, {P.cpuid, P.io, P.msr_read, P.msr_write, P.hypercall})
+    check_vs_ref(res, case, case.name, hw)
+    check_vmm_vs_ref(res, case, doc)
+
+
+def check_h(res, case):
+    """record, then report --json of that recording in L1: the report's counts are the kernel's."""
+    if not check_ran(res, case):
+        return
+    check_ref(res, case)
+    doc = load_json(res, case, schema="kvmscope.report/1")
+    if doc is None:
+        return
+    rec = doc.get("recording") or {}
+    res.check(f"{case.name}: the recording is complete, nothing lost",
+              rec.get("complete") is True and rec.get("lost_events") == 0,
+              f"complete={rec.get('complete')} lost_events={rec.get('lost_events')}")
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    hw = counts_of(doc, "hardware")
+    expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: 2000, P.io: 300, P.hlt: 300})
+    check_names(res, case, doc, {P.cpuid, P.io, P.hlt})
+    check_vs_ref(res, case, case.name, hw)
+    check_vmm_vs_ref(res, case, doc)
+
+
 CASES = (("guest", check_guest), ("a-json", check_a), ("b-every", check_b),
-         ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e))
+         ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e), ("f-msr-mmio", check_f),
+         ("g-drill", check_g), ("h-record", check_h))
 
 
 def run_checks(outdir):
+    global P, NAMES
     res = Results()
     info = (read(outdir, "l1-info.txt") or "?").strip().replace("\n", "; ")
     version = (read(outdir, "version.txt") or "?").strip()
-    print(f"L1: {info}; kvmscope --version: {version}")
+    isa = (read(outdir, "isa.txt") or "?").strip()
+    print(f"L1: {info}; kvm for {isa}; kvmscope --version: {version}")
+    if not res.check("L1 loaded kvm_intel or kvm_amd (isa.txt)", isa in exit_isa.PROFILES, f"isa.txt: {isa!r}"):
+        return res
+    P = exit_isa.PROFILES[isa]
+    tables = exit_isa.kernel_tables(read(outdir, "kvm_exit.format"))
+    res.check("the running kernel's kvm_exit format has its VMX and SVM reason tables", tables,
+              "" if tables else "kvm_exit.format missing or without __print_symbolic tables")
+    NAMES = tables[P.name] if tables else dict(P.builtin_names)
     expected = (read(outdir, "cases.txt") or "").split()
     selected = [(n, f) for n, f in CASES if n in expected]
     if not res.check("L1 named the cases it would run", selected, "" if selected else f"no cases.txt in {outdir}"):
@@ -546,12 +674,19 @@ def run_checks(outdir):
     return res
 
 
-# ---- self test: made-up outputs in the formats seen from L1 ----
+# ---- self test: made-up outputs in the formats seen from L1, for each ISA ----
 
-def _entry(pid, vcpu, level, code, count, name, untimed=False):
+HERE = os.path.dirname(os.path.abspath(__file__))
+# A real 6.1 kvm_exit format (captured in the SVM bed; the same kernel serves the VMX bed).
+FORMAT_FIXTURE = os.path.join(HERE, "..", "fixtures", "tracefs-6.1-svm", "kvm_exit.format")
+
+
+def _entry(pid, vcpu, level, code, count, name=None, untimed=False):
     timed = count - 1 if untimed else count
-    return {"vm_pid": pid, "vcpu": vcpu, "level": level, "isa": "svm" if level == "hardware" else "none",
-            "code": code, "code_text": f"0x{code:x}" if level == "hardware" else str(code), "reason": name,
+    if name is None:
+        name = name_of(code)
+    return {"vm_pid": pid, "vcpu": vcpu, "level": level, "isa": P.name if level == "hardware" else "none",
+            "code": code, "code_text": ct(code) if level == "hardware" else str(code), "reason": name,
             "count": count, "timed": timed, "time_ns": 1000 * timed, "avg_ns": 1000,
             "p50_ns": 1024, "p99_ns": 2048, "max_ns": 3000, "hist_log2_ns": [0] * 10 + [timed]}
 
@@ -576,17 +711,17 @@ def make_hist(rows, fields):
 
 def _ref(hw, vmm):
     """hw: {(vcpu, code): n}; vmm: {code: n} -> (.hist, .uhist) texts."""
-    return (make_hist([(ISA_SVM, c, v, n) for (v, c), n in sorted(hw.items())], ("isa", "exit_reason", "vcpu_id")),
+    return (make_hist([(P.isa, c, v, n) for (v, c), n in sorted(hw.items())], ("isa", "exit_reason", "vcpu_id")),
             make_hist([(c, 0, n) for c, n in sorted(vmm.items())], ("reason", "errno")))
 
 
 def _plan(cpuid, io_, hlt, vcpu, pid=4242, extras=True):
-    ex = [_entry(pid, vcpu, "hardware", SVM_CPUID, cpuid, "cpuid"), _entry(pid, vcpu, "hardware", SVM_IO, io_, "io"),
-          _entry(pid, vcpu, "hardware", SVM_HLT, hlt, "hlt", untimed=True),
+    ex = [_entry(pid, vcpu, "hardware", P.cpuid, cpuid), _entry(pid, vcpu, "hardware", P.io, io_),
+          _entry(pid, vcpu, "hardware", P.hlt, hlt, untimed=True),
           _entry(pid, vcpu, "vmm", KVM_EXIT_IO, io_, "KVM_EXIT_IO"),
           _entry(pid, vcpu, "vmm", KVM_EXIT_HLT, hlt, "KVM_EXIT_HLT")]
     if extras:
-        ex += [_entry(pid, vcpu, "hardware", 0x60, 7, "interrupt"), _entry(pid, vcpu, "hardware", 0x400, 1, "npf")]
+        ex += [_entry(pid, vcpu, "hardware", P.timer, 7), _entry(pid, vcpu, "hardware", P.mmio_first, 1)]
     return ex
 
 
@@ -600,23 +735,26 @@ def _write_case(d, name, stdout, ref, rc=0, stat=None):
             f.write(text)
 
 
+def _table_row(code, n):
+    return f"{name_of(code):<18} {ct(code):>5} {n:>7,}  1.0%"
+
+
 def _every_text(counts, every=1000):
     """Blocks as kvmscope prints them: replay exits in a plausible order, a block at each crossing."""
-    order, per = [], counts[SVM_CPUID] // counts[SVM_IO]
-    for _ in range(counts[SVM_IO]):
-        order += [SVM_CPUID] * per + [SVM_IO, SVM_HLT]
-    order[5:5] = [0x400]
-    order += [0x60] * counts[0x60]
-    names = {SVM_CPUID: "cpuid", SVM_IO: "io", SVM_HLT: "hlt", 0x60: "interrupt", 0x400: "npf"}
+    order, per = [], counts[P.cpuid] // counts[P.io]
+    for _ in range(counts[P.io]):
+        order += [P.cpuid] * per + [P.io, P.hlt]
+    order[5:5] = [P.mmio_first]
+    order += [P.timer] * counts[P.timer]
     cum, out = {}, []
     for i, code in enumerate(order, 1):
         cum[code] = cum.get(code, 0) + 1
         if i % every == 0:
             out.append(f"--- kvmscope: {i} exits at {i / 1e4:.3f} s ---")
-            out += [f"kvm exit 0x{c:x} ({names[c]}): {n}" for c, n in sorted(cum.items())]
+            out += [f"kvm exit {ct(c)} ({name_of(c)}): {n}" for c, n in sorted(cum.items())]
     out += ["kvmscope guest: pid 300, 1 vCPU", "", "Hardware exits (kvm:kvm_exit)",
-            "reason      code   count       %"]
-    out += [f"{names[c]:<10} 0x{c:x} {n:>7,}  1.0%" for c, n in sorted(cum.items())]
+            "reason              code   count       %"]
+    out += [_table_row(c, n) for c, n in sorted(cum.items())]
     return "\n".join(out) + "\n"
 
 
@@ -624,29 +762,56 @@ GUEST_TABLE = "kvmscope guest: pid 222, 1 vCPU\nkind  per vCPU  total\ncpuid  10
 
 
 def _good_outdir(d):
-    for name, text in (("cases.txt", "\n".join(n for n, _ in CASES) + "\n"), ("done.txt", "9.5\n")):
+    with open(FORMAT_FIXTURE, encoding="utf-8") as f:
+        fmt = f.read()
+    for name, text in (("cases.txt", "\n".join(n for n, _ in CASES) + "\n"), ("done.txt", "9.5\n"),
+                       ("isa.txt", P.name + "\n"), ("kvm_exit.format", fmt)):
         with open(os.path.join(d, name), "w", encoding="utf-8") as f:
             f.write(text)
-    a_hw = {(0, SVM_CPUID): 10000, (0, SVM_IO): 1000, (0, SVM_HLT): 1000, (0, 0x60): 7, (0, 0x400): 1}
+    a_hw = {(0, P.cpuid): 10000, (0, P.io): 1000, (0, P.hlt): 1000, (0, P.timer): 7, (0, P.mmio_first): 1}
     vmm = {KVM_EXIT_IO: 1000, KVM_EXIT_HLT: 1000}
-    _write_case(d, "guest", GUEST_TABLE, _ref({**a_hw, (0, 0x60): 3}, vmm))
+    _write_case(d, "guest", GUEST_TABLE, _ref({**a_hw, (0, P.timer): 3}, vmm))
     _write_case(d, "a-json", GUEST_TABLE, _ref(a_hw, vmm),
                 stat=json.dumps(_doc(_plan(10000, 1000, 1000, None)), indent=1) + "\n")
-    bc = {SVM_CPUID: 3000, SVM_IO: 500, SVM_HLT: 500, 0x60: 5, 0x400: 1}
+    bc = {P.cpuid: 3000, P.io: 500, P.hlt: 500, P.timer: 5, P.mmio_first: 1}
     _write_case(d, "b-every", GUEST_TABLE, _ref({(0, c): n for c, n in bc.items()}, {KVM_EXIT_IO: 500, KVM_EXIT_HLT: 500}),
                 stat=_every_text(bc))
     c = _plan(3000, 200, 100, 0, extras=False) + _plan(3000, 200, 100, 1, extras=False)
-    c_hw = {(v, code): n for v in (0, 1) for code, n in ((SVM_CPUID, 3000), (SVM_IO, 200), (SVM_HLT, 100))}
+    c_hw = {(v, code): n for v in (0, 1) for code, n in ((P.cpuid, 3000), (P.io, 200), (P.hlt, 100))}
     _write_case(d, "c-vcpus", GUEST_TABLE, _ref(c_hw, {KVM_EXIT_IO: 400, KVM_EXIT_HLT: 200}), stat=json.dumps(_doc(c)))
-    dd = [_entry(4242, None, "hardware", SVM_VMMCALL, 500, "hypercall"),
-          _entry(4242, None, "hardware", SVM_HLT, 1, "hlt", untimed=True),
+    dd = [_entry(4242, None, "hardware", P.hypercall, 500),
+          _entry(4242, None, "hardware", P.hlt, 1, untimed=True),
           _entry(4242, None, "vmm", KVM_EXIT_HLT, 1, "KVM_EXIT_HLT"),
           {**_entry(4242, None, "vmm", 0x80000004, 1, "restart (EINTR)"), "code_text": "-4"}]
-    hist, uhist = _ref({(0, SVM_VMMCALL): 500, (0, SVM_HLT): 1}, {KVM_EXIT_HLT: 1})
+    hist, uhist = _ref({(0, P.hypercall): 500, (0, P.hlt): 1}, {KVM_EXIT_HLT: 1})
     uhist = uhist.replace("\n\nTotals:", "\n{ reason:         10, errno: 18446744073709551612 } hitcount:          1\n\nTotals:")
     _write_case(d, "d-vmcall", GUEST_TABLE, (hist, uhist), stat=json.dumps(_doc(dd)))
-    _write_case(d, "e-table", GUEST_TABLE, _ref({(0, SVM_CPUID): 10000}, {}),
-                stat="Hardware exits (kvm:kvm_exit)\nreason  code   count\ncpuid   0x72  10,000  80%\n")
+    _write_case(d, "e-table", GUEST_TABLE, _ref({(0, P.cpuid): 10000}, {}),
+                stat="Hardware exits (kvm:kvm_exit)\nreason              code   count\n" + _table_row(P.cpuid, 10000) + "\n")
+    f_hw = {P.msr_read: 500}
+    f_hw[P.msr_write] = f_hw.get(P.msr_write, 0) + 500
+    f_hw[P.mmio_first] = f_hw.get(P.mmio_first, 0) + 3
+    f_hw[P.mmio] = f_hw.get(P.mmio, 0) + 499
+    ff = [_entry(4242, None, "hardware", c, n, untimed=c == P.mmio) for c, n in sorted(f_hw.items())]
+    ff.append(_entry(4242, None, "vmm", KVM_EXIT_MMIO, 500, "KVM_EXIT_MMIO"))
+    _write_case(d, "f-msr-mmio", GUEST_TABLE, _ref({(0, c): n for c, n in f_hw.items()}, {KVM_EXIT_MMIO: 500}),
+                stat=json.dumps(_doc(ff)))
+    g_hw = {}
+    for code, n in ((P.cpuid, 700), (P.io, 300), (P.msr_read, 200), (P.msr_write, 100), (P.hypercall, 50),
+                    (P.mmio_first, 1), (P.mmio, 39), (P.hlt, 1)):
+        g_hw[code] = g_hw.get(code, 0) + n
+    g_vmm = {KVM_EXIT_IO: 300, KVM_EXIT_MMIO: 40, KVM_EXIT_HLT: 1}
+    gd = _doc([_entry(4242, None, "hardware", c, n) for c, n in sorted(g_hw.items())]
+              + [_entry(4242, None, "vmm", c, n, f"KVM_EXIT_{c}") for c, n in sorted(g_vmm.items())])
+    gd["drilldowns"] = [{"kind": k, "vm_pid": None, "rows": [{"value": v, "detail": dt, "count": n} for v, dt, n in rows]}
+                        for k, rows in (("port", [(G_PORT, "out, 1 byte", 300)]), ("mmio", [(G_GPA, "write", 40)]),
+                                        ("msr", [(G_MSR, "read", 200), (G_MSR, "write", 100)]),
+                                        ("cpuid", [(0, "", 700)]), ("hypercall", [(G_NR, "", 50)]))]
+    _write_case(d, "g-drill", GUEST_TABLE, _ref({(0, c): n for c, n in g_hw.items()}, g_vmm), stat=json.dumps(gd))
+    hd = _doc(_plan(2000, 300, 300, None))
+    hd.update(schema="kvmscope.report/1", recording={"complete": True, "lost_events": 0})
+    h_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
+    _write_case(d, "h-record", "", _ref(h_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(hd))
 
 
 def _mutate(d, name, fn, ext="stdout"):
@@ -680,10 +845,19 @@ def _count_edit(code, delta):
     return fn
 
 
-def self_test():
-    broken = {
-        "a: cpuid one short": ("a-json", _json_edit(_count_edit(SVM_CPUID, -1)), "stat"),
-        "a: one interrupt missed (hist disagrees)": ("a-json", _json_edit(_count_edit(0x60, -1)), "stat"),
+def _rename(code, name):
+    def fn(doc):
+        for e in doc["exits"]:
+            if e["level"] == "hardware" and e["code"] == code:
+                e["reason"] = name
+    return fn
+
+
+def _broken():
+    """Label: (case, edit, file extension) of outputs that must fail, for the current ISA."""
+    return {
+        "a: cpuid one short": ("a-json", _json_edit(_count_edit(P.cpuid, -1)), "stat"),
+        "a: one interrupt missed (hist disagrees)": ("a-json", _json_edit(_count_edit(P.timer, -1)), "stat"),
         "a: second VM": ("a-json", _json_edit(lambda d: d["vms"].append({"pid": 1, "name": None, "comm": "x"})), "stat"),
         "a: two untimed reasons": ("a-json", _json_edit(lambda d: d["exits"][0].update(timed=d["exits"][0]["count"] - 1)), "stat"),
         "a: not JSON": ("a-json", lambda t: t.replace('"schema"', "schema"), "stat"),
@@ -693,37 +867,63 @@ def self_test():
         "e: table on stdout": ("e-table", lambda t: t + "Hardware exits (kvm:kvm_exit)\n", "stdout"),
         "a: hist dropped": ("a-json", lambda t: t.replace("Dropped: 0", "Dropped: 3"), "hist"),
         "a: rc 1": ("a-json", lambda t: "1\n", "rc"),
+        "a: cpuid named otherwise than the kernel": ("a-json", _json_edit(_rename(P.cpuid, "cpuid?")), "stat"),
+        "a: another ISA": ("a-json", _json_edit(lambda d: [e.update(isa="svm" if P.name == "vmx" else "vmx")
+                                                          for e in d["exits"] if e["level"] == "hardware"]), "stat"),
         "b: a block missing": ("b-every", lambda t: re.sub(r"--- kvmscope: 2000 exits.*?(?=---)", "", t, flags=re.S), "stat"),
-        "b: wrong block sum": ("b-every", lambda t: re.sub(r"cpuid\): (\d+)", lambda m: f"cpuid): {int(m.group(1)) - 1}", t, count=1), "stat"),
-        "b: final table off": ("b-every", lambda t: t.replace("0x72   3,000", "0x72   2,999"), "stat"),
+        "b: wrong block sum": ("b-every", lambda t: re.sub(r"(kvm exit \S+ \(\S+\)): (\d+)",
+                                                           lambda m: f"{m.group(1)}: {int(m.group(2)) - 1}", t, count=1), "stat"),
+        "b: final table off": ("b-every", lambda t: t.replace(_table_row(P.cpuid, 3000), _table_row(P.cpuid, 2999)), "stat"),
         "c: vcpu 1 short": ("c-vcpus", _json_edit(lambda d: [e.update(count=e["count"] - 1, timed=e["timed"] - 1)
-                                                            for e in d["exits"] if e["vcpu"] == 1 and e["code"] == SVM_IO
+                                                            for e in d["exits"] if e["vcpu"] == 1 and e["code"] == P.io
                                                             and e["level"] == "hardware"]), "stat"),
-        "d: vmmcall 499": ("d-vmcall", _json_edit(_count_edit(SVM_VMMCALL, -1)), "stat"),
+        "d: hypercall 499": ("d-vmcall", _json_edit(_count_edit(P.hypercall, -1)), "stat"),
         "d: EINTR not counted": ("d-vmcall", _json_edit(lambda d: d["exits"].pop()), "stat"),
         "L1 hung after b": ("done", lambda t: "", "txt"),
         "e: empty table": ("e-table", lambda t: "", "stat"),
-        "guest: io 999": ("guest", lambda t: t.replace("123, vcpu_id:          0 } hitcount:       1000",
-                                                        "123, vcpu_id:          0 } hitcount:        999"), "hist"),
+        "f: msr write short": ("f-msr-mmio", _json_edit(_count_edit(P.msr_write, -1)), "stat"),
+        "f: an MMIO exit of another reason": ("f-msr-mmio", _json_edit(lambda d: [e.update(code=P.cpuid, code_text=ct(P.cpuid),
+                                                                                         reason=name_of(P.cpuid))
+                                                                                for e in d["exits"] if e["level"] == "hardware"
+                                                                                and e["code"] == P.mmio]), "stat"),
+        "f: one MMIO exit to the VMM missed": ("f-msr-mmio", _json_edit(lambda d: d["exits"][-1].update(count=499)), "stat"),
+        "guest: io 999": ("guest", lambda t: t.replace(f"exit_reason: {P.io:>10}, vcpu_id: {0:>10} }} hitcount: {1000:>10}",
+                                                        f"exit_reason: {P.io:>10}, vcpu_id: {0:>10} }} hitcount: {999:>10}"), "hist"),
+        "isa.txt missing": ("isa", lambda t: "", "txt"),
+        "g: a port row short": ("g-drill", _json_edit(lambda d: d["drilldowns"][0]["rows"][0].update(count=299)), "stat"),
+        "g: an msr row too many": ("g-drill", _json_edit(lambda d: d["drilldowns"][2]["rows"].append(
+            {"value": 0x10, "detail": "read", "count": 1})), "stat"),
+        "g: no hypercall drill-down": ("g-drill", _json_edit(lambda d: d["drilldowns"].pop()), "stat"),
+        "h: recording cut short": ("h-record", _json_edit(lambda d: d["recording"].update(complete=False)), "stat"),
+        "h: events lost": ("h-record", _json_edit(lambda d: d["recording"].update(lost_events=3)), "stat"),
+        "h: io one short": ("h-record", _json_edit(_count_edit(P.io, -1)), "stat"),
+        "h: a stat document": ("h-record", _json_edit(lambda d: d.update(schema="kvmscope.stat/1")), "stat"),
     }
+
+
+def self_test():
+    global P, NAMES
     ok = True
-    with tempfile.TemporaryDirectory() as d:
-        _good_outdir(d)
-        with contextlib.redirect_stdout(io.StringIO()) as buf:
-            res = run_checks(d)
-        if res.failed or len(res.rows) < 60:
-            print(buf.getvalue())
-            print(f"SELF-TEST FAIL: good outputs did not pass ({len(res.rows)} checks)")
-            ok = False
-    for label, (case, fn, ext) in broken.items():
+    for profile in exit_isa.PROFILES.values():
+        P, NAMES = profile, dict(profile.builtin_names)
         with tempfile.TemporaryDirectory() as d:
             _good_outdir(d)
-            _mutate(d, case, fn, ext)
-            with contextlib.redirect_stdout(io.StringIO()):
+            with contextlib.redirect_stdout(io.StringIO()) as buf:
                 res = run_checks(d)
-            if not res.failed:
-                print(f"SELF-TEST FAIL: broken outputs passed: {label}")
+            if res.failed or len(res.rows) < 70:
+                print(buf.getvalue())
+                print(f"SELF-TEST FAIL ({profile.name}): good outputs did not pass ({len(res.rows)} checks)")
                 ok = False
+        for label, (case, fn, ext) in _broken().items():
+            P, NAMES = profile, dict(profile.builtin_names)
+            with tempfile.TemporaryDirectory() as d:
+                _good_outdir(d)
+                _mutate(d, case, fn, ext)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    res = run_checks(d)
+                if not res.failed:
+                    print(f"SELF-TEST FAIL ({profile.name}): broken outputs passed: {label}")
+                    ok = False
     print("SELF-TEST PASS" if ok else "SELF-TEST FAIL")
     return ok
 

@@ -1,10 +1,11 @@
 # shellcheck shell=sh
 # Sourced inside L1 (busybox sh: there is no bash in the L1 initramfs) by the /extra.sh scripts.
-# Results go to /out; l1_save_out writes /out as a tar archive onto the raw virtio disk /dev/vda,
-# which the host unpacks after power-off (see lib.sh).
+# Results go to /out; l1_save_out writes /out as a tar archive onto the raw results disk (virtio
+# /dev/vda under QEMU, IDE /dev/sda under Bochs), which the host unpacks after power-off (lib.sh).
 
 L1_OUT=/out
 mkdir -p "$L1_OUT"
+L1_DISK=/dev/vda
 
 # l1_load_virtio: insmod the virtio block stack in dependency order (virtio_ring first: virtio
 # needs its symbols; a wrong order gives no /dev/vda and no error) and wait for /dev/vda.
@@ -20,15 +21,34 @@ l1_load_virtio() {
   [ -b /dev/vda ] || echo "L1: /dev/vda did not appear"
 }
 
-# l1_save_out: checksum everything under /out, then write the archive onto /dev/vda.
+# l1_load_outdisk: the results disk of either bed: the VMX bed's tree has its ATA modules and
+# their load order in /lib/modules/ata/order (Bochs' IDE disk: /dev/sda); otherwise virtio.
+l1_load_outdisk() {
+  if [ -f /lib/modules/ata/order ]; then
+    while read -r m; do
+      insmod "/lib/modules/ata/$m.ko" || echo "L1: insmod $m FAILED"
+    done </lib/modules/ata/order
+    L1_DISK=/dev/sda
+    n=0
+    while [ ! -b /dev/sda ] && [ "$n" -lt 100 ]; do
+      sleep 0.1
+      n=$((n + 1))
+    done
+    [ -b /dev/sda ] || echo "L1: /dev/sda did not appear"
+  else
+    l1_load_virtio
+  fi
+}
+
+# l1_save_out: checksum everything under /out, then write the archive onto the results disk.
 l1_save_out() {
   (cd "$L1_OUT" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | xargs sha256sum >/tmp/SHA256SUMS)
   mv /tmp/SHA256SUMS "$L1_OUT/SHA256SUMS"
-  if [ -b /dev/vda ]; then
-    tar -cf /dev/vda -C "$L1_OUT" . && sync
-    echo "L1: results written to /dev/vda ($(wc -l <"$L1_OUT/SHA256SUMS") files)"
+  if [ -b "$L1_DISK" ]; then
+    tar -cf "$L1_DISK" -C "$L1_OUT" . && sync
+    echo "L1: results written to $L1_DISK ($(wc -l <"$L1_OUT/SHA256SUMS") files)"
   else
-    echo "L1: no /dev/vda, results are only in this log"
+    echo "L1: no $L1_DISK, results are only in this log"
   fi
 }
 

@@ -1,14 +1,20 @@
 # shellcheck shell=bash
-# Helpers shared by run-nested.sh and the fixture capture script: prepare the nested SVM bed
-# (tests/beds/svm), build an L1 initramfs with extra files, boot it under QEMU TCG with a raw
-# virtio disk, and unpack what L1 wrote onto that disk. Sourced, never run.
+# Helpers shared by the nested runners and the fixture capture scripts: prepare a nested bed
+# (tests/beds/svm: QEMU TCG with AMD SVM; tests/beds/vmx: Bochs with Intel VMX, KS_VMM=bochs),
+# build an L1 initramfs with extra files, boot it with a raw results disk, and unpack what L1
+# wrote onto that disk. Sourced, never run.
 #
-# Why a raw virtio disk: the serial console is a log for humans; kernel messages can land in the
-# middle of a line there. Results that the host parses travel as a tar archive on /dev/vda
-# (tests/beds/svm/README.md, "Bringing files out of L1") and are checked against sha256 sums made
-# inside L1.
+# Why a raw disk: the serial console is a log for humans; kernel messages can land in the middle
+# of a line there. Results that the host parses travel as a tar archive on a raw disk (virtio
+# /dev/vda under QEMU, IDE /dev/sda under Bochs; tests/beds/svm/README.md, "Bringing files out of
+# L1") and are checked against sha256 sums made inside L1.
+
+# shellcheck source=SCRIPTDIR/../beds/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../beds/lib.sh"
 
 KS_EXIT_SKIP=77
+# The emulator that runs L1: qemu (the SVM bed) or bochs (the VMX bed); a runner sets it.
+KS_VMM=${KS_VMM:-qemu}
 
 # ks_runner_init "$@": a runner's one argument, the source directory. Sets SRC, HERE (its
 # tests/nested) and KS_WORK (the bed's build directory: KS_NESTED_WORK, built there if empty).
@@ -21,6 +27,15 @@ ks_runner_init() {
   # shellcheck disable=SC2034 # read by the runners
   HERE=$SRC/tests/nested
   KS_WORK=${KS_NESTED_WORK:-/tmp/kvmscope-testbed}
+}
+
+# ks_use_vmx_bed: the runner boots the VMX bed (tests/beds/vmx) under Bochs: KS_WORK becomes its
+# folder $KS_WORK/vmx, and the kernel download is the SVM bed's, in $KS_WORK (KS_KERNEL_CACHE).
+ks_use_vmx_bed() {
+  KS_VMM=bochs
+  export KS_KERNEL_CACHE=$KS_WORK
+  KS_WORK=$KS_WORK/vmx
+  mkdir -p "$KS_WORK"
 }
 
 # ks_skip REASON...: the machine cannot run the nested bed; CTest shows the test as skipped.
@@ -37,34 +52,48 @@ ks_die() {
 ks_now() { date +%s.%N; }
 ks_elapsed() { awk -v a="$1" -v b="$(ks_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# ks_vmm_cmd: the emulator's command for KS_VMM.
+ks_vmm_cmd() { if [ "$KS_VMM" = bochs ]; then echo bochs; else echo qemu-system-x86_64; fi; }
+
 # ks_prepare_bed RECIPE_DIR: make sure $KS_WORK holds the bed's build output (initramfs tree,
-# vmlinuz, the extracted kernel with its modules) of this recipe (tests/beds/svm), building it with
-# the recipe's build.sh if not.
-# Skips where the machine truly cannot: no QEMU and no way to install it, no kernel download.
+# vmlinuz, the extracted kernel with its modules) of this recipe (tests/beds/svm or vmx), building
+# it with the recipe's build.sh if not.
+# Skips where the machine truly cannot: no emulator and no way to install it, no kernel download.
 ks_prepare_bed() {
-  local recipe=$1
+  local recipe=$1 vmm
+  vmm=$(ks_vmm_cmd)
   [ -x "$recipe/build.sh" ] || ks_die "test bed recipe not found at $recipe"
   KS_BED_KEY=$(ks_bed_key "$recipe")
   export KS_BED_KEY
   if ! ks_bed_ready; then
     echo "== building the test bed in $KS_WORK (first run downloads the Debian 6.1 kernel)"
     if ! WORK=$KS_WORK "$recipe/build.sh"; then
-      command -v qemu-system-x86_64 >/dev/null || ks_skip "qemu-system-x86_64 is missing and could not be installed"
+      command -v "$vmm" >/dev/null || ks_skip "$vmm is missing and could not be installed"
       compgen -G "$KS_WORK/kernel/boot/vmlinuz-*" >/dev/null ||
         ks_skip "could not download the L1 kernel (linux-image-6.1.0-*-amd64) with apt-get download"
       ks_die "test bed build failed ($recipe/build.sh)"
     fi
     ks_bed_ready || ks_die "test bed build finished but $KS_WORK is incomplete"
   fi
-  command -v qemu-system-x86_64 >/dev/null || ks_skip "qemu-system-x86_64 is not installed"
+  command -v "$vmm" >/dev/null || ks_skip "$vmm is not installed"
+  if [ "$KS_VMM" = bochs ]; then
+    # A Bochs that cannot start, or lacks the bed's CPU model (one with VMX and EPT), cannot run
+    # the bed: skipped. Every other failure of a run is the test's.
+    # Bochs lists its models on stderr. Read whole: grep -q on a pipe ends early, and pipefail
+    # takes Bochs' SIGPIPE for a failure.
+    local model cpus
+    model=$(sed -n 's/^cpu: model=\([^,]*\),.*/\1/p' "$KS_WORK/bochsrc.in")
+    cpus=$(bochs -help cpu 2>&1 </dev/null) || true
+    grep -qw "$model" <<<"$cpus" || ks_skip "bochs does not start, or has no CPU model $model (bochs -help cpu)"
+  fi
   KS_KVER=$(basename "$(ls -d "$KS_WORK"/kernel/lib/modules/*)")
   KS_MODDIR=$KS_WORK/kernel/lib/modules/$KS_KVER/kernel
 }
 
-# ks_bed_key RECIPE_DIR: a digest of the bed's inputs (the recipe's files and busybox); a $KS_WORK
-# built from other inputs (an older recipe) is built again.
+# ks_bed_key RECIPE_DIR: a digest of the bed's inputs (the recipe's files, the beds' shared
+# lib.sh and busybox); a $KS_WORK built from other inputs (an older recipe) is built again.
 ks_bed_key() {
-  cat "$1"/* /bin/busybox 2>/dev/null | sha256sum | cut -c1-16
+  cat "$1"/* "$1/../lib.sh" /bin/busybox 2>/dev/null | sha256sum | cut -c1-16
 }
 
 ks_bed_ready() {
@@ -76,33 +105,26 @@ ks_bed_ready() {
 # ks_copy_module REL DEST: copy one L1 kernel module, uncompressing .ko.xz / .ko.zst because
 # busybox insmod loads plain ELF only.
 ks_copy_module() {
-  local rel=$1 dest=$2 f=$KS_MODDIR/$1
-  if [ -f "$f" ]; then
-    cp "$f" "$dest/"
-  elif [ -f "$f.xz" ]; then
-    xz -dc "$f.xz" >"$dest/$(basename "$rel")"
-  elif [ -f "$f.zst" ]; then
-    zstd -qdc "$f.zst" >"$dest/$(basename "$rel")"
-  else
-    ks_die "module $rel not found under $KS_MODDIR"
-  fi
+  bed_copy_module "$KS_MODDIR" "$1" "$2" || ks_die "module $1 not found under $KS_MODDIR"
 }
 
 # ks_make_initramfs TREE OUT.cpio.gz EXTRA_SH [SRC:DEST]...: copy the bed's initramfs tree to TREE,
-# add the virtio block modules, /extra.sh (run by the bed's init after kvm_amd is loaded) and the
-# given files, and pack it.
+# add the virtio block modules (QEMU; the VMX bed's tree has its ATA modules), /extra.sh (run by
+# the bed's init after kvm_amd / kvm_intel is loaded) and the given files, and pack it.
 ks_make_initramfs() {
   local tree=$1 out=$2 extra=$3
   shift 3
   rm -rf "$tree"
   cp -a "$KS_WORK/initramfs" "$tree"
-  mkdir -p "$tree/lib/modules/virtio"
   local m
-  for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
-    drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko \
-    drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko; do
-    ks_copy_module "$m" "$tree/lib/modules/virtio"
-  done
+  if [ "$KS_VMM" = qemu ]; then
+    mkdir -p "$tree/lib/modules/virtio"
+    for m in drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
+      drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko \
+      drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko; do
+      ks_copy_module "$m" "$tree/lib/modules/virtio"
+    done
+  fi
   install -m 0755 "$extra" "$tree/extra.sh"
   local pair
   for pair in "$@"; do
@@ -112,11 +134,19 @@ ks_make_initramfs() {
   (cd "$tree" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$out"
 }
 
-# ks_boot INITRD LOG DISK TIMEOUT [kernel args...]: boot L1 under QEMU TCG (-cpu max: AMD SVM with
-# NPT) with a raw virtio disk for results and a QMP socket (LOG.qmp) for the stall watch.
-# Returns QEMU's status (124 = timeout) or KS_STALLED (ks_watch_stall stopped it).
+# ks_boot INITRD LOG DISK TIMEOUT [kernel args...]: boot L1 with the runner's emulator (KS_VMM)
+# and a raw results disk; the serial console goes to LOG. Returns the emulator's status (0 = L1
+# powered off, 124 = timeout), KS_STALLED (ks_watch_stall stopped an idle L1: retried) or KS_HUNG
+# (it stopped a silent L1 that kept Bochs busy: not retried).
 KS_STALLED=125
+KS_HUNG=126
 ks_boot() {
+  if [ "$KS_VMM" = bochs ]; then ks_boot_bochs "$@"; else ks_boot_qemu "$@"; fi
+}
+
+# ks_boot_qemu: ks_boot under QEMU TCG (-cpu max: AMD SVM with NPT), with a raw virtio disk and a
+# QMP socket (LOG.qmp) for the stall watch's evidence.
+ks_boot_qemu() {
   local initrd=$1 log=$2 disk=$3 tmo=$4
   shift 4
   rm -f "$disk" "$log.qmp" "$log.stall"
@@ -130,18 +160,75 @@ ks_boot() {
     -qmp unix:"$log.qmp",server=on,wait=off \
     -nic none -drive file="$disk",format=raw,if=virtio &
   tpid=$!
-  if ! ks_watch_stall "$tpid" "$log"; then
-    kill -TERM "$tpid" 2>/dev/null
-    wait "$tpid" 2>/dev/null
-    rm -f "$log.qmp"
-    return "$KS_STALLED"
-  fi
-  wait "$tpid" || rc=$?
+  ks_wait_watched "$tpid" "$log" || rc=$?
   rm -f "$log.qmp"
   return "$rc"
 }
 
-# ks_watch_stall TIMEOUT_PID LOG: returns 0 when QEMU ends by itself, 1 when L1 stalled.
+# ks_wait_watched TIMEOUT_PID LOG: wait for the emulator under `timeout` (TIMEOUT_PID) while
+# ks_watch_stall watches it; stops it on a stall or hang. Returns the emulator's status,
+# KS_STALLED or KS_HUNG.
+ks_wait_watched() {
+  local tpid=$1 log=$2 watch=0 rc=0
+  ks_watch_stall "$tpid" "$log" || watch=$?
+  if [ "$watch" != 0 ]; then
+    kill -TERM "$tpid" 2>/dev/null
+    wait "$tpid" 2>/dev/null
+    [ "$watch" = 2 ] && return "$KS_HUNG"
+    return "$KS_STALLED"
+  fi
+  wait "$tpid" || rc=$?
+  return "$rc"
+}
+
+# ks_make_iso INITRD ISO [kernel args...]: a BIOS-bootable GRUB ISO (grub-mkrescue) with the bed's
+# kernel, INITRD and the VMX bed's grub.cfg.in with the kernel arguments filled in. Bochs loads no
+# kernel by itself: its BIOS boots the ISO from the IDE CD-ROM.
+ks_make_iso() {
+  local initrd=$1 iso=$2 dir=$2.tree
+  shift 2
+  rm -rf "$dir"
+  mkdir -p "$dir/boot/grub"
+  cp -L "$KS_WORK/vmlinuz" "$dir/boot/vmlinuz"
+  cp "$initrd" "$dir/boot/initrd.gz"
+  sed "s|@ARGS@|$*|" "$KS_WORK/grub.cfg.in" >"$dir/boot/grub/grub.cfg"
+  grub-mkrescue -o "$iso" "$dir" >"$iso.log" 2>&1 || {
+    cat "$iso.log"
+    return 1
+  }
+  rm -rf "$dir"
+}
+
+# ks_boot_bochs: ks_boot under Bochs (the VMX bed: tests/beds/vmx/bochsrc.in, filled in as
+# LOG.bochsrc), booting INITRD from a GRUB ISO (LOG.iso), the results disk as an IDE disk (L1's
+# /dev/sda) of the template's geometry. Bochs' own log is LOG.bochs, its console LOG.bochsout.
+ks_boot_bochs() {
+  local initrd=$1 log=$2 disk=$3 tmo=$4 geom rc=0 tpid
+  shift 4
+  # DISK.lock: Bochs' lock on the image, left behind by a Bochs that was stopped (a hang, the
+  # timeout); with it there, the next Bochs refuses the image ("could not open hard drive image").
+  rm -f "$disk" "$disk.lock" "$log" "$log.stall"
+  ks_make_iso "$initrd" "$log.iso" "$@" || return 1
+  # A flat image must hold exactly cylinders x heads x spt sectors.
+  geom=$(sed -n 's/.*cylinders=\([0-9]*\), heads=\([0-9]*\), spt=\([0-9]*\).*/\1 * \2 * \3 * 512/p' \
+    "$KS_WORK/bochsrc.in")
+  truncate -s $((geom)) "$disk"
+  sed -e "s|@ISO@|$log.iso|" -e "s|@DISK@|$disk|" -e "s|@SERIAL@|$log|" -e "s|@BOCHSLOG@|$log.bochs|" \
+    "$KS_WORK/bochsrc.in" >"$log.bochsrc"
+  # Debian's Bochs is built with its debugger, which waits for a command: "c" (continue).
+  echo c >"$log.bochscmd"
+  timeout "$tmo" bochs -q -f "$log.bochsrc" -rc "$log.bochscmd" </dev/null >"$log.bochsout" 2>&1 &
+  tpid=$!
+  ks_wait_watched "$tpid" "$log" || rc=$?
+  # Bochs quits on L1's ACPI soft power off with status 1; its log says that is what happened.
+  if [ "$rc" = 1 ] && grep -q 'ACPI control: soft power off' "$log.bochs" "$log.bochsout" 2>/dev/null; then
+    rc=0
+  fi
+  return "$rc"
+}
+
+# ks_watch_stall TIMEOUT_PID LOG: returns 0 when the emulator ends by itself, 1 when L1 stalled,
+# 2 when L1 hung under Bochs.
 # A stall: the serial log, which the L1 scripts keep growing with a heartbeat line every 10 s
 # (l1_heartbeat in l1-lib.sh), did not grow for KS_STALL_S seconds (default 60) while QEMU was
 # nearly idle. That is the bed's known failure: rarely, an L1 under nested SVM on QEMU TCG halts
@@ -150,6 +237,11 @@ ks_boot() {
 # watch saves the evidence (CPU time, QEMU's view of the vCPU and its local APIC) in LOG.stall.
 # A quiet L1 that keeps QEMU busy is not a stall (it may be L1 spinning in kvmscope's BPF code, a
 # product bug): the watch says so once and leaves it to TIMEOUT.
+# Under Bochs (KS_VMM=bochs) the emulator is never idle: it runs its CPU loop all the time, an L1
+# in hlt included (clock sync=none skips ahead to the next timer event). So an idle-emulator stall
+# cannot be seen there; instead an L1 silent for KS_HANG_S (default 240 s; its heartbeat comes
+# every 10 s of L1 time, 15 to 40 s of the host's) is a hang: stopped at once and not retried (the
+# VMX bed has no known stall to retry), its evidence (the serial log's tail) kept in LOG.stall.
 ks_watch_stall() {
   local tpid=$1 log=$2 limit=${KS_STALL_S:-60} size last=-1 since cpu0=0 cpu qpid now said=0
   since=$(date +%s)
@@ -165,6 +257,17 @@ ks_watch_stall() {
       continue
     fi
     grep -q '^=== L1 alive' "$log" 2>/dev/null || continue # no heartbeat yet (or ever)
+    if [ "$KS_VMM" = bochs ]; then
+      [ $((now - since)) -ge "${KS_HANG_S:-240}" ] || continue
+      {
+        echo "L1 hung: serial log unchanged for $((now - since)) s (heartbeat every 10 s of L1" \
+          "time) while Bochs used $(((cpu - cpu0) / (now - since))) % of a core; serial tail:"
+        tail -20 "$log"
+      } >"$log.stall" 2>&1
+      echo "ERROR: L1 hung (no heartbeat for $((now - since)) s, Bochs busy); stopped, not retried;" \
+        "see $log.stall"
+      return 2
+    fi
     [ $((now - since)) -ge "$limit" ] || continue
     # Clock ticks are 1/100 s: under 10 % of one core over the quiet time is an idle QEMU.
     if [ $((cpu - cpu0)) -ge $(((now - since) * 10)) ]; then
@@ -223,7 +326,7 @@ ks_boot_tries() {
     t0=$(ks_now)
     boot_rc=0
     ks_boot "$initrd" "$log" "$disk" "$tmo" "$@" || boot_rc=$?
-    echo "== L1 ran $(ks_elapsed "$t0") s (qemu rc=$boot_rc, attempt $attempt of $tries)"
+    echo "== L1 ran $(ks_elapsed "$t0") s ($KS_VMM rc=$boot_rc, attempt $attempt of $tries)"
     [ "$boot_rc" = "$KS_STALLED" ] || return 0
     cp "$log" "$log.stalled-$attempt"
     mv "$log.stall" "$log.stalled-$attempt.stall"
@@ -306,15 +409,17 @@ ks_begin() {
 }
 
 # ks_run_l1 NAME INITRD LOG DISK OUT TIMEOUT [KERNEL ARGS...]: boot L1 (ks_boot) and unpack its
-# verified results into OUT; sets boot_rc (QEMU's status: non-zero = no clean power-off within
-# TIMEOUT). Where nothing verified came back, prints the serial log's tail and exits 1 (test NAME
+# verified results into OUT; sets boot_rc (the emulator's status: non-zero = no clean power-off
+# within TIMEOUT). Where nothing verified came back, prints the serial log's tail and exits 1 (test NAME
 # failed).
 ks_run_l1() {
   local name=$1 initrd=$2 log=$3 disk=$4 out=$5 tmo=$6
   shift 6
-  echo "== booting L1 under QEMU TCG (timeout ${tmo} s, serial log $log)"
+  local how="QEMU TCG"
+  [ "$KS_VMM" = bochs ] && how="Bochs (Intel VMX)"
+  echo "== booting L1 under $how (timeout ${tmo} s, serial log $log)"
   ks_boot_tries "${KS_BOOT_TRIES:-4}" "$initrd" "$log" "$disk" "$tmo" "$@"
-  [ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $tmo s (qemu rc=$boot_rc)"
+  [ "$boot_rc" = 0 ] || echo "ERROR: L1 did not power off cleanly within $tmo s ($KS_VMM rc=$boot_rc)"
   if ! ks_unpack_disk "$disk" "$out"; then
     echo "ERROR: no verified results came back from L1; tail of $log:"
     tail -60 "$log"

@@ -1,4 +1,4 @@
-// util::has_kvm_vm_open against a made-up /proc: a VMM is recognised by its "anon_inode:kvm-vm"
+// util::kvm_vm_state against a made-up /proc: a VMM is recognised by its "anon_inode:kvm-vm"
 // fd, anything else is not one (stat -p 1 must not wait forever for exits of systemd).
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,9 +39,9 @@ TEST_F(FakeProc, a_vmm_holds_a_kvm_vm_fd) {
   fd(4242, 11, "/dev/kvm");
   fd(4242, 12, "anon_inode:kvm-vm");
   fd(4242, 13, "anon_inode:kvm-vcpu:0");
-  auto r = has_kvm_vm_open(4242, root());
+  auto r = kvm_vm_state(4242, root());
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_TRUE(*r);
+  EXPECT_EQ(*r, KvmVmState::open);
 }
 
 TEST_F(FakeProc, a_process_with_only_dev_kvm_or_vcpus_or_other_inodes_has_no_vm) {
@@ -50,28 +50,28 @@ TEST_F(FakeProc, a_process_with_only_dev_kvm_or_vcpus_or_other_inodes_has_no_vm)
   fd(1, 4, "anon_inode:[eventfd]");
   fd(1, 5, "/dev/kvm");
   fd(1, 6, "anon_inode:kvm-vm-not-really");
-  auto r = has_kvm_vm_open(1, root());
+  auto r = kvm_vm_state(1, root());
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_FALSE(*r);
+  EXPECT_EQ(*r, KvmVmState::none);
 }
 
 TEST_F(FakeProc, an_empty_fd_table_has_no_vm) {
   fs::create_directories(fs::path(root()) / "7" / "fd");
-  auto r = has_kvm_vm_open(7, root());
+  auto r = kvm_vm_state(7, root());
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_FALSE(*r);
+  EXPECT_EQ(*r, KvmVmState::none);
 }
 
 TEST_F(FakeProc, a_missing_process_is_an_error_naming_the_directory) {
-  auto r = has_kvm_vm_open(99, root());
+  auto r = kvm_vm_state(99, root());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message(), "read " + root() + "/99/fd: No such file or directory");
 }
 
 TEST(Proc, this_test_process_has_no_vm_open) {
-  auto r = has_kvm_vm_open(::getpid());
+  auto r = kvm_vm_state(::getpid());
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_FALSE(*r);
+  EXPECT_EQ(*r, KvmVmState::none);
 }
 
 }  // namespace

@@ -10,10 +10,12 @@
 #include "store/byte_io.h"
 #include "store/crc32c.h"
 #include "store/event_codec.h"
+#include "support/error_text.h"
 
 namespace {
 
 using namespace kvmscope::store;
+using kvmscope::testing::error_text;
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -78,18 +80,22 @@ TEST(StoreBlockHeader, round_trips_and_rejects_damage) {
   std::uint8_t buf[kBlockHeaderSize];
   encode_block_header(h, buf);
   BlockHeader back;
-  ASSERT_EQ(decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize>(buf), back), "");
+  ASSERT_EQ(
+      error_text(decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize>(buf), back)),
+      "");
   EXPECT_EQ(back.count, 42u);
   EXPECT_EQ(back.last_ts, UINT64_MAX);
   buf[5] ^= 1;
-  EXPECT_EQ(decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize>(buf), back),
-            "block header CRC mismatch");
+  EXPECT_EQ(
+      error_text(decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize>(buf), back)),
+      "block header CRC mismatch");
 
   h.count = kMaxBlockCount + 1;  // a valid CRC over an impossible count: refused before use
   encode_block_header(h, buf);
-  EXPECT_NE(decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize>(buf), back)
-                .find("over the limit"),
-            std::string::npos);
+  EXPECT_NE(
+      error_text(decode_block_header(std::span<const std::uint8_t, kBlockHeaderSize>(buf), back))
+          .find("over the limit"),
+      std::string::npos);
 }
 
 std::vector<ks_event> edge_events() {
@@ -119,7 +125,7 @@ std::string round_trip(const std::vector<ks_event>& in, std::vector<ks_event>& o
   const std::size_t size = payload.size();
   payload.resize(size + kDecodePadding);
   out.assign(in.size(), ks_event{});
-  return decode_events(payload.data(), size, enc.count(), enc.first_ts(), out.data());
+  return error_text(decode_events(payload.data(), size, enc.count(), enc.first_ts(), out.data()));
 }
 
 void expect_same(const std::vector<ks_event>& a, const std::vector<ks_event>& b) {
@@ -156,12 +162,12 @@ TEST(StoreEventCodec, decodes_in_batches_exactly_as_at_once) {
   const std::size_t size = payload.size();
   payload.resize(size + kDecodePadding);
   EventDecoder dec;
-  ASSERT_EQ(dec.start(payload.data(), size, enc.count(), enc.first_ts()), "");
+  ASSERT_EQ(error_text(dec.start(payload.data(), size, enc.count(), enc.first_ts())), "");
   std::vector<ks_event> out(in.size());
   std::size_t at = 0;
   while (dec.left() > 0) {
     const std::uint32_t n = std::min<std::uint32_t>(dec.left(), 777);
-    ASSERT_EQ(dec.decode(out.data() + at, n), "");
+    ASSERT_EQ(error_text(dec.decode(out.data() + at, n)), "");
     at += n;
   }
   expect_same(in, out);
@@ -177,12 +183,19 @@ TEST(StoreEventCodec, rejects_payloads_that_do_not_match_their_count) {
   const std::size_t size = payload.size();
   payload.resize(size + kDecodePadding);
   std::vector<ks_event> out(in.size() + 1);
-  EXPECT_NE(decode_events(payload.data(), size, enc.count() + 1, enc.first_ts(), out.data()), "");
-  EXPECT_NE(decode_events(payload.data(), size, enc.count() - 1, enc.first_ts(), out.data()), "");
-  EXPECT_NE(decode_events(payload.data(), size - 1, enc.count(), enc.first_ts(), out.data()), "");
+  EXPECT_NE(
+      error_text(decode_events(payload.data(), size, enc.count() + 1, enc.first_ts(), out.data())),
+      "");
+  EXPECT_NE(
+      error_text(decode_events(payload.data(), size, enc.count() - 1, enc.first_ts(), out.data())),
+      "");
+  EXPECT_NE(
+      error_text(decode_events(payload.data(), size - 1, enc.count(), enc.first_ts(), out.data())),
+      "");
   payload[0] = 0x7f;  // first stream length now exceeds the payload
-  EXPECT_EQ(decode_events(payload.data(), size, enc.count(), enc.first_ts(), out.data()),
-            "events payload stream lengths do not add up to its size");
+  EXPECT_EQ(
+      error_text(decode_events(payload.data(), size, enc.count(), enc.first_ts(), out.data())),
+      "events payload stream lengths do not add up to its size");
 }
 
 TEST(StoreEventCodec, rejects_streams_whose_boundaries_moved) {
@@ -209,7 +222,8 @@ TEST(StoreEventCodec, rejects_streams_whose_boundaries_moved) {
     const std::size_t size = bad.size();
     bad.resize(size + kDecodePadding);
     std::vector<ks_event> out(in.size());
-    EXPECT_NE(decode_events(bad.data(), size, enc.count(), enc.first_ts(), out.data()), "")
+    EXPECT_NE(error_text(decode_events(bad.data(), size, enc.count(), enc.first_ts(), out.data())),
+              "")
         << "stream " << s;
   }
 }

@@ -1,8 +1,8 @@
-// report's input (cli/recording_input.h): a file read in place, or a pipe whose first bytes
+// report's input (store/recording_input.h): a file read in place, or a pipe whose first bytes
 // tell the format. kvmscope's own streams on from the pipe with those bytes handed to the
 // Reader; trace.dat is spooled to a nameless temporary file. Either way every event comes out
 // as it does from the file.
-#include "cli/recording_input.h"
+#include "store/recording_input.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -76,9 +76,9 @@ TEST(StoreInput, streams_a_kvmscope_recording_from_a_pipe_with_its_first_bytes_h
   ASSERT_GT(expected.size(), 10000u);
 
   Pipe pipe(bytes);
-  auto in = cli::recording_input(pipe.read_end(), "standard input");
+  auto in = store::recording_input(pipe.read_end(), "standard input");
   ASSERT_TRUE(in.ok()) << in.error().message();
-  EXPECT_FALSE(in->tracedat);
+  EXPECT_EQ(in->format, store::RecordingFormat::kvmscope);
   EXPECT_EQ(in->prefix.size(), 16u) << "what was read to tell the format";
   struct stat st {};
   ASSERT_EQ(::fstat(in->fd.get(), &st), 0);
@@ -98,9 +98,9 @@ TEST(StoreInput, spools_a_trace_dat_from_a_pipe_to_a_nameless_file) {
   ASSERT_GT(expected.size(), 100u);
 
   Pipe pipe(kvmscope::testing::read_bytes(path));
-  auto in = cli::recording_input(pipe.read_end(), "standard input");
+  auto in = store::recording_input(pipe.read_end(), "standard input");
   ASSERT_TRUE(in.ok()) << in.error().message();
-  EXPECT_TRUE(in->tracedat);
+  EXPECT_EQ(in->format, store::RecordingFormat::tracedat);
   EXPECT_TRUE(in->prefix.empty()) << "the spooled file holds them";
   struct stat st {};
   ASSERT_EQ(::fstat(in->fd.get(), &st), 0);
@@ -114,21 +114,22 @@ TEST(StoreInput, spools_a_trace_dat_from_a_pipe_to_a_nameless_file) {
 }
 
 TEST(StoreInput, reads_a_file_in_place_and_tells_its_format) {
-  auto kvms = cli::open_recording_input(KS_SOURCE_DIR "/README.md");
+  auto kvms = store::open_recording_input(KS_SOURCE_DIR "/README.md");
   ASSERT_TRUE(kvms.ok());
-  EXPECT_FALSE(kvms->tracedat);
+  EXPECT_EQ(kvms->format, store::RecordingFormat::unknown) << "README.md";
   EXPECT_TRUE(kvms->prefix.empty());
-  auto dat = cli::open_recording_input(kvmscope::testing::fixture_path("tracedat/kvmtest-v7.dat"));
+  auto dat =
+      store::open_recording_input(kvmscope::testing::fixture_path("tracedat/kvmtest-v7.dat"));
   ASSERT_TRUE(dat.ok());
-  EXPECT_TRUE(dat->tracedat);
-  auto missing = cli::open_recording_input("/nonexistent/boot.kvms");
+  EXPECT_EQ(dat->format, store::RecordingFormat::tracedat);
+  auto missing = store::open_recording_input("/nonexistent/boot.kvms");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message(), "open /nonexistent/boot.kvms: No such file or directory");
 }
 
 TEST(StoreInput, an_empty_pipe_is_not_a_recording) {
   Pipe pipe(Bytes{});
-  auto in = cli::recording_input(pipe.read_end(), "standard input");
+  auto in = store::recording_input(pipe.read_end(), "standard input");
   ASSERT_TRUE(in.ok());
   auto r = store::Reader::from_fd(std::move(in->fd), in->name, in->prefix);
   ASSERT_FALSE(r.ok());

@@ -169,6 +169,28 @@ TEST_F(StoreRoundTrip, adds_up_lost_counts_per_cpu) {
   EXPECT_TRUE(r->complete());
 }
 
+// finish() closes the file itself, so a failed close (NFS, quotas: a write's error may show only
+// there) is reported by it: the descriptor is gone before the Writer is.
+TEST_F(StoreRoundTrip, finish_closes_the_file_and_a_finished_writer_refuses_more) {
+  const auto open_fds = [] {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      (void)entry;
+      ++n;
+    }
+    return n;
+  };
+  auto w = Writer::create(path_, RecordingInfo{});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(w->append(bench::realistic_stream(10)).ok());
+  const std::size_t before = open_fds();
+  ASSERT_TRUE(w->finish().ok());
+  EXPECT_EQ(open_fds(), before - 1);
+  auto again = w->flush();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message(), "write " + path_ + ": recording already finished");
+}
+
 TEST_F(StoreRoundTrip, returns_markers_in_order) {
   auto w = Writer::create(path_, RecordingInfo{});
   ASSERT_TRUE(w.ok());

@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "support/error_text.h"
 #include "tracedat/tracedat_meta.h"
 
 namespace kvmscope::tracedat {
 namespace {
+
+using kvmscope::testing::error_text;
 
 std::vector<std::uint8_t> text(const std::string& s) {
   std::vector<std::uint8_t> v(s.begin(), s.end());
@@ -62,7 +65,7 @@ TEST(TraceDatOptions, indexes_the_per_cpu_data_of_a_v7_buffer) {
   put(b, 1, 4), put(b, 12288, 8), put(b, 2000, 8);
   TraceDatMeta meta;
   TdSectionOffsets sections;
-  EXPECT_EQ(apply_tracedat_option(3, b, 7, false, meta, sections), "");
+  EXPECT_EQ(error_text(apply_tracedat_option(3, b, 7, false, meta, sections)), "");
   ASSERT_EQ(meta.buffers.size(), 1u);
   const TraceDatBuffer& buf = meta.buffers[0];
   EXPECT_EQ(buf.section, 6511u);
@@ -75,7 +78,7 @@ TEST(TraceDatOptions, indexes_the_per_cpu_data_of_a_v7_buffer) {
 
   b.resize(b.size() - 10);  // a CPU entry cut short
   TraceDatMeta cut;
-  EXPECT_NE(apply_tracedat_option(3, b, 7, false, cut, sections), "");
+  EXPECT_NE(error_text(apply_tracedat_option(3, b, 7, false, cut, sections)), "");
 }
 
 TEST(TraceDatOptions, rejects_a_buffer_claiming_more_cpus_than_it_holds) {
@@ -87,20 +90,20 @@ TEST(TraceDatOptions, rejects_a_buffer_claiming_more_cpus_than_it_holds) {
   put(b, 0xffffffff, 4);
   TraceDatMeta meta;
   TdSectionOffsets sections;
-  EXPECT_NE(apply_tracedat_option(3, b, 7, false, meta, sections), "");
+  EXPECT_NE(error_text(apply_tracedat_option(3, b, 7, false, meta, sections)), "");
   EXPECT_TRUE(meta.buffers.empty());
 }
 
 TEST(TraceDatOptions, reads_time_offsets_and_tsc_conversion) {
   TraceDatMeta meta;
   TdSectionOffsets sections;
-  EXPECT_EQ(apply_tracedat_option(7, text("-250"), 7, false, meta, sections), "");
+  EXPECT_EQ(error_text(apply_tracedat_option(7, text("-250"), 7, false, meta, sections)), "");
   EXPECT_EQ(meta.ts_offset, -250);
-  EXPECT_EQ(apply_tracedat_option(1, text("0x10"), 7, false, meta, sections), "");
+  EXPECT_EQ(error_text(apply_tracedat_option(1, text("0x10"), 7, false, meta, sections)), "");
   EXPECT_EQ(meta.realtime_offset_ns, 16000);  // microseconds in the file
   std::vector<std::uint8_t> t;
   put(t, 3, 4), put(t, 1, 4), put(t, 0, 8);
-  EXPECT_EQ(apply_tracedat_option(14, t, 7, false, meta, sections), "");
+  EXPECT_EQ(error_text(apply_tracedat_option(14, t, 7, false, meta, sections)), "");
   ASSERT_TRUE(meta.tsc2nsec.has_value());
   EXPECT_EQ(meta.tsc2nsec->mult, 3u);
   EXPECT_EQ(meta.tsc2nsec->shift, 1u);
@@ -109,10 +112,11 @@ TEST(TraceDatOptions, reads_time_offsets_and_tsc_conversion) {
 TEST(TraceDatOptions, reads_the_uname_and_skips_unknown_options) {
   TraceDatMeta meta;
   TdSectionOffsets sections;
-  EXPECT_EQ(apply_tracedat_option(5, text("Linux vm 6.18.44 x86_64"), 7, false, meta, sections),
+  EXPECT_EQ(error_text(apply_tracedat_option(5, text("Linux vm 6.18.44 x86_64"), 7, false, meta,
+                                             sections)),
             "");
   EXPECT_EQ(meta.uname, "Linux vm 6.18.44 x86_64");
-  EXPECT_EQ(apply_tracedat_option(999, text("whatever"), 7, false, meta, sections), "");
+  EXPECT_EQ(error_text(apply_tracedat_option(999, text("whatever"), 7, false, meta, sections)), "");
 }
 
 }  // namespace

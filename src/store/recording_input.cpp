@@ -1,4 +1,4 @@
-#include "cli/recording_input.h"
+#include "store/recording_input.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,15 +6,11 @@
 
 #include <cerrno>
 
-#include "tracedat/tracedat_meta.h"
 #include "util/spool.h"
 
-namespace kvmscope::cli {
+namespace kvmscope::store {
 
 namespace {
-
-// Enough of the start to tell the formats apart: trace.dat's magic is the longer one.
-constexpr std::size_t kSniff = 16;
 
 // Up to n bytes at the stream's current position (fewer only at its end).
 util::Result<std::vector<std::uint8_t>> read_up_to(int fd, std::size_t n, const std::string& name) {
@@ -24,7 +20,8 @@ util::Result<std::vector<std::uint8_t>> read_up_to(int fd, std::size_t n, const 
     ssize_t got = ::read(fd, out.data() + have, n - have);
     if (got < 0) {
       if (errno == EINTR) continue;
-      return util::os_error("read " + name);
+      const int err = errno;
+      return util::os_error("read " + name, err);
     }
     if (got == 0) break;
     have += static_cast<std::size_t>(got);
@@ -39,19 +36,28 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
   RecordingInput in;
   in.name = name;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return util::os_error("stat " + name);
+  if (::fstat(fd.get(), &st) != 0) {
+    const int err = errno;
+    return util::os_error("stat " + name, err);
+  }
   // A file read from its start: the readers read it in place (trace.dat's by offset).
   if (S_ISREG(st.st_mode) && ::lseek(fd.get(), 0, SEEK_CUR) == 0) {
-    std::uint8_t head[kSniff];
-    const ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
-    if (got < 0) return util::os_error("read " + name);
-    in.tracedat = tracedat::is_tracedat_magic({head, static_cast<std::size_t>(got)});
+    in.head.resize(kFormatSniff);
+    const ssize_t got = ::pread(fd.get(), in.head.data(), in.head.size(), 0);
+    if (got < 0) {
+      const int err = errno;
+      return util::os_error("read " + name, err);
+    }
+    in.head.resize(static_cast<std::size_t>(got));
+    in.format = detect_recording_format(in.head);
     in.fd = std::move(fd);
     return in;
   }
-  auto prefix = read_up_to(fd.get(), kSniff, name);
+  auto prefix = read_up_to(fd.get(), kFormatSniff, name);
   if (!prefix) return prefix.error();
-  if (!tracedat::is_tracedat_magic(*prefix)) {
+  in.head = *prefix;
+  in.format = detect_recording_format(in.head);
+  if (!read_by_offset(in.format)) {
     in.fd = std::move(fd);
     in.prefix = std::move(*prefix);
     return in;
@@ -59,7 +65,6 @@ util::Result<RecordingInput> recording_input(util::Fd fd, const std::string& nam
   auto file = util::spool_to_temp_file(fd.get(), *prefix, name);
   if (!file) return file.error();
   in.fd = std::move(*file);
-  in.tracedat = true;
   return in;
 }
 
@@ -71,8 +76,11 @@ util::Result<RecordingInput> open_recording_input(const std::string& path) {
   }
   // A copy of the descriptor: the Fd that owns it closes it, standard input stays open.
   const int fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return util::os_error("standard input");
+  if (fd < 0) {
+    const int err = errno;
+    return util::os_error("standard input", err);
+  }
   return recording_input(util::Fd(fd), "standard input");
 }
 
-}  // namespace kvmscope::cli
+}  // namespace kvmscope::store
