@@ -222,6 +222,7 @@ util::Result<ReportCliOptions> parse(Args args) {
 
 std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
   std::vector<model::Marker> out;
+  out.reserve(markers.size());
   for (const auto& m : markers) out.push_back({m.ts_ns, m.label});
   return out;
 }
