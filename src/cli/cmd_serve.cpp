@@ -21,6 +21,7 @@
 #include "serve/listen_address.h"
 #include "serve/metrics_server.h"
 #include "serve/readout.h"
+#include "util/clock.h"
 #include "util/usage.h"
 #endif
 
