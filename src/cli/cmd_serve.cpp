@@ -22,8 +22,8 @@
 #include "serve/metrics_server.h"
 #include "serve/readout.h"
 #include "util/clock.h"
-#include "util/usage.h"
 #endif
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
