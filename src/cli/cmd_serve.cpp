@@ -23,7 +23,7 @@
 #include "serve/readout.h"
 #include "util/clock.h"
 #endif
-#include "util/usage.h"  // util::fail, in the static build's "not built in" too
+#include "util/usage.h"
 
 namespace kvmscope::cli {
 
