@@ -1,6 +1,6 @@
-/* The exit-statistics CPUID leaves of the kernel/ patch (kernel/README.md) and where the built-in guest
- * keeps what it reads from them. Plain C preprocessor definitions only: guest_code.S (run through
- * cpp) and the C++ VMM must agree on every one of them.
+/* The exit-statistics CPUID leaves of the kernel/ patch (kernel/README.md) and where the built-in
+ * guest keeps what it reads from them. Plain C preprocessor definitions only: guest_code.S (run
+ * through cpp) and the C++ VMM must agree on every one of them.
  *
  * The leaves, as the patched KVM answers a guest's CPUID:
  *   0x4fffffff            EAX = exits of this VM so far (low 32 bits)

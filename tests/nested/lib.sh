@@ -356,7 +356,7 @@ ks_unpack_disk() {
 # only the link line (no -B switches); the result is checked to be static below anyway.
 ks_build_static() {
   local src=$1 build=$2 log=$3
-  cmake -S "$src" -B "$build" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF \
+  cmake -S "$src" -B "$build" -DKVMSCOPE_STATIC=ON -DKVMSCOPE_TESTS=OFF -DKVMSCOPE_WERROR=ON \
     -DCMAKE_LINK_SEARCH_START_STATIC=ON >"$log" 2>&1 ||
     { tail -30 "$log"; ks_die "cmake configure failed (log: $log)"; }
   cmake --build "$build" --target kvmscope -j2 >>"$log" 2>&1 ||

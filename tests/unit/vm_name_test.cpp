@@ -16,9 +16,9 @@ TEST(VmName, reads_qemus_name_option_in_its_forms) {
   EXPECT_EQ(vm_name_from_cmdline({"qemu-system-x86_64", "-name", "web1"}, "qemu-system-x86"),
             "web1");
   // libvirt: "-name guest=DOMAIN,debug-threads=on"; guest= may come anywhere.
-  EXPECT_EQ(vm_name_from_cmdline({"/usr/bin/qemu-system-x86_64", "-name",
-                                  "guest=db-2,debug-threads=on", "-S"},
-                                 "qemu-system-x86"),
+  EXPECT_EQ(vm_name_from_cmdline(
+                {"/usr/bin/qemu-system-x86_64", "-name", "guest=db-2,debug-threads=on", "-S"},
+                "qemu-system-x86"),
             "db-2");
   EXPECT_EQ(vm_name_from_cmdline({"qemu", "-name", "process=q,guest=a,,b"}, "qemu"), "a,b");
   EXPECT_EQ(vm_name_from_cmdline({"qemu", "--name", "web1,process=qemu-web1"}, "qemu"), "web1");
