@@ -17,11 +17,11 @@ util::Result<model::ReasonCatalog> EventSource::reason_catalog() const {
 
 namespace {
 
-// kvmscope's own recording: store::Reader, which lists its damaged stretches.
-class KvmscopeSource final : public EventSource {
+// What every format's reader offers alike, forwarded; R is the format's own reader.
+template <class R>
+class ReaderSource : public EventSource {
  public:
-  explicit KvmscopeSource(Reader reader) : r_(std::move(reader)) {}
-  RecordingFormat format() const override { return RecordingFormat::kvmscope; }
+  explicit ReaderSource(R reader) : r_(std::move(reader)) {}
   const RecordingInfo& info() const override { return r_.info(); }
   util::Result<std::span<const ks_event>> next() override { return r_.next(); }
   const std::vector<Marker>& markers() const override { return r_.markers(); }
@@ -35,36 +35,27 @@ class KvmscopeSource final : public EventSource {
   bool corrupt() const override { return r_.corrupt(); }
   std::string error_detail() const override { return r_.error_detail(); }
   std::optional<Totals> totals() const override { return r_.totals(); }
+
+ protected:
+  R r_;
+};
+
+// kvmscope's own recording: store::Reader, which lists its damaged stretches.
+class KvmscopeSource final : public ReaderSource<Reader> {
+ public:
+  using ReaderSource::ReaderSource;
+  RecordingFormat format() const override { return RecordingFormat::kvmscope; }
   RecordingDamage damage() const override {
     return {r_.damage(), r_.events_lost_to_damage(), r_.events_lost_to_damage_exact()};
   }
-
- private:
-  Reader r_;
 };
 
 // trace-cmd's trace.dat: tracedat::TraceDatReader, with its notes about what the file lacks.
-class TraceDatSource final : public EventSource {
+class TraceDatSource final : public ReaderSource<tracedat::TraceDatReader> {
  public:
-  explicit TraceDatSource(tracedat::TraceDatReader reader) : r_(std::move(reader)) {}
+  using ReaderSource::ReaderSource;
   RecordingFormat format() const override { return RecordingFormat::tracedat; }
-  const RecordingInfo& info() const override { return r_.info(); }
-  util::Result<std::span<const ks_event>> next() override { return r_.next(); }
-  const std::vector<Marker>& markers() const override { return r_.markers(); }
-  const std::map<std::uint32_t, VmMeta>& vms() const override { return r_.vms(); }
-  const std::map<std::uint32_t, std::uint64_t>& lost_per_cpu() const override {
-    return r_.lost_per_cpu();
-  }
-  std::uint64_t lost_total() const override { return r_.lost_total(); }
-  bool complete() const override { return r_.complete(); }
-  bool truncated() const override { return r_.truncated(); }
-  bool corrupt() const override { return r_.corrupt(); }
-  std::string error_detail() const override { return r_.error_detail(); }
-  std::optional<Totals> totals() const override { return r_.totals(); }
   std::vector<std::string> notes() const override { return r_.notes(); }
-
- private:
-  tracedat::TraceDatReader r_;
 };
 
 // One opener per format: the input's fd is positioned after `prefix` (a pipe), or a regular
