@@ -13,6 +13,7 @@
 
 #include "store/recording.h"
 #include "support/fixtures.h"
+#include "support/pipe_feed.h"
 #include "support/recording_file.h"
 #include "tracedat/tracedat_reader.h"
 
@@ -29,41 +30,9 @@ std::string temp(const std::string& name) {
       .string();
 }
 
-// A pipe fed `bytes` from a thread, as `cat x | kvmscope report -` feeds report.
-class Pipe {
- public:
-  explicit Pipe(Bytes bytes) : bytes_(std::move(bytes)) {
-    EXPECT_EQ(::pipe(fds_), 0);
-    feeder_ = std::thread([this] {
-      for (std::size_t off = 0; off < bytes_.size();) {
-        const ssize_t n = ::write(fds_[1], bytes_.data() + off, bytes_.size() - off);
-        if (n <= 0) break;
-        off += static_cast<std::size_t>(n);
-      }
-      ::close(fds_[1]);
-    });
-  }
-  ~Pipe() { feeder_.join(); }
-  util::Fd read_end() { return util::Fd(fds_[0]); }
-
- private:
-  Bytes bytes_;
-  int fds_[2] = {-1, -1};
-  std::thread feeder_;
-};
-
-template <class Reader>
-std::vector<ks_event> drain(Reader& r) {
-  std::vector<ks_event> all;
-  for (auto b = r.next(); b.ok() && !b->empty(); b = r.next())
-    all.insert(all.end(), b->begin(), b->end());
-  return all;
-}
-
-bool same(const std::vector<ks_event>& a, const std::vector<ks_event>& b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(ks_event)) == 0);
-}
+using kvmscope::testing::drain;
+using kvmscope::testing::PipeFeed;
+using Pipe = PipeFeed;
 
 util::Result<std::unique_ptr<store::EventSource>> open_piped(const Bytes& bytes) {
   Pipe pipe(bytes);
@@ -106,7 +75,7 @@ TEST(EventSource, opens_a_kvmscope_recording_from_a_file_and_a_pipe_as_its_reade
   for (auto* source : {from_file->get(), from_pipe->get()}) {
     EXPECT_EQ(source->format(), store::RecordingFormat::kvmscope);
     EXPECT_EQ(source->info().target, "command: qemu-system-x86_64 -name guest");
-    EXPECT_TRUE(same(drain(*source), expected));
+    EXPECT_TRUE(kvmscope::testing::same_events(drain(*source), expected));
     EXPECT_TRUE(source->complete());
     EXPECT_FALSE(source->truncated());
     EXPECT_FALSE(source->corrupt());
@@ -139,7 +108,7 @@ TEST(EventSource, opens_trace_dat_from_a_file_and_a_pipe_with_the_files_own_reas
     EXPECT_EQ((*from_pipe)->info().target, "trace.dat: standard input");
     for (auto* source : {from_file->get(), from_pipe->get()}) {
       EXPECT_EQ(source->format(), store::RecordingFormat::tracedat) << name;
-      EXPECT_TRUE(same(drain(*source), expected)) << name;
+      EXPECT_TRUE(kvmscope::testing::same_events(drain(*source), expected)) << name;
       EXPECT_EQ(source->complete(), reader->complete()) << name;
       EXPECT_EQ(source->lost_total(), reader->lost_total()) << name;
       EXPECT_EQ(source->lost_per_cpu(), reader->lost_per_cpu()) << name;

@@ -15,6 +15,7 @@
 #include "../../bench/store_stream.h"
 #include "store/recording.h"
 #include "support/fixtures.h"
+#include "support/pipe_feed.h"
 #include "support/recording_file.h"
 #include "tracedat/tracedat_reader.h"
 
@@ -23,41 +24,14 @@ namespace {
 using namespace kvmscope;
 using kvmscope::testing::Bytes;
 
-// A pipe fed `bytes` in small, uneven writes from a thread, as `cat` or ssh would.
-class Pipe {
- public:
-  explicit Pipe(Bytes bytes) : bytes_(std::move(bytes)) {
-    EXPECT_EQ(::pipe(fds_), 0);
-    feeder_ = std::thread([this] {
-      for (std::size_t off = 0; off < bytes_.size();) {
-        const std::size_t n = std::min<std::size_t>(1 + off % 5, bytes_.size() - off);
-        if (::write(fds_[1], bytes_.data() + off, n) != static_cast<ssize_t>(n)) break;
-        off += n;
-      }
-      ::close(fds_[1]);
-    });
-  }
-  ~Pipe() { feeder_.join(); }
-  util::Fd read_end() { return util::Fd(fds_[0]); }
+using kvmscope::testing::drain;
+using kvmscope::testing::PipeFeed;
 
- private:
-  Bytes bytes_;
-  int fds_[2] = {-1, -1};
-  std::thread feeder_;
+// Fed in small, uneven writes, as `cat` or ssh would.
+struct Pipe : PipeFeed {
+  explicit Pipe(kvmscope::testing::Bytes bytes)
+      : PipeFeed(std::move(bytes), kvmscope::testing::Feed::small_pieces) {}
 };
-
-template <class Reader>
-std::vector<ks_event> drain(Reader& r) {
-  std::vector<ks_event> all;
-  for (auto b = r.next(); b.ok() && !b->empty(); b = r.next())
-    all.insert(all.end(), b->begin(), b->end());
-  return all;
-}
-
-bool same(const std::vector<ks_event>& a, const std::vector<ks_event>& b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(ks_event)) == 0);
-}
 
 std::string temp(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
@@ -85,7 +59,7 @@ TEST(StoreInput, streams_a_kvmscope_recording_from_a_pipe_with_its_first_bytes_h
   EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "streamed, not spooled";
   auto r = store::Reader::from_fd(std::move(in->fd), in->name, in->prefix);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_TRUE(same(drain(*r), expected));
+  EXPECT_TRUE(kvmscope::testing::same_events(drain(*r), expected));
   EXPECT_TRUE(r->complete());
   EXPECT_EQ(r->markers().size(), 1u);
 }
@@ -109,7 +83,7 @@ TEST(StoreInput, spools_a_trace_dat_from_a_pipe_to_a_nameless_file) {
   EXPECT_EQ(static_cast<std::uintmax_t>(st.st_size), std::filesystem::file_size(path));
   auto r = tracedat::TraceDatReader::from_fd(std::move(in->fd), in->name);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_TRUE(same(drain(*r), expected));
+  EXPECT_TRUE(kvmscope::testing::same_events(drain(*r), expected));
   EXPECT_EQ(r->info().target, "trace.dat: standard input");
 }
 
