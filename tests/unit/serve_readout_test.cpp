@@ -10,17 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "support/gone_pid.h"
+
 namespace {
 
 using namespace kvmscope;
 
-std::uint32_t gone_pid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return static_cast<std::uint32_t>(child);
-}
+using kvmscope::testing::gone_pid;
 
 class FakeCounters : public serve::CounterSource {
  public:

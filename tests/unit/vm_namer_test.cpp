@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "model/vm_name.h"
+#include "support/gone_pid.h"
+#include "util/clock.h"
 #include "util/proc.h"
 
 namespace {
@@ -23,20 +25,7 @@ ks_event event(std::uint32_t tgid, std::uint8_t type = KS_EV_EXIT) {
   return e;
 }
 
-// A pid that no process has now: a child that has exited and been reaped.
-std::uint32_t gone_pid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return static_cast<std::uint32_t>(child);
-}
-
-std::uint64_t monotonic_now() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
+using kvmscope::testing::gone_pid;
 
 TEST(VmNamer, names_a_running_vm_once_at_its_first_kvm_event_from_proc) {
   const auto self = static_cast<std::uint32_t>(::getpid());
@@ -85,8 +74,8 @@ TEST(VmNamer, notes_the_start_of_a_vm_that_started_after_the_recording) {
   ASSERT_EQ(met.size(), 1u);
   ASSERT_TRUE(met[0].start_ns.has_value());
   EXPECT_GT(*met[0].start_ns, 0u);
-  EXPECT_LT(*met[0].start_ns, monotonic_now());
-  collect::VmNamer since_now(true, monotonic_now());
+  EXPECT_LT(*met[0].start_ns, util::monotonic_ns());
+  collect::VmNamer since_now(true, util::monotonic_ns());
   met = since_now.see(events);
   ASSERT_EQ(met.size(), 1u);
   EXPECT_FALSE(met[0].start_ns.has_value()) << "running before the recording began";
