@@ -52,6 +52,35 @@ ks_die() {
 ks_now() { date +%s.%N; }
 ks_elapsed() { awk -v a="$1" -v b="$(ks_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# ks_l1_tests_initramfs NAME: $BUILD/NAME-initramfs.cpio.gz, the L1 initramfs of the l1-tests.sh
+# cases with a stripped copy of $BIN (half the size; the build keeps its debug info).
+ks_l1_tests_initramfs() {
+  local name=$1 t0
+  t0=$(ks_now)
+  strip -o "$BUILD/$name-kvmscope" "$BIN"
+  ks_make_initramfs "$BUILD/$name-initramfs" "$BUILD/$name-initramfs.cpio.gz" "$HERE/l1-tests.sh" \
+    "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/$name-kvmscope:bin/kvmscope"
+  rm -rf "$BUILD/$name-initramfs"
+  echo "== initramfs $(du -h "$BUILD/$name-initramfs.cpio.gz" | cut -f1) in $(ks_elapsed "$t0") s"
+}
+
+# ks_check WHAT CMD...: one check of a harness self-test (the watch tests): an "ok" or "FAIL"
+# line; failures are counted in KS_CHECKS_FAILED. ks_checks_end NAME: the PASS/FAIL line, and
+# status 0 only when every check passed.
+KS_CHECKS_FAILED=0
+ks_check() {
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else
+    echo "FAIL $what"
+    KS_CHECKS_FAILED=$((KS_CHECKS_FAILED + 1))
+  fi
+}
+ks_checks_end() {
+  if [ "$KS_CHECKS_FAILED" = 0 ]; then echo "PASS $1"; else echo "FAIL $1 ($KS_CHECKS_FAILED checks)"; fi
+  [ "$KS_CHECKS_FAILED" = 0 ]
+}
+
 # ks_vmm_cmd: the emulator's command for KS_VMM.
 ks_vmm_cmd() { if [ "$KS_VMM" = bochs ]; then echo bochs; else echo qemu-system-x86_64; fi; }
 

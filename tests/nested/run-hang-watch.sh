@@ -25,15 +25,6 @@ ks_make_initramfs "$BUILD/hang-initramfs" "$BUILD/hang-initramfs.cpio.gz" "$HERE
   "$HERE/l1-lib.sh:l1-lib.sh"
 rm -rf "$BUILD/hang-initramfs"
 
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else
-    echo "FAIL $what"
-    failed=$((failed + 1))
-  fi
-}
 secs() { sed -n 's/^== L1 ran \([0-9.]*\) s .*/\1/p' "$1"; }
 below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a < b) }'; }
 
@@ -44,23 +35,22 @@ for n in 1 2; do
   ks_boot_tries 3 "$BUILD/hang-initramfs.cpio.gz" "$log" "$BUILD/hang.img" 600 ksstall=idle \
     >"$BUILD/hang-$n.txt" 2>&1
   sed 's/^/    /' "$BUILD/hang-$n.txt"
-  check "boot $n: L1 came up and beat once" grep -q '^=== L1 alive' "$log"
-  check "boot $n: ends with status $KS_HUNG (hung), not $KS_STALLED or the timeout" [ "$boot_rc" = "$KS_HUNG" ]
-  check "boot $n: one attempt only, nothing kept as stalled" [ ! -e "$log.stalled-1" ]
-  check "boot $n: the output says it hung and why" grep -q 'L1 hung (no heartbeat for .* Bochs busy)' "$BUILD/hang-$n.txt"
-  check "boot $n: the serial tail is kept in $log.stall" grep -q '^=== L1 alive' "$log.stall"
+  ks_check "boot $n: L1 came up and beat once" grep -q '^=== L1 alive' "$log"
+  ks_check "boot $n: ends with status $KS_HUNG (hung), not $KS_STALLED or the timeout" [ "$boot_rc" = "$KS_HUNG" ]
+  ks_check "boot $n: one attempt only, nothing kept as stalled" [ ! -e "$log.stalled-1" ]
+  ks_check "boot $n: the output says it hung and why" grep -q 'L1 hung (no heartbeat for .* Bochs busy)' "$BUILD/hang-$n.txt"
+  ks_check "boot $n: the serial tail is kept in $log.stall" grep -q '^=== L1 alive' "$log.stall"
   # Polled every 5 s: the silence it reports is KS_HANG_S to KS_HANG_S + 5 s (not KS_STALL_S).
   quiet=$(sed -n 's/.*L1 hung (no heartbeat for \([0-9]*\) s.*/\1/p' "$BUILD/hang-$n.txt")
-  check "boot $n: taken for a hang after ${quiet:-?} s of silence, KS_HANG_S to KS_HANG_S + 10" \
+  ks_check "boot $n: taken for a hang after ${quiet:-?} s of silence, KS_HANG_S to KS_HANG_S + 10" \
     below "${quiet:-999}" $((KS_HANG_S + 11))
-  check "boot $n: ... and not before KS_HANG_S" below $((KS_HANG_S - 1)) "${quiet:-0}"
+  ks_check "boot $n: ... and not before KS_HANG_S" below $((KS_HANG_S - 1)) "${quiet:-0}"
   # L1 reaches /extra.sh 90 to 130 s after Bochs starts, then KS_HANG_S of silence, polled every
   # 5 s. The point: well before the 600 s timeout.
-  check "boot $n: stopped within 300 s ($(secs "$BUILD/hang-$n.txt") s)" below "$(secs "$BUILD/hang-$n.txt")" 300
-  check "boot $n: no Bochs left running" [ -z "$(pgrep -f "bochs-bin.* -f $log.bochsrc" || true)" ]
+  ks_check "boot $n: stopped within 300 s ($(secs "$BUILD/hang-$n.txt") s)" below "$(secs "$BUILD/hang-$n.txt")" 300
+  ks_check "boot $n: no Bochs left running" [ -z "$(pgrep -f "bochs-bin.* -f $log.bochsrc" || true)" ]
 done
 
 rm -f "$BUILD/hang.img" "$BUILD/hang.img.lock"
 echo "== total $(ks_elapsed "$t_start") s"
-if [ "$failed" = 0 ]; then echo "PASS nested.vmx_hang_watch"; else echo "FAIL nested.vmx_hang_watch ($failed checks)"; fi
-[ "$failed" = 0 ]
+ks_checks_end nested.vmx_hang_watch

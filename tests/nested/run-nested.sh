@@ -28,13 +28,7 @@ ks_begin "$HERE/check-results.py" "$SRC/tests/beds/svm"
 
 ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}"
 
-t0=$(ks_now)
-# Stripped copy for L1: half the initramfs, and the build keeps its debug info.
-strip -o "$BUILD/nested-kvmscope" "$BIN"
-ks_make_initramfs "$BUILD/nested-initramfs" "$BUILD/nested-initramfs.cpio.gz" "$HERE/l1-tests.sh" \
-  "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/nested-kvmscope:bin/kvmscope"
-rm -rf "$BUILD/nested-initramfs"
-echo "== initramfs $(du -h "$BUILD/nested-initramfs.cpio.gz" | cut -f1) in $(ks_elapsed "$t0") s"
+ks_l1_tests_initramfs nested
 
 LOG=$BUILD/nested-serial.log
 OUT=$BUILD/nested-out

@@ -23,15 +23,6 @@ ks_make_initramfs "$BUILD/stall-initramfs" "$BUILD/stall-initramfs.cpio.gz" "$HE
   "$HERE/l1-lib.sh:l1-lib.sh"
 rm -rf "$BUILD/stall-initramfs"
 
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else
-    echo "FAIL $what"
-    failed=$((failed + 1))
-  fi
-}
 # attempt_secs FILE N: how long attempt N ran, from ks_boot_tries' "== L1 ran S s" lines.
 attempt_secs() { sed -n 's/^== L1 ran \([0-9.]*\) s .*attempt '"$2"' of.*/\1/p' "$1"; }
 halted_with_apic() { grep -q '^RIP=.*HLT=1' "$1" && grep -q '^Timer' "$1"; }
@@ -43,29 +34,28 @@ log=$BUILD/idle-serial.log
 ks_boot_tries 2 "$BUILD/stall-initramfs.cpio.gz" "$log" "$BUILD/idle.img" 300 ksstall=idle \
   >"$BUILD/idle.txt" 2>&1
 sed 's/^/    /' "$BUILD/idle.txt"
-check "idle: ks_boot_tries ends with status $KS_STALLED (stalled)" [ "$boot_rc" = "$KS_STALLED" ]
+ks_check "idle: ks_boot_tries ends with status $KS_STALLED (stalled)" [ "$boot_rc" = "$KS_STALLED" ]
 for n in 1 2; do
-  check "idle: attempt $n's serial log and QEMU's view are kept" \
+  ks_check "idle: attempt $n's serial log and QEMU's view are kept" \
     test -s "$log.stalled-$n" -a -s "$log.stalled-$n.stall"
-  check "idle: attempt $n's view holds the halted vCPU and its local APIC" \
+  ks_check "idle: attempt $n's view holds the halted vCPU and its local APIC" \
     halted_with_apic "$log.stalled-$n.stall"
   # L1 reaches /extra.sh within ~10 s (more on a loaded host); then KS_STALL_S of silence,
   # polled every 5 s. The point: well before the 300 s timeout.
-  check "idle: attempt $n was stopped within 120 s ($(attempt_secs "$BUILD/idle.txt" "$n") s)" \
+  ks_check "idle: attempt $n was stopped within 120 s ($(attempt_secs "$BUILD/idle.txt" "$n") s)" \
     below "$(attempt_secs "$BUILD/idle.txt" "$n")" 120
 done
-check "idle: the output says it stalled in both tries" grep -q 'L1 stalled in all 2 attempts' "$BUILD/idle.txt"
+ks_check "idle: the output says it stalled in both tries" grep -q 'L1 stalled in all 2 attempts' "$BUILD/idle.txt"
 
 echo "== busy L1: quiet but not a stall, ends by the 60 s timeout"
 log=$BUILD/busy-serial.log
 ks_boot_tries 2 "$BUILD/stall-initramfs.cpio.gz" "$log" "$BUILD/busy.img" 60 ksstall=busy \
   >"$BUILD/busy.txt" 2>&1
 sed 's/^/    /' "$BUILD/busy.txt"
-check "busy: QEMU's status is 124 (the timeout), not $KS_STALLED" [ "$boot_rc" = 124 ]
-check "busy: one attempt only, nothing kept as stalled" [ ! -e "$log.stalled-1" ]
-check "busy: the watch said why it waits" grep -q 'but QEMU is busy.*not a stall' "$BUILD/busy.txt"
+ks_check "busy: QEMU's status is 124 (the timeout), not $KS_STALLED" [ "$boot_rc" = 124 ]
+ks_check "busy: one attempt only, nothing kept as stalled" [ ! -e "$log.stalled-1" ]
+ks_check "busy: the watch said why it waits" grep -q 'but QEMU is busy.*not a stall' "$BUILD/busy.txt"
 
 rm -f "$BUILD/idle.img" "$BUILD/busy.img"
 echo "== total $(ks_elapsed "$t_start") s"
-if [ "$failed" = 0 ]; then echo "PASS nested.stall_watch"; else echo "FAIL nested.stall_watch ($failed checks)"; fi
-[ "$failed" = 0 ]
+ks_checks_end nested.stall_watch

@@ -40,11 +40,7 @@ ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}
 stage "static kvmscope" "$t0"
 
 t0=$(ks_now)
-strip -o "$BUILD/vmx-kvmscope" "$BIN"
-ks_make_initramfs "$BUILD/vmx-initramfs" "$BUILD/vmx-initramfs.cpio.gz" "$HERE/l1-tests.sh" \
-  "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/vmx-kvmscope:bin/kvmscope"
-rm -rf "$BUILD/vmx-initramfs"
-echo "== initramfs $(du -h "$BUILD/vmx-initramfs.cpio.gz" | cut -f1) in $(ks_elapsed "$t0") s"
+ks_l1_tests_initramfs vmx
 stage "initramfs" "$t0"
 
 LOG=$BUILD/vmx-serial.log
