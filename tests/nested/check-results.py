@@ -267,6 +267,21 @@ def load_json(res, case, schema="kvmscope.stat/1"):
     return doc
 
 
+def json_case(res, case, schema="kvmscope.stat/1"):
+    """What every case with a JSON document checks first: it ran and exited 0, the kernel's
+    reference is complete, the document loads; then one VM and well-formed entries. The document,
+    or None where there is nothing more to check."""
+    if not check_ran(res, case):
+        return None
+    check_ref(res, case)
+    doc = load_json(res, case, schema)
+    if doc is None:
+        return None
+    check_one_vm(res, case, doc)
+    check_entries_well_formed(res, case, doc)
+    return doc
+
+
 def check_one_vm(res, case, doc):
     vms = doc.get("vms") or []
     pids = {e.get("vm_pid") for e in doc.get("exits", [])}
@@ -369,14 +384,9 @@ def check_guest(res, case):
 
 
 def check_a(res, case):
-    if not check_ran(res, case):
-        return
-    check_ref(res, case)
-    doc = load_json(res, case)
+    doc = json_case(res, case)
     if doc is None:
         return
-    check_one_vm(res, case, doc)
-    check_entries_well_formed(res, case, doc)
     wanted = {P.cpuid: 10000, P.io: 1000, P.hlt: 1000}
     hw = counts_of(doc, "hardware")
     vcpus = sorted({e.get("vcpu") for e in doc.get("exits", [])}, key=str)
@@ -478,14 +488,9 @@ def check_b(res, case, every=1000):
 
 
 def check_c(res, case):
-    if not check_ran(res, case):
-        return
-    check_ref(res, case)
-    doc = load_json(res, case)
+    doc = json_case(res, case)
     if doc is None:
         return
-    check_one_vm(res, case, doc)
-    check_entries_well_formed(res, case, doc)
     wanted = {P.cpuid: 3000, P.io: 200, P.hlt: 100}
     vcpus = sorted({e.get("vcpu") for e in doc.get("exits", []) if e.get("level") == "hardware"}, key=str)
     res.check(f"{case.name}: hardware exits split into vcpu 0 and vcpu 1", vcpus == [0, 1], f"vcpus {vcpus}")
@@ -509,14 +514,9 @@ def check_c(res, case):
 
 
 def check_d(res, case):
-    if not check_ran(res, case):
-        return
-    check_ref(res, case)
-    doc = load_json(res, case)
+    doc = json_case(res, case)
     if doc is None:
         return
-    check_one_vm(res, case, doc)
-    check_entries_well_formed(res, case, doc)
     expect_counts(res, f"{case.name} hardware", counts_of(doc, "hardware"), {P.hypercall: 500})
     check_names(res, case, doc, {P.hypercall})
     check_totals(res, case, doc)
@@ -541,14 +541,9 @@ def check_e(res, case):
 
 def check_f(res, case):
     """MSR reads and writes handled in KVM; MMIO writes to a GPA without memory, handed to the VMM."""
-    if not check_ran(res, case):
-        return
-    check_ref(res, case)
-    doc = load_json(res, case)
+    doc = json_case(res, case)
     if doc is None:
         return
-    check_one_vm(res, case, doc)
-    check_entries_well_formed(res, case, doc)
     hw = counts_of(doc, "hardware")
     msr = {P.msr_read: 500}
     msr[P.msr_write] = msr.get(P.msr_write, 0) + 500  # SVM: one MSR exit for both directions
@@ -594,14 +589,9 @@ def drill_rows(doc):
 
 def check_g(res, case):
     """Drill-downs (--by port,mmio,msr,cpuid,hypercall): every row of the plan, nothing else."""
-    if not check_ran(res, case):
-        return
-    check_ref(res, case)
-    doc = load_json(res, case)
+    doc = json_case(res, case)
     if doc is None:
         return
-    check_one_vm(res, case, doc)
-    check_entries_well_formed(res, case, doc)
     got = drill_rows(doc)
     wanted = {"port": {(G_PORT, "out, 1 byte"): G_PLAN["io"]},
               "mmio": {(G_GPA, "write"): G_PLAN["mmio"]},
@@ -620,18 +610,13 @@ def check_g(res, case):
 
 def check_h(res, case):
     """record, then report --json of that recording in L1: the report's counts are the kernel's."""
-    if not check_ran(res, case):
-        return
-    check_ref(res, case)
-    doc = load_json(res, case, schema="kvmscope.report/1")
+    doc = json_case(res, case, schema="kvmscope.report/1")
     if doc is None:
         return
     rec = doc.get("recording") or {}
     res.check(f"{case.name}: the recording is complete, nothing lost",
               rec.get("complete") is True and rec.get("lost_events") == 0,
               f"complete={rec.get('complete')} lost_events={rec.get('lost_events')}")
-    check_one_vm(res, case, doc)
-    check_entries_well_formed(res, case, doc)
     hw = counts_of(doc, "hardware")
     expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: 2000, P.io: 300, P.hlt: 300})
     check_names(res, case, doc, {P.cpuid, P.io, P.hlt})
