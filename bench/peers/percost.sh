@@ -47,7 +47,7 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
       fi
       tpid=$!
       kpid=
-      while [ -z "$kpid" ]; do kpid=$(pgrep -P $tpid | head -1); done
+      while [ -z "$kpid" ]; do kpid=$(pgrep -P $tpid | head -1 || true); done  # none yet: set -e must not end the script
       n=0
       until grep -q '^prog_id:' /proc/$kpid/fdinfo/* 2>/dev/null; do
         sleep 0.1
