@@ -11,8 +11,9 @@
  * vcpu_svm->vmcb->control.exit_code or vcpu_vmx->exit_reason, the same values the classic
  * tracepoint reports) or, where those cannot load, the classic tracepoints kvm:kvm_exit and
  * kvm:kvm_entry. `record` always takes the classic ones: it needs the guest RIP, which VMX reads
- * lazily (VMREAD) and a program cannot. Exits to the VMM: kvm:kvm_userspace_exit counts the exit; the thread's next
- * ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time the VMM took. That ioctl also
+ * lazily (VMREAD) and a program cannot. Exits to the VMM: kvm:kvm_userspace_exit counts the
+ * exit; the thread's next ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time the VMM
+ * took. That ioctl also
  * tells which vCPU a thread runs, since kvm_userspace_exit has no vcpu_id.
  *
  * Tracepoint fields are read through CO-RE (the structs below are relocated against the running
@@ -347,14 +348,16 @@ static __noinline __u32 slot_create(const struct ks_exit_key* key, __u32 tid) {
 }
 
 /* The slot of `key` through the thread's cache (t may be NULL: no state, no cache). */
-static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_key* key, __u32 tid) {
+static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_key* key,
+                                      __u32 tid) {
   if (!t) return slot_create(key, tid);
   if (t->cache_vcpu != key->vcpu) {
     __builtin_memset(t->cache_tag, 0, sizeof(t->cache_tag));
     t->cache_vcpu = key->vcpu;
   }
   __u64 tag = key->reason | (__u64)key->isa << 32 | (__u64)key->level << 48 | 1ULL << 56;
-  __u32 i = (key->reason ^ (key->reason >> 4) ^ (key->reason >> 8) ^ key->level) & (KS_SLOT_CACHE - 1);
+  __u32 i = (key->reason ^ (key->reason >> 4) ^ (key->reason >> 8) ^ key->level) &
+            (KS_SLOT_CACHE - 1);
   if (t->cache_tag[i] == tag) return t->cache_slot[i];
   __u32 slot = slot_create(key, tid);
   if (slot != KS_NO_SLOT) {
@@ -510,14 +513,17 @@ KS_TRACEPOINT(on_kvm_entry, "tracepoint/kvm/kvm_entry", struct trace_event_raw_k
  * (6.2+): read through CO-RE probe reads, which 6.1 has (SVM: two, VMX: one). */
 static __always_inline __u32 vcpu_exit_reason(void* vcpu) {
   if (hw_isa == KS_ISA_SVM) {
-    struct vcpu_svm___ks* svm = (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_svm___ks, vcpu));
+    struct vcpu_svm___ks* svm =
+        (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_svm___ks, vcpu));
     return BPF_CORE_READ(svm, vmcb, control.exit_code);
   }
   if (bpf_core_type_exists(union vmx_exit_reason___ks)) {
-    struct vcpu_vmx___ks* vmx = (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_vmx___ks, vcpu));
+    struct vcpu_vmx___ks* vmx =
+        (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_vmx___ks, vcpu));
     return BPF_CORE_READ(vmx, exit_reason.full);
   }
-  struct vcpu_vmx___u32* vmx = (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_vmx___u32, vcpu));
+  struct vcpu_vmx___u32* vmx =
+      (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_vmx___u32, vcpu));
   return BPF_CORE_READ(vmx, exit_reason);
 }
 
