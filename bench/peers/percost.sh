@@ -9,7 +9,7 @@
 # Target: <= 100 ns per event on this host. PERCOST_BASE_BIN: an older static kvmscope measured
 # in the same L1 run as "base" (before/after).
 #
-#   bench/peers/percost.sh          PERCOST_L1=0 for the host part only
+#   bench/peers/percost.sh          PERCOST_L1=0 for the host part only, PERCOST_HOST=0 for L1 only
 . "$(dirname "$0")/lib.sh"
 KS=$(host_kvmscope)
 ROUNDS=${PERCOST_ROUNDS:-5}
@@ -18,7 +18,7 @@ L1_GUEST=${PERCOST_L1_GUEST:---cpuid 50000 --io 5000 --hlt 5000}
 OUT=$RESULTS/percost-host
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
+if [ "${PERCOST_HOST:-1}" = 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
   old=$(sysctl -n kernel.bpf_stats_enabled)
   restore() { sysctl -q -w kernel.bpf_stats_enabled="$old"; }
   trap restore EXIT
