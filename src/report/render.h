@@ -29,6 +29,10 @@ struct RenderOptions {
   std::string hardware_title = {};
   bool rates = true;
   bool vmm_level = true;
+  // report: p50, p90, p99, p99.9 and max from each row's own handling times (its sketch), and
+  // no log2-bucket footnote (the report's header says how they were computed). stat keeps
+  // p50, p99 (log2 bucket bounds) and max.
+  bool event_percentiles = false;
 };
 
 // Human table: one section per level (hardware exits, then exits to the VMM), each optionally

@@ -52,6 +52,9 @@ struct ReportOptions {
   // report --dmesg: the analysis was made from a kernel log's cumulative reports, not from a
   // recording; the renderers say so and add the per-VM reports (JSON: "kernel_log").
   const model::KernelLogSummary* kernel_log = nullptr;
+  // Drill-down tables with p50, p90, p99, p99.9 and max from each row's own handling times
+  // (report); false: p50, p99 from log2 buckets and max (stat --by, filled from BPF maps).
+  bool event_percentiles = true;
 };
 
 // Terminal text: header, the exit tables `stat` prints, the timeline as one sparkline per

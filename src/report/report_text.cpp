@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "report/format.h"
+#include "report/percentiles.h"
 #include "report/recording_notes.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -30,6 +31,8 @@ std::string header(const model::RecordingAnalysisResult& analysis, const ReportO
     where += (where.empty() ? "started " : ", started ") +
              utc_text(s.started_ns, *rec.realtime_offset_ns);
   if (!where.empty()) text += where + "\n";
+  if (const std::string p = percentile_text(percentile_info(analysis)); !p.empty())
+    text += p + "\n";
   if (!rec.markers.empty()) {
     text += "markers:";
     for (std::size_t i = 0; i < rec.markers.size(); ++i)
@@ -53,6 +56,8 @@ std::string exit_tables(const model::RecordingAnalysisResult& analysis,
     render.hardware_title = kernel_log_table_title(*options.kernel_log);
     render.rates = false;  // counts since each VM started, which the log does not say
     render.vmm_level = false;
+  } else {
+    render.event_percentiles = true;
   }
   render_table(snapshot, catalog, render, out);
   const std::string table = out.str();
