@@ -9,6 +9,12 @@ namespace kvmscope::report {
 
 using model::QuantileSketch;
 
+ReportOptions report_options(const ReportOptions& given) {
+  ReportOptions options = given;
+  options.event_percentiles = true;
+  return options;
+}
+
 PercentileInfo percentile_info(const model::RecordingAnalysisResult& analysis) {
   PercentileInfo info;
   std::map<model::Level, std::uint64_t> per_level;

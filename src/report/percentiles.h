@@ -8,6 +8,7 @@
 
 #include "model/exit_stats.h"
 #include "model/recording_analysis.h"
+#include "report/options.h"
 
 namespace kvmscope::report {
 
@@ -21,6 +22,10 @@ struct PercentileInfo {
   PercentileMethod method = PercentileMethod::none;
   bool collapsed = false;  // some row's values spanned more than the sketch's buckets
 };
+
+// The options a report renders with: `given`, with event_percentiles set (drill-down tables and
+// their JSON; the exit tables set it themselves, but for a kernel log, which has no times).
+ReportOptions report_options(const ReportOptions& given);
 
 // From the largest group any table can show: all the exits of a level, all the rows of a
 // drill-down kind (the rows within them hold fewer values, so "exact" here is exact everywhere).

@@ -187,10 +187,10 @@ TEST(ReportPercentiles, large_recording_is_within_one_percent_and_says_ddsketch)
 
 TEST(ReportPercentiles, stat_by_keeps_its_log2_columns) {
   const auto a = analysis_with_times(thousand_times());
-  RenderOptions render;
-  render.drill_kinds = {model::DrillKind::port};
+  ReportOptions stat;  // as stat --by port renders them
+  stat.drilldowns = {model::DrillKind::port};
   std::ostringstream out;
-  render_drilldowns_text(a.drill, a.snapshot, drill_options(render), out);
+  render_drilldowns_text(a.drill, a.snapshot, stat, out);
   EXPECT_NE(out.str().find("port   access       count       %     time      avg      p50      "
                            "p99      max\n"),
             std::string::npos)

@@ -26,7 +26,7 @@ using testing::Json;
 ReportOptions tiny_options() {
   ReportOptions o;
   o.drilldowns = {model::DrillKind::port, model::DrillKind::msr};
-  o.recording.target = "command: qemu-system-x86_64 -name tiny";
+  o.target = "command: qemu-system-x86_64 -name tiny";
   return o;
 }
 
@@ -348,7 +348,6 @@ TEST(Drilldowns, render_alone_for_stat_by) {
   msr.hist.add(4000);
   ReportOptions o;
   o.drilldowns = {model::DrillKind::msr};
-  o.event_percentiles = false;  // as drill_options() sets for stat --by
   std::ostringstream text;
   render_drilldowns_text(drill, {}, o, text);
   EXPECT_EQ(text.str(), golden(R"(
