@@ -154,9 +154,13 @@
       options: {
         scales: {
           x: {type: 'logarithmic', title: {display: true, text: 'handling time (log scale)'},
-              ticks: {callback: (v) => fmtNs(Number(v))}},
+              // Labels at 1, 2 and 5 x 10^k only: a log axis has a tick at every integer.
+              ticks: {callback: (v) => {
+                const m = Number(v) / Math.pow(10, Math.floor(Math.log10(Number(v))));
+                return [1, 2, 5].some((x) => Math.abs(m - x) < 1e-6) ? fmtNs(Number(v)) : '';
+              }}},
           y: {min: 0, max: 100,
-              title: {display: true, text: '% of the reason\'s timed exits, at most this long'}},
+              title: {display: true, text: '% of its timed exits (cumulative)'}},
         },
         plugins: {
           legend: {position: 'right'},
