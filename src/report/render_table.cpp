@@ -11,7 +11,6 @@
 #include "report/report.h"
 #include "report/report_kernel_log.h"
 #include "report/snapshot_notes.h"
-#include "report/text_table.h"
 
 namespace kvmscope::report {
 
