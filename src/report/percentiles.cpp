@@ -79,6 +79,7 @@ std::array<std::uint64_t, 5> percentile_values(const model::ExitStats& stats) {
 const std::vector<double>& cdf_quantiles() {
   static const std::vector<double> qs = [] {
     std::vector<double> q;
+    q.reserve(103);
     for (int k = 0; k < 100; ++k) q.push_back(k / 100.0);
     for (double t : {0.999, 0.9999, 1.0}) q.push_back(t);
     return q;

@@ -196,6 +196,7 @@ void write_handling_time(const model::RecordingAnalysisResult& a,
     if (has_distribution(stats)) by_reason[key.reason] += stats;
   using Entry = std::pair<model::Reason, const model::ExitStats*>;
   std::vector<Entry> series;
+  series.reserve(by_reason.size());
   for (const auto& [reason, stats] : by_reason) series.emplace_back(reason, &stats);
   std::stable_sort(series.begin(), series.end(), [](const Entry& x, const Entry& y) {
     return std::make_pair(x.first.level, ~x.second->sketch.count()) <
