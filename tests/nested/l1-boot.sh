@@ -7,7 +7,7 @@
 # Kernel args: l2machine=pc|microvm (default pc), l2mem=SIZE (default 256M), ksbase=0 (no base
 # run), kstmo=SEC (limit per run, default 300; SIGTERM first so that record closes its file,
 # SIGKILL 20 s later).
-# Outputs in /out, per run NAME (base, boot): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist},
+# Outputs in /out, per run NAME (base, boot): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist,riphist},
 # NAME.t0 / NAME.t1 (L1 CLOCK_BOOTTIME in s around the run; L1 never suspends, so this is also
 # CLOCK_MONOTONIC, the recording's clock), NAME.l2up (the same clock when L2's init line reached
 # the serial file), NAME.qemu-pid, NAME.qemu-tids (every thread of QEMU seen while it ran),
@@ -31,6 +31,12 @@ TMO=${TMO:-300}
 # takes at most 3 keys (TRACING_MAP_KEYS_MAX), so vcpu_id is left out: L2 has one vCPU.
 HIST_EXIT='hist:keys=common_pid,isa,exit_reason:size=4096'
 HIST_UEXIT='hist:keys=reason,errno:size=256'
+# The kernel's own count per guest instruction: the reference for report's attribution of exits
+# to guest functions (`--guest-symbols`). 2^15 slots: a boot exits from a few thousand RIPs. In a
+# trace instance of its own: a second hist trigger on the same event would print into the same
+# `hist` file as HIST_EXIT's.
+HIST_RIP='hist:keys=exit_reason,guest_rip:size=32768'
+RIPI=$T/instances/ksrip
 
 # watch_qemu: while the run lasts, note QEMU's pid, each of its threads, and the L1 time when L2's
 # init line ("=== L2 up") reached the serial file; the host turns that time into a phase mark.
@@ -99,6 +105,8 @@ l2_run() {
   : >/tmp/qemu-tids
   echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
   echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+  rmdir "$RIPI" 2>/dev/null
+  mkdir "$RIPI" && echo "$HIST_RIP" >"$RIPI/events/kvm/kvm_exit/trigger"
   cat /proc/interrupts >"$L1_OUT/$name.irq0"
   kernel_mark_start
   watch_qemu &
@@ -111,6 +119,9 @@ l2_run() {
   kernel_mark_stop "$name"
   cat "$T/events/kvm/kvm_exit/hist" >"$L1_OUT/$name.hist"
   cat "$T/events/kvm/kvm_userspace_exit/hist" >"$L1_OUT/$name.uhist"
+  cat "$RIPI/events/kvm/kvm_exit/hist" >"$L1_OUT/$name.riphist" 2>/dev/null
+  echo "!$HIST_RIP" >"$RIPI/events/kvm/kvm_exit/trigger" 2>/dev/null
+  rmdir "$RIPI" 2>/dev/null
   echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
   echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
   touch /tmp/boot.done
