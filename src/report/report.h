@@ -17,6 +17,7 @@
 #include "model/recording_damage.h"
 #include "model/summary.h"
 #include "report/render.h"
+#include "symbols/attribution.h"
 #include "util/result.h"
 
 namespace kvmscope::report {
@@ -52,6 +53,9 @@ struct ReportOptions {
   // report --dmesg: the analysis was made from a kernel log's cumulative reports, not from a
   // recording; the renderers say so and add the per-VM reports (JSON: "kernel_log").
   const model::KernelLogSummary* kernel_log = nullptr;
+  // report --guest-symbols / --guest-kernel / --by function: the exits attributed to guest
+  // functions (report_guest_code.h); nullptr: not asked for.
+  const symbols::Attribution* guest_code = nullptr;
 };
 
 // Terminal text: header, the exit tables `stat` prints, the timeline as one sparkline per
