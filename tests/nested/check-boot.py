@@ -312,6 +312,89 @@ def check_html(res, builddir):
     res.check("(d) screenshot boot-report.png is a PNG", png[:8] == PNG_MAGIC, f"{len(png)} bytes")
 
 
+LINK_TEXT = 0xFFFFFFFF81000000
+MASK64 = (1 << 64) - 1
+
+
+def guest_sites(doc, pid):
+    """{(code, rip): count} of the hardware exits in the guest-code report of VM pid."""
+    out = {}
+    code = doc.get("guest_code") or {}
+    for vm in code.get("vms", []):
+        if vm.get("pid") != pid:
+            continue
+        for r in vm.get("reasons", []):
+            if r.get("level") != "hardware":
+                continue
+            for f in r.get("functions", []):
+                for site in f.get("sites", []):
+                    key = (r.get("code"), int(site.get("rip", "0"), 16))
+                    out[key] = out.get(key, 0) + site.get("count", 0)
+    return out
+
+
+def check_guest_code(res, outdir, builddir, run):
+    """(e) report --guest-symbols/--guest-kernel: the KASLR offset it found is L2's own (its
+    kallsyms _text), and every (reason, guest RIP) count equals the kernel's hist of the run."""
+    riphist = parse_hist(read(outdir, "boot.riphist"))
+    if riphist is None:
+        res.skip("(e) guest code", "no boot.riphist from L1 (an older l1-boot.sh)")
+        return
+    rc = read_int(builddir, "boot-guest.rc")
+    res.check("(e) `kvmscope report --guest-symbols --guest-kernel` exited 0", rc == 0,
+              f"status {rc}; stderr: {(read(builddir, 'boot-guest.stderr') or '').strip()[-300:]}")
+    try:
+        doc = json.loads(read(builddir, "boot-guest.json") or "")
+    except ValueError as e:
+        res.check("(e) guest-code report is JSON", False, str(e))
+        return
+    vms = [v for v in (doc.get("guest_code") or {}).get("vms", []) if v.get("pid") == run.qemu_pid]
+    m = re.search(r"=== L2 kallsyms: ([0-9a-f]{16}) T _text", read(outdir, "boot.l2-serial.log") or "")
+    want = int(m.group(1), 16) - LINK_TEXT if m else None
+    vm = vms[0] if vms else {}
+    got = int(vm.get("kaslr_offset", "-1"), 16) if vm.get("kaslr_offset") else None
+    res.check("(e) the KASLR offset found in the kernel's code is L2's own (its /proc/kallsyms _text)",
+              want is not None and got == want and vm.get("offset_source") == "verified",
+              f"found {vm.get('kaslr_offset')} ({vm.get('offset_source')}, {vm.get('verified_rips')} of "
+              f"{vm.get('checkable_rips')} checkable RIPs fit, {vm.get('other_fitting_offsets')} other offsets as good); "
+              f"L2 says _text {m.group(1) if m else 'nothing'} = offset {hex(want) if want is not None else '?'}")
+    res.check("(e) every checkable exit RIP fits the instruction at that offset",
+              vm and vm.get("checkable_rips", 0) > 0 and vm.get("verified_rips") == vm.get("checkable_rips"),
+              f"{vm.get('verified_rips')} of {vm.get('checkable_rips')}")
+    rows, _hits, dropped = riphist
+    ref = {}
+    for keys, n in rows:
+        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
+        ref[k] = ref.get(k, 0) + n
+    got_sites = guest_sites(doc, run.qemu_pid)
+    diff = {k: (got_sites.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got_sites)
+            if got_sites.get(k, 0) != ref.get(k, 0)}
+    per_reason = {}
+    for (c, _rip), n in ref.items():
+        per_reason[c] = per_reason.get(c, 0) + n
+    res.check(f"(e) every (reason, guest RIP) count ({len(ref):,} of them) equals the kernel's hist "
+              "(keys exit_reason,guest_rip)", dropped == 0 and ref and not diff,
+              f"dropped {dropped}; " + ("report/kernel " + ", ".join(
+                  f"0x{c:x}@{rip:#x}={a}/{b}" for (c, rip), (a, b) in sorted(diff.items())[:8])
+                  if diff else "per reason " + fmt(per_reason)))
+    ex = vm.get("exits") or {}
+    parts = sum(ex.get(k, 0) for k in ("kernel", "early", "user", "other"))
+    res.check("(e) kernel + firmware/early boot + user exits add up to the VM's hardware exits",
+              parts == sum(ref.values()) and ex.get("other", 1) == 0,
+              f"kernel {ex.get('kernel')}, early {ex.get('early')}, user {ex.get('user')}, other {ex.get('other')}; "
+              f"hist {sum(ref.values())}")
+    if read(builddir, "boot-chromium-missing.log") is None:
+        dom = read(builddir, "boot-guest-dom.html") or ""
+        m = re.search(r'<div id="kvmscope-status"[^>]*>[^<]*', dom)
+        status = m.group(0) if m else ""
+        res.check("(e) the guest-code page (function bars, timeline by function) reports ok in Chromium",
+                  'data-state="ok"' in status and "chart-guest-timeline" in status and "=0px" not in status,
+                  status[:300] if status else "no #kvmscope-status in boot-guest-dom.html")
+    for r in (vm.get("reasons") or [])[:6]:
+        top = ", ".join(f"{f.get('function')} {f.get('count'):,}" for f in r.get("functions", [])[:4])
+        res.note(f"guest code: {r.get('reason')} ({r.get('count'):,}): {top}")
+
+
 def compare_base(res, base, run):
     """The same boot without kvmscope: what recording adds (notes, never a failure)."""
     if not base.present:
@@ -348,6 +431,7 @@ def run_checks(outdir, builddir):
             check_counts(res, run, doc, text)
             check_boot(res, run, doc, text, marks_for(outdir, doc))
             check_html(res, builddir)
+            check_guest_code(res, outdir, builddir, run)
     compare_base(res, base, run)
     n_fail = len(res.failed)
     print(f"SUMMARY: {len(res.rows) - n_fail} passed, {n_fail} failed, {len(res.warnings)} warnings")
@@ -359,6 +443,7 @@ def run_checks(outdir, builddir):
 # ---- self test: made-up outputs in the formats seen from L1 and the report ----
 
 QEMU_PID, VCPU_TID = 281, 284
+GOOD_TEXT = 0xFFFFFFFF9E000000
 GOOD_HW = {0x60: 2824, 0x7B: 35923, 0x7C: 997, 0x400: 1697, 0x72: 828, 0x46: 1}
 GOOD_VMM = {2: 35705, 6: 66, -4: 2}
 
@@ -390,6 +475,24 @@ def _good(outdir, builddir):
     _files(outdir, {"done.txt": "311.9\n", "version.txt": "kvmscope 0.1.0\n", "l1-kernel.txt": "6.1.0-56-amd64\n"})
     names = {0x60: "interrupt", 0x7B: "io", 0x7C: "msr", 0x400: "npf", 0x72: "cpuid", 0x46: "UD excp", 2: "KVM_EXIT_IO",
              6: "KVM_EXIT_MMIO", -4: "restart (EINTR)"}
+    # The guest code: every exit of a reason at one or two RIPs (io at two).
+    sites = {(c, GOOD_TEXT + 0x1000 * i): n for i, (c, n) in enumerate(sorted(GOOD_HW.items()))}
+    io_rip = GOOD_TEXT + 0x1000 * sorted(GOOD_HW).index(0x7B)
+    sites[(0x7B, io_rip)] -= 100
+    sites[(0x7B, io_rip + 4)] = 100
+    _files(outdir, {"boot.riphist": cr.make_hist([(c, rip, n) for (c, rip), n in sorted(sites.items())],
+                                                 ("exit_reason", "guest_rip"))})
+    with open(os.path.join(outdir, "boot.l2-serial.log"), "a", encoding="utf-8") as f:
+        f.write(f"=== L2 kallsyms: {GOOD_TEXT:016x} T _text\n")
+    reasons = {}
+    for (c, rip), n in sites.items():
+        reasons.setdefault(c, []).append({"function": f"f{c}", "count": n, "sites": [{"rip": hex(rip), "count": n}]})
+    guest = {"schema": "kvmscope.report/1", "guest_code": {"vms": [{
+        "pid": QEMU_PID, "kaslr_offset": hex(GOOD_TEXT - LINK_TEXT), "offset_source": "verified",
+        "checkable_rips": 5, "verified_rips": 5, "other_fitting_offsets": 0,
+        "exits": {"kernel": sum(GOOD_HW.values()), "early": 0, "user": 0, "other": 0},
+        "reasons": [{"level": "hardware", "code": c, "reason": names[c], "count": sum(f["count"] for f in fs),
+                     "functions": fs} for c, fs in reasons.items()]}]}}
     exits = [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "hardware", "isa": "svm", "code": c, "code_text": hex(c),
               "reason": names[c], "count": n} for c, n in GOOD_HW.items()]
     exits += [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "vmm", "isa": "none", "code": c if c >= 0 else 0x80000004,
@@ -416,7 +519,10 @@ def _good(outdir, builddir):
                                          f"total   {hw:,}  100.0%\n\nBoot of VM {QEMU_PID} (l2-boot): 280 s\n",
                       "boot-report.html": "<html>...</html>", "boot-dom.html": f"<html><body>{status}</body></html>",
                       "boot-chromium-dom.log": "", "boot-chromium-screenshot.log": "",
-                      "boot-report.png": PNG_MAGIC + b"rest"})
+                      "boot-report.png": PNG_MAGIC + b"rest",
+                      "boot-guest.json": json.dumps(guest), "boot-guest.rc": "0\n",
+                      "boot-guest-dom.html": '<div id="kvmscope-status" data-state="ok" data-charts="2" '
+                                             'data-rendered="2">chart-guest-timeline=900px, chart-guest-281-0=800px</div>'})
 
 
 def _edit(name, fn, where="build"):
@@ -474,6 +580,11 @@ BROKEN = {
     "record failed": _edit("boot.rc", lambda t: "1\n", "out"),
     "record lost events": _edit("boot.stderr", lambda t: t.replace("lost: 0", "lost: 12"), "out"),
     "L1 died": _edit("done.txt", None, "out"),
+    "offset not L2's": _edit("boot-guest.json", lambda t: t.replace('"0x1d000000"', '"0x1d200000"')),
+    "an io exit at another RIP": _edit("boot-guest.json", lambda t: t.replace(hex(GOOD_TEXT + 0x1000 * 3 + 4), hex(GOOD_TEXT + 0x1000 * 3 + 6))),
+    "a RIP's count off": _edit("boot.riphist", lambda t: t.replace("hitcount:        100", "hitcount:        101"), "out"),
+    "guest report failed": _edit("boot-guest.rc", lambda t: "1\n"),
+    "guest page failed": _edit("boot-guest-dom.html", lambda t: t.replace('data-state="ok"', 'data-state="error"')),
     "phases not as marked": _edit("boot.kernel-exit", None, "out"),
 }
 

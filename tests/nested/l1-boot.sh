@@ -13,7 +13,7 @@
 # the serial file), NAME.qemu-pid, NAME.qemu-tids (every thread of QEMU seen while it ran),
 # NAME.kernel-exit (the first exit from a kernel address, CLOCK_MONOTONIC time stamp),
 # NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms;
-# version.txt, l1-kernel.txt, dmesg.txt, done.txt.
+# version.txt, l1-kernel.txt, l1-kallsyms (L1's code symbols), dmesg.txt, done.txt.
 # shellcheck source=SCRIPTDIR/l1-lib.sh
 . /l1-lib.sh
 
@@ -150,6 +150,10 @@ l1_heartbeat
 l1_load_virtio
 "$KS" --version >"$L1_OUT/version.txt" 2>&1
 uname -r >"$L1_OUT/l1-kernel.txt"
+# L1 runs the very kernel L2 boots (one bzImage): its own code symbols, less its own KASLR offset,
+# are that kernel's System.map, which Debian ships only in the ~1 GB -dbg package. The host makes
+# the System.map from this (tests/nested/README.md, "Guest code").
+awk '$2 ~ /^[tTwW]$/ && NF == 3' /proc/kallsyms >"$L1_OUT/l1-kallsyms"
 echo "=== KS-BOOT START $(uname -r) uptime $(uptime_s)s kvmscope $(cat "$L1_OUT/version.txt")"
 
 # The bed's L2 command line (the one the bed always used) plus -name, so the report names the VM.
