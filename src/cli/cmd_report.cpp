@@ -253,7 +253,7 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
   model::RecordingAnalysisResult result = std::move(*analyzed);
 
   report::RecordingMeta& meta = o.report.recording;
-  meta.target = info.target;
+  o.report.target = info.target;
   meta.kernel = info.kernel_release;
   meta.hostname = info.hostname;
   meta.kvmscope_version = info.kvmscope_version;
@@ -330,7 +330,7 @@ int cmd_report(Args args) {
     if (!analyzed) return fail(analyzed.error());
     kernel_log = std::move(*analyzed);
     o.report.kernel_log = &kernel_log->summary;
-    o.report.recording.target = "kernel log " + (o.dmesg == "-" ? "(standard input)" : o.dmesg);
+    o.report.target = "kernel log " + (o.dmesg == "-" ? "(standard input)" : o.dmesg);
     for (const std::string& note : kernel_log->summary.notes) o.report.notes.push_back(note);
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
