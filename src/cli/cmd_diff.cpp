@@ -21,6 +21,7 @@
 #include "report/diff_json_input.h"
 #include "report/diff_render.h"
 #include "store/event_source.h"
+#include "store/recording_format.h"
 #include "util/output_path.h"
 #include "util/usage.h"
 
@@ -119,10 +120,8 @@ struct DiffCliOptions {
 };
 
 std::optional<double> parse_positive(const std::string& text) {
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || errno != 0 || *end != '\0' || !(v > 0)) return std::nullopt;
+  auto v = parse_decimal(text);
+  if (!v || *v <= 0) return std::nullopt;
   return v;
 }
 
@@ -162,7 +161,7 @@ util::Result<DiffCliOptions> parse(Args args) {
       if (!v) return v.error();
       std::string t = *v;
       if (!t.empty() && t.back() == '%') t.pop_back();
-      auto pct = t == "0" ? std::optional(0.0) : parse_positive(t);
+      auto pct = parse_decimal(t);
       if (!pct) return cursor.usage("--min-change: '" + *v + "' is not a percentage");
       o.diff.min_change = *pct / 100;
     } else if (name == "--fail-if") {
@@ -285,8 +284,11 @@ util::Result<Loaded> load(const InputSpec& spec) {
   if (!source) return source.error();
   Loaded out;
   out.input.label = spec.path;
-  out.input.source =
-      (*source)->format() == store::RecordingFormat::tracedat ? "trace.dat" : "kvmscope recording";
+  // Each format by its own name ("trace.dat"; perf.data once open_recording reads it).
+  const store::RecordingFormat format = (*source)->format();
+  out.input.source = format == store::RecordingFormat::kvmscope
+                         ? std::string("kvmscope recording")
+                         : std::string(store::format_name(format));
   out.input.target = (*source)->info().target;
   if (auto catalog = (*source)->reason_catalog())
     out.input.catalog = std::move(*catalog);
