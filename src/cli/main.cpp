@@ -60,7 +60,7 @@ void print_usage(std::FILE* out) {
                "  sudo kvmscope stat -a --duration 10 --json\n"
                "  sudo kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm ...\n"
                "  kvmscope report boot.kvms --html boot.html\n"
-               "  kvmscope diff before.kvms after.kvms --fail-if 'total:+5%'\n"
+               "  kvmscope diff before.kvms after.kvms --fail-if 'total:+5%%'\n"
                "  sudo kvmscope top\n"
                "  sudo kvmscope serve --listen 127.0.0.1:9580\n"
                "\n'kvmscope <command> --help' describes each command.\n");

@@ -341,6 +341,10 @@ TEST(Cli, top_level_help_lists_the_commands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("  stat "), std::string::npos);
   EXPECT_NE(r.out.find("  guest "), std::string::npos);
+  EXPECT_NE(r.out.find("  diff "), std::string::npos);
+  // A '%' in the printf text is written "%%": the example prints as typed.
+  EXPECT_NE(r.out.find("  kvmscope diff before.kvms after.kvms --fail-if 'total:+5%'\n"),
+            std::string::npos);
   auto none = run_command({KS_BIN});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("usage: kvmscope <command>"), std::string::npos);
