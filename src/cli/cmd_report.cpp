@@ -17,9 +17,9 @@
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
-#include "report/format.h"
 #include "report/report.h"
 #include "store/event_source.h"
+#include "util/format.h"
 #include "util/output_path.h"
 #include "util/usage.h"
 
@@ -275,7 +275,7 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
                  "kvmscope report: %s is damaged: %zu corrupt stretch(es) skipped, %s%s "
                  "events lost: reporting what it holds\n",
                  o.file.c_str(), meta.damage.size(), meta.lost_to_damage_exact ? "" : "about ",
-                 report::format_count(meta.lost_to_damage).c_str());
+                 util::format_count(meta.lost_to_damage).c_str());
   if (source.truncated())
     std::fprintf(stderr, "kvmscope report: %s was cut short (%s): reporting what it holds\n",
                  o.file.c_str(), source.error_detail().c_str());

@@ -10,7 +10,6 @@
 #include "report/report.h"
 #include "report/report_kernel_log.h"
 #include "report/snapshot_notes.h"
-#include "report/text_table.h"
 
 namespace kvmscope::report {
 
