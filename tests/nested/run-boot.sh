@@ -24,7 +24,8 @@
 #   KS_BOOT_DIFF      another machine type (microvm): L1 records the same boot on it too
 #                     (boot2.kvms), and `kvmscope diff boot.kvms boot2.kvms` is checked against
 #                     the kernel's counts of both by check-boot-diff.py (CTest nested.l2_boot_diff)
-#   KS_BOOT_BUILD     the outputs' directory (default <source-dir>/build-nested-boot)
+#   KS_BOOT_BUILD     the outputs' directory (default <source-dir>/build-nested-boot; the static
+#                     kvmscope is built there in either case)
 #   KS_BOOT_BASE      0 = leave out the base run (saves about a minute; no observer comparison)
 #   KS_NESTED_BIN     use this static kvmscope instead of building one (harness development)
 # Outputs, kept in <source-dir>/build-nested-boot/: boot-serial.log (L1's console), boot-out/
@@ -56,7 +57,9 @@ TIMINGS=$BUILD/boot-timings.txt
 : >"$TIMINGS"
 
 t0=$(ks_now)
-ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/boot-cmake.log" "${KS_NESTED_BIN:-}"
+# The static build is shared by every run-boot.sh stage (outputs may go elsewhere: KS_BOOT_BUILD),
+# so a second stage builds nothing.
+ks_static_kvmscope "$SRC" "$SRC/build-nested-boot" "$BUILD/boot-cmake.log" "${KS_NESTED_BIN:-}"
 echo "build $(ks_elapsed "$t0") s" >>"$TIMINGS"
 
 t0=$(ks_now)
