@@ -7,7 +7,6 @@
 #include "report/diff_render.h"
 #include "report/format.h"
 #include "report/report_labels.h"
-#include "report/text_table.h"
 
 namespace kvmscope::report {
 
