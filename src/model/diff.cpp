@@ -103,14 +103,20 @@ const char* diff_kind_name(DiffKind kind) {
   return "?";
 }
 
-std::optional<std::uint64_t> diff_p50_ns(const ExitStats& s) {
+std::optional<std::uint64_t> diff_percentile_ns(const ExitStats& s, double q) {
+  // The report's own: from the events (exact, or DDSketch within 1 %) where the input kept them.
+  if (!s.sketch.empty()) return s.sketch.quantile(q);
+  // Else the log2 histogram's bound, as `stat` prints it (a JSON document read back).
   if (s.timed == 0 || s.hist.total() == 0) return std::nullopt;
-  return s.p50_ns();
+  return std::min(s.hist.quantile_upper_bound(q), s.max_ns);
+}
+
+std::optional<std::uint64_t> diff_p50_ns(const ExitStats& s) {
+  return diff_percentile_ns(s, 0.50);
 }
 
 std::optional<std::uint64_t> diff_p99_ns(const ExitStats& s) {
-  if (s.timed == 0 || s.hist.total() == 0) return std::nullopt;
-  return s.p99_ns();
+  return diff_percentile_ns(s, 0.99);
 }
 
 std::optional<double> diff_mean_ns(const ExitStats& s) {
