@@ -113,7 +113,7 @@ def gate_expect(outdir):
 
 
 def self_test():
-    hist = lambda counts: cr.make_hist([(101, cb.ISA_SVM, c, n) for c, n in counts.items()], ("common_pid", "isa", "exit_reason"))
+    hist = lambda counts: cr.make_hist([(101, cb.exit_isa.SVM.isa, c, n) for c, n in counts.items()], ("common_pid", "isa", "exit_reason"))
     ok = True
     for label, broken in (("good", None), ("count off by one", "count"), ("gate wrong", "gate")):
         with tempfile.TemporaryDirectory() as o, tempfile.TemporaryDirectory() as bd:
