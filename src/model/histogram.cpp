@@ -49,6 +49,26 @@ std::array<std::uint64_t, kLog2Slots> Histogram::log2_slots() const {
   return out;
 }
 
+std::uint64_t Histogram::log2_quantile_upper_bound(double q) const {
+  const std::uint64_t n = total();
+  if (n == 0) return 0;
+  auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(n)));
+  if (rank < 1) rank = 1;
+  const auto log2 = log2_slots();
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i + 1 < kLog2Slots; ++i) {
+    seen += log2[i];
+    if (seen >= rank) return (std::uint64_t{2} << i) - 1;
+  }
+  return std::numeric_limits<std::uint64_t>::max();
+}
+
+void Histogram::set_log2_slots(const std::array<std::uint64_t, kLog2Slots>& log2) {
+  slots = {};
+  for (std::size_t i = 0; i < kLog2Slots; ++i)
+    slots[slot_of(i == 0 ? 0 : std::uint64_t{1} << i)] += log2[i];
+}
+
 Histogram& Histogram::operator+=(const Histogram& other) {
   for (std::size_t i = 0; i < kHistogramSlots; ++i) slots[i] += other.slots[i];
   return *this;

@@ -33,6 +33,12 @@ struct Histogram {
   // 0 when empty.
   std::uint64_t quantile(double q) const;
   std::array<std::uint64_t, kLog2Slots> log2_slots() const;
+  // The upper bound of the log2 slot holding the q-quantile (UINT64_MAX for the last), 0 when
+  // empty: what `stat` printed before the log-linear slots, and all a document holding only
+  // hist_log2_ns can give (diff reads such documents back).
+  std::uint64_t log2_quantile_upper_bound(double q) const;
+  // Counts of the log2 view (hist_log2_ns) put back: each into the slot of its lowest value.
+  void set_log2_slots(const std::array<std::uint64_t, kLog2Slots>& log2);
 
   Histogram& operator+=(const Histogram& other);
   bool operator==(const Histogram&) const = default;

@@ -99,6 +99,20 @@ TEST(Histogram, slots_nest_in_log2_slots) {
   EXPECT_EQ(log2[39], 1u);
 }
 
+TEST(Histogram, log2_view_round_trips_and_gives_the_log2_bounds) {
+  Histogram h;
+  for (int i = 0; i < 90; ++i) h.add(100);   // log2 slot 6: [64, 127]
+  for (int i = 0; i < 10; ++i) h.add(3000);  // log2 slot 11: [2048, 4095]
+  EXPECT_EQ(h.log2_quantile_upper_bound(0.5), 127u);
+  EXPECT_EQ(h.log2_quantile_upper_bound(0.99), 4095u);
+  EXPECT_EQ(Histogram{}.log2_quantile_upper_bound(0.5), 0u);
+  Histogram back;
+  back.set_log2_slots(h.log2_slots());  // a document's hist_log2_ns read back (diff)
+  EXPECT_EQ(back.log2_slots(), h.log2_slots());
+  EXPECT_EQ(back.total(), 100u);
+  EXPECT_EQ(back.log2_quantile_upper_bound(0.99), 4095u);
+}
+
 TEST(Histogram, quantile_of_empty_histogram_is_zero) {
   const Histogram h;
   EXPECT_EQ(h.total(), 0u);
