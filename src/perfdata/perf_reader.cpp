@@ -306,7 +306,7 @@ util::Result<PerfDataReader> PerfDataReader::from_fd(util::Fd fd, const std::str
     return util::plain_error(name + ": perf.data has no tracing data (the event formats)");
   }
 
-  store::RecordingInfo& info = r.info_;
+  model::RecordingInfo& info = r.info_;
   info.hostname = m.hostname;
   info.kernel_release = m.os_release;
   info.start_ns = im.earliest == ~0ull ? 0 : im.earliest;
@@ -373,12 +373,12 @@ util::Result<std::span<const ks_event>> PerfDataReader::next() {
       im.marked.insert(e.tgid);
       auto start = im.started.find(e.tgid);
       if (start != im.started.end() && start->second <= e.ts_ns)
-        markers_.push_back(store::Marker{start->second, model::process_started_label(e.tgid)});
+        markers_.push_back(model::Marker{start->second, model::process_started_label(e.tgid)});
     }
     if (!vms_.contains(e.tgid) && vms_.size() < kMaxComms) {
       auto comm = im.comms.find(e.tgid);
       if (comm == im.comms.end()) comm = im.comms.find(e.tid);
-      if (comm != im.comms.end()) vms_[e.tgid] = store::VmMeta{comm->second, comm->second};
+      if (comm != im.comms.end()) vms_[e.tgid] = model::VmMeta{comm->second, comm->second};
     }
     last_ts_ = std::max(last_ts_, e.ts_ns);
     events_.push_back(e);
@@ -428,9 +428,9 @@ void PerfDataReader::finish() {
     detail_ = join(why, "; ") + "; " + std::to_string(events_read_) + " events were read";
 }
 
-std::optional<store::Totals> PerfDataReader::totals() const {
+std::optional<model::RecordingTotals> PerfDataReader::totals() const {
   if (!done_) return std::nullopt;
-  return store::Totals{events_read_, lost_total_, 0, last_ts_};
+  return model::RecordingTotals{events_read_, lost_total_, 0, last_ts_};
 }
 
 }  // namespace kvmscope::perfdata

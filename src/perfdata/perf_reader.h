@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "bpf/kvmscope_bpf.h"
-#include "store/recording_info.h"
+#include "model/recording_info.h"
 #include "util/fd.h"
 #include "util/result.h"
 
@@ -55,7 +55,7 @@ class PerfDataReader {
   // target "perf.data: <path>", tracefs_formats["kvm_exit"/"kvm_userspace_exit"] from the tracing
   // data, realtime_offset_ns from CLOCK_DATA (record -k), extra: "source", "perf_version",
   // "perf_cmdline", "perf_mode" (file or pipe), "compression", "clock", "note".
-  const store::RecordingInfo& info() const { return info_; }
+  const model::RecordingInfo& info() const { return info_; }
 
   // The next batch of events (at most kPerfBatch) in time order; empty at the end (then see
   // complete()/truncated()). Never an Error: a failed read ends the data like damage does.
@@ -65,16 +65,16 @@ class PerfDataReader {
   const std::map<std::uint32_t, std::uint64_t>& lost_per_cpu() const { return lost_; }
   std::uint64_t lost_total() const { return lost_total_; }
   // pid -> its main thread's comm (else the first comm met of its threads), for the VMs seen.
-  const std::map<std::uint32_t, store::VmMeta>& vms() const { return vms_; }
+  const std::map<std::uint32_t, model::VmMeta>& vms() const { return vms_; }
   // A VM's process start (its FORK record, else its exec's COMM: `perf record -- CMD`), as
   // process_started_label markers, each just before the VM's first event.
-  const std::vector<store::Marker>& markers() const { return markers_; }
+  const std::vector<model::Marker>& markers() const { return markers_; }
 
   bool complete() const { return complete_; }
   bool truncated() const { return done_ && !complete_; }
   bool corrupt() const { return corrupt_; }  // damage rather than a plain cut
   std::string error_detail() const { return detail_; }
-  std::optional<store::Totals> totals() const;
+  std::optional<model::RecordingTotals> totals() const;
   std::uint64_t events_read() const { return events_read_; }
   std::vector<std::string> notes() const;
 
@@ -84,12 +84,12 @@ class PerfDataReader {
   void finish();
 
   std::unique_ptr<Impl> impl_;
-  store::RecordingInfo info_;
+  model::RecordingInfo info_;
   std::vector<std::string> notes_open_;  // those known at open
   std::map<std::uint32_t, std::uint64_t> lost_;
   std::uint64_t lost_total_ = 0;
-  std::map<std::uint32_t, store::VmMeta> vms_;
-  std::vector<store::Marker> markers_;
+  std::map<std::uint32_t, model::VmMeta> vms_;
+  std::vector<model::Marker> markers_;
   std::vector<ks_event> events_;
   std::uint64_t events_read_ = 0;
   std::uint64_t last_ts_ = 0;
