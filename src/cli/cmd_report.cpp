@@ -1,7 +1,7 @@
 // kvmscope report: a recording (kvmscope's own, trace-cmd's trace.dat, perf's perf.data) turned
 // into the stat tables, a timeline, rate stability, bursts, boot summaries and drill-downs; as
-// text, JSON, CSV files or one self-contained HTML page with charts. Reads block by block: memory does
-// not grow with the file.
+// text, JSON, CSV files or one self-contained HTML page with charts. Reads block by block:
+// memory does not grow with the file.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
