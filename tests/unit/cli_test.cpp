@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -133,6 +134,57 @@ TEST(Cli, report_names_a_missing_or_foreign_file_in_one_line) {
   EXPECT_EQ(foreign.exit_code, 1);
   EXPECT_EQ(foreign.err,
             "kvmscope report: " KS_SOURCE_DIR "/README.md: not a kvmscope recording\n");
+}
+
+TEST(Cli, report_by_function_counts_the_exits_of_a_trace_dat_per_guest_rip) {
+  // The kvmtest guest of the SVM bed runs without a kernel: every RIP is low, before any kernel
+  // RIP, so all of it is firmware/early boot; 100 cpuid, 20 io and 20 hlt as in the test above.
+  auto r = run_command({KS_BIN, "report", KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v6.dat",
+                        "--by", "function,port", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  const auto& vms = doc["guest_code"]["vms"].items;
+  ASSERT_EQ(vms.size(), 1u);
+  std::map<std::string, std::uint64_t> per_reason;
+  for (const auto& reason : vms[0]["reasons"].items) {
+    std::uint64_t sum = 0;
+    for (const auto& f : reason["functions"].items) {
+      EXPECT_EQ(f["function"].str(), "[firmware/early boot]");
+      for (const auto& site : f["sites"].items) sum += site["count"].u64();
+    }
+    EXPECT_EQ(sum, reason["count"].u64());
+    per_reason[reason["reason"].str()] = sum;
+  }
+  EXPECT_EQ(per_reason["cpuid"], 100u);
+  EXPECT_EQ(per_reason["io"], 20u);
+  EXPECT_EQ(per_reason["hlt"], 20u);
+  EXPECT_EQ(vms[0]["exits"]["kernel"].u64(), 0u);
+  // "function" is taken out of --by's list; the rest is read as stat's kinds.
+  auto bad = run_command({KS_BIN, "report", "x.kvms", "--by", "function,bogus"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err.rfind("kvmscope report: --by: 'bogus' is not one of", 0), 0u) << bad.err;
+}
+
+TEST(Cli, report_guest_files_are_checked_before_the_recording_in_one_line) {
+  const std::string dir = ::testing::TempDir() + "/ks-guest-files";
+  std::filesystem::create_directories(dir);
+  const std::string stub = dir + "/System.map";
+  std::ofstream(stub)
+      << "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg "
+         "package\n";
+  auto r = run_command({KS_BIN, "report", "/nonexistent/boot.kvms", "--guest-symbols", stub});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kvmscope report: " + stub + ": no code symbols in it\n");
+  auto k = run_command({KS_BIN, "report", "/nonexistent/boot.kvms", "--guest-kernel", stub});
+  EXPECT_EQ(k.exit_code, 1);
+  EXPECT_EQ(k.err, "kvmscope report: " + stub +
+                       ": neither an ELF file (vmlinux) nor a bzImage (vmlinuz)\n");
+  auto o = run_command({KS_BIN, "report", "x.kvms", "--guest-kaslr-offset", "0x1000"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err.substr(0, o.err.find(')') + 1),
+            "kvmscope report: --guest-kaslr-offset: '0x1000' is not a multiple of 2 MiB "
+            "(0x200000)");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, report_reads_trace_cmd_trace_dat_files) {
