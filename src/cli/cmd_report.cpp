@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/read_recording.h"
 #include "cli/stat_options.h"
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
@@ -398,32 +399,9 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
   }
   o.catalog = std::move(*catalog);
 
-  // The first batch comes after the header's side records: the start marker is known then.
-  auto first = source.next();
-  if (!first) return first.error();
-  o.analysis.markers = to_model(source.markers());
-  o.analysis.vms = source.vms();
-  // Time 0 without a command start, and the end: the file's own, the times `record` reported.
-  if (info.start_ns != 0) o.analysis.recording_start_ns = info.start_ns;
-  model::RecordingAnalysis analysis(o.analysis);
-  std::size_t markers_given = o.analysis.markers.size();
-  for (auto batch = std::move(first);;) {
-    if (batch->empty()) break;
-    analysis.add(*batch);
-    batch = source.next();
-    if (!batch) return batch.error();
-    // A VM's process start is marked just before its first event.
-    if (source.markers().size() > markers_given) {
-      std::vector<store::Marker> met(source.markers().begin() + markers_given,
-                                     source.markers().end());
-      analysis.add_markers(to_model(met));
-      markers_given = source.markers().size();
-    }
-  }
-  analysis.name_vms(source.vms());  // names met after the first batch too
-  const auto totals = source.totals();
-  model::RecordingAnalysisResult result =
-      analysis.finish(totals && totals->end_ns != 0 ? std::optional(totals->end_ns) : std::nullopt);
+  auto analyzed = analyze_events(source, o.analysis);
+  if (!analyzed) return analyzed.error();
+  model::RecordingAnalysisResult result = std::move(*analyzed);
 
   report::RecordingMeta& meta = o.report.recording;
   o.report.target = info.target;

@@ -6,16 +6,17 @@
 # (by thread, isa, reason) and kvm:kvm_userspace_exit in the kernel. The host reports on the
 # recording and compares (TCG makes L1 slow: nothing is analysed here).
 # Kernel args: l2machine=pc|microvm (default pc), l2mem=SIZE (default 256M), ksbase=0 (no base
-# run), kstmo=SEC (limit per run, default 300; SIGTERM first so that record closes its file,
-# SIGKILL 20 s later).
-# Outputs in /out, per run NAME (base, boot): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist,riphist},
+# run), l2diff=MACHINE (a third run "boot2": the same boot on that machine type, recorded too,
+# for the host's `kvmscope diff`), kstmo=SEC (limit per run, default 300; SIGTERM first so that
+# record closes its file, SIGKILL 20 s later).
+# Outputs in /out, per run NAME (base, boot, boot2): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist,riphist},
 # NAME.t0 / NAME.t1 (L1 CLOCK_BOOTTIME in s around the run; L1 never suspends, so this is also
 # CLOCK_MONOTONIC, the recording's clock), NAME.l2up (the same clock when L2's init line reached
 # the serial file), NAME.qemu-pid, NAME.qemu-tids (every thread of QEMU seen while it ran),
 # NAME.kernel-exit (the first exit from a kernel address, CLOCK_MONOTONIC time stamp),
-# NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms;
-# version.txt, l1-kernel.txt, l1-kallsyms (L1's code symbols), isa.txt, kvm_exit.format, dmesg.txt,
-# done.txt.
+# NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms,
+# boot2.kvms; version.txt, l1-kernel.txt, l1-kallsyms (L1's code symbols), isa.txt,
+# kvm_exit.format, dmesg.txt, done.txt.
 # shellcheck source=SCRIPTDIR/l1-lib.sh
 . /l1-lib.sh
 
@@ -171,6 +172,19 @@ set -- "$QEMU" -enable-kvm -name l2-boot -cpu host -M "$L2M" -m "$L2MEM" -smp 1 
 [ "$(arg ksbase)" = 0 ] || l2_run base "$@"
 # boot: the recording. Its hist counts are the reference the host compares the report with.
 l2_run boot "$KS" record --force -o "$L1_OUT/boot.kvms" -- "$@"
+
+# boot2 (l2diff=MACHINE): the same command with -M MACHINE, recorded with its own hist counts.
+L2DIFF=$(arg l2diff)
+if [ -n "$L2DIFF" ]; then
+  n=$#
+  prev=
+  for a do
+    if [ "$prev" = -M ]; then set -- "$@" "$L2DIFF"; else set -- "$@" "$a"; fi
+    prev=$a
+  done
+  shift "$n"
+  l2_run boot2 "$KS" record --force -o "$L1_OUT/boot2.kvms" -- "$@"
+fi
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"

@@ -393,6 +393,10 @@ TEST(Cli, top_level_help_lists_the_commands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("  stat "), std::string::npos);
   EXPECT_NE(r.out.find("  guest "), std::string::npos);
+  EXPECT_NE(r.out.find("  diff "), std::string::npos);
+  // A '%' in the printf text is written "%%": the example prints as typed.
+  EXPECT_NE(r.out.find("  kvmscope diff before.kvms after.kvms --fail-if 'total:+5%'\n"),
+            std::string::npos);
   auto none = run_command({KS_BIN});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("usage: kvmscope <command>"), std::string::npos);
@@ -463,3 +467,107 @@ TEST(Cli, stat_without_privileges_says_so) {
 }
 
 }  // namespace
+
+namespace diff_cli {
+
+const std::string kDat6 = KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v6.dat";
+const std::string kDat7 = KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v7.dat";
+const std::string kLog = KS_SOURCE_DIR "/tests/fixtures/dmesg/patch-svm.log";
+
+TEST(CliDiff, usage_errors_exit_2_with_one_line) {
+  const Case cases[] = {
+      {{"diff", kDat6},
+       "kvmscope diff: two runs to compare: kvmscope diff A B (got 1) (see 'kvmscope diff "
+       "--help')\n"},
+      {{"diff", kDat6, kDat7, "--per-a", "10"},
+       "kvmscope diff: --per-a and --per-b go together: the work done in A and in B (see "
+       "'kvmscope diff --help')\n"},
+      {{"diff", kDat6, kDat7, "--per-a", "0", "--per-b", "1"},
+       "kvmscope diff: --per-a: '0' is not a positive number (see 'kvmscope diff --help')\n"},
+      {{"diff", kDat6, kDat7, "--match", "pid"},
+       "kvmscope diff: --match: 'pid' is not 'name' (see 'kvmscope diff --help')\n"},
+      {{"diff", kDat6, kDat7, "--fail-if", "io:10%"},
+       "kvmscope diff: --fail-if 'io:10%': '10%' needs a sign: +N% (a rise) or -N% (a fall) "
+       "(e.g. 'io:+10%', 'total:+5%', 'npf.p99:+20%', 'vmx:30:+1000') (see 'kvmscope diff "
+       "--help')\n"},
+      {{"diff", kDat6, kDat7, "--fail-if", "iio:+10%"},
+       "kvmscope diff: --fail-if 'iio:+10%': matches no row of either run (reason names as the "
+       "report prints them, e.g. 'io', 'IO_INSTRUCTION', 'KVM_EXIT_IO', or ISA:CODE)\n"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {KS_BIN};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 2) << c.args.back();
+    EXPECT_EQ(r.err, c.err);
+  }
+}
+
+TEST(CliDiff, an_unreadable_input_exits_3) {
+  auto r = run_command({KS_BIN, "diff", kDat6, "/nonexistent/b.kvms"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "kvmscope diff: open /nonexistent/b.kvms: No such file or directory\n");
+}
+
+// Two trace.dat captures of one workload (kvmtest 20 5): its io exits are 20 in both. A +0%
+// threshold is reached, but no change is significant: the default exits 0, --fail-on-numbers 1.
+TEST(CliDiff, fail_if_needs_significance_unless_told_otherwise) {
+  auto r = run_command({KS_BIN, "diff", kDat6, kDat7, "--fail-if", "io:+0%", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  const auto& c = doc["fail_if"]["conditions"].items.at(0);
+  EXPECT_EQ(c["value_a"].text, "20");
+  EXPECT_EQ(c["value_b"].text, "20");
+  EXPECT_TRUE(c["threshold_reached"].boolean);
+  EXPECT_FALSE(c["significant"].boolean);
+  auto raw =
+      run_command({KS_BIN, "diff", kDat6, kDat7, "--fail-if", "io:+0%", "--fail-on-numbers"});
+  EXPECT_EQ(raw.exit_code, 1);
+  EXPECT_EQ(raw.err, "kvmscope diff: --fail-if 'io:+0%' holds\n");
+}
+
+// A report --json document of a trace.dat, read from standard input, against the trace.dat
+// itself: every row the same.
+TEST(CliDiff, a_report_document_against_its_recording_changes_nothing) {
+  auto r = run_command({"/bin/sh", "-c",
+                        std::string(KS_BIN) + " report " + kDat6 + " --json | " + KS_BIN +
+                            " diff - " + kDat6 + " --json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  EXPECT_EQ(doc["a"]["source"].str(), "kvmscope.report/1");
+  EXPECT_EQ(doc["b"]["source"].str(), "trace.dat");
+  ASSERT_FALSE(doc["rows"].items.empty());
+  for (const auto& row : doc["rows"].items) {
+    EXPECT_EQ(row["count_a"].u64(), row["count_b"].u64());
+    EXPECT_EQ(row["change"].text, "0");
+    // The document keeps no events: its p99 is the log2 histogram's bound (stat's), at most 2x
+    // the recording's own (the report's, from the events).
+    if (row["p99_ns_b"].kind == kvmscope::testing::Json::Kind::number &&
+        row["p99_ns_a"].kind == kvmscope::testing::Json::Kind::number) {
+      EXPECT_GE(row["p99_ns_a"].u64(), row["p99_ns_b"].u64());
+      EXPECT_LE(row["p99_ns_a"].u64(), 2 * row["p99_ns_b"].u64() + 1);
+    }
+  }
+}
+
+TEST(CliDiff, kernel_logs_compare_without_time_distributions) {
+  auto r = run_command(
+      {KS_BIN, "diff", "--dmesg", kLog, "--dmesg", kLog, "--fail-if", "cpuid.p99:+0%", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  EXPECT_EQ(doc["a"]["source"].str(), "kernel log");
+  const auto& c = doc["fail_if"]["conditions"].items.at(0);
+  EXPECT_EQ(c["value_a"].kind, kvmscope::testing::Json::Kind::null);
+  EXPECT_FALSE(c["holds"].boolean);
+  bool cpuid = false;
+  for (const auto& row : doc["rows"].items)
+    if (row["kind"].str() == "reason" && row["reason"].str() == "cpuid") {
+      cpuid = true;
+      EXPECT_EQ(row["p50_ns_a"].kind, kvmscope::testing::Json::Kind::null);
+      EXPECT_EQ(row["time_p"].kind, kvmscope::testing::Json::Kind::null);
+      EXPECT_NE(row["mean_ns_a"].kind, kvmscope::testing::Json::Kind::null);
+    }
+  EXPECT_TRUE(cpuid);
+}
+
+}  // namespace diff_cli
