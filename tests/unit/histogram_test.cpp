@@ -67,7 +67,9 @@ TEST(Histogram, slot_bounds_agree_with_slot_of) {
     EXPECT_EQ(Histogram::slot_of(hi + 1), slot + 1);
     EXPECT_EQ(Histogram::slot_lower_bound(slot + 1), hi + 1);
     // No slot is wider than 1/8 of its lowest value (12.5 %) where it holds more than one.
-    if (hi > lo) EXPECT_LE((hi - lo + 1) * 8, lo) << slot;
+    if (hi > lo) {
+      EXPECT_LE((hi - lo + 1) * 8, lo) << slot;
+    }
   }
   EXPECT_EQ(Histogram::slot_lower_bound(303), std::uint64_t{15} << 36);
   EXPECT_EQ(Histogram::slot_upper_bound(303), kMax);  // the last slot has no bound
@@ -79,9 +81,10 @@ TEST(Histogram, slots_nest_in_log2_slots) {
     const std::size_t l = Histogram::log2_slot_of(slot);
     const std::uint64_t lo = Histogram::slot_lower_bound(slot);
     EXPECT_EQ(l, lo < 2 ? 0u : static_cast<std::size_t>(std::bit_width(lo) - 1)) << slot;
-    if (slot + 1 < kHistogramSlots)
+    if (slot + 1 < kHistogramSlots) {
       EXPECT_EQ(Histogram::log2_slot_of(slot),
                 Histogram::log2_slot_of(Histogram::slot_of(Histogram::slot_upper_bound(slot))));
+    }
   }
   Histogram h;
   h.add(0);
