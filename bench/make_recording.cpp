@@ -42,19 +42,23 @@ constexpr std::uint32_t kSvmIntr = 0x60, kSvmVintr = 0x64, kSvmCpuid = 0x72, kSv
 struct VcpuThread {
   std::uint32_t tgid, tid, vcpu;
   std::uint16_t cpu;
-  std::uint64_t next_ts;  // when its next episode's exit happens
+  std::uint64_t next_ts;          // when its next episode's exit happens
   std::vector<ks_event> episode;  // the events of the episode in progress, in order
   std::size_t pos = 0;
 };
 
 class Generator {
  public:
-  Generator(unsigned vms, unsigned vcpus, std::uint64_t seed, std::uint64_t start_ns)
-      : rng_(seed) {
+  Generator(unsigned vms, unsigned vcpus, std::uint64_t seed, std::uint64_t start_ns) : rng_(seed) {
     for (unsigned v = 0; v < vms; ++v)
       for (unsigned c = 0; c < vcpus; ++c) {
-        VcpuThread t{4000 + 100 * v, 4010 + 100 * v + c, c,
-                     static_cast<std::uint16_t>((v * vcpus + c) % 16), start_ns + 1000 * c, {}, 0};
+        VcpuThread t{4000 + 100 * v,
+                     4010 + 100 * v + c,
+                     c,
+                     static_cast<std::uint16_t>((v * vcpus + c) % 16),
+                     start_ns + 1000 * c,
+                     {},
+                     0};
         threads_.push_back(t);
       }
     for (auto& r : rips_) r = 0xffffffff81000000ull + (rng_() & 0xfffff);
@@ -219,10 +223,11 @@ int main(int argc, char** argv) {
   info.hostname = "bench";
   info.kernel_release = "6.1.0-synthetic";
   info.start_ns = start_ns;
-  info.realtime_offset_ns = static_cast<std::int64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count() - static_cast<std::int64_t>(start_ns));
+  info.realtime_offset_ns =
+      static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count() -
+                                static_cast<std::int64_t>(start_ns));
   info.target = "synthetic: " + std::to_string(vms) + " VMs x " + std::to_string(vcpus) +
                 " vCPUs (bench/make_recording)";
   if (!formats.empty())
@@ -271,13 +276,13 @@ int main(int argc, char** argv) {
   if (auto r = w->append(batch); !r) return fail(r.error());
   if (auto r = w->mark(end_ts + 1'000'000, "command exited status 0"); !r) return fail(r.error());
   if (auto r = w->finish(); !r) return fail(r.error());
-  const double sec =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%s: %llu events, %u VMs x %u vCPUs, %.1f s of trace, %llu bytes (%.2f bytes/event), "
-              "written in %.1f s\n",
-              out.c_str(), static_cast<unsigned long long>(w->events_written()), vms, vcpus,
-              static_cast<double>(end_ts - start_ns) / 1e9,
-              static_cast<unsigned long long>(w->bytes_written()),
-              static_cast<double>(w->bytes_written()) / static_cast<double>(n), sec);
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf(
+      "%s: %llu events, %u VMs x %u vCPUs, %.1f s of trace, %llu bytes (%.2f bytes/event), "
+      "written in %.1f s\n",
+      out.c_str(), static_cast<unsigned long long>(w->events_written()), vms, vcpus,
+      static_cast<double>(end_ts - start_ns) / 1e9,
+      static_cast<unsigned long long>(w->bytes_written()),
+      static_cast<double>(w->bytes_written()) / static_cast<double>(n), sec);
   return 0;
 }

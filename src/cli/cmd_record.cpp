@@ -21,10 +21,10 @@
 #include "collect/vm_namer.h"
 #include "model/boot.h"
 #include "model/vm_name.h"
-#include "report/format.h"
 #include "store/recording.h"
 #include "util/clock.h"
 #include "util/fd.h"
+#include "util/format.h"
 #include "util/proc.h"
 #include "util/usage.h"
 
@@ -281,7 +281,7 @@ int cmd_record(Args args) {
                  "kvmscope record: %s; %s holds the %s events recorded before, readable by "
                  "'kvmscope report'\n",
                  written.error().message().c_str(), o.output.c_str(),
-                 report::format_count(w.events_written()).c_str());
+                 util::format_count(w.events_written()).c_str());
     if (auto pid = run.command_pid())
       std::fprintf(stderr, "kvmscope record: ending the command (pid %d)\n",
                    static_cast<int>(*pid));
@@ -312,11 +312,11 @@ int cmd_record(Args args) {
       stderr,
       "kvmscope record: %s events in %.2f s (%s events/s), %s bytes (%.1f bytes/event) "
       "in %s; lost: %s\n",
-      report::format_count(events).c_str(), seconds,
-      report::format_count(static_cast<std::uint64_t>(seconds > 0 ? events / seconds : 0)).c_str(),
-      report::format_count(w.bytes_written()).c_str(),
+      util::format_count(events).c_str(), seconds,
+      util::format_count(static_cast<std::uint64_t>(seconds > 0 ? events / seconds : 0)).c_str(),
+      util::format_count(w.bytes_written()).c_str(),
       events ? static_cast<double>(w.bytes_written()) / events : 0.0, o.output.c_str(),
-      report::format_count(lost_total).c_str());
+      util::format_count(lost_total).c_str());
   return status;
 }
 

@@ -16,9 +16,9 @@
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
-#include "report/format.h"
 #include "report/report.h"
 #include "store/event_source.h"
+#include "util/format.h"
 #include "util/output_path.h"
 #include "util/usage.h"
 
@@ -275,7 +275,7 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
       analysis.finish(totals && totals->end_ns != 0 ? std::optional(totals->end_ns) : std::nullopt);
 
   report::RecordingMeta& meta = o.report.recording;
-  meta.target = info.target;
+  o.report.target = info.target;
   meta.kernel = info.kernel_release;
   meta.hostname = info.hostname;
   meta.kvmscope_version = info.kvmscope_version;
@@ -297,7 +297,7 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
                  "kvmscope report: %s is damaged: %zu corrupt stretch(es) skipped, %s%s "
                  "events lost: reporting what it holds\n",
                  o.file.c_str(), meta.damage.size(), meta.lost_to_damage_exact ? "" : "about ",
-                 report::format_count(meta.lost_to_damage).c_str());
+                 util::format_count(meta.lost_to_damage).c_str());
   if (source.truncated())
     std::fprintf(stderr, "kvmscope report: %s was cut short (%s): reporting what it holds\n",
                  o.file.c_str(), source.error_detail().c_str());
@@ -352,7 +352,7 @@ int cmd_report(Args args) {
     if (!analyzed) return fail(analyzed.error());
     kernel_log = std::move(*analyzed);
     o.report.kernel_log = &kernel_log->summary;
-    o.report.recording.target = "kernel log " + (o.dmesg == "-" ? "(standard input)" : o.dmesg);
+    o.report.target = "kernel log " + (o.dmesg == "-" ? "(standard input)" : o.dmesg);
     for (const std::string& note : kernel_log->summary.notes) o.report.notes.push_back(note);
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }

@@ -14,7 +14,7 @@
 #include "cli/traced_run.h"
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
-#include "report/prometheus.h"
+#include "serve/prometheus.h"
 #include "serve/prometheus_series.h"
 #ifdef KVMSCOPE_HAVE_SERVE
 #include "serve/client_address.h"

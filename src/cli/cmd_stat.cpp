@@ -120,16 +120,17 @@ int cmd_stat(Args args) {
   auto snapshot = c.snapshot();
   if (!snapshot) return util::fail("stat", snapshot.error());
   c.name_vms(*snapshot);
-  report::RenderOptions render;
+  report::ReportOptions render;
   render.breakdown = o.breakdown;
   render.target = o.target.describe();
-  render.collector_notes = c.notes();
+  render.notes = c.notes();
   util::Result<model::DrillDown> drill = model::DrillDown();
   if (!o.by.empty()) {
     drill = c.drilldown();
     if (!drill) return util::fail("stat", drill.error());
     render.drill = &*drill;
-    render.drill_kinds = o.by;
+    render.drilldowns = o.by;
+    render.drilldowns_per_vm = o.breakdown != model::Breakdown::none;  // split as the exit tables
   }
   // Rendered whole, then written at once: std::cerr is unbuffered.
   std::ostringstream text;

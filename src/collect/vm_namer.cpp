@@ -40,13 +40,12 @@ std::vector<VmSighting> VmNamer::see(std::span<const ks_event> events) {
 }
 
 std::optional<model::VmInfo> VmNamer::name(std::uint32_t pid) const {
-  auto comm = util::read_comm(static_cast<pid_t>(pid));
-  if (!comm) {  // already gone: the name given, else report names it by pid
+  auto id = util::read_identity(static_cast<pid_t>(pid));
+  if (!id) {  // already gone: the name given, else report names it by pid
     if (auto it = expected_.find(pid); it != expected_.end()) return it->second;
     return std::nullopt;
   }
-  auto argv = util::read_cmdline(static_cast<pid_t>(pid));
-  return model::VmInfo{argv ? model::vm_name_from_cmdline(*argv, *comm) : *comm, *comm};
+  return model::VmInfo{model::vm_name_from_cmdline(id->argv, id->comm), id->comm};
 }
 
 // The start is known to the clock tick, rounded down: a VM that started within a tick after the

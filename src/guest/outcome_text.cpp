@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "guest/guest_layout.h"
-#include "report/format.h"
-#include "report/text_table.h"
 #include "util/exit_status.h"
+#include "util/format.h"
 #include "util/strings.h"
+#include "util/text_table.h"
 
 namespace kvmscope::guest {
 
@@ -17,7 +17,7 @@ namespace {
 using util::hex;
 
 std::string count_cell(Count n) {
-  return n ? report::format_count(*n) : "unknown";
+  return n ? util::format_count(*n) : "unknown";
 }
 
 std::string where_handled(Kind kind) {
@@ -49,8 +49,8 @@ std::string per_vcpu(const Outcome& out, Kind kind) {
   const std::size_t unknown = out.vcpus.size() - known.size();
   if (known.empty()) return "unknown";
   auto [lo, hi] = std::minmax_element(known.begin(), known.end());
-  std::string cell = report::format_count(*lo);
-  if (*lo != *hi) cell += ".." + report::format_count(*hi);
+  std::string cell = util::format_count(*lo);
+  if (*lo != *hi) cell += ".." + util::format_count(*hi);
   if (unknown) cell += " (" + std::to_string(unknown) + " unknown)";
   return cell;
 }
@@ -101,12 +101,12 @@ std::string ending_line(const Plan& plan, const Outcome& out) {
 void render_outcome(const Plan& plan, const Outcome& out, pid_t pid, std::ostream& os) {
   os << "kvmscope guest: pid " << pid << ", " << plan.vcpus
      << (plan.vcpus == 1 ? " vCPU" : " vCPUs") << ", each running the whole plan\n";
-  using Align = report::TextTable::Align;
-  report::TextTable table({Align::left, Align::right, Align::right, Align::left});
+  using Align = util::TextTable::Align;
+  util::TextTable table({Align::left, Align::right, Align::right, Align::left});
   table.add_row({"kind", "per vCPU", "total", "handled"});
   for (auto k : kKinds) {
     std::string cell = per_vcpu(out, k);
-    if (!out.completed() && plan[k] > 0) cell += " of " + report::format_count(plan[k]);
+    if (!out.completed() && plan[k] > 0) cell += " of " + util::format_count(plan[k]);
     table.add_row({std::string(kind_name(k)), cell, count_cell(out.total(k)), where_handled(k)});
   }
   table.add_row({"all", "", count_cell(out.total()), ""});
@@ -120,8 +120,7 @@ void render_outcome(const Plan& plan, const Outcome& out, pid_t pid, std::ostrea
   std::snprintf(elapsed, sizeof elapsed, "%.3f s", out.elapsed_s);
   const Count total = out.total();
   os << "elapsed " << elapsed << ", "
-     << (total ? report::format_rate(*total, out.elapsed_s) : std::string("unknown"))
-     << " exits/s\n";
+     << (total ? util::format_rate(*total, out.elapsed_s) : std::string("unknown")) << " exits/s\n";
 }
 
 }  // namespace kvmscope::guest

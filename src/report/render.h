@@ -12,35 +12,20 @@
 #include "model/reason_catalog.h"
 #include "model/snapshot.h"
 #include "model/summary.h"
+#include "report/options.h"
 
 namespace kvmscope::report {
-
-struct RenderOptions {
-  model::Breakdown breakdown = model::Breakdown::none;
-  std::string target;  // what was traced: "command: kvmscope guest --io 5", "pid 4242", "all VMs"
-  std::vector<std::string> collector_notes;  // what the kernel could not give, printed as notes
-  // stat --by: the drill-down tables of these kinds after the exit tables (JSON: "drilldowns"),
-  // one per VM when the exit tables are split.
-  const model::DrillDown* drill = nullptr;
-  std::vector<model::DrillKind> drill_kinds;
-  // For counts from elsewhere than kvmscope's own tracing (report --dmesg): the hardware
-  // section's title instead of the kvm_exit one, no rate column values (counts since an unknown
-  // start), and no line about exits to the VMM (the source has no such level).
-  std::string hardware_title = {};
-  bool rates = true;
-  bool vmm_level = true;
-};
 
 // Human table: one section per level (hardware exits, then exits to the VMM), each optionally
 // split per VM / vCPU; columns: reason, code, count, %, rate/s, total/avg/p50/p99/max handling
 // time. When no hardware exit was seen but VMM exits were, says so plainly. Collector health
 // problems (anything not stored or lost) are printed as warnings, never hidden.
 void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
-                  const RenderOptions& options, std::ostream& out);
+                  const ReportOptions& options, std::ostream& out);
 
 // One JSON document (schema: docs/json-schema.md).
 void render_json(const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
-                 const RenderOptions& options, std::ostream& out);
+                 const ReportOptions& options, std::ostream& out);
 
 // The kernel-patch style block printed each time the cumulative exit count crosses a multiple
 // of N: a header line with the total and a timestamp, then one line per non-zero reason in

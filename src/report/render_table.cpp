@@ -8,8 +8,8 @@
 #include "report/format.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/report_kernel_log.h"
 #include "report/snapshot_notes.h"
-#include "report/text_table.h"
 
 namespace kvmscope::report {
 
@@ -100,13 +100,14 @@ std::vector<std::string> stats_cells(std::string reason, std::string code,
 // and a totals line. One TextTable for all groups, so they line up with each other.
 std::string section(const std::vector<model::SummaryGroup>& groups, Level level,
                     const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
-                    const RenderOptions& options) {
-  const double seconds = options.rates ? snapshot.seconds() : 0.0;  // 0: rates print "-"
+                    const ReportOptions& options) {
+  // A kernel log's counts run since each VM started, which the log does not say: no rates.
+  const double seconds = options.kernel_log ? 0.0 : snapshot.seconds();  // 0: rates print "-"
   using Align = TextTable::Align;
   TextTable table({Align::left, Align::right, Align::right, Align::right, Align::right,
                    Align::right, Align::right, Align::right, Align::right, Align::right});
-  table.add_text(level == Level::hardware && !options.hardware_title.empty()
-                     ? options.hardware_title
+  table.add_text(level == Level::hardware && options.kernel_log
+                     ? kernel_log_table_title(*options.kernel_log)
                      : section_title(snapshot, catalog, level));
   bool first = true;
   for (const model::SummaryGroup& group : groups) {
@@ -142,7 +143,7 @@ bool any_distribution(const model::Snapshot& snapshot) {
 }  // namespace
 
 void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
-                  const RenderOptions& options, std::ostream& out) {
+                  const ReportOptions& options, std::ostream& out) {
   const std::uint64_t hardware = snapshot.total(Level::hardware);
   const std::uint64_t vmm = snapshot.total(Level::vmm);
 
@@ -163,7 +164,7 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
       blocks.push_back(section(groups, Level::hardware, snapshot, catalog, options));
     if (vmm > 0) {
       blocks.push_back(section(groups, Level::vmm, snapshot, catalog, options));
-    } else if (options.vmm_level) {
+    } else if (!options.kernel_log) {  // a kernel log has no exits-to-the-VMM level
       blocks.push_back("No exits to the VMM (kvm:kvm_userspace_exit) were seen.\n");
     }
     if (any_timed(snapshot) && any_distribution(snapshot))
@@ -174,14 +175,14 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
 
   if (options.drill) {
     std::ostringstream drill;
-    render_drilldowns_text(*options.drill, snapshot, drill_options(options), drill);
+    render_drilldowns_text(*options.drill, snapshot, options, drill);
     if (!drill.str().empty()) blocks.push_back(drill.str());
   }
 
   std::string warnings;
   for (const std::string& warning : health_warnings(snapshot.health))
     warnings += "warning: " + warning + "\n";
-  for (const std::string& note : options.collector_notes) warnings += "note: " + note + "\n";
+  for (const std::string& note : options.notes) warnings += "note: " + note + "\n";
   if (!warnings.empty()) blocks.push_back(warnings);
 
   for (std::size_t i = 0; i < blocks.size(); ++i) {

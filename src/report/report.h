@@ -16,43 +16,11 @@
 #include "model/recording_analysis.h"
 #include "model/recording_damage.h"
 #include "model/summary.h"
+#include "report/options.h"
 #include "report/render.h"
 #include "util/result.h"
 
 namespace kvmscope::report {
-
-// What the recording says about itself (its header and trailer), shown with the results.
-struct RecordingMeta {
-  std::string target;  // "command: qemu-system-x86_64 ...", "pid 4242", "all VMs"
-  std::string kernel;  // uname -r of the recording host
-  std::string hostname;
-  std::string kvmscope_version;
-  // CLOCK_REALTIME - CLOCK_MONOTONIC of the recording host: prints the start as UTC.
-  std::optional<std::int64_t> realtime_offset_ns;
-  std::uint64_t lost_events = 0;            // events the ring buffer could not take, in all
-  std::vector<std::uint64_t> lost_per_cpu;  // the same per CPU, when the recording kept it
-  bool complete = true;  // false: the file was cut short (no trailer): the end is missing
-  // Damaged stretches of the file, skipped, and the events they cost in all (exact where the
-  // trailer or the blocks' own headers say, else estimated).
-  std::vector<model::DamagedRange> damage;
-  std::uint64_t lost_to_damage = 0;
-  bool lost_to_damage_exact = true;
-  std::vector<model::Marker> markers;  // listed with their time
-};
-
-struct ReportOptions {
-  model::Breakdown breakdown = model::Breakdown::none;  // of the exit tables
-  // The drill-downs to render (`--by port,mmio`), in this order; a kind without events renders
-  // as one line saying so. Empty: none.
-  std::vector<model::DrillKind> drilldowns;
-  bool drilldowns_per_vm = false;  // one table per VM instead of one for all
-  std::size_t max_rows = 20;       // text only: rows per drill-down table (CSV/JSON keep all)
-  RecordingMeta recording;
-  std::vector<std::string> notes;  // printed as "note: ..." (e.g. names not from this kernel)
-  // report --dmesg: the analysis was made from a kernel log's cumulative reports, not from a
-  // recording; the renderers say so and add the per-VM reports (JSON: "kernel_log").
-  const model::KernelLogSummary* kernel_log = nullptr;
-};
 
 // Terminal text: header, the exit tables `stat` prints, the timeline as one sparkline per
 // reason, rate stability, bursts, boot summaries and the drill-downs asked for.
@@ -88,8 +56,5 @@ void render_drilldowns_text(const model::DrillDown& drill, const model::Snapshot
                             const ReportOptions& options, std::ostream& out);
 void write_drilldowns_json(const model::DrillDown& drill, const ReportOptions& options,
                            std::ostream& out);
-
-// The ReportOptions that render stat's drill-downs (kinds, split per VM with the exit tables).
-ReportOptions drill_options(const RenderOptions& options);
 
 }  // namespace kvmscope::report

@@ -66,7 +66,7 @@ void header(const model::RecordingAnalysisResult& a, const ReportOptions& option
   const model::Snapshot& s = a.snapshot;
   const RecordingMeta& rec = options.recording;
   out << "<h1>kvmscope report</h1>\n<p class=\"meta\">";
-  if (!rec.target.empty()) out << html_escape(rec.target) << " &middot; ";
+  if (!options.target.empty()) out << html_escape(options.target) << " &middot; ";
   out << html_escape(format_duration_ns(s.taken_ns - s.started_ns))
       << " &middot; hardware exits: " << format_count(s.total(Level::hardware))
       << " &middot; exits to the VMM: " << format_count(s.total(Level::vmm)) << "</p>\n";
@@ -271,7 +271,7 @@ void render_report_html(const model::RecordingAnalysisResult& a,
   std::ostringstream json;
   render_report_json(a, catalog, options, json);
   const std::string title =
-      "kvmscope report" + (options.recording.target.empty() ? "" : ": " + options.recording.target);
+      "kvmscope report" + (options.target.empty() ? "" : ": " + options.target);
 
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

@@ -200,7 +200,7 @@ void render_report_json(const model::RecordingAnalysisResult& a,
   const std::uint64_t lost = events_lost(options.recording);
   out << "{\n"
       << "  \"schema\": \"kvmscope.report/1\",\n"
-      << "  \"target\": " << json_string(options.recording.target) << ",\n";
+      << "  \"target\": " << json_string(options.target) << ",\n";
   write_recording(a, options.recording, out);
   out << "  \"duration_s\": " << json_seconds(s.taken_ns - s.started_ns) << ",\n";
   write_names_and_totals(s, catalog, out);
@@ -239,18 +239,11 @@ void render_report_json(const model::RecordingAnalysisResult& a,
       << ", \"unknown_events\": " << f.unknown_events
       << ", \"unpaired_entries\": " << f.unpaired_entries << "},\n";
 
-  std::vector<std::string> notes = coverage_notes(s, options.recording.target);
+  std::vector<std::string> notes = coverage_notes(s, options.target);
   for (const std::string& w : report_warnings(a, options)) notes.push_back(w);
   write_array(
       "notes", notes, [&](const std::string& note) { out << json_string(note); }, out);
   out << "\n}\n";
-}
-
-ReportOptions drill_options(const RenderOptions& options) {
-  ReportOptions ro;
-  ro.drilldowns = options.drill_kinds;
-  ro.drilldowns_per_vm = options.breakdown != model::Breakdown::none;
-  return ro;
 }
 
 void write_drilldowns_json(const model::DrillDown& drill, const ReportOptions& options,

@@ -7,7 +7,6 @@
 #include "report/json_literals.h"
 #include "report/report_labels.h"
 #include "report/snapshot_json.h"
-#include "report/text_table.h"
 
 namespace kvmscope::report {
 

@@ -18,7 +18,7 @@ std::string header(const model::RecordingAnalysisResult& analysis, const ReportO
   const model::Snapshot& s = analysis.snapshot;
   const RecordingMeta& rec = options.recording;
   std::string text = "kvmscope report";
-  if (!rec.target.empty()) text += ": " + printable(rec.target);
+  if (!options.target.empty()) text += ": " + printable(options.target);
   text += "   " + format_duration_ns(s.taken_ns - s.started_ns) +
           "   hardware exits: " + format_count(s.total(model::Level::hardware)) +
           "   exits to the VMM: " + format_count(s.total(model::Level::vmm)) + "\n";
@@ -48,13 +48,10 @@ std::string exit_tables(const model::RecordingAnalysisResult& analysis,
   model::Snapshot snapshot = analysis.snapshot;
   snapshot.health = {};
   std::ostringstream out;
-  RenderOptions render{options.breakdown, options.recording.target, {}, nullptr, {}};
-  if (options.kernel_log) {
-    render.hardware_title = kernel_log_table_title(*options.kernel_log);
-    render.rates = false;  // counts since each VM started, which the log does not say
-    render.vmm_level = false;
-  }
-  render_table(snapshot, catalog, render, out);
+  ReportOptions tables = options;
+  tables.notes.clear();  // the report prints its notes once, at its end
+  tables.drill = nullptr;
+  render_table(snapshot, catalog, tables, out);
   const std::string table = out.str();
   const std::size_t body = table.find("\n\n");
   return body == std::string::npos ? std::string() : table.substr(body + 2);

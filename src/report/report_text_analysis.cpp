@@ -5,7 +5,6 @@
 #include "report/format.h"
 #include "report/report_labels.h"
 #include "report/report_text_sections.h"
-#include "report/text_table.h"
 
 namespace kvmscope::report::text {
 

@@ -12,7 +12,7 @@
 namespace kvmscope::report {
 
 void render_json(const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
-                 const RenderOptions& options, std::ostream& out) {
+                 const ReportOptions& options, std::ostream& out) {
   const auto& health = snapshot.health;
   out << "{\n"
       << "  \"schema\": \"kvmscope.stat/1\",\n"
@@ -31,13 +31,13 @@ void render_json(const model::Snapshot& snapshot, const model::ReasonCatalog& ca
 
   if (options.drill) {
     out << "  \"drilldowns\": ";
-    write_drilldowns_json(*options.drill, drill_options(options), out);
+    write_drilldowns_json(*options.drill, options, out);
     out << ",\n";
   }
 
   std::vector<std::string> notes = coverage_notes(snapshot, options.target);
   for (const std::string& warning : health_warnings(health)) notes.push_back("warning: " + warning);
-  for (const std::string& note : options.collector_notes) notes.push_back("note: " + note);
+  for (const std::string& note : options.notes) notes.push_back("note: " + note);
   write_array(
       "notes", notes, [&](const std::string& note) { out << json_string(note); }, out);
   out << "\n}\n";

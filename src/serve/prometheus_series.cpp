@@ -7,10 +7,6 @@
 
 namespace kvmscope::serve {
 
-using report::kPromOther;
-using report::PrometheusPage;
-using report::PromReasonLabels;
-
 namespace {
 
 using util::hex;

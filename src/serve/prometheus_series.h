@@ -26,7 +26,7 @@
 #include "model/drilldown.h"
 #include "model/reason_catalog.h"
 #include "model/snapshot.h"
-#include "report/prometheus.h"
+#include "serve/prometheus.h"
 
 namespace kvmscope::serve {
 
@@ -47,9 +47,8 @@ class PrometheusSeries {
   // Folds one readout into bounded series. `alive(pid)` says whether a VM's process still runs;
   // `now_ns` is any monotonic clock. Fills the series, VM and overflow fields of the page; the
   // caller adds health, version and timings.
-  report::PrometheusPage update(const model::Snapshot& snapshot, const model::DrillDown& drill,
-                                const std::function<bool(std::uint32_t)>& alive,
-                                std::uint64_t now_ns);
+  PrometheusPage update(const model::Snapshot& snapshot, const model::DrillDown& drill,
+                        const std::function<bool(std::uint32_t)>& alive, std::uint64_t now_ns);
 
   // VMs whose grace period ended in the updates since the last call: the collector may forget
   // them now.
@@ -107,8 +106,8 @@ class PrometheusSeries {
               const model::DrillDown& drill, Series& into, Folded* folded);
   void retire_ended(const model::Snapshot& snapshot, const model::DrillDown& drill,
                     const std::function<bool(std::uint32_t)>& alive, std::uint64_t now_ns);
-  report::PrometheusPage to_page(const Series& series, const Folded& folded);
-  const report::PromReasonLabels& labels_of(const ReasonSlot& slot);
+  PrometheusPage to_page(const Series& series, const Folded& folded);
+  const PromReasonLabels& labels_of(const ReasonSlot& slot);
 
   PrometheusLimits limits_;
   model::ReasonCatalog catalog_;
@@ -117,8 +116,7 @@ class PrometheusSeries {
   Group other_group_;
   Series retired_;  // what forgotten VMs of vm="other" had counted
   std::vector<std::uint32_t> forgotten_;
-  std::map<ReasonSlot, report::PromReasonLabels>
-      reason_labels_;  // cache: the catalog formats strings
+  std::map<ReasonSlot, PromReasonLabels> reason_labels_;  // cache: the catalog formats strings
 };
 
 }  // namespace kvmscope::serve

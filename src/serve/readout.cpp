@@ -16,7 +16,7 @@ util::Result<std::shared_ptr<Page>> Readout::operator()(bool compress) {
   util::Result<model::DrillDown> drill = model::DrillDown();
   if (drills_) drill = c_.drilldown();
   if (!drill) return drill.error();
-  report::PrometheusPage page = series_.update(*snap, *drill, process_running, start);
+  PrometheusPage page = series_.update(*snap, *drill, process_running, start);
   const auto forgotten = series_.take_forgotten();
   if (auto r = c_.forget_vms(forgotten); !r) return r.error();
   page.version = version_;
@@ -29,9 +29,9 @@ util::Result<std::shared_ptr<Page>> Readout::operator()(bool compress) {
   page.readout_unix_ns = util::realtime_ns();
 
   std::ostringstream text;
-  report::render_prometheus(page, text);
+  render_prometheus(page, text);
   auto out = std::make_shared<Page>();
-  out->content_type = report::kPromContentType;
+  out->content_type = kPromContentType;
   out->body = std::move(text).str();
   if (compress) {
     auto gz = gzip(out->body);

@@ -14,8 +14,8 @@
 
 #include "model/drilldown.h"
 #include "model/snapshot.h"
-#include "report/prometheus.h"
 #include "serve/metrics_server.h"
+#include "serve/prometheus.h"
 #include "serve/prometheus_series.h"
 #include "util/result.h"
 
@@ -34,7 +34,7 @@ class CounterSource {
   // Run time and runs of the BPF programs; nullopt where they cannot be read.
   struct ProgramStats {
     bool enabled = false;  // kernel.bpf_stats_enabled
-    std::vector<report::PrometheusPage::BpfProgram> programs;
+    std::vector<PrometheusPage::BpfProgram> programs;
   };
   virtual std::optional<ProgramStats> program_stats() = 0;
 };

@@ -1,48 +1,14 @@
-// What a recording says about itself (the file header) and the side records that come with the
-// events: VM names, markers. Shared by Writer and Reader.
+// store's names for what a recording says about itself (model/recording_info.h), so the code of
+// store and its users reads as before: store::RecordingInfo, store::Totals, ...
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <string>
-
-#include "model/marker.h"
-#include "model/snapshot.h"
+#include "model/recording_info.h"  // IWYU pragma: export
 
 namespace kvmscope::store {
 
-struct RecordingInfo {
-  // Filled in by the Reader from the file; the Writer always writes its own version.
-  std::uint16_t format_major = 0;
-  std::uint16_t format_minor = 0;
-
-  std::string kvmscope_version;
-  std::string hostname;
-  std::string kernel_release;  // uname -r of the recording host
-  // CLOCK_REALTIME - CLOCK_MONOTONIC at the start: event ts + this = wall-clock ns since 1970.
-  std::int64_t realtime_offset_ns = 0;
-  std::uint64_t start_ns = 0;  // CLOCK_MONOTONIC when recording began
-  std::string target;  // what was traced, e.g. "command: qemu-system-x86_64 ..." or "pid 42"
-  // Raw text of the kernel's tracefs format files, by event name ("kvm_exit",
-  // "kvm_userspace_exit", ...): the report rebuilds exit-reason names from them.
-  std::map<std::string, std::string> tracefs_formats;
-  // Any other key/value pair: later additions need no format change.
-  std::map<std::string, std::string> extra;
-
-  bool operator==(const RecordingInfo&) const = default;
-};
-
-using VmMeta = model::VmInfo;  // name (QEMU -name, libvirt domain, else comm) and comm
-
+using RecordingInfo = model::RecordingInfo;
+using VmMeta = model::VmMeta;
 using Marker = model::Marker;
-
-// The trailer's totals, written by Writer::finish().
-struct Totals {
-  std::uint64_t events = 0;
-  std::uint64_t lost = 0;
-  std::uint64_t blocks = 0;  // blocks before the trailer
-  std::uint64_t end_ns = 0;  // CLOCK_MONOTONIC when the recording was finished (0 if not known)
-  bool operator==(const Totals&) const = default;
-};
+using Totals = model::RecordingTotals;
 
 }  // namespace kvmscope::store

@@ -26,7 +26,7 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 }
 
 // "Linux <nodename> <release> <machine>" as trace-cmd writes uname(2).
-void apply_uname(const std::string& uname, store::RecordingInfo& info) {
+void apply_uname(const std::string& uname, model::RecordingInfo& info) {
   std::vector<std::string> words;
   std::size_t pos = 0;
   while (pos < uname.size() && words.size() < 4) {
@@ -119,7 +119,7 @@ util::Result<TraceDatReader> TraceDatReader::from_fd(util::Fd fd, const std::str
   im.head.resize(im.cpus.size());  // streams stay put from here: records point into them
   for (std::size_t i = 0; i < im.cpus.size(); ++i) im.advance(i);
 
-  store::RecordingInfo& info = r.info_;
+  model::RecordingInfo& info = r.info_;
   apply_uname(meta->uname, info);
   info.start_ns = im.order.empty() ? 0 : im.order.top().first;
   info.target = "trace.dat: " + path;
@@ -190,7 +190,7 @@ util::Result<std::span<const ks_event>> TraceDatReader::next() {
       if (!vms_.contains(e.tgid) && vms_.size() < TraceDatThreads::kMaxThreads) {
         auto comm = im.cmdlines.find(e.tgid);
         if (comm != im.cmdlines.end() && comm->second != "<...>")
-          vms_[e.tgid] = store::VmMeta{comm->second, comm->second};
+          vms_[e.tgid] = model::VmMeta{comm->second, comm->second};
       }
     }
     im.advance(i);
@@ -243,9 +243,9 @@ void TraceDatReader::add_lost(std::uint32_t cpu, std::uint64_t missed) {
   have = now;
 }
 
-std::optional<store::Totals> TraceDatReader::totals() const {
+std::optional<model::RecordingTotals> TraceDatReader::totals() const {
   if (!done_) return std::nullopt;
-  return store::Totals{events_read_, lost_total_, 0, last_ts_};
+  return model::RecordingTotals{events_read_, lost_total_, 0, last_ts_};
 }
 
 }  // namespace kvmscope::tracedat

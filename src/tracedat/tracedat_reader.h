@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "bpf/kvmscope_bpf.h"
-#include "store/recording_info.h"
+#include "model/recording_info.h"
 #include "util/fd.h"
 #include "util/result.h"
 
@@ -53,7 +53,7 @@ class TraceDatReader {
   // the format text stored in the file (absent when the file has none: built-in names),
   // realtime_offset_ns from the DATE option (record --date), extra: "source", "tracedat_version",
   // "trace_clock", "tracecmd_version", "uname", "note".
-  const store::RecordingInfo& info() const { return info_; }
+  const model::RecordingInfo& info() const { return info_; }
 
   // The next batch of events (at most kTraceDatBatch), valid until the next call; empty at the
   // end (then see complete()/truncated()). Never an Error: a failed read(2) ends the data like
@@ -66,8 +66,8 @@ class TraceDatReader {
   const std::map<std::uint32_t, std::uint64_t>& lost_per_cpu() const { return lost_; }
   std::uint64_t lost_total() const { return lost_total_; }
   // tgid -> its name from the file's saved cmdlines (comm), for the VMs seen so far.
-  const std::map<std::uint32_t, store::VmMeta>& vms() const { return vms_; }
-  const std::vector<store::Marker>& markers() const { return markers_; }  // trace.dat has none
+  const std::map<std::uint32_t, model::VmMeta>& vms() const { return vms_; }
+  const std::vector<model::Marker>& markers() const { return markers_; }  // trace.dat has none
 
   bool at_end() const { return done_; }
   bool complete() const { return complete_; }
@@ -77,7 +77,7 @@ class TraceDatReader {
   bool corrupt() const { return corrupt_; }  // damage rather than a plain cut
   std::string error_detail() const { return detail_; }
   // Known once next() has returned the end: events, lost, end_ns = the last event's timestamp.
-  std::optional<store::Totals> totals() const;
+  std::optional<model::RecordingTotals> totals() const;
   std::uint64_t events_read() const { return events_read_; }
   std::uint64_t records_skipped() const;  // records of events kvmscope does not use
 
@@ -92,14 +92,14 @@ class TraceDatReader {
   void finish();
 
   std::unique_ptr<Impl> impl_;
-  store::RecordingInfo info_;
+  model::RecordingInfo info_;
   std::vector<std::string> notes_;
   std::map<std::uint32_t, std::uint64_t> lost_;
   std::map<std::uint32_t, std::uint64_t> missed_;   // flagged by the pages
   std::map<std::uint32_t, std::uint64_t> cpustat_;  // from CPUSTAT
   std::uint64_t lost_total_ = 0;
-  std::map<std::uint32_t, store::VmMeta> vms_;
-  std::vector<store::Marker> markers_;
+  std::map<std::uint32_t, model::VmMeta> vms_;
+  std::vector<model::Marker> markers_;
   std::vector<ks_event> events_;
   std::uint64_t events_read_ = 0;
   std::uint64_t last_ts_ = 0;

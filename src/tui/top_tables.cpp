@@ -3,19 +3,19 @@
 #include <algorithm>
 #include <sstream>
 
-#include "report/format.h"
-#include "report/text_table.h"
 #include "tui/top_controller.h"
+#include "util/format.h"
+#include "util/text_table.h"
 
 namespace kvmscope::tui {
 
 namespace {
 
-using report::format_count;
-using report::format_duration_ns;
-using report::format_percent;
-using report::format_rate;
-using Align = report::TextTable::Align;
+using util::format_count;
+using util::format_duration_ns;
+using util::format_percent;
+using util::format_rate;
+using Align = util::TextTable::Align;
 
 constexpr std::size_t kNameWidth = 24;  // longer names are cut, the table stays readable
 
@@ -48,7 +48,7 @@ std::string vcpu_text(std::uint32_t vcpu) {
 }
 
 // The TextTable's lines, header first.
-TableLines lines_of(const report::TextTable& table) {
+TableLines lines_of(const util::TextTable& table) {
   std::ostringstream out;
   table.write(out);
   std::istringstream in(out.str());
@@ -77,7 +77,7 @@ TableLines layout(const std::vector<Column>& columns, const std::vector<Cells>& 
       aligns.push_back(columns[i].align);
       header.push_back(columns[i].header);
     }
-  report::TextTable table(std::move(aligns));
+  util::TextTable table(std::move(aligns));
   table.add_row(std::move(header));
   for (const Cells& row : rows) {
     Cells cells;
@@ -141,7 +141,7 @@ std::string ended_line(const tui::TopModel& model) {
   for (std::size_t i = 0; i < ended.size() && i < kEndedNamed; ++i) {
     const tui::TopEndedVm& vm = ended[i];
     if (i > 0) line += "; ";
-    line += report::printable(vm.info.name.empty() ? "?" : vm.info.name) + " (pid " +
+    line += util::printable(vm.info.name.empty() ? "?" : vm.info.name) + " (pid " +
             std::to_string(vm.pid) + "), " + format_count(vm.exits) +
             (vm.exits == 1 ? " exit" : " exits");
   }
@@ -156,7 +156,7 @@ std::string title_line(const std::string& clock, const std::string& target, doub
                        tui::TopSort sort, const tui::TopFilter& filter, bool paused) {
   std::string line = "kvmscope top  " + clock + "  " + target + "  refresh " +
                      interval_text(interval_s) + "  sort: " + tui::top_sort_name(sort);
-  if (!filter.empty()) line += "  filter: /" + report::printable(filter.pattern()) + "/";
+  if (!filter.empty()) line += "  filter: /" + util::printable(filter.pattern()) + "/";
   if (paused) line += "  PAUSED";
   return line;
 }
@@ -191,7 +191,7 @@ std::vector<std::string> note_lines(const tui::TopModel& model) {
 }
 
 std::string empty_list_text(const tui::TopModel& model, const tui::TopFilter& filter) {
-  if (!filter.empty()) return "no VM matches /" + report::printable(filter.pattern()) + "/";
+  if (!filter.empty()) return "no VM matches /" + util::printable(filter.pattern()) + "/";
   const char* since = model.was_reset() ? "since the reset" : "since kvmscope started";
   const auto ended = model.ended();
   const bool ended_with_exits = std::any_of(ended.begin(), ended.end(),
@@ -202,10 +202,10 @@ std::string empty_list_text(const tui::TopModel& model, const tui::TopFilter& fi
 }
 
 std::string vm_title(const tui::TopVm& vm) {
-  std::string title = "VM " + report::printable(vm.info.name.empty() ? "?" : vm.info.name) +
+  std::string title = "VM " + util::printable(vm.info.name.empty() ? "?" : vm.info.name) +
                       "  pid " + std::to_string(vm.pid);
   if (!vm.info.comm.empty() && vm.info.comm != vm.info.name)
-    title += "  process " + report::printable(vm.info.comm);
+    title += "  process " + util::printable(vm.info.comm);
   title += "  vCPUs " + std::to_string(vm.vcpus);
   if (!vm.alive) title += "  ended";
   return title;
@@ -219,8 +219,7 @@ TableLines vm_table(const tui::TopModel& model, const std::vector<tui::TopVm>& v
   for (const Column& c : activity_columns(2)) columns.push_back(c);
   std::vector<Cells> rows;
   for (const tui::TopVm& vm : vms) {
-    std::string name =
-        cut(report::printable(vm.info.name.empty() ? "?" : vm.info.name), kNameWidth);
+    std::string name = cut(util::printable(vm.info.name.empty() ? "?" : vm.info.name), kNameWidth);
     if (!vm.alive) name += " (ended)";
     Cells cells = {std::to_string(vm.pid), name, std::to_string(vm.vcpus)};
     add_activity_cells(cells, model, vm.stats, vm.vcpus);

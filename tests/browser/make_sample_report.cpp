@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   const model::RecordingAnalysisResult analysis = testing::sample_analysis();
   report::ReportOptions options;
   options.drilldowns = {model::kDrillKinds, model::kDrillKinds + std::size(model::kDrillKinds)};
-  options.recording.target = "command: qemu-system-x86_64 -name guest </script><b>x";
+  options.target = "command: qemu-system-x86_64 -name guest </script><b>x";
   options.recording.kernel = "6.1.0-28-amd64";
   options.recording.hostname = "testbed";
   options.recording.realtime_offset_ns = 1'700'000'000'000'000'000LL;

@@ -20,7 +20,7 @@ constexpr const char* kInjection = "</script><script>alert(1)</script><!--";
 ReportOptions options() {
   ReportOptions o;
   o.drilldowns = {model::DrillKind::port, model::DrillKind::cpuid};
-  o.recording.target = std::string("command: qemu ") + kInjection;
+  o.target = std::string("command: qemu ") + kInjection;
   return o;
 }
 

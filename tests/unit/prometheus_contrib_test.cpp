@@ -11,10 +11,10 @@
 #include <sstream>
 #include <string>
 
-#include "report/prometheus.h"
+#include "serve/prometheus.h"
 #include "support/mini_json.h"
 
-namespace kvmscope::report {
+namespace kvmscope::serve {
 namespace {
 
 using testing::Json;
@@ -106,4 +106,4 @@ TEST(PrometheusContrib, alert_rules_and_scrape_config_pass_promtool) {
 }
 
 }  // namespace
-}  // namespace kvmscope::report
+}  // namespace kvmscope::serve

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <string>
 
-#include "report/prometheus.h"
+#include "serve/prometheus.h"
 
-namespace kvmscope::report {
+namespace kvmscope::serve {
 namespace {
 
 std::string render(const PrometheusPage& page) {
@@ -249,4 +249,4 @@ TEST(PrometheusRender, passes_promtool_check_metrics) {
 }
 
 }  // namespace
-}  // namespace kvmscope::report
+}  // namespace kvmscope::serve

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "report/prometheus.h"
+#include "serve/prometheus.h"
 #include "serve/prometheus_series.h"
 
 namespace kvmscope::serve {
@@ -39,9 +39,9 @@ constexpr Reason svm(std::uint32_t code) {
   return {Level::hardware, Isa::svm, code};
 }
 
-std::string render(const report::PrometheusPage& page) {
+std::string render(const PrometheusPage& page) {
   std::ostringstream out;
-  report::render_prometheus(page, out);
+  render_prometheus(page, out);
   return out.str();
 }
 
@@ -64,7 +64,7 @@ auto alive_except(std::initializer_list<std::uint32_t> dead) {
 }
 
 // The value of the exits_total series whose labels contain all of `parts`, -1 if none.
-std::int64_t exits(const report::PrometheusPage& page, std::initializer_list<std::string> parts) {
+std::int64_t exits(const PrometheusPage& page, std::initializer_list<std::string> parts) {
   std::istringstream in(render(page));
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("kvmscope_exits_total{", 0) != 0) continue;
@@ -86,7 +86,7 @@ TEST(PrometheusSeries, labels_each_vm_vcpu_and_reason_with_the_catalog_names) {
   snap.exits[{100, 1, svm(0x7b)}] = stats(500, 4000);
   snap.exits[{100, model::kUnknownVcpu, vmm(2)}] = stats(40);
   auto s = series();
-  const report::PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
+  const PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
   EXPECT_EQ(lines_with(render(page), "kvmscope_exits_total{"), golden(R"(
 kvmscope_exits_total{vm="web1",vm_pid="100",vcpu="0",level="hardware",isa="svm",reason="io",code="0x7b"} 1000
 kvmscope_exits_total{vm="web1",vm_pid="100",vcpu="1",level="hardware",isa="svm",reason="io",code="0x7b"} 500
@@ -130,7 +130,7 @@ TEST(PrometheusSeries, folds_reasons_beyond_max_reasons_keeping_level_and_isa) {
   snap.exits[{7, 0, svm(0x7b)}] = stats(30, 1000);
   snap.exits[{7, 0, vmm(2)}] = stats(40, 1000);
   auto s = series({.max_reasons = 2});
-  const report::PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
+  const PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
   EXPECT_EQ(lines_with(render(page), "kvmscope_exits_total{"), golden(R"(
 kvmscope_exits_total{vm="g",vm_pid="7",vcpu="0",level="hardware",isa="svm",reason="cpuid",code="0x72"} 10
 kvmscope_exits_total{vm="g",vm_pid="7",vcpu="0",level="hardware",isa="svm",reason="hlt",code="0x78"} 20
@@ -150,7 +150,7 @@ TEST(PrometheusSeries, folds_vcpus_beyond_max_vcpus_but_never_the_unknown_one) {
   for (std::uint32_t v = 0; v < 4; ++v) snap.exits[{7, v, vmm(2)}] = stats(1);
   snap.exits[{7, model::kUnknownVcpu, vmm(2)}] = stats(5);
   auto s = series({.max_vcpus = 2});
-  const report::PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
+  const PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
   EXPECT_EQ(exits(page, {"vcpu=\"0\""}), 1);
   EXPECT_EQ(exits(page, {"vcpu=\"1\""}), 1);
   EXPECT_EQ(exits(page, {"vcpu=\"other\""}), 2);
@@ -193,8 +193,7 @@ TEST(PrometheusSeries, keeps_an_assignment_for_the_life_of_a_vm) {
   (void)s.update(snap, model::DrillDown(), alive_except({}), kSecond);
   snap.exits[{7, 0, svm(0x60)}] = stats(5);
   snap.exits[{7, 0, svm(0x7b)}] = stats(2);
-  const report::PrometheusPage page =
-      s.update(snap, model::DrillDown(), alive_except({}), 2 * kSecond);
+  const PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), 2 * kSecond);
   EXPECT_EQ(exits(page, {"reason=\"io\""}), 2);
   EXPECT_EQ(exits(page, {"reason=\"hlt\""}), 1);
   EXPECT_EQ(exits(page, {"reason=\"other\""}), 5);
@@ -207,7 +206,7 @@ TEST(PrometheusSeries, keeps_an_ended_vm_for_the_grace_period_then_forgets_it) {
   auto s = series({.grace_ns = 60 * kSecond});
   (void)s.update(snap, model::DrillDown(), alive_except({}), kSecond);
   // It ends at t=2 s: still exported, with its final count, as ended.
-  report::PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({7}), 2 * kSecond);
+  PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({7}), 2 * kSecond);
   EXPECT_EQ(exits(page, {"vm_pid=\"7\""}), 1000);
   EXPECT_EQ(page.vms_ended, 1u);
   EXPECT_TRUE(s.take_forgotten().empty());
@@ -228,7 +227,7 @@ TEST(PrometheusSeries, goes_on_with_a_vm_whose_pid_runs_again_within_the_grace_p
   auto s = series({.grace_ns = 10 * kSecond});
   (void)s.update(snap, model::DrillDown(), alive_except({7}), kSecond);  // ended
   snap.exits[{7, 0, vmm(2)}] = stats(15);  // a new process with that pid counts on
-  report::PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), 2 * kSecond);
+  PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), 2 * kSecond);
   EXPECT_EQ(page.vms_running, 1u);
   page = s.update(snap, model::DrillDown(), alive_except({}), 20 * kSecond);
   EXPECT_EQ(exits(page, {"vm_pid=\"7\""}), 15);
@@ -249,8 +248,7 @@ TEST(PrometheusSeries, gives_a_forgotten_vms_slot_to_the_next_new_vm_only) {
   snap.exits.erase({1, 0, vmm(2)});  // the collector freed it
   snap.vms[3] = {"c", "c"};
   snap.exits[{3, 0, vmm(2)}] = stats(3);
-  const report::PrometheusPage page =
-      s.update(snap, model::DrillDown(), alive_except({1}), 4 * kSecond);
+  const PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({1}), 4 * kSecond);
   // VM 2 overflowed while 1 lived and stays in "other"; VM 3 gets the freed slot.
   EXPECT_EQ(exits(page, {"vm_pid=\"3\""}), 3);
   EXPECT_EQ(exits(page, {"vm_pid=\"other\""}), 2);
@@ -264,7 +262,7 @@ TEST(PrometheusSeries, never_lowers_other_when_an_overflowing_vm_is_forgotten) {
   snap.exits[{2, 0, vmm(2)}] = stats(20);
   snap.exits[{3, 0, vmm(2)}] = stats(300);
   auto s = series({.max_vms = 1, .grace_ns = kSecond});
-  report::PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
+  PrometheusPage page = s.update(snap, model::DrillDown(), alive_except({}), kSecond);
   EXPECT_EQ(exits(page, {"vm_pid=\"other\""}), 320);
   (void)s.update(snap, model::DrillDown(), alive_except({2}), 2 * kSecond);
   page = s.update(snap, model::DrillDown(), alive_except({2}), 3 * kSecond);

@@ -109,16 +109,19 @@ std::string golden(const char* text) {
 
 std::string table(const Snapshot& snapshot, model::Breakdown breakdown = model::Breakdown::none,
                   std::string target = "command: kvmscope guest --io 5000") {
+  ReportOptions options;
+  options.breakdown = breakdown;
+  options.target = std::move(target);
   std::ostringstream out;
-  render_table(snapshot, model::ReasonCatalog::builtin(),
-               {breakdown, std::move(target), {}, nullptr, {}}, out);
+  render_table(snapshot, model::ReasonCatalog::builtin(), options, out);
   return out.str();
 }
 
 std::string json(const Snapshot& snapshot, std::string target = "all VMs") {
+  ReportOptions options;
+  options.target = std::move(target);
   std::ostringstream out;
-  render_json(snapshot, model::ReasonCatalog::builtin(),
-              {model::Breakdown::none, target, {}, nullptr, {}}, out);
+  render_json(snapshot, model::ReasonCatalog::builtin(), options, out);
   return out.str();
 }
 
@@ -529,8 +532,9 @@ TEST(Format, rate_has_three_significant_digits) {
 }
 
 TEST(RenderTable, ends_with_the_collector_notes) {
-  RenderOptions options{
-      model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}, nullptr, {}};
+  ReportOptions options;
+  options.target = "pid 4242";
+  options.notes = {"vCPU ids are not available"};
   Snapshot s;
   s.taken_ns = 1'000'000'000;
   std::ostringstream out;
@@ -545,8 +549,9 @@ note: vCPU ids are not available
 }
 
 TEST(RenderJson, lists_the_collector_notes) {
-  RenderOptions options{
-      model::Breakdown::none, "pid 4242", {"vCPU ids are not available"}, nullptr, {}};
+  ReportOptions options;
+  options.target = "pid 4242";
+  options.notes = {"vCPU ids are not available"};
   std::ostringstream out;
   render_json(vmx_set(), model::ReasonCatalog::builtin(), options, out);
   EXPECT_NE(out.str().find("  \"notes\": [\n    \"note: vCPU ids are not available\"\n  ]\n"),

@@ -26,7 +26,7 @@ using testing::Json;
 ReportOptions tiny_options() {
   ReportOptions o;
   o.drilldowns = {model::DrillKind::port, model::DrillKind::msr};
-  o.recording.target = "command: qemu-system-x86_64 -name tiny";
+  o.target = "command: qemu-system-x86_64 -name tiny";
   return o;
 }
 

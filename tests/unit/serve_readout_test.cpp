@@ -61,7 +61,7 @@ TEST(ServeReadout, renders_the_named_vms_version_and_program_times) {
   auto page = readout(false);
   ASSERT_TRUE(page.ok()) << page.error().message();
   const std::string& body = (*page)->body;
-  EXPECT_EQ((*page)->content_type, report::kPromContentType);
+  EXPECT_EQ((*page)->content_type, serve::kPromContentType);
   EXPECT_TRUE(has(body, "vm=\"web1\"")) << body;
   EXPECT_TRUE(has(body, "} 42\n")) << body;
   EXPECT_TRUE(has(body, "kvmscope_build_info{version=\"9.9-test\"} 1")) << body;

@@ -123,7 +123,7 @@ TEST(TraceDatReader, counts_kvmtest_svm_exits_when_file_version_6) {
 TEST(TraceDatReader, takes_header_facts_and_format_text_from_the_file) {
   auto r = TraceDatReader::open(kDir + "kvmtest-v7.dat");
   ASSERT_TRUE(r.ok()) << r.error().message();
-  const store::RecordingInfo& info = r->info();
+  const model::RecordingInfo& info = r->info();
   EXPECT_EQ(info.kernel_release, "6.1.0-56-amd64");
   EXPECT_EQ(info.hostname, "(none)");  // L1 has no hostname set
   EXPECT_EQ(info.target, "trace.dat: " + kDir + "kvmtest-v7.dat");

@@ -1,8 +1,8 @@
-#include "report/text_table.h"
+#include "util/text_table.h"
 
 #include <algorithm>
 
-namespace kvmscope::report {
+namespace kvmscope::util {
 
 void TextTable::add_row(std::vector<std::string> cells) {
   cells.resize(aligns_.size());
@@ -38,4 +38,4 @@ void TextTable::write(std::ostream& out) const {
   }
 }
 
-}  // namespace kvmscope::report
+}  // namespace kvmscope::util

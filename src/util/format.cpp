@@ -1,10 +1,10 @@
-#include "report/format.h"
+#include "util/format.h"
 
 #include <array>
 #include <cmath>
 #include <cstdio>
 
-namespace kvmscope::report {
+namespace kvmscope::util {
 
 namespace {
 
@@ -75,4 +75,4 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-}  // namespace kvmscope::report
+}  // namespace kvmscope::util

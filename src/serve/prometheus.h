@@ -15,7 +15,7 @@
 #include "model/histogram.h"
 #include "model/snapshot.h"
 
-namespace kvmscope::report {
+namespace kvmscope::serve {
 
 // The label value of whatever a limit folded together: vm="other", reason="other", ...
 inline constexpr std::string_view kPromOther = "other";
@@ -95,4 +95,4 @@ std::string prom_seconds(std::uint64_t ns);
 
 inline constexpr std::string_view kPromContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-}  // namespace kvmscope::report
+}  // namespace kvmscope::serve

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace kvmscope::report {
+namespace kvmscope::util {
 
 class TextTable {
  public:
@@ -31,4 +31,4 @@ class TextTable {
   std::vector<Line> lines_;
 };
 
-}  // namespace kvmscope::report
+}  // namespace kvmscope::util

@@ -1,11 +1,11 @@
-#include "report/prometheus.h"
+#include "serve/prometheus.h"
 
 #include <algorithm>
 #include <string>
 
 #include "util/strings.h"
 
-namespace kvmscope::report {
+namespace kvmscope::serve {
 
 namespace {
 
@@ -248,4 +248,4 @@ void render_prometheus(const PrometheusPage& page, std::ostream& out) {
   render_self(page, w);
 }
 
-}  // namespace kvmscope::report
+}  // namespace kvmscope::serve
