@@ -70,7 +70,7 @@ _kvmscope_files() { # $1: an extglob of extensions, or empty for any file
 
 _kvmscope() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local bin=${COMP_WORDS[0]} i cmd= dashdash=0
+  local bin=${COMP_WORDS[0]} i cmd='' dashdash=0
   COMPREPLY=()
   [[ $bin == */* ]] || bin=$(type -P "$bin") || return 0
   [[ -x $bin ]] || return 0
@@ -108,7 +108,7 @@ _kvmscope() {
     case $placeholder in
       FILE | LOG) _kvmscope_files "" ;;
       DIR) if declare -F _filedir >/dev/null; then _filedir -d; else COMPREPLY=($(compgen -d -- "$cur")); fi ;;
-      PID* | PIDS) _kvmscope_list "$cur" "$(_kvmscope_vm_pids)" ;;
+      PID*) _kvmscope_list "$cur" "$(_kvmscope_vm_pids)" ;;
       KINDS) _kvmscope_list "$cur" $'port\nmmio\nmsr\ncpuid\nhypercall\nall' ;;
       L) COMPREPLY=($(compgen -W "hardware vmm" -- "$cur")) ;;
       KEY) COMPREPLY=($(compgen -W "rate count time" -- "$cur")) ;;

@@ -37,9 +37,10 @@ for key in AmbientCapabilities CapabilityBoundingSet; do
   check "$key: CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH" \
     grep -qE "^$key=.*CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH" "$unit"
 done
+# It also runs man for the unit's Documentation=man:kvmscope-serve(1): found in the prefix.
 if command -v systemd-analyze >/dev/null; then
   check "systemd-analyze verify accepts the unit" \
-    bash -c "systemd-analyze verify '$unit' >'$work/verify.log' 2>&1 && ! [ -s '$work/verify.log' ] || { cat '$work/verify.log'; false; }"
+    bash -c "MANPATH='$prefix/share/man' systemd-analyze verify '$unit' >'$work/verify.log' 2>&1 && ! [ -s '$work/verify.log' ] || { cat '$work/verify.log'; false; }"
 else
   echo "note: no systemd-analyze: the unit is not verified"
 fi
