@@ -35,6 +35,11 @@ from standard input) and prints the exit tables 'kvmscope stat' would have print
 timeline of exits per reason, the stability of each reason's rate, bursts, a boot summary for
 each VM recorded from its start, and the drill-downs asked for.
 
+Handling-time percentiles (p50, p90, p99, p99.9, max per reason and per drill-down row) come
+from each exit's own time, not from log2 buckets: exact while a row has at most 1,024 timed
+exits, within 1 % past that (DDSketch); the header says which ('percentiles: exact' or
+'percentiles: DDSketch, ≤1% relative error'). Memory does not grow with the recording.
+
 options:
   --per-vm, --per-vcpu   split the exit tables per VM / per VM and vCPU
   --by KINDS             drill-downs: port, mmio, msr, cpuid, hypercall (comma-separated, or

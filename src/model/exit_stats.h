@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "model/histogram.h"
+#include "model/quantile_sketch.h"
 
 namespace kvmscope::model {
 
@@ -13,6 +14,9 @@ struct ExitStats {
   std::uint64_t time_ns = 0;  // sum of the measured handling times
   std::uint64_t max_ns = 0;
   Histogram hist;  // of the measured handling times
+  // The measured handling times themselves, for exact (or within 1 %) percentiles. Filled by
+  // `report` from the events; empty in the live readouts, which have only the histogram.
+  QuantileSketch sketch;
 
   std::uint64_t avg_ns() const { return timed ? time_ns / timed : 0; }
   std::uint64_t p50_ns() const { return clamp_to_max(hist.quantile_upper_bound(0.50)); }
@@ -32,6 +36,7 @@ inline ExitStats& ExitStats::operator+=(const ExitStats& other) {
   time_ns += other.time_ns;
   if (other.max_ns > max_ns) max_ns = other.max_ns;
   hist += other.hist;
+  sketch += other.sketch;
   return *this;
 }
 

@@ -125,6 +125,7 @@ void add_time(ExitStats& stats, std::uint64_t ns) {
   stats.time_ns += ns;
   stats.max_ns = std::max(stats.max_ns, ns);
   stats.hist.add(ns);
+  stats.sketch.add(ns);
 }
 
 // The marks no boot has a phase for (BootTracker drops a phase that would begin at or after

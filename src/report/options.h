@@ -55,6 +55,10 @@ struct ReportOptions {
   // table then has the log's title, no rates (counts since an unknown start) and no line about
   // exits to the VMM (a kernel log has no such level).
   const model::KernelLogSummary* kernel_log = nullptr;
+  // Handling-time columns from each row's own times (its sketch): p50, p90, p99, p99.9 and max,
+  // and no log2-bucket footnote (the report's header says how they were computed). The report's
+  // renderers set it (report_options()); stat leaves it: p50, p99 as log2 bucket bounds, and max.
+  bool event_percentiles = false;
 };
 
 }  // namespace kvmscope::report

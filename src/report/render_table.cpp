@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "report/format.h"
+#include "report/percentiles.h"
 #include "report/render.h"
 #include "report/report.h"
 #include "report/report_kernel_log.h"
@@ -78,18 +79,23 @@ std::string group_label(const model::SummaryGroup& group, const model::Snapshot&
 
 std::vector<std::string> stats_cells(std::string reason, std::string code,
                                      const model::ExitStats& stats, std::uint64_t group_count,
-                                     double seconds) {
+                                     double seconds, bool event_percentiles) {
   // Times summed elsewhere (a kernel log's cycles) come without a distribution: no p50, p99,
   // max rather than zeros.
-  const bool distribution = stats.hist.total() > 0;
+  const bool distribution = event_percentiles ? has_distribution(stats) : stats.hist.total() > 0;
   std::vector<std::string> cells = {std::move(reason), std::move(code), format_count(stats.count),
                                     format_percent(stats.count, group_count),
                                     format_rate(stats.count, seconds)};
+  const std::size_t spread = event_percentiles ? kPercentileHeaders.size() : 3;
   if (stats.timed == 0) {
-    cells.insert(cells.end(), 5, "-");  // no handling time measured: nothing to show
+    cells.insert(cells.end(), 2 + spread, "-");  // no handling time measured: nothing to show
+    return cells;
+  }
+  for (std::uint64_t ns : {stats.time_ns, stats.avg_ns()}) cells.push_back(format_duration_ns(ns));
+  if (event_percentiles) {
+    for (std::uint64_t ns : percentile_values(stats))
+      cells.push_back(distribution ? format_duration_ns(ns) : "-");
   } else {
-    for (std::uint64_t ns : {stats.time_ns, stats.avg_ns()})
-      cells.push_back(format_duration_ns(ns));
     for (std::uint64_t ns : {stats.p50_ns(), stats.p99_ns(), stats.max_ns})
       cells.push_back(distribution ? format_duration_ns(ns) : "-");
   }
@@ -104,8 +110,9 @@ std::string section(const std::vector<model::SummaryGroup>& groups, Level level,
   // A kernel log's counts run since each VM started, which the log does not say: no rates.
   const double seconds = options.kernel_log ? 0.0 : snapshot.seconds();  // 0: rates print "-"
   using Align = TextTable::Align;
-  TextTable table({Align::left, Align::right, Align::right, Align::right, Align::right,
-                   Align::right, Align::right, Align::right, Align::right, Align::right});
+  std::vector<TextTable::Align> aligns(options.event_percentiles ? 12 : 10, Align::right);
+  aligns[0] = Align::left;
+  TextTable table(aligns);
   table.add_text(level == Level::hardware && options.kernel_log
                      ? kernel_log_table_title(*options.kernel_log)
                      : section_title(snapshot, catalog, level));
@@ -117,11 +124,18 @@ std::string section(const std::vector<model::SummaryGroup>& groups, Level level,
       table.add_text(group_label(group, snapshot));
     }
     first = false;
-    table.add_row({"reason", "code", "count", "%", "rate/s", "time", "avg", "p50", "p99", "max"});
+    std::vector<std::string> headers = {"reason", "code", "count", "%", "rate/s", "time", "avg"};
+    if (options.event_percentiles) {
+      headers.insert(headers.end(), kPercentileHeaders.begin(), kPercentileHeaders.end());
+    } else {
+      headers.insert(headers.end(), {"p50", "p99", "max"});
+    }
+    table.add_row(headers);
     for (const model::SummaryRow& row : group.rows)
       table.add_row(stats_cells(catalog.name(row.reason), catalog.code_text(row.reason), row.stats,
-                                group.total.count, seconds));
-    table.add_row(stats_cells("total", "", group.total, group.total.count, seconds));
+                                group.total.count, seconds, options.event_percentiles));
+    table.add_row(stats_cells("total", "", group.total, group.total.count, seconds,
+                              options.event_percentiles));
   }
   std::ostringstream out;
   table.write(out);
@@ -167,7 +181,7 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
     } else if (!options.kernel_log) {  // a kernel log has no exits-to-the-VMM level
       blocks.push_back("No exits to the VMM (kvm:kvm_userspace_exit) were seen.\n");
     }
-    if (any_timed(snapshot) && any_distribution(snapshot))
+    if (!options.event_percentiles && any_timed(snapshot) && any_distribution(snapshot))
       blocks.push_back(
           "p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x "
           "the true value.\n");

@@ -8,6 +8,7 @@
 #include "report/embedded_assets.h"
 #include "report/format.h"
 #include "report/html.h"
+#include "report/percentiles.h"
 #include "report/recording_notes.h"
 #include "report/report.h"
 #include "report/report_labels.h"
@@ -39,25 +40,26 @@ window.addEventListener('unhandledrejection', function (e) {
 })();
 )";
 
+// time, avg, p50, p90, p99, p99.9, max.
 std::vector<std::string> time_cells(const model::ExitStats& s) {
-  if (s.timed == 0) return {"-", "-", "-", "-", "-"};
+  if (s.timed == 0) return std::vector<std::string>(2 + kPercentileHeaders.size(), "-");
   std::vector<std::string> cells;
   for (std::uint64_t ns : {s.time_ns, s.avg_ns()}) cells.push_back(format_duration_ns(ns));
   // Times summed elsewhere (a kernel log's cycles) have no distribution.
-  for (std::uint64_t ns : {s.p50_ns(), s.p99_ns(), s.max_ns})
-    cells.push_back(s.hist.total() > 0 ? format_duration_ns(ns) : "-");
+  for (std::uint64_t ns : percentile_values(s))
+    cells.push_back(has_distribution(s) ? format_duration_ns(ns) : "-");
   return cells;
 }
 
 std::vector<Col> stats_columns(std::vector<Col> first) {
-  for (const char* h : {"count", "%", "rate/s", "time", "avg", "p50", "p99", "max"})
-    first.push_back({h, false});
+  for (const char* h : {"count", "%", "rate/s", "time", "avg"}) first.push_back({h, false});
+  for (const char* h : kPercentileHeaders) first.push_back({h, false});
   return first;
 }
 
 std::vector<Col> drill_columns(std::vector<Col> first) {
-  for (const char* h : {"count", "%", "time", "avg", "p50", "p99", "max"})
-    first.push_back({h, false});
+  for (const char* h : {"count", "%", "time", "avg"}) first.push_back({h, false});
+  for (const char* h : kPercentileHeaders) first.push_back({h, false});
   return first;
 }
 
@@ -77,6 +79,8 @@ void header(const model::RecordingAnalysisResult& a, const ReportOptions& option
     where += (where.empty() ? "started " : ", started ") +
              utc_text(s.started_ns, *rec.realtime_offset_ns);
   if (!where.empty()) out << "<p class=\"meta\">" << html_escape(where) << "</p>\n";
+  if (const std::string p = percentile_text(percentile_info(a)); !p.empty())
+    out << "<p class=\"meta\">" << html_escape(p) << "</p>\n";
   for (const model::Marker& m : rec.markers)
     out << "<p class=\"meta\">marker at " << seconds_text(text::since_start(a, m.ts_ns)) << ": "
         << html_escape(m.label) << "</p>\n";
@@ -124,8 +128,6 @@ void exit_tables(const model::RecordingAnalysisResult& a, const model::ReasonCat
     row("total", "", g.total, true);
     table.write(out);
   }
-  out << "<p class=\"note\">p50, p99: upper bound of the log2 histogram bucket holding the "
-         "percentile, at most 2x the true value.</p>\n";
 }
 
 void stability_table(const model::RecordingAnalysisResult& a, const model::ReasonCatalog& catalog,
@@ -288,7 +290,9 @@ void render_report_html(const model::RecordingAnalysisResult& a,
   out << "<noscript><p class=\"note\">The charts need JavaScript.</p></noscript>\n"
       << "<h2>Exit rates over time</h2>\n<div id=\"charts-timeline\"></div>\n";
   exit_tables(a, catalog, options, out);
-  out << "<h2>Handling time</h2>\n<div id=\"charts-histograms\"></div>\n";
+  out << "<h2>Handling time</h2>\n<p class=\"note\">Per reason, the share of its timed exits "
+         "handled within a time (log scale), from each exit's own handling time.</p>\n"
+      << "<div id=\"charts-histograms\"></div>\n";
   stability_table(a, catalog, out);
   bursts_table(a, catalog, out);
   boot_tables(a, catalog, out);

@@ -2,9 +2,11 @@
 // report's axis are exact decimal seconds after time 0 (the snapshot's start); the exits array
 // has exactly the fields of kvmscope.stat/1's exits.
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "report/json_literals.h"
+#include "report/percentiles.h"
 #include "report/recording_notes.h"
 #include "report/report.h"
 #include "report/report_kernel_log.h"
@@ -165,7 +167,60 @@ void write_boot(const model::RecordingAnalysisResult& a, const model::BootSummar
   out << (boot.phases.empty() ? "]}" : "\n    ]}");
 }
 
-void write_drill_row(const model::DrillRow& row, std::ostream& out) {
+void write_percentiles(const model::RecordingAnalysisResult& a, std::ostream& out) {
+  const PercentileInfo info = percentile_info(a);
+  out << "  \"percentiles\": {\"method\": \"" << percentile_method_key(info.method)
+      << "\", \"relative_error\": ";
+  switch (info.method) {
+    case PercentileMethod::none:
+      out << "null";
+      break;
+    case PercentileMethod::exact:
+      out << "0";
+      break;
+    case PercentileMethod::sketch:
+      out << number_text(model::QuantileSketch::kRelativeErrorPercent / 100.0);
+      break;
+  }
+  out << ", \"rank\": \"nearest\", \"exact_up_to\": " << model::QuantileSketch::kExactCapacity
+      << ", \"max_buckets\": " << model::QuantileSketch::kMaxBuckets
+      << ", \"collapsed\": " << (info.collapsed ? "true" : "false") << "},\n";
+}
+
+// Per reason (all VMs and vCPUs), the handling time at each of cdf_quantiles(): the HTML page's
+// distribution charts.
+void write_handling_time(const model::RecordingAnalysisResult& a,
+                         const model::ReasonCatalog& catalog, std::ostream& out) {
+  std::map<model::Reason, model::ExitStats> by_reason;
+  for (const auto& [key, stats] : a.snapshot.exits)
+    if (has_distribution(stats)) by_reason[key.reason] += stats;
+  using Entry = std::pair<model::Reason, const model::ExitStats*>;
+  std::vector<Entry> series;
+  series.reserve(by_reason.size());
+  for (const auto& [reason, stats] : by_reason) series.emplace_back(reason, &stats);
+  std::stable_sort(series.begin(), series.end(), [](const Entry& x, const Entry& y) {
+    return std::make_pair(x.first.level, ~x.second->sketch.count()) <
+           std::make_pair(y.first.level, ~y.second->sketch.count());
+  });
+  const std::vector<double>& qs = cdf_quantiles();
+  out << "  \"handling_time\": {\"q\": [";
+  for (std::size_t i = 0; i < qs.size(); ++i) out << (i ? ", " : "") << number_text(qs[i]);
+  out << "],\n";
+  write_array(
+      "series", series,
+      [&](const Entry& e) {
+        out << "{";
+        write_reason(e.first, catalog, out);
+        out << ", \"timed\": " << e.second->sketch.count() << ", \"ns\": [";
+        const auto ns = e.second->sketch.quantiles(qs);
+        for (std::size_t i = 0; i < ns.size(); ++i) out << (i ? ", " : "") << ns[i];
+        out << "]}";
+      },
+      out, 4);
+  out << "\n  },\n";
+}
+
+void write_drill_row(const model::DrillRow& row, bool event_percentiles, std::ostream& out) {
   const model::DrillKey& k = row.key;
   out << "{\"value\": " << k.value << ", \"value_text\": " << json_string(drill_value_text(k))
       << ", \"detail\": " << json_string(drill_detail_text(k))
@@ -187,15 +242,16 @@ void write_drill_row(const model::DrillRow& row, std::ostream& out) {
       break;
   }
   out << ", ";
-  write_times(row.stats, out);
+  write_times(row.stats, out, event_percentiles);
   out << "}";
 }
 
 }  // namespace
 
 void render_report_json(const model::RecordingAnalysisResult& a,
-                        const model::ReasonCatalog& catalog, const ReportOptions& options,
+                        const model::ReasonCatalog& catalog, const ReportOptions& given,
                         std::ostream& out) {
+  const ReportOptions options = report_options(given);
   const model::Snapshot& s = a.snapshot;
   const std::uint64_t lost = events_lost(options.recording);
   out << "{\n"
@@ -207,12 +263,14 @@ void render_report_json(const model::RecordingAnalysisResult& a,
   out << "  \"health\": {\"exits_not_stored\": 0, \"events_lost\": " << lost
       << ", \"threads_not_stored\": " << s.health.threads_not_stored
       << ", \"targets_not_stored\": 0},\n";
+  write_percentiles(a, out);
 
-  write_vms_and_exits(s, catalog, out);
+  write_vms_and_exits(s, catalog, out, true);
   out << ",\n";
   if (options.kernel_log) write_kernel_log_json(*options.kernel_log, catalog, out);
 
   write_timeline(a, catalog, out);
+  write_handling_time(a, catalog, out);
   write_array(
       "stability", a.stability,
       [&](const model::RateStability& r) {
@@ -263,11 +321,11 @@ void write_drilldowns_json(const model::DrillDown& drill, const ReportOptions& o
       out << "null";
     }
     out << ", \"total\": {";
-    write_times(t.total, out);
+    write_times(t.total, out, options.event_percentiles);
     out << "}, \"rows\": [";
     for (std::size_t i = 0; i < t.rows.size(); ++i) {
       out << (i ? ",\n      " : "\n      ");
-      write_drill_row(t.rows[i], out);
+      write_drill_row(t.rows[i], options.event_percentiles, out);
     }
     out << (t.rows.empty() ? "]}" : "\n    ]}");
   }

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "report/format.h"
+#include "report/percentiles.h"
 #include "report/recording_notes.h"
 #include "report/render.h"
 #include "report/report.h"
@@ -30,6 +31,8 @@ std::string header(const model::RecordingAnalysisResult& analysis, const ReportO
     where += (where.empty() ? "started " : ", started ") +
              utc_text(s.started_ns, *rec.realtime_offset_ns);
   if (!where.empty()) text += where + "\n";
+  if (const std::string p = percentile_text(percentile_info(analysis)); !p.empty())
+    text += p + "\n";
   if (!rec.markers.empty()) {
     text += "markers:";
     for (std::size_t i = 0; i < rec.markers.size(); ++i)
@@ -51,6 +54,8 @@ std::string exit_tables(const model::RecordingAnalysisResult& analysis,
   ReportOptions tables = options;
   tables.notes.clear();  // the report prints its notes once, at its end
   tables.drill = nullptr;
+  // A kernel log has no distribution: its table keeps stat's columns (all "-").
+  tables.event_percentiles = !options.kernel_log;
   render_table(snapshot, catalog, tables, out);
   const std::string table = out.str();
   const std::size_t body = table.find("\n\n");
@@ -71,8 +76,9 @@ void write_blocks(const std::vector<std::string>& blocks, std::ostream& out) {
 }  // namespace
 
 void render_report_text(const model::RecordingAnalysisResult& analysis,
-                        const model::ReasonCatalog& catalog, const ReportOptions& options,
+                        const model::ReasonCatalog& catalog, const ReportOptions& given,
                         std::ostream& out) {
+  const ReportOptions options = report_options(given);
   if (options.kernel_log) {
     // A kernel log has cumulative counts per report: no events, so no stability, bursts,
     // boots or drill-downs; its own per-VM reports instead.

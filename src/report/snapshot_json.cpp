@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "report/json_literals.h"
+#include "report/percentiles.h"
 
 namespace kvmscope::report {
 
@@ -21,9 +22,24 @@ void write_reason(const model::Reason& r, const model::ReasonCatalog& catalog, s
       << ", \"reason\": " << json_string(catalog.name(r));
 }
 
-void write_times(const model::ExitStats& s, std::ostream& out) {
+void write_times(const model::ExitStats& s, std::ostream& out, bool event_percentiles) {
   out << "\"count\": " << s.count << ", \"timed\": " << s.timed << ", \"time_ns\": " << s.time_ns
       << ", \"avg_ns\": " << s.avg_ns();
+  if (event_percentiles) {
+    static constexpr const char* kNames[] = {"p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"};
+    // Times summed elsewhere (a kernel log's cycles) have no distribution: null, not 0.
+    const bool none = s.timed > 0 && !has_distribution(s);
+    const auto values = percentile_values(s);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      out << ", \"" << kNames[i] << "\": ";
+      if (none) {
+        out << "null";
+      } else {
+        out << values[i];
+      }
+    }
+    return;
+  }
   // Times summed elsewhere (a kernel log's cycles) have no distribution: null, not 0.
   if (s.timed > 0 && s.hist.total() == 0) {
     out << ", \"p50_ns\": null, \"p99_ns\": null, \"max_ns\": null";
@@ -40,7 +56,7 @@ void write_hist(const model::Histogram& h, std::ostream& out) {
 }
 
 void write_exit(const model::ExitKey& key, const model::ExitStats& stats,
-                const model::ReasonCatalog& catalog, std::ostream& out) {
+                const model::ReasonCatalog& catalog, std::ostream& out, bool event_percentiles) {
   out << "{\"vm_pid\": " << key.vm_pid << ", \"vcpu\": ";
   if (key.vcpu == model::kUnknownVcpu) {
     out << "null";
@@ -50,7 +66,7 @@ void write_exit(const model::ExitKey& key, const model::ExitStats& stats,
   out << ", ";
   write_reason(key.reason, catalog, out);
   out << ", ";
-  write_times(stats, out);
+  write_times(stats, out, event_percentiles);
   out << ", ";
   write_hist(stats.hist, out);
   out << "}";
@@ -67,7 +83,7 @@ void write_names_and_totals(const model::Snapshot& snapshot, const model::Reason
 }
 
 void write_vms_and_exits(const model::Snapshot& snapshot, const model::ReasonCatalog& catalog,
-                         std::ostream& out) {
+                         std::ostream& out, bool event_percentiles) {
   write_array(
       "vms", snapshot.vms,
       [&](const auto& vm) {
@@ -89,7 +105,8 @@ void write_vms_and_exits(const model::Snapshot& snapshot, const model::ReasonCat
     return rank(a) < rank(b);
   });
   write_array(
-      "exits", exits, [&](const Entry& e) { write_exit(e.first, e.second, catalog, out); }, out);
+      "exits", exits,
+      [&](const Entry& e) { write_exit(e.first, e.second, catalog, out, event_percentiles); }, out);
 }
 
 }  // namespace kvmscope::report

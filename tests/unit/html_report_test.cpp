@@ -116,6 +116,23 @@ TEST(HtmlReport, has_the_tables_without_javascript) {
             std::string::npos);
 }
 
+TEST(HtmlReport, shows_the_percentiles_from_the_events_and_says_how) {
+  const std::string html = page();
+  EXPECT_NE(html.find("<p class=\"meta\">percentiles: exact (p50, p90, p99, p99.9: nearest rank "
+                      "over every measured handling time)</p>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th>"),
+            std::string::npos);
+  EXPECT_EQ(html.find("log2 histogram bucket"), std::string::npos);
+  // The CDF charts' data: one series per timed reason, the handling time at each quantile.
+  const testing::Json doc = testing::Json::parse(data_of(html));
+  const testing::Json& series = doc["handling_time"]["series"];
+  ASSERT_EQ(series.items.size(), 2u);  // io and cpuid; KVM_EXIT_SHUTDOWN was never timed
+  EXPECT_EQ(series.items[0]["reason"].str(), "io");
+  EXPECT_EQ(series.items[0]["ns"].items.at(50).u64(), 2000u);
+  EXPECT_NE(html.find("function cdfChart"), std::string::npos);
+}
+
 TEST(HtmlReport, an_empty_recording_still_makes_a_page) {
   const std::string html = page(model::RecordingAnalysis().finish(), {});
   EXPECT_NE(html.find("No KVM exits were recorded."), std::string::npos);

@@ -50,19 +50,18 @@ std::string golden(const char* text) {
 TEST(ReportText, matches_golden_for_the_tiny_recording) {
   EXPECT_EQ(text(testing::tiny_analysis(), tiny_options()), golden(R"(
 kvmscope report: command: qemu-system-x86_64 -name tiny   1.00 s   hardware exits: 40   exits to the VMM: 1
+percentiles: exact (p50, p90, p99, p99.9: nearest rank over every measured handling time)
 
 Hardware exits (kvm:kvm_exit), names from the built-in table; time: from the exit to the next VM entry
-reason  code  count       %  rate/s     time      avg      p50      p99      max
-io      0x7b     30   75.0%    30.0  60.0 us  2.00 us  2.00 us  2.00 us  2.00 us
-cpuid   0x72     10   25.0%    10.0  10.0 us  1.00 us  1.00 us  1.00 us  1.00 us
-total            40  100.0%    40.0  70.0 us  1.75 us  2.00 us  2.00 us  2.00 us
+reason  code  count       %  rate/s     time      avg      p50      p90      p99    p99.9      max
+io      0x7b     30   75.0%    30.0  60.0 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us
+cpuid   0x72     10   25.0%    10.0  10.0 us  1.00 us  1.00 us  1.00 us  1.00 us  1.00 us  1.00 us
+total            40  100.0%    40.0  70.0 us  1.75 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us
 
 Exits to the VMM (kvm:kvm_userspace_exit), names from the built-in table; time: spent in the VMM, from the exit to the next KVM_RUN
-reason             code  count       %  rate/s  time  avg  p50  p99  max
-KVM_EXIT_SHUTDOWN     8      1  100.0%    1.00     -    -    -    -    -
-total                        1  100.0%    1.00     -    -    -    -    -
-
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+reason             code  count       %  rate/s  time  avg  p50  p90  p99  p99.9  max
+KVM_EXIT_SHUTDOWN     8      1  100.0%    1.00     -    -    -    -    -      -    -
+total                        1  100.0%    1.00     -    -    -    -    -      -    -
 
 Timeline of exits, one column per 100 ms (buckets of 100 ms in CSV, JSON and HTML); each row scaled to its own peak
 reason                code  exits  peak/s
@@ -93,9 +92,9 @@ phase      start      end  duration  hw exits  vmm exits  hw exits/s  top reason
 kernel   0.500 s  1.000 s    500 ms        35          1        70.0  io 85.7%, cpuid 14.3%
 
 Port I/O (kvm:kvm_pio) by port, direction and size; time: of the exit each happened in
-port   access       count       %     time      avg      p50      p99      max
-0x80   out, 1 byte     30  100.0%  60.0 us  2.00 us  2.00 us  2.00 us  2.00 us
-total                  30  100.0%  60.0 us  2.00 us  2.00 us  2.00 us  2.00 us
+port   access       count       %     time      avg      p50      p90      p99    p99.9      max
+0x80   out, 1 byte     30  100.0%  60.0 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us
+total                  30  100.0%  60.0 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us  2.00 us
 
 MSR accesses (kvm:kvm_msr) by index, read/write and fault: none recorded.
 )"));
@@ -119,6 +118,7 @@ TEST(ReportText, warns_about_lost_events_and_a_cut_recording_up_front) {
   EXPECT_EQ(t.substr(0, t.find("\n\n") + 1), golden(R"(
 kvmscope report: command: qemu-system-x86_64 -name tiny   1.00 s   hardware exits: 40   exits to the VMM: 1
 recorded on bed, kernel 6.1.0, started 2023-11-14 22:13:20 UTC
+percentiles: exact (p50, p90, p99, p99.9: nearest rank over every measured handling time)
 markers: 0.000 s command started
 warning: 7 events were lost while recording (ring buffer full) (CPU 1: 5, CPU 3: 2): counts, times and the timeline miss them
 warning: the recording was cut short (it has no trailer): events after its last complete block are missing
@@ -144,6 +144,7 @@ TEST(ReportText, says_which_bytes_were_damaged_and_what_they_cost) {
   const std::string t = text(testing::tiny_analysis(), o);
   EXPECT_EQ(t.substr(0, t.find("\n\n") + 1), golden(R"(
 kvmscope report: command: qemu-system-x86_64 -name tiny   1.00 s   hardware exits: 40   exits to the VMM: 1
+percentiles: exact (p50, p90, p99, p99.9: nearest rank over every measured handling time)
 warning: corrupt: bytes 123456–187000 (block 7): 4,100 events lost (payload CRC mismatch)
 warning: corrupt: bytes 200000–200998: about 1,234 events lost, estimated from the intact blocks (block header CRC mismatch)
 warning: corrupt: bytes 300000–300099 (block 12, vm): no events lost; the VM names in it are missing (payload CRC mismatch)
@@ -177,6 +178,7 @@ TEST(ReportText, names_each_mark_that_began_no_phase_and_the_end_it_fell_after) 
   const std::string t = text(a, tiny_options());
   EXPECT_EQ(t.substr(0, t.find("\n\n") + 1), golden(R"(
 kvmscope report: command: qemu-system-x86_64 -name tiny   1.00 s   hardware exits: 40   exits to the VMM: 1
+percentiles: exact (p50, p90, p99, p99.9: nearest rank over every measured handling time)
 warning: --mark 1.5=late is at or after the end of every boot (the longest ends 1.000 s after its start): no boot phase begins there
 warning: --mark 2.25=later is at or after the recording's end (2.000 s after the start): no boot phase begins there
 warning: --mark 0.5=x: no VM boot was recorded, so no phase begins there
@@ -198,16 +200,16 @@ TEST(ReportText, drill_tables_stop_at_max_rows_and_split_per_vm) {
   EXPECT_EQ(drill, golden(R"(
 Port I/O (kvm:kvm_pio) by port, direction and size; time: of the exit each happened in
 VM 1 (one)
-port   access       count       %  time  avg  p50  p99  max
-0x0    in, 4 bytes     10   25.0%     -    -    -    -    -
-0x1    in, 4 bytes      9   22.5%     -    -    -    -    -
+port   access       count       %  time  avg  p50  p90  p99  p99.9  max
+0x0    in, 4 bytes     10   25.0%     -    -    -    -    -      -    -
+0x1    in, 4 bytes      9   22.5%     -    -    -    -    -      -    -
 ... 3 more rows (all of them in --csv and --json)
-total                  40  100.0%     -    -    -    -    -
+total                  40  100.0%     -    -    -    -    -      -    -
 
 VM 2
-port   access       count       %  time  avg  p50  p99  max
-0x80   out, 1 byte      1  100.0%     -    -    -    -    -
-total                   1  100.0%     -    -    -    -    -
+port   access       count       %  time  avg  p50  p90  p99  p99.9  max
+0x80   out, 1 byte      1  100.0%     -    -    -    -    -      -    -
+total                   1  100.0%     -    -    -    -    -      -    -
 )"));
 }
 
@@ -258,12 +260,28 @@ std::vector<std::string> exit_lines(const std::string& document) {
   return lines;
 }
 
-TEST(ReportJson, exits_are_exactly_those_of_the_stat_document) {
+// Without its p90_ns and p999_ns fields.
+std::string without_added_percentiles(std::string line) {
+  for (const std::string field : {", \"p90_ns\": ", ", \"p999_ns\": "}) {
+    const std::size_t at = line.find(field);
+    if (at == std::string::npos) return "missing " + field;
+    line.erase(at, line.find(',', at + 1) - at);
+  }
+  return line;
+}
+
+TEST(ReportJson, exits_are_those_of_the_stat_document_with_p90_and_p999_added) {
+  // Each exit of a reason takes the same time here, so the log2 bounds stat prints (capped at
+  // the maximum) equal the exact percentiles: the fields differ only by the two added.
   const auto a = testing::tiny_analysis();
   std::ostringstream stat;
   render_json(a.snapshot, model::ReasonCatalog::builtin(), {}, stat);
-  const auto report_exits = exit_lines(json(a, tiny_options()));
+  auto report_exits = exit_lines(json(a, tiny_options()));
   EXPECT_EQ(report_exits.size(), 3u);
+  EXPECT_NE(report_exits[0].find("\"p90_ns\": 2000, \"p99_ns\": 2000, \"p999_ns\": 2000"),
+            std::string::npos)
+      << report_exits[0];
+  for (std::string& line : report_exits) line = without_added_percentiles(line);
   EXPECT_EQ(report_exits, exit_lines(stat.str()));
 }
 
@@ -374,10 +392,10 @@ TEST(ReportCsv, writes_one_file_per_table_with_a_header_row) {
   ASSERT_TRUE(written.ok()) << written.error().message();
   const auto file = [&](const char* name) { return slurp(dir / "sub" / name); };
   EXPECT_EQ(file("exits.csv"), golden(R"(
-vm_pid,vm_name,vcpu,level,isa,code,code_text,reason,count,timed,time_ns,avg_ns,p50_ns,p99_ns,max_ns
-7,tiny,0,hardware,svm,114,0x72,cpuid,10,10,10000,1000,1000,1000,1000
-7,tiny,0,hardware,svm,123,0x7b,io,30,30,60000,2000,2000,2000,2000
-7,tiny,0,vmm,none,8,8,KVM_EXIT_SHUTDOWN,1,0,0,0,0,0,0
+vm_pid,vm_name,vcpu,level,isa,code,code_text,reason,count,timed,time_ns,avg_ns,p50_ns,p99_ns,max_ns,p90_ns,p999_ns
+7,tiny,0,hardware,svm,114,0x72,cpuid,10,10,10000,1000,1000,1000,1000,1000,1000
+7,tiny,0,hardware,svm,123,0x7b,io,30,30,60000,2000,2000,2000,2000,2000,2000
+7,tiny,0,vmm,none,8,8,KVM_EXIT_SHUTDOWN,1,0,0,0,0,0,0,0,0
 )"));
   const std::string timeline = file("timeline.csv");
   EXPECT_EQ(timeline.substr(0, timeline.find('\n')),
@@ -396,12 +414,12 @@ vm_pid,vm_name,complete,start,end,phase,start_s,end_s,duration_s,hardware_exits,
 7,tiny,true,command_started,shutdown,kernel,0.5,1.0,0.5,35,1,70,io 85.7%; cpuid 14.3%
 )"));
   EXPECT_EQ(file("drill_port.csv"), golden(R"(
-vm_pid,value,value_text,detail,count,percent,timed,time_ns,avg_ns,p50_ns,p99_ns,max_ns
-,128,0x80,"out, 1 byte",30,100,30,60000,2000,2000,2000,2000
+vm_pid,value,value_text,detail,count,percent,timed,time_ns,avg_ns,p50_ns,p99_ns,max_ns,p90_ns,p999_ns
+,128,0x80,"out, 1 byte",30,100,30,60000,2000,2000,2000,2000,2000,2000
 )"));
   EXPECT_EQ(file("drill_msr.csv"),
             "vm_pid,value,value_text,detail,count,percent,timed,time_ns,avg_ns,p50_ns,p99_ns,"
-            "max_ns\n");
+            "max_ns,p90_ns,p999_ns\n");
   EXPECT_NE(file("stability.csv").find("hardware,svm,114,0x72,cpuid,10,9.09"), std::string::npos);
   std::filesystem::remove_all(dir);
 }

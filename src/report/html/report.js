@@ -1,7 +1,7 @@
 // The kvmscope HTML report's charts. Embedded into the page at build time (after Chart.js),
 // it reads the report's JSON document (schema kvmscope.report/1) from #kvmscope-data and draws:
-// exit rates over time stacked per reason, handling-time distributions per reason (from the
-// log2 histograms), and one bar chart per drill-down table. When every chart has drawn, it
+// exit rates over time stacked per reason, handling-time distributions per reason (CDFs from
+// each exit's own handling time), and one bar chart per drill-down table. When every chart has drawn, it
 // writes data-state="ok" into #kvmscope-status (or "error" with the messages), which the
 // browser test reads back from the rendered DOM; the element is hidden from the reader.
 (function () {
@@ -128,48 +128,45 @@
     });
   }
 
-  // Handling-time distribution per reason: share of the reason's timed exits per log2 bucket.
-  function histogramChart(data, level) {
-    const byReason = new Map();
-    for (const e of data.exits) {
-      if (e.level !== level || !e.timed) continue;
-      const key = e.isa + ':' + e.code;
-      let r = byReason.get(key);
-      if (!r) {
-        r = {label: reasonLabel(e), timed: 0, hist: new Array(e.hist_log2_ns.length).fill(0)};
-        byReason.set(key, r);
-      }
-      r.timed += e.timed;
-      e.hist_log2_ns.forEach((n, i) => { r.hist[i] += n; });
-    }
-    const reasons = Array.from(byReason.values()).sort((a, b) => b.timed - a.timed)
-        .slice(0, kTopHistograms);
+  // Handling-time distribution per reason, as a CDF: the share of the reason's timed exits
+  // handled within a time. From the report's handling_time quantiles (each exit's own time,
+  // exact or within 1 %), on a log time axis; 0 ns points are drawn at 1 ns.
+  function cdfChart(data, level) {
+    const h = data.handling_time;
+    const reasons = h.series.filter((s) => s.level === level && s.timed)
+        .sort((a, b) => b.timed - a.timed).slice(0, kTopHistograms);
     if (!reasons.length) return;
-    let lo = Infinity;
-    let hi = -1;
-    for (const r of reasons) {
-      r.hist.forEach((n, i) => {
-        if (n) { lo = Math.min(lo, i); hi = Math.max(hi, i); }
-      });
-    }
-    const labels = [];
-    for (let i = lo; i <= hi; i++) labels.push(i === 0 ? '0 ns' : fmtNs(Math.pow(2, i)));
     const datasets = reasons.map((r, k) => ({
-      label: r.label,
-      data: r.hist.slice(lo, hi + 1).map((n) => 100 * n / r.timed),
+      label: reasonLabel(r),
+      data: r.ns.map((ns, i) => ({x: Math.max(ns, 1), y: 100 * h.q[i]})),
+      borderColor: palette[k % palette.length],
       backgroundColor: palette[k % palette.length],
+      showLine: true,
+      stepped: 'after',
+      pointRadius: 0,
+      borderWidth: 2,
     }));
     const canvas = addCanvas('charts-histograms', 'chart-histogram-' + level,
-                             levelTitle(level) + ': handling time', 340);
+                             levelTitle(level) + ': handling time (CDF)', 340);
     makeChart(canvas, {
-      type: 'bar',
-      data: {labels: labels, datasets: datasets},
+      type: 'scatter',
+      data: {datasets: datasets},
       options: {
         scales: {
-          x: {title: {display: true, text: 'handling time, log2 buckets (from)'}},
-          y: {beginAtZero: true, title: {display: true, text: '% of the reason\'s timed exits'}},
+          x: {type: 'logarithmic', title: {display: true, text: 'handling time (log scale)'},
+              // Labels at 1, 2 and 5 x 10^k only: a log axis has a tick at every integer.
+              ticks: {callback: (v) => {
+                const m = Number(v) / Math.pow(10, Math.floor(Math.log10(Number(v))));
+                return [1, 2, 5].some((x) => Math.abs(m - x) < 1e-6) ? fmtNs(Number(v)) : '';
+              }}},
+          y: {min: 0, max: 100,
+              title: {display: true, text: '% of its timed exits (cumulative)'}},
         },
-        plugins: {legend: {position: 'right'}},
+        plugins: {
+          legend: {position: 'right'},
+          tooltip: {callbacks: {label: (item) => item.dataset.label + ': ' +
+                                fmtNs(item.parsed.x) + ' at ' + item.parsed.y.toFixed(1) + '%'}},
+        },
       },
     });
   }
@@ -217,7 +214,7 @@
     const data = JSON.parse(document.getElementById('kvmscope-data').textContent);
     for (const level of ['hardware', 'vmm']) {
       guarded('timeline ' + level, () => timelineChart(data, level));
-      guarded('histogram ' + level, () => histogramChart(data, level));
+      guarded('handling time ' + level, () => cdfChart(data, level));
     }
     data.drilldowns.forEach((t, i) => guarded('drill-down ' + t.kind, () => drillChart(t, i)));
   }
