@@ -24,7 +24,7 @@ ks_l2_layer() {
   for fw in "${KS_L2_FIRMWARE[@]}"; do
     [ -f "$fw" ] || ks_skip "QEMU firmware $fw is missing (packages seabios, qemu-system-data)"
   done
-  libs=$(ldd "$q" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | sort -u)
+  libs=$(ks_shared_libs "$q")
   # shellcheck disable=SC2086 # libs: one path per word
   key=$(sha256sum "$q" $libs "${KS_L2_FIRMWARE[@]}" "$(readlink -f "$KS_WORK/vmlinuz")" \
     /bin/busybox "$recipe/l2-init" | awk '{ print $1 }' | sha256sum | cut -c1-16)
@@ -46,11 +46,8 @@ ks_l2_layer() {
   mkdir -p "$tree/root/opt/qemu/fw" "$tree/root/opt/l2" "$tree/root/tmp"
   (cd "$tree/l2root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) >"$tree/root/opt/l2/initrd.gz"
   cp "$q" "$tree/root/opt/qemu/"
-  local lib
-  for lib in $libs; do
-    mkdir -p "$tree/root$(dirname "$lib")"
-    cp -L "$lib" "$tree/root$lib"
-  done
+  # shellcheck disable=SC2086 # libs: one path per word
+  ks_copy_libs "$tree/root" $libs
   for fw in "${KS_L2_FIRMWARE[@]}"; do cp -L "$fw" "$tree/root/opt/qemu/fw/"; done
   ln -sf qboot.rom "$tree/root/opt/qemu/fw/bios-microvm.bin"
   cp -L "$KS_WORK/vmlinuz" "$tree/root/opt/l2/vmlinuz"

@@ -27,7 +27,6 @@ import re
 import sys
 import tempfile
 
-ISA_SVM = 2
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -37,6 +36,11 @@ cr = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cr)
 # The results table, file reading and the hist parser are check-results.py's.
 Results, read, parse_hist = cr.Results, cr.read, cr.parse_hist
+exit_isa = cr.exit_isa
+# The hardware of the outputs being checked (run_checks sets it from isa.txt: the SVM bed or the
+# VMX bed) and the running kernel's reason names for it (from kvm_exit.format).
+P = exit_isa.SVM
+NAMES = dict(P.builtin_names)
 
 
 def read_int(d, name):
@@ -74,14 +78,14 @@ class Run:
         self.ref_ok = h is not None and u is not None and h[2] == 0 and u[2] == 0
         self.ref_detail = ("missing or unreadable hist files" if h is None or u is None else
                            f"kvm_exit hits={h[1]} dropped={h[2]}, kvm_userspace_exit hits={u[1]} dropped={u[2]}")
-        self.hw = {}          # {code: n}, SVM
+        self.hw = {}          # {code: n}, the bed's ISA
         self.other_isa = 0
         self.pids = {}        # {thread: n}
         self.hits = h[1] if h else None
         self.vmm = {}         # {code: n} for errno 0; {-errno: n} for KVM_RUN errors
         for keys, n in (h[0] if h else []):
             self.pids[keys.get("common_pid")] = self.pids.get(keys.get("common_pid"), 0) + n
-            if keys.get("isa") == ISA_SVM:
+            if keys.get("isa") == P.isa:
                 self.hw[keys.get("exit_reason")] = self.hw.get(keys.get("exit_reason"), 0) + n
             else:
                 self.other_isa += n
@@ -152,9 +156,9 @@ def check_l1(res, outdir, run):
         return False
     res.check("boot: L2 reached userspace (its init line is in the L2 serial log)", run.l2_up_seen,
               f"L2 uptime {run.l2_uptime} s at its init" if run.l2_up_seen else "no '=== L2 up' line")
-    ok = res.check("boot: reference counts (tracefs hist triggers) complete, all SVM",
+    ok = res.check(f"boot: reference counts (tracefs hist triggers) complete, all {P.name}",
                    run.ref_ok and run.other_isa == 0,
-                   run.ref_detail + (f", non-SVM exits {run.other_isa}" if run.other_isa else ""))
+                   run.ref_detail + (f", non-{P.name} exits {run.other_isa}" if run.other_isa else ""))
     foreign = {p: n for p, n in run.pids.items() if p not in run.tids}
     res.check("boot: every kvm_exit the kernel counted came from a thread of the recorded QEMU",
               run.qemu_pid is not None and run.tids and not foreign,
@@ -221,7 +225,7 @@ def text_total(text):
 
 
 def fmt(counts):
-    return ", ".join(f"{c if c < 0 else hex(c)}={n}" for c, n in sorted(counts.items())) or "none"
+    return ", ".join(f"{c if c < 0 else P.code_text(c)}={n}" for c, n in sorted(counts.items())) or "none"
 
 
 def check_counts(res, run, doc, text):
@@ -242,7 +246,7 @@ def check_counts(res, run, doc, text):
               f"report {total:,} (totals.hardware {doc.get('totals', {}).get('hardware')}), kernel hist {run.total:,}")
     diff = {c: (hw.get(c, 0), run.hw.get(c, 0)) for c in set(hw) | set(run.hw) if hw.get(c, 0) != run.hw.get(c, 0)}
     res.check(f"(b) every hardware reason ({len(run.hw)}) equals the kernel's count", not diff,
-              "report/kernel " + ", ".join(f"0x{c:x}={a}/{b}" for c, (a, b) in sorted(diff.items()))
+              "report/kernel " + ", ".join(f"{P.code_text(c)}={a}/{b}" for c, (a, b) in sorted(diff.items()))
               if diff else fmt(run.hw))
     tt = text_total(text)
     res.check("(b) the text report's hardware total row says the same", tt == run.total, f"text total {tt}")
@@ -325,20 +329,36 @@ def compare_base(res, base, run):
             res.note(f"{r.name}: L2 kernel's first exit {r.kernel_exit - r.t0:.1f} s, L2 init line {r.l2up - r.t0:.1f} s "
                      f"after the run started in L1 ({r.secs} s in all)")
     res.note(f"kernel's counts, base run without kvmscope ({base.secs} s) vs the recorded run ({run.secs} s):")
-    res.note(f"  {'reason':<8} {'base':>9} {'recorded':>9}")
+    res.note(f"  {'reason':<26} {'base':>9} {'recorded':>9}")
     for c in sorted(set(base.hw) | set(run.hw), key=lambda c: -max(base.hw.get(c, 0), run.hw.get(c, 0))):
-        res.note(f"  0x{c:<6x} {base.hw.get(c, 0):>9,} {run.hw.get(c, 0):>9,}")
-    res.note(f"  {'total':<8} {base.total:>9,} {run.total:>9,}")
+        res.note(f"  {P.code_text(c) + ' ' + NAMES.get(c, '?'):<26} {base.hw.get(c, 0):>9,} {run.hw.get(c, 0):>9,}")
+    res.note(f"  {'total':<26} {base.total:>9,} {run.total:>9,}")
     keys = ("LOC", "IWI", "RES", "CAL", "TLB")
     res.note("L1 interrupts during each run: base "
              + ", ".join(f"{k} {base.irq.get(k, 0):,}" for k in keys) + "; recorded "
              + ", ".join(f"{k} {run.irq.get(k, 0):,}" for k in keys))
 
 
+def set_isa(res, outdir):
+    """P and NAMES from L1's isa.txt and kvm_exit.format; False where they did not come back."""
+    global P, NAMES
+    isa = (read(outdir, "isa.txt") or "").strip()
+    if not res.check("L1 says which hardware made the exits (isa.txt: svm or vmx)", isa in exit_isa.PROFILES,
+                     f"isa.txt: {isa!r}"):
+        return False
+    P = exit_isa.PROFILES[isa]
+    tables = exit_isa.kernel_tables(read(outdir, "kvm_exit.format"))
+    NAMES = dict(tables[isa]) if tables else dict(P.builtin_names)
+    return True
+
+
 def run_checks(outdir, builddir):
     res = Results()
     print(f"L1: {(read(outdir, 'l1-kernel.txt') or '?').strip()}; kvmscope --version: "
           f"{(read(outdir, 'version.txt') or '?').strip()}")
+    if not set_isa(res, outdir):
+        print(f"SUMMARY: 0 passed, 1 failed, 0 warnings\nFAILED: {res.failed[0][0]}")
+        return res
     run, base = Run(outdir, "boot"), Run(outdir, "base")
     if check_l1(res, outdir, run):
         doc = load_report(res, builddir)
@@ -359,8 +379,24 @@ def run_checks(outdir, builddir):
 # ---- self test: made-up outputs in the formats seen from L1 and the report ----
 
 QEMU_PID, VCPU_TID = 281, 284
-GOOD_HW = {0x60: 2824, 0x7B: 35923, 0x7C: 997, 0x400: 1697, 0x72: 828, 0x46: 1}
+# A boot's hardware exits per bed: {code: (n, name)}. The first is the timer interrupt, the second
+# the port I/O, the third the MSR reads, as the BROKEN edits below expect.
+GOOD = {
+    "svm": {0x60: (2824, "interrupt"), 0x7B: (35923, "io"), 0x7C: (997, "msr"), 0x400: (1697, "npf"),
+            0x72: (828, "cpuid"), 0x46: (1, "UD excp")},
+    "vmx": {1: (2410, "EXTERNAL_INTERRUPT"), 30: (9120, "IO_INSTRUCTION"), 31: (310, "MSR_READ"),
+            32: (4620, "MSR_WRITE"), 48: (3510, "EPT_VIOLATION"), 49: (640, "EPT_MISCONFIG"),
+            52: (1200, "PREEMPTION_TIMER"), 10: (820, "CPUID")},
+}
 GOOD_VMM = {2: 35705, 6: 66, -4: 2}
+
+
+def good_hw():
+    return {c: n for c, (n, _) in GOOD[P.name].items()}
+
+
+def nth_code(i):
+    return list(GOOD[P.name])[i]
 
 
 def _files(d, files):
@@ -382,19 +418,19 @@ def _good(outdir, builddir):
             f"{name}.l2up": "307.63\n", f"{name}.t0": "22.10\n",
             f"{name}.kernel-exit": " qemu-system-x86-284  [000] .....   169.710000: kvm_exit: vcpu 0 reason io rip 0xffffffff8100\n",
             f"{name}.l2-serial.log": "=== L2 up: 6.1.0-56-amd64, L2 uptime 137.91s\n[  142.6] reboot: Power down\n",
-            f"{name}.hist": cr.make_hist([(VCPU_TID, ISA_SVM, c, n) for c, n in sorted(GOOD_HW.items())],
+            f"{name}.hist": cr.make_hist([(VCPU_TID, P.isa, c, n) for c, n in sorted(good_hw().items())],
                                   ("common_pid", "isa", "exit_reason")),
             f"{name}.uhist": cr.make_hist([(c if c >= 0 else 10, 0 if c >= 0 else (1 << 64) + c, n) for c, n in GOOD_VMM.items()],
                                    ("reason", "errno")),
             f"{name}.irq0": irq0, f"{name}.irq1": irq1})
-    _files(outdir, {"done.txt": "311.9\n", "version.txt": "kvmscope 0.1.0\n", "l1-kernel.txt": "6.1.0-56-amd64\n"})
-    names = {0x60: "interrupt", 0x7B: "io", 0x7C: "msr", 0x400: "npf", 0x72: "cpuid", 0x46: "UD excp", 2: "KVM_EXIT_IO",
-             6: "KVM_EXIT_MMIO", -4: "restart (EINTR)"}
-    exits = [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "hardware", "isa": "svm", "code": c, "code_text": hex(c),
-              "reason": names[c], "count": n} for c, n in GOOD_HW.items()]
+    _files(outdir, {"done.txt": "311.9\n", "version.txt": "kvmscope 0.1.0\n", "l1-kernel.txt": "6.1.0-56-amd64\n",
+                    "isa.txt": P.name + "\n"})
+    names = {2: "KVM_EXIT_IO", 6: "KVM_EXIT_MMIO", -4: "restart (EINTR)"}
+    exits = [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "hardware", "isa": P.name, "code": c, "code_text": P.code_text(c),
+              "reason": name, "count": n} for c, (n, name) in GOOD[P.name].items()]
     exits += [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "vmm", "isa": "none", "code": c if c >= 0 else 0x80000004,
                "code_text": str(c), "reason": names[c], "count": n} for c, n in GOOD_VMM.items()]
-    hw, vmm = sum(GOOD_HW.values()), sum(GOOD_VMM.values())
+    hw, vmm = sum(good_hw().values()), sum(GOOD_VMM.values())
     start = 29.5
     kernel, user, end = 169.71 - start, 307.63 - start, 280.07
     split = [(0.0, kernel, 2000, 10), (kernel, user, hw - 2100, vmm - 20), (user, end, 100, 10)]
@@ -441,17 +477,19 @@ def _json(fn):
     return _edit("boot-report.json", edit)
 
 
-def _count(code, delta):
+def _count(i, delta):
+    """Change the count of the i-th reason of GOOD (for the profile under test) by delta."""
     def fn(doc):
+        code = nth_code(i)
         next(e for e in doc["exits"] if e["level"] == "hardware" and e["code"] == code)["count"] += delta
         doc["totals"]["hardware"] += delta
     return fn
 
 
 BROKEN = {
-    "an interrupt missing from the report": _json(_count(0x60, -1)),
-    "one io exit too many": _json(_count(0x7B, +1)),
-    "an io counted as msr (same total)": _json(lambda d: (_count(0x7B, -1)(d), _count(0x7C, +1)(d))),
+    "an interrupt missing from the report": _json(_count(0, -1)),
+    "one io exit too many": _json(_count(1, +1)),
+    "an io counted as msr (same total)": _json(lambda d: (_count(1, -1)(d), _count(2, +1)(d))),
     "lost events": _json(lambda d: d["recording"].update(lost_events=3)),
     "no trailer": _json(lambda d: d["recording"].update(complete=False)),
     "health events_lost": _json(lambda d: d["health"].update(events_lost=1)),
@@ -469,8 +507,10 @@ BROKEN = {
     "a chart drew nothing": _edit("boot-dom.html", lambda t: t.replace("hist-vmm=600px", "hist-vmm=0px")),
     "console message": _edit("boot-chromium-dom.log", lambda t: "INFO:CONSOLE(1)] boom\n"),
     "hist dropped": _edit("boot.hist", lambda t: t.replace("Dropped: 0", "Dropped: 2"), "out"),
-    "exit from another process": _edit("boot.hist", lambda t: t.replace(f"common_pid: {VCPU_TID:>10}, isa:          2, exit_reason:         96",
-                                                                       "common_pid:        999, isa:          2, exit_reason:         96"), "out"),
+    "exit from another process": _edit("boot.hist", lambda t: t.replace(f"common_pid: {VCPU_TID:>10}, isa: {P.isa:>10}",
+                                                                       f"common_pid: {999:>10}, isa: {P.isa:>10}", 1), "out"),
+    "exits of the other ISA": _edit("boot.hist", lambda t: t.replace(f"isa: {P.isa:>10}", f"isa: {3 - P.isa:>10}", 1), "out"),
+    "no isa.txt": _edit("isa.txt", None, "out"),
     "record failed": _edit("boot.rc", lambda t: "1\n", "out"),
     "record lost events": _edit("boot.stderr", lambda t: t.replace("lost: 0", "lost: 12"), "out"),
     "L1 died": _edit("done.txt", None, "out"),
@@ -479,7 +519,18 @@ BROKEN = {
 
 
 def self_test():
+    global P, NAMES
     ok = True
+    for profile in exit_isa.PROFILES.values():
+        P, NAMES = profile, dict(profile.builtin_names)
+        ok &= self_test_isa()
+    print("SELF-TEST PASS" if ok else "SELF-TEST FAIL")
+    return ok
+
+
+def self_test_isa():
+    global P, NAMES
+    profile, ok = P, True
     with tempfile.TemporaryDirectory() as o, tempfile.TemporaryDirectory() as b:
         _good(o, b)
         with contextlib.redirect_stdout(io.StringIO()) as buf:
@@ -487,21 +538,21 @@ def self_test():
             marks = mark_args(marks_for(o, json.loads(read(b, "boot-report.json"))))
         if res.failed or len(res.rows) < 20 or res.warnings:
             print(buf.getvalue())
-            print(f"SELF-TEST FAIL: good outputs did not pass ({len(res.rows)} checks)")
+            print(f"SELF-TEST FAIL ({P.name}): good outputs did not pass ({len(res.rows)} checks)")
             ok = False
         if marks != ["--mark", "0.000=firmware", "--mark", "140.210=kernel", "--mark", "278.130=userspace"]:
-            print(f"SELF-TEST FAIL: marks {marks}")
+            print(f"SELF-TEST FAIL ({P.name}): marks {marks}")
             ok = False
     for label, apply in BROKEN.items():
+        P, NAMES = profile, dict(profile.builtin_names)
         with tempfile.TemporaryDirectory() as o, tempfile.TemporaryDirectory() as b:
             _good(o, b)
             apply(o, b)
             with contextlib.redirect_stdout(io.StringIO()):
                 res = run_checks(o, b)
             if not res.failed:
-                print(f"SELF-TEST FAIL: broken outputs passed: {label}")
+                print(f"SELF-TEST FAIL ({profile.name}): broken outputs passed: {label}")
                 ok = False
-    print("SELF-TEST PASS" if ok else "SELF-TEST FAIL")
     return ok
 
 

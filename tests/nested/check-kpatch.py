@@ -30,16 +30,17 @@ _spec = importlib.util.spec_from_file_location("check_results", os.path.join(HER
 cr = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cr)
 
-SVM_CPUID, SVM_HLT, SVM_IO, SVM_VMMCALL, SVM_INTR, SVM_NPF = 0x72, 0x78, 0x7B, 0x81, 0x60, 0x400
-SVM_NAMES = {SVM_CPUID: "cpuid", SVM_HLT: "hlt", SVM_IO: "io", SVM_VMMCALL: "hypercall",
-             SVM_INTR: "interrupt", SVM_NPF: "npf"}
+# The hardware of the outputs (check_outdir sets them from L1's isa.txt: the SVM bed or the VMX
+# bed): its codes (exit_isa.py) and the running kernel's names for them (kvm_exit.format).
+P = cr.exit_isa.SVM
+NAMES = dict(P.builtin_names)
 LEAF_REASON_CYCLES, LEAF_REASON_EXITS, LEAF_CYCLES, LEAF_EXITS = 0x4FFFFFFC, 0x4FFFFFFD, 0x4FFFFFFE, 0x4FFFFFFF
 
-P = r"kvm_exit_stats: vm (\d+) (vmx|svm): "
-RE_REPORT = re.compile(P + r"report (\d+): (\d+) exits, (\d+) cycles, tsc_khz (\d+)$")
-RE_EXIT = re.compile(P + r"exit (\d+) \((.*)\): (\d+) exits, (\d+) cycles$")
-RE_SUPP = re.compile(P + r"(\d+) reports suppressed$")
-RE_FINAL = re.compile(P + r"final: (\d+) exits, (\d+) cycles, tsc_khz (\d+), reports (\d+), suppressed (\d+)$")
+PREFIX = r"kvm_exit_stats: vm (\d+) (vmx|svm): "
+RE_REPORT = re.compile(PREFIX + r"report (\d+): (\d+) exits, (\d+) cycles, tsc_khz (\d+)$")
+RE_EXIT = re.compile(PREFIX + r"exit (\d+) \((.*)\): (\d+) exits, (\d+) cycles$")
+RE_SUPP = re.compile(PREFIX + r"(\d+) reports suppressed$")
+RE_FINAL = re.compile(PREFIX + r"final: (\d+) exits, (\d+) cycles, tsc_khz (\d+), reports (\d+), suppressed (\d+)$")
 
 
 class VmLog:
@@ -59,7 +60,7 @@ def parse_dmesg(text):
         if i < 0:
             continue
         line = raw[i:].rstrip()
-        m = re.match(P, line)
+        m = re.match(PREFIX, line)
         if not m:
             vms.setdefault(("?", "?"), VmLog()).bad.append(line)
             continue
@@ -121,14 +122,14 @@ def check_final(res, case, vm, every):
     logged = {c: n for c, (_, n, _) in f["exits"].items()}
     diff = {c: (logged.get(c, 0), ref.get(c, 0)) for c in set(logged) | set(ref) if logged.get(c, 0) != ref.get(c, 0)}
     res.check(f"{case.name}: final report per reason equals the kernel's hist", not diff and case.ref.ok,
-              "log/hist " + ", ".join(f"0x{c:x}={a}/{b}" for c, (a, b) in sorted(diff.items()))
+              "log/hist " + ", ".join(f"{P.code_text(c)}={a}/{b}" for c, (a, b) in sorted(diff.items()))
               if diff else f"{case.ref.total} exits: {cr.fmt_counts(ref)}")
     res.check(f"{case.name}: final total equals the hist total and the sum of its exit lines",
               f["total"] == case.ref.total == sum(logged.values()),
               f"final {f['total']}, hist {case.ref.total}, lines {sum(logged.values())}")
-    names = {c: nm for c, (nm, _, _) in f["exits"].items() if c in SVM_NAMES}
-    res.check(f"{case.name}: names from the kernel's SVM_EXIT_REASONS",
-              all(SVM_NAMES[c] == nm for c, nm in names.items()) and names,
+    names = {c: nm for c, (nm, _, _) in f["exits"].items() if c in NAMES}
+    res.check(f"{case.name}: names from the kernel's {P.name.upper()}_EXIT_REASONS",
+              all(NAMES[c] == nm for c, nm in names.items()) and names,
               ", ".join(f"{c}={nm}" for c, nm in sorted(names.items())))
     res.check(f"{case.name}: final cycles > 0, = sum of its lines, tsc_khz > 0",
               f["cycles"] > 0 and f["khz"] > 0 and f["cycles"] == sum(c for (_, _, c) in f["exits"].values()),
@@ -166,14 +167,15 @@ def check_probe(res, case, key, vm):
     for i, leaf, ecx_in, a, b, c, d in qs:
         tag = f"{case.name}: CPUID 0x{leaf:x} ecx=0x{ecx_in:x}"
         cyc = (b << 32) | c
-        if leaf in (LEAF_REASON_EXITS, LEAF_REASON_CYCLES) and ecx_in not in SVM_NAMES:
-            if ecx_in >= 0x1000:  # undefined on SVM (the table's codes are < 0x404 or >= 0x80000000)
+        if leaf in (LEAF_REASON_EXITS, LEAF_REASON_CYCLES) and ecx_in not in NAMES:
+            # Undefined: SVM's codes are < 0x404 or >= 0x80000000, VMX's basic reasons < 0x100.
+            if ecx_in >= 0x1000:
                 res.check(f"{tag} (undefined reason) = 0,0,0,0xffffffff", (a, b, c, d) == (0, 0, 0, 0xFFFFFFFF),
                           f"{a:#x},{b:#x},{c:#x},{d:#x}")
                 continue
         if leaf == LEAF_REASON_EXITS:
-            want = {SVM_CPUID: head["cpuid"] + i, SVM_IO: head["io"] + i - 1, SVM_HLT: head["hlt"],
-                    SVM_VMMCALL: 0}.get(ecx_in)
+            want = {P.cpuid: head["cpuid"] + i, P.io: head["io"] + i - 1, P.hlt: head["hlt"],
+                    P.hypercall: 0}.get(ecx_in)
             if want is None:   # async reasons (interrupt): bounded by the whole run's count
                 res.check(f"{tag} <= the run's hist count", b == c == d == 0 and a <= ref.get(ecx_in, 0),
                           f"eax {a}, hist {ref.get(ecx_in, 0)}")
@@ -190,7 +192,7 @@ def check_probe(res, case, key, vm):
         elif leaf == LEAF_EXITS:
             # After query i's CPUID exit: its OUT 0x11, (CPUID + OUT) per later query, OUT 0x12.
             after = 1 + 2 * (nq - i) + 1
-            async_ = sum(n for code, n in ref.items() if code not in (SVM_CPUID, SVM_IO, SVM_HLT))
+            async_ = sum(n for code, n in ref.items() if code not in (P.cpuid, P.io, P.hlt))
             late = case.ref.total - after - a
             res.check(f"{tag} total exits = hist total - {after} later exits (- async ones)",
                       b == c == d == 0 and 0 <= late <= async_,
@@ -228,17 +230,17 @@ def check_query(res, case, vm, planned):
                      f"{len(rows)} rows, total {total}, in all {in_all}; stderr: {case.stderr[-200:]!r}"):
         return
     ref = case.ref.hw_counts()
-    io, hlt, cpuid = rows.get(SVM_IO), rows.get(SVM_HLT), rows.get(SVM_CPUID)
+    io, hlt, cpuid = rows.get(P.io), rows.get(P.hlt), rows.get(P.cpuid)
     res.check(f"{case.name}: in-guest io = {planned['io']} = the hist's",
-              io and io[0] == planned["io"] == ref.get(SVM_IO), f"guest {io}, hist {ref.get(SVM_IO)}")
+              io and io[0] == planned["io"] == ref.get(P.io), f"guest {io}, hist {ref.get(P.io)}")
     res.check(f"{case.name}: in-guest hlt = {planned['hlt']} = the hist's - the final HLT",
-              hlt and hlt[0] == planned["hlt"] == ref.get(SVM_HLT, 0) - 1, f"guest {hlt}, hist {ref.get(SVM_HLT)}")
+              hlt and hlt[0] == planned["hlt"] == ref.get(P.hlt, 0) - 1, f"guest {hlt}, hist {ref.get(P.hlt)}")
     res.check(f"{case.name}: in-guest cpuid = {planned['cpuid']} + own + the reading CPUID",
               cpuid and cpuid[0] == planned["cpuid"] + cpuid[2] + 1, f"guest {cpuid}")
     res.check(f"{case.name}: hist cpuid = {planned['cpuid']} + every CPUID of the query ({in_all})",
-              ref.get(SVM_CPUID) == planned["cpuid"] + in_all, f"hist {ref.get(SVM_CPUID)}")
-    names = {c: r[3] for c, r in rows.items() if c in SVM_NAMES}
-    res.check(f"{case.name}: in-guest row names are the kernel's", names and all(SVM_NAMES[c] == n for c, n in names.items()),
+              ref.get(P.cpuid) == planned["cpuid"] + in_all, f"hist {ref.get(P.cpuid)}")
+    names = {c: r[3] for c, r in rows.items() if c in NAMES}
+    res.check(f"{case.name}: in-guest row names are the kernel's", names and all(NAMES[c] == n for c, n in names.items()),
               ", ".join(f"0x{c:x}={n}" for c, n in sorted(names.items())))
     if vm.final:
         fin = vm.final["exits"]
@@ -278,7 +280,7 @@ def check_bpf(res, case):
     cr.check_vs_ref(res, case, f"{case.name}: kvmscope stat (BPF)", cr.counts_of(doc, "hardware"))
 
 
-def check_rate(res, outdir):
+def check_rate(res, outdir, where):
     rates = {}
     for fn in sorted(os.listdir(outdir)):
         m = re.match(r"rate-(\w+)-(\d+)\.stdout$", fn)
@@ -289,7 +291,7 @@ def check_rate(res, outdir):
         rates.setdefault(m.group(1), []).append(int(r[-1].replace(",", "")) if r else None)
     if not rates:
         return
-    print("     overhead: exits/s of `kvmscope guest --cpuid 20000 --io 1000 --hlt 1000` in L1 (TCG)")
+    print(f"     overhead: exits/s of `kvmscope guest --cpuid 20000 --io 1000 --hlt 1000` in L1 ({where})")
     base = None
     for variant in ("stock", "bpf", "patched0", "patched10k"):
         vals = rates.get(variant, [])
@@ -303,17 +305,33 @@ def check_rate(res, outdir):
         print(f"     {variant:>10}: median {med:,.0f} exits/s{rel}; rounds {', '.join(f'{v:,}' for v in vals)}")
 
 
+def set_isa(res, outdir):
+    """P and NAMES from L1's isa.txt and kvm_exit.format (SVM where isa.txt is missing: outputs
+    of a run before L1 wrote it)."""
+    global P, NAMES
+    isa = (cr.read(outdir, "isa.txt") or "svm").strip()
+    ok = res.check("L1 loaded kvm_amd or kvm_intel (isa.txt)", isa in cr.exit_isa.PROFILES, f"isa {isa!r}")
+    P = cr.exit_isa.PROFILES.get(isa, cr.exit_isa.SVM)
+    tables = cr.exit_isa.kernel_tables(cr.read(outdir, "kvm_exit.format"))
+    NAMES = dict(tables[P.name]) if tables else dict(P.builtin_names)
+    # check-results.py's helpers (check_vs_ref, load_json) read its own P.
+    cr.P, cr.NAMES = P, NAMES
+    return ok
+
+
 def check_outdir(outdir, kvmscope=None):
     res = cr.Results()
     cases = (cr.read(outdir, "cases.txt") or "").split()
     res.check("L1 finished every case", cr.read(outdir, "done.txt") is not None, f"cases {cases}")
+    set_isa(res, outdir)
+    vmod = "kvm_intel" if P.name == "vmx" else "kvm_amd"
     if "load" in cases:
         load = cr.read(outdir, "load.txt") or ""
-        res.check("load: patched kvm and kvm_amd are loaded",
-                  re.search(r"^kvm_amd ", load, re.M) and re.search(r"^kvm ", load, re.M), "")
+        res.check(f"load: patched kvm and {vmod} are loaded",
+                  re.search(rf"^{vmod} ", load, re.M) and re.search(r"^kvm ", load, re.M), "")
         res.check("load: kvm.exit_stats_every defaults to 10000", "exit_stats_every: 10000" in load,
                   (re.findall(r"exit_stats_every: .*", load) or ["?"])[0])
-        res.check("load: kvm and kvm_amd have BTF", "btf kvm: /sys" in load and "btf kvm_amd: /sys" in load,
+        res.check(f"load: kvm and {vmod} have BTF", "btf kvm: /sys" in load and f"btf {vmod}: /sys" in load,
                   "; ".join(re.findall(r"btf .*", load)))
         ld = cr.read(outdir, "load.dmesg") or ""
         bad = [ln for ln in ld.splitlines() if re.search(r"disagrees about version|Unknown symbol|Invalid module format|exec format", ln)]
@@ -352,7 +370,7 @@ def check_outdir(outdir, kvmscope=None):
                       f"{len(vm.reports)} printed, {vm.final['suppressed'] if vm.final else '?'} suppressed "
                       f"in {case.secs} s")
     if "rate" in cases:
-        check_rate(res, outdir)
+        check_rate(res, outdir, "Bochs" if P.name == "vmx" else "TCG")
     n_fail = len(res.failed)
     print(f"SUMMARY: {len(res.rows) - n_fail} passed, {n_fail} failed")
     return 0 if n_fail == 0 else 1
@@ -401,6 +419,30 @@ def self_test():
         assert check_outdir(d) == 0
         w("every.hist", "{ isa:          2, exit_reason:        114, vcpu_id:          0 } hitcount:       2008\n"
                         "\nTotals:\n    Hits: 2008\n    Entries: 1\n    Dropped: 0\n")
+        assert check_outdir(d) == 1
+    # The same on VMX (isa.txt vmx): codes and names of the VMX table, isa 1 in the hist.
+    vlog = log.replace(" svm:", " vmx:").replace("exit 114 (cpuid)", "exit 10 (CPUID)").replace(
+        "exit 1024 (npf)", "exit 48 (EPT_VIOLATION)")
+    with tempfile.TemporaryDirectory() as d:
+        def w(n, t):
+            with open(os.path.join(d, n), "w", encoding="utf-8") as f:
+                f.write(t)
+        w("cases.txt", "every\n")
+        w("done.txt", "1\n")
+        w("isa.txt", "vmx\n")
+        for n, t in (("cmd", "x"), ("rc", "0"), ("secs", "1.0"), ("every", "1000"), ("stdout", ""),
+                     ("stderr", ""), ("dmesg", vlog)):
+            w("every." + n, t)
+        hist = ("{ isa:          1, exit_reason:         10, vcpu_id:          0 } hitcount:       2007\n"
+                "{ isa:          1, exit_reason:         48, vcpu_id:          0 } hitcount:          3\n"
+                "\nTotals:\n    Hits: 2010\n    Entries: 2\n    Dropped: 0\n")
+        w("every.hist", hist)
+        w("every.uhist", "\nTotals:\n    Hits: 0\n    Entries: 0\n    Dropped: 0\n")
+        assert check_outdir(d) == 0
+        w("every.dmesg", vlog.replace("(CPUID)", "(cpuid)"))  # not the kernel's VMX name
+        assert check_outdir(d) == 1
+        w("every.dmesg", vlog)
+        w("every.hist", hist.replace("isa:          1", "isa:          2"))  # SVM exits in a VMX run
         assert check_outdir(d) == 1
     print("self-test ok")
     return 0

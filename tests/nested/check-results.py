@@ -180,6 +180,11 @@ class Case:
         self.secs = (read(outdir, name + ".secs") or "?").strip()
         self.ref = Reference(read(outdir, name + ".hist"), read(outdir, name + ".uhist"))
         self.leftovers = read(outdir, name + ".leftovers")
+        self._outdir = outdir
+
+    def extra(self, ext):
+        """Another of the case's files (the live views': guest, guest-rc, metrics, missing)."""
+        return read(self._outdir, f"{self.name}.{ext}")
 
     @property
     def ran(self):
@@ -390,8 +395,9 @@ def check_a(res, case):
     wanted = {P.cpuid: 10000, P.io: 1000, P.hlt: 1000}
     hw = counts_of(doc, "hardware")
     vcpus = sorted({e.get("vcpu") for e in doc.get("exits", [])}, key=str)
-    if vcpus != [None]:
-        res.warn(f"{case.name}: entries carry a vcpu without --per-vcpu", f"vcpus {vcpus} (schema: V|null)")
+    # stat --json keys every entry by vCPU whatever the text breakdown (docs/json-schema.md: the
+    # tracepoint's vcpu_id, null only where never seen): one vCPU, so vCPU 0 throughout.
+    res.check(f"{case.name}: every entry on vCPU 0 (the guest's only vCPU)", vcpus == [0], f"vcpus {vcpus}")
     expect_counts(res, f"{case.name} hardware", hw, wanted)
     check_names(res, case, doc, set(wanted))
     check_timing(res, case, doc, set(wanted), vcpus)
@@ -624,9 +630,140 @@ def check_h(res, case):
     check_vmm_vs_ref(res, case, doc)
 
 
+# ---- the live views: top --batch and serve, watched while a guest ran (observe_case) ----
+
+def check_view_ran(res, case):
+    """The view ran, was stopped by SIGINT and exited 0; the guest it watched exited 0."""
+    if not check_ran(res, case):
+        return False
+    grc = (case.extra("guest-rc") or "").strip()
+    ok = res.check(f"{case.name}: the watched guest exited 0", grc == "0",
+                   f"rc={grc or 'none'}: " + " | ".join((case.extra("guest") or "").strip().splitlines()[-3:]))
+    check_ref(res, case)
+    return ok
+
+
+TOP_FRAME = "kvmscope top  "
+TOP_VM = re.compile(r"^VM (.*)  pid (\d+)(?:  process .*)?  vCPUs (\d+)(  ended)?$")
+TOP_REASON = re.compile(r"^(hw|vmm)\s+(.+?)\s+(0x[0-9a-f]+|-?\d+)\s+[\d,.]+\s+([\d,]+)\s+[\d.]+%")
+
+
+def parse_top(text):
+    """top --batch frames: [{"lines": [...], "vms": {pid: {"ended": bool, "rows": [(level, name,
+    code, count)]}}}] in output order."""
+    frames = []
+    for line in text.splitlines():
+        if line.startswith(TOP_FRAME):
+            frames.append({"lines": [], "vms": {}})
+            vm = None
+        if not frames:
+            continue
+        frames[-1]["lines"].append(line)
+        if (m := TOP_VM.match(line)):
+            vm = frames[-1]["vms"].setdefault(int(m.group(2)), {"ended": bool(m.group(4)), "rows": []})
+        elif not line.strip():
+            vm = None
+        elif vm is not None and (m := TOP_REASON.match(line)):
+            vm["rows"].append((m.group(1), m.group(2), int(m.group(3), 0), int(m.group(4).replace(",", ""))))
+    return frames
+
+
+def check_i(res, case):
+    """top --batch -a while a guest ran: the guest VM's last frame after it ended holds the final
+    count of every reason, the kernel's."""
+    if not check_view_ran(res, case):
+        return
+    frames = parse_top(case.stdout or "")
+    ended = [(f, pid, vm) for f in frames for pid, vm in f["vms"].items() if vm["ended"]]
+    pids = {pid for f in frames for pid in f["vms"]}
+    res.check(f"{case.name}: frames show one VM, and it ended (2 frames or more)", len(pids) == 1 and len(ended) >= 2,
+              f"{len(frames)} frames, VM pids {sorted(pids)}, {len(ended)} frames with the VM ended")
+    warns = [line for f in frames for line in f["lines"] if line.startswith("warning:")]
+    res.check(f"{case.name}: no frame warns of lost or unattributed exits", not warns, "; ".join(warns[:2]))
+    if not ended:
+        return
+    rows = ended[-1][2]["rows"]
+    hw, vmm, names = {}, {}, {}
+    for level, name, code, n in rows:
+        (hw if level == "hw" else vmm)[code] = n
+        if level == "hw":
+            names[code] = name
+    wanted = {P.cpuid: 2000, P.io: 300, P.hlt: 300}
+    expect_counts(res, f"{case.name} last frame", hw, wanted)
+    bad = {c: n for c, n in names.items() if n != NAMES.get(c)}
+    res.check(f"{case.name}: reason names from the kernel's table", names and not bad,
+              ", ".join(f"{ct(c)}={n!r} (kernel {NAMES.get(c)!r})" for c, n in sorted(names.items())))
+    check_vs_ref(res, case, f"{case.name} last frame", hw)
+    if case.ref.ok:
+        res.check(f"{case.name}: every VMM exit count equals the kernel's hist", vmm == case.ref.vmm,
+                  f"top {vmm}; hist {case.ref.vmm}")
+
+
+PROM_SAMPLE = re.compile(r'^(\w+)\{(.*)\} (\d+)$')
+PROM_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{family: [({label: value}, int)]} of the labelled integer samples; {name: int} unlabelled."""
+    fams, plain = {}, {}
+    for line in (text or "").splitlines():
+        if (m := PROM_SAMPLE.match(line)):
+            fams.setdefault(m.group(1), []).append((dict(PROM_LABEL.findall(m.group(2))), int(m.group(3))))
+        elif line and not line.startswith("#"):
+            name, _, value = line.partition(" ")
+            if value.isdigit():
+                plain[name] = int(value)
+    return fams, plain
+
+
+def check_j(res, case):
+    """serve (the dynamic build) scraped after a guest ran: kvmscope_exits_total per reason and
+    the port and MSR counters equal the kernel's counts."""
+    if case.extra("missing") is not None:
+        res.check(f"{case.name}: L1 has the dynamic kvmscope (bin/kvmscope-serve)", False, case.extra("missing").strip())
+        return
+    if not check_view_ran(res, case):
+        return
+    text = case.extra("metrics")
+    if not res.check(f"{case.name}: wget scraped /metrics", text, "" if text else "no j-serve.metrics"):
+        return
+    fams, plain = parse_metrics(text)
+    exits = fams.get("kvmscope_exits_total", [])
+    pids = {lb.get("vm_pid") for lb, _ in exits}
+    res.check(f"{case.name}: kvmscope_exits_total of one VM", len(pids) == 1, f"vm_pids {sorted(map(str, pids))}")
+    hw, vmm, bad = {}, {}, []
+    for lb, n in exits:
+        code = int(lb.get("code", "x"), 0) if re.fullmatch(r"-?(0x[0-9a-f]+|\d+)", lb.get("code", "")) else None
+        if lb.get("level") == "hardware":
+            if lb.get("isa") != P.name or code is None or lb.get("code") != ct(code) or lb.get("reason") != NAMES.get(code):
+                bad.append(str(lb))
+            else:
+                hw[code] = hw.get(code, 0) + n
+        elif lb.get("level") == "vmm" and code is not None:
+            vmm[code] = vmm.get(code, 0) + n
+        else:
+            bad.append(str(lb))
+    res.check(f"{case.name}: hardware series carry isa {P.name}, code {ct(P.cpuid)!r} style and the kernel's "
+              "names; the rest are vmm", exits and not bad, "; ".join(bad[:3]))
+    expect_counts(res, f"{case.name} metrics", hw, {P.cpuid: 2000, P.io: 300, P.msr_read: 200, P.hlt: 100})
+    check_vs_ref(res, case, f"{case.name} metrics", hw)
+    if case.ref.ok:
+        res.check(f"{case.name}: every VMM exit count equals the kernel's hist", vmm == case.ref.vmm,
+                  f"metrics {vmm}; hist {case.ref.vmm}")
+    pio = {(lb.get("port"), lb.get("direction"), lb.get("size")): n for lb, n in fams.get("kvmscope_pio_total", [])}
+    res.check(f"{case.name}: kvmscope_pio_total exactly port 0x10 out size 1 = 300",
+              pio == {(hex(G_PORT), "out", "1"): 300}, f"got {pio}")
+    msr = {(lb.get("msr"), lb.get("access")): n for lb, n in fams.get("kvmscope_msr_total", [])}
+    res.check(f"{case.name}: kvmscope_msr_total exactly 0x1a0 read = 200", msr == {(hex(G_MSR), "read"): 200},
+              f"got {msr}")
+    health = {k: v for k, v in plain.items() if k.startswith("kvmscope_collector_")}
+    res.check(f"{case.name}: the collector's health counters are all 0", health and not any(health.values()),
+              f"{health}")
+
+
 CASES = (("guest", check_guest), ("a-json", check_a), ("b-every", check_b),
          ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e), ("f-msr-mmio", check_f),
-         ("g-drill", check_g), ("h-record", check_h))
+         ("g-drill", check_g), ("h-record", check_h), ("i-top", check_i), ("j-serve", check_j))
 
 
 def run_checks(outdir):
@@ -757,7 +894,7 @@ def _good_outdir(d):
     vmm = {KVM_EXIT_IO: 1000, KVM_EXIT_HLT: 1000}
     _write_case(d, "guest", GUEST_TABLE, _ref({**a_hw, (0, P.timer): 3}, vmm))
     _write_case(d, "a-json", GUEST_TABLE, _ref(a_hw, vmm),
-                stat=json.dumps(_doc(_plan(10000, 1000, 1000, None)), indent=1) + "\n")
+                stat=json.dumps(_doc(_plan(10000, 1000, 1000, 0)), indent=1) + "\n")
     bc = {P.cpuid: 3000, P.io: 500, P.hlt: 500, P.timer: 5, P.mmio_first: 1}
     _write_case(d, "b-every", GUEST_TABLE, _ref({(0, c): n for c, n in bc.items()}, {KVM_EXIT_IO: 500, KVM_EXIT_HLT: 500}),
                 stat=_every_text(bc))
@@ -797,6 +934,60 @@ def _good_outdir(d):
     hd.update(schema="kvmscope.report/1", recording={"complete": True, "lost_events": 0})
     h_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
     _write_case(d, "h-record", "", _ref(h_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(hd))
+    _good_views(d)
+
+
+def _top_frame(hw, vmm, ended, pid=4242):
+    """One top --batch frame with the guest's VM (as tui/top_frame.cpp writes it)."""
+    rows = [("hw", c, n) for c, n in sorted(hw.items())] + [("vmm", c, n) for c, n in sorted(vmm.items())]
+    total = sum(n for _, _, n in rows)
+    out = ["kvmscope top  12:00:01  all VMs on this host  refresh 1.0 s  sort: rate",
+           "VMs: 1  exits/s: 0.00  hardware/s: 0.00  to the VMM/s: 0.00  counts since start: 3.00 s", "",
+           " pid  name      vcpus  exits/s  hw/s  vmm/s  count  hw time  vmm time",
+           f"{pid}  kvmscope{' (ended)' if ended else ''}  1  0.00  0.00  0.00  {total:,}  0.0%  0.0%", "",
+           f"VM kvmscope  pid {pid}  vCPUs 1" + ("  ended" if ended else ""),
+           "vcpu  exits/s  hw/s  vmm/s  count  hw time  vmm time", f"   0  0.00  0.00  0.00  {total:,}  0.0%  0.0%",
+           "level  reason  code  rate/s  count  %  avg  p99  time"]
+    names = {KVM_EXIT_IO: "KVM_EXIT_IO", KVM_EXIT_HLT: "KVM_EXIT_HLT"}
+    for level, c, n in rows:
+        name, code = (name_of(c), ct(c)) if level == "hw" else (names.get(c, "?"), str(c))
+        out.append(f"{level:<5}  {name}  {code}  0.00  {n:,}  {100 * n / total:.1f}%  1.00 us  2.00 us  0.0%")
+    return "\n".join(out) + "\n\n"
+
+
+def _metrics(hw, vmm, pid=4242):
+    """A serve page as report/prometheus.cpp writes it (the families the checks read)."""
+    vm = f'vm="kvmscope",vm_pid="{pid}"'
+    out = ["# HELP kvmscope_exits_total VM exits.", "# TYPE kvmscope_exits_total counter"]
+    out += [f'kvmscope_exits_total{{{vm},vcpu="0",level="hardware",isa="{P.name}",reason="{name_of(c)}",code="{ct(c)}"}} {n}'
+            for c, n in sorted(hw.items())]
+    out += [f'kvmscope_exits_total{{{vm},vcpu="0",level="vmm",isa="none",reason="KVM_EXIT_{c}",code="{c}"}} {n}'
+            for c, n in sorted(vmm.items())]
+    out += [f'kvmscope_pio_total{{{vm},port="0x10",direction="out",size="1"}} 300',
+            f'kvmscope_msr_total{{{vm},msr="0x1a0",access="read"}} 200',
+            "kvmscope_collector_exits_not_stored_total 0", "kvmscope_collector_events_lost_total 0",
+            "kvmscope_readout_timestamp_seconds 12.5"]
+    return "\n".join(out) + "\n"
+
+
+def _good_views(d):
+    """i-top and j-serve: their view's output, the guest's files, the scrape."""
+    i_hw = {P.cpuid: 2000, P.io: 300, P.hlt: 300, P.mmio_first: 2}
+    i_vmm = {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}
+    frames = (_top_frame({P.cpuid: 10}, {}, False) + _top_frame(i_hw, i_vmm, False)
+              + _top_frame(i_hw, i_vmm, True) + _top_frame(i_hw, i_vmm, True))
+    _write_case(d, "i-top", frames, _ref({(0, c): n for c, n in i_hw.items()}, i_vmm))
+    j_hw = {P.cpuid: 2000, P.io: 300, P.hlt: 100, P.mmio_first: 2}
+    j_hw[P.msr_read] = j_hw.get(P.msr_read, 0) + 200
+    j_vmm = {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 100}
+    _write_case(d, "j-serve", "kvmscope serve: serving http://127.0.0.1:9580/metrics (all VMs), a readout every 1s\n",
+                _ref({(0, c): n for c, n in j_hw.items()}, j_vmm))
+    for name in ("i-top", "j-serve"):
+        for ext, text in (("guest", GUEST_TABLE), ("guest-rc", "0\n")):
+            with open(os.path.join(d, f"{name}.{ext}"), "w", encoding="utf-8") as f:
+                f.write(text)
+    with open(os.path.join(d, "j-serve.metrics"), "w", encoding="utf-8") as f:
+        f.write(_metrics(j_hw, j_vmm))
 
 
 def _mutate(d, name, fn, ext="stdout"):
@@ -804,10 +995,17 @@ def _mutate(d, name, fn, ext="stdout"):
     if name == "done" or fn is None:  # the file is missing altogether
         os.remove(p)
         return
-    with open(p, encoding="utf-8") as f:
-        text = f.read()
+    text = ""
+    if os.path.exists(p):
+        with open(p, encoding="utf-8") as f:
+            text = f.read()
     with open(p, "w", encoding="utf-8") as f:
         f.write(fn(text))
+
+
+def _replace_last(text, old, new):
+    i = text.rfind(old)
+    return text if i < 0 else text[:i] + new + text[i + len(old):]
 
 
 def _json_edit(fn):
@@ -845,6 +1043,7 @@ def _broken():
         "a: one interrupt missed (hist disagrees)": ("a-json", _json_edit(_count_edit(P.timer, -1)), "stat"),
         "a: second VM": ("a-json", _json_edit(lambda d: d["vms"].append({"pid": 1, "name": None, "comm": "x"})), "stat"),
         "a: two untimed reasons": ("a-json", _json_edit(lambda d: d["exits"][0].update(timed=d["exits"][0]["count"] - 1)), "stat"),
+        "a: entries without their vCPU": ("a-json", _json_edit(lambda d: [e.update(vcpu=None) for e in d["exits"]]), "stat"),
         "a: not JSON": ("a-json", lambda t: t.replace('"schema"', "schema"), "stat"),
         "a: document on stdout too": ("a-json", lambda t: t + '{"schema": "kvmscope.stat/1"}\n', "stdout"),
         "a: command output in the file": ("a-json", lambda t: GUEST_TABLE + t, "stat"),
@@ -883,6 +1082,20 @@ def _broken():
         "h: events lost": ("h-record", _json_edit(lambda d: d["recording"].update(lost_events=3)), "stat"),
         "h: io one short": ("h-record", _json_edit(_count_edit(P.io, -1)), "stat"),
         "h: a stat document": ("h-record", _json_edit(lambda d: d.update(schema="kvmscope.stat/1")), "stat"),
+        "i: io one short in the last frame": ("i-top", lambda t: _replace_last(t, f"  {ct(P.io)}  0.00  300  ",
+                                                                              f"  {ct(P.io)}  0.00  299  "), "stdout"),
+        "i: VM ended in one frame only": ("i-top", lambda t: t.replace("vCPUs 1  ended", "vCPUs 1", 1), "stdout"),
+        "i: a reason named otherwise": ("i-top", lambda t: t.replace(f"hw     {name_of(P.cpuid)}  ", "hw     cpuid?  "), "stdout"),
+        "i: lost events": ("i-top", lambda t: t.replace("\n\n pid", "\nwarning: 3 events lost\n\n pid"), "stdout"),
+        "i: the guest failed": ("i-top", lambda t: "1\n", "guest-rc"),
+        "i: top killed": ("i-top", lambda t: "137\n", "rc"),
+        "j: no scrape": ("j-serve", None, "metrics"),
+        "j: cpuid one short": ("j-serve", lambda t: re.sub(r'(code="' + ct(P.cpuid) + r'"\}) 2000', r"\1 1999", t), "metrics"),
+        "j: another port": ("j-serve", lambda t: t.replace('port="0x10"', 'port="0x11"'), "metrics"),
+        "j: msr write counted": ("j-serve", lambda t: t + 'kvmscope_msr_total{vm="kvmscope",vm_pid="4242",msr="0x1a0",access="write"} 1\n', "metrics"),
+        "j: events lost": ("j-serve", lambda t: t.replace("events_lost_total 0", "events_lost_total 2"), "metrics"),
+        "j: hardware series of another isa": ("j-serve", lambda t: t.replace(f'isa="{P.name}"', 'isa="x"', 1), "metrics"),
+        "j: no dynamic binary in L1": ("j-serve", lambda t: "", "missing"),
     }
 
 

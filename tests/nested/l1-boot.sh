@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs inside L1 as /extra.sh (busybox sh; the bed's init has loaded kvm_amd and mounted tracefs).
+# Runs inside L1 as /extra.sh (busybox sh; the bed's init has loaded kvm_amd or kvm_intel and
+# mounted tracefs: the SVM bed under QEMU TCG or the VMX bed under Bochs).
 # Boots a full L2 Linux (QEMU -enable-kvm with the L2 layer of run-boot.sh) twice: "base" alone,
 # then "boot" under `kvmscope record`. Around each, tracefs hist triggers count every kvm:kvm_exit
 # (by thread, isa, reason) and kvm:kvm_userspace_exit in the kernel. The host reports on the
@@ -13,7 +14,7 @@
 # the serial file), NAME.qemu-pid, NAME.qemu-tids (every thread of QEMU seen while it ran),
 # NAME.kernel-exit (the first exit from a kernel address, CLOCK_MONOTONIC time stamp),
 # NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms;
-# version.txt, l1-kernel.txt, dmesg.txt, done.txt.
+# version.txt, l1-kernel.txt, isa.txt, kvm_exit.format, dmesg.txt, done.txt.
 # shellcheck source=SCRIPTDIR/l1-lib.sh
 . /l1-lib.sh
 
@@ -136,7 +137,8 @@ l2_run() {
 }
 
 l1_heartbeat
-l1_load_virtio
+l1_load_outdisk
+l1_isa_files
 "$KS" --version >"$L1_OUT/version.txt" 2>&1
 uname -r >"$L1_OUT/l1-kernel.txt"
 echo "=== KS-BOOT START $(uname -r) uptime $(uptime_s)s kvmscope $(cat "$L1_OUT/version.txt")"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside L1 as /extra.sh for run-kpatch.sh (busybox sh). The bed's init has loaded the
-# PATCHED kvm.ko and kvm-amd.ko (kernel/patches, built by kernel/build-modules.sh); Debian's stock
-# ones are in /lib/modules/stock/ for the overhead comparison.
+# PATCHED kvm.ko and kvm-amd.ko (the SVM bed) or kvm-intel.ko (the VMX bed) (kernel/patches,
+# built by kernel/build-modules.sh); Debian's stock ones are in /lib/modules/stock/ for the
+# overhead comparison.
 #
 # Each case runs one command with:
 #   - tracefs hist triggers counting every kvm:kvm_exit (isa, reason, vCPU) and
@@ -32,14 +33,24 @@ ROUNDS=${ROUNDS:-3}
 
 ALL_CASES="load probe stat query every storm rate"
 
-# load_kvm stock|patched: replace the loaded kvm and kvm_amd modules.
+# The vendor module and where the bed keeps the modules: the VMX bed's tree has them in
+# /lib/modules/kvm/ (with their load order), the SVM bed's in /lib/modules/.
+if [ -f /lib/modules/kvm/order ]; then
+  VMOD=kvm-intel
+  MODS=/lib/modules/kvm
+else
+  VMOD=kvm-amd
+  MODS=/lib/modules
+fi
+
+# load_kvm stock|patched: replace the loaded kvm and vendor modules.
 load_kvm() {
-  rmmod kvm_amd 2>/dev/null
+  rmmod "$(echo "$VMOD" | tr - _)" 2>/dev/null
   rmmod kvm 2>/dev/null
   if [ "$1" = stock ]; then
-    insmod /lib/modules/stock/kvm.ko && insmod /lib/modules/stock/kvm-amd.ko
+    insmod /lib/modules/stock/kvm.ko && insmod "/lib/modules/stock/$VMOD.ko"
   else
-    insmod /lib/modules/kvm.ko && insmod /lib/modules/kvm-amd.ko
+    insmod "$MODS/kvm.ko" && insmod "$MODS/$VMOD.ko"
   fi || echo "L1: loading the $1 kvm modules FAILED"
 }
 
@@ -81,7 +92,8 @@ run_rate() {
 }
 
 l1_heartbeat
-l1_load_virtio
+l1_load_outdisk
+l1_isa_files
 for c in $ALL_CASES; do
   if wanted "$c"; then echo "$c"; fi
 done >"$L1_OUT/cases.txt"
@@ -92,19 +104,27 @@ echo "=== KS-KPATCH START $(uname -r) uptime $(uptime_s)s"
 if wanted load; then
   {
     echo "modules:"
-    grep -E '^(kvm|kvm_amd) ' /proc/modules
+    grep -E '^(kvm|kvm_amd|kvm_intel) ' /proc/modules
     echo "exit_stats_every: $(cat "$EVERY" 2>&1)"
     echo "tainted: $(cat /proc/sys/kernel/tainted)"
     echo "btf kvm: $(ls /sys/kernel/btf/kvm 2>&1)"
     echo "btf kvm_amd: $(ls /sys/kernel/btf/kvm_amd 2>&1)"
+    echo "btf kvm_intel: $(ls /sys/kernel/btf/kvm_intel 2>&1)"
     echo "dev kvm: $(ls /dev/kvm 2>&1)"
   } >"$L1_OUT/load.txt"
   dmesg >"$L1_OUT/load.dmesg"
   cat "$L1_OUT/load.txt"
 fi
 
-PROBE_QUERIES="4ffffffd:fffffff0 4ffffffd:72 4ffffffd:7b 4ffffffd:78 4ffffffd:81 4ffffffd:60 \
+# The exits of reasons CPUID, IO, HLT, VMMCALL / VMCALL, the timer interrupt; the cycles of CPUID
+# (SVM codes 0x72 0x7b 0x78 0x81 0x60; VMX 10 30 12 18 1); an undefined reason; the totals.
+if [ "$(cat "$L1_OUT/isa.txt")" = vmx ]; then
+  PROBE_QUERIES="4ffffffd:fffffff0 4ffffffd:a 4ffffffd:1e 4ffffffd:c 4ffffffd:12 4ffffffd:1 \
+4ffffffc:a 4ffffffc:fffffff0 4ffffffe:0 4fffffff:0"
+else
+  PROBE_QUERIES="4ffffffd:fffffff0 4ffffffd:72 4ffffffd:7b 4ffffffd:78 4ffffffd:81 4ffffffd:60 \
 4ffffffc:72 4ffffffc:fffffff0 4ffffffe:0 4fffffff:0"
+fi
 # probe: the guest reads the counters with CPUID, under kvmscope stat (BPF), with the hist
 # reference and periodic + final reports in the kernel log: four views of the same exits.
 # shellcheck disable=SC2086

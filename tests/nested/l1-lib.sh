@@ -53,6 +53,14 @@ l1_save_out() {
 }
 
 T=/sys/kernel/tracing
+
+# l1_isa_files: /out/isa.txt, which hardware the exits come from (vmx, svm; the host picks its
+# expectations by it), and /out/kvm_exit.format, the running kernel's kvm_exit format, whose print
+# fmt holds its VMX and SVM reason tables (the names kvmscope must print).
+l1_isa_files() {
+  if [ -d /sys/module/kvm_intel ]; then echo vmx; elif [ -d /sys/module/kvm_amd ]; then echo svm; else echo none; fi >"$L1_OUT/isa.txt"
+  cp "$T/events/kvm/kvm_exit/format" "$L1_OUT/kvm_exit.format"
+}
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 # l1_beat: one heartbeat line, the one the host's stall watch (ks_watch_stall in lib.sh) waits for.

@@ -21,7 +21,10 @@ CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 
-ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record"
+ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve"
+# The dynamic kvmscope with its shared libraries (the static one has no HTTP server: Debian ships
+# no static GnuTLS / p11-kit for libmicrohttpd); only j-serve runs it.
+KS_SERVE=/bin/kvmscope-serve
 
 # run_case NAME CMD...: run CMD with stdout/stderr to files, under a timeout, with reference
 # counts from the hist triggers.
@@ -50,12 +53,85 @@ run_case() {
   l1_save_out >/dev/null
 }
 
+# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds; fails after TENTHS tries.
+wait_until() {
+  _n=$1
+  shift
+  until "$@"; do
+    [ "$_n" -gt 0 ] || return 1
+    _n=$((_n - 1))
+    sleep 0.1
+  done
+}
+
+# observe_case NAME READY AFTER OBSERVER... -- GUEST...: a live view (top, serve) runs in the
+# background, its stdout in NAME.stdout, between the hist triggers. Once its stdout matches READY
+# (grep -E: its BPF programs are attached), GUEST runs to its end (NAME.guest, NAME.guest-rc);
+# then the function AFTER NAME waits for (and fetches) the view's final state, and the view is
+# stopped with SIGINT, as a user would (NAME.rc: its status). busybox timeout execs its command,
+# so $! is the view's own pid once it is ready.
+observe_case() {
+  name=$1 ready=$2 after=$3
+  shift 3
+  wanted "$name" || return 0
+  echo "$*" >"$L1_OUT/$name.cmd"
+  echo "=== KS-NESTED BEGIN $name: $*"
+  obs=""
+  while [ "$1" != -- ]; do
+    obs="$obs $1"
+    shift
+  done
+  shift
+  hist_start
+  _t0=$(uptime_s)
+  # shellcheck disable=SC2086 # obs: the view's words
+  timeout -s KILL $((TMO + 10)) timeout "$TMO" $obs >"$L1_OUT/$name.stdout" 2>"$L1_OUT/$name.stderr" &
+  view=$!
+  if wait_until $((TMO * 10)) grep -qE "$ready" "$L1_OUT/$name.stdout"; then
+    "$@" >"$L1_OUT/$name.guest" 2>&1
+    echo $? >"$L1_OUT/$name.guest-rc"
+    "$after" "$name"
+  else
+    echo "L1: $name: the view never printed /$ready/" | tee -a "$L1_OUT/$name.stderr"
+  fi
+  kill -INT "$view" 2>/dev/null
+  wait "$view"
+  rc=$?
+  _t1=$(uptime_s)
+  hist_stop "$L1_OUT/$name"
+  echo "$rc" >"$L1_OUT/$name.rc"
+  echo "$_t0 $_t1" | awk '{ printf "%.2f\n", $2 - $1 }' >"$L1_OUT/$name.secs"
+  echo "--- view's stdout (tail)"
+  tail -40 "$L1_OUT/$name.stdout"
+  echo "--- stderr"
+  cat "$L1_OUT/$name.stderr"
+  echo "--- guest (rc $(cat "$L1_OUT/$name.guest-rc" 2>/dev/null))"
+  cat "$L1_OUT/$name.guest" 2>/dev/null
+  echo "--- kvm_exit hist (reference)"
+  grep -E '^\{|Hits|Dropped' "$L1_OUT/$name.hist"
+  echo "=== KS-NESTED END $name: rc=$rc secs=$(cat "$L1_OUT/$name.secs")"
+  reap_leftovers "$name"
+  l1_save_out >/dev/null
+}
+
+# top_ended NAME: true once top has printed two frames in which the guest's VM is ended: the
+# second's counts were read after the first found the process gone, so they are final.
+top_ended() { [ "$(grep -c '^VM .*  ended$' "$L1_OUT/$1.stdout")" -ge 2 ]; }
+top_after() { wait_until $((TMO * 10)) top_ended "$1"; }
+
+# serve_after NAME: serve reads the maps every second (L1 time); 3 s after the guest's end at
+# least two readouts began after it. Then one scrape, as Prometheus would, into NAME.metrics.
+serve_after() {
+  sleep 3
+  wget -q -O "$L1_OUT/$1.metrics" http://127.0.0.1:9580/metrics || echo "L1: $1: wget failed ($?)" >>"$L1_OUT/$1.stderr"
+}
+
 # reap_leftovers NAME: a guest left running by a killed or buggy stat would add its exits to
 # the next case's counts. L1 is this test's own throwaway VM, so every leftover kvmscope goes.
 reap_leftovers() {
   left=""
   for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/exe" 2>/dev/null)" = "$KS" ] || continue
+    case $(readlink "$p/exe" 2>/dev/null) in "$KS" | "$KS_SERVE") ;; *) continue ;; esac
     left="$left ${p#/proc/}"
     kill -9 "${p#/proc/}" 2>/dev/null
   done
@@ -74,11 +150,7 @@ done >"$L1_OUT/cases.txt"
   uname -r
   grep -m1 'model name' /proc/cpuinfo
 } >"$L1_OUT/l1-info.txt"
-# Which hardware the exits come from (the host picks its expectations by it) and the running
-# kernel's kvm_exit format, whose print fmt holds its VMX and SVM reason tables (the names
-# kvmscope must print).
-if [ -d /sys/module/kvm_intel ]; then echo vmx; elif [ -d /sys/module/kvm_amd ]; then echo svm; else echo none; fi >"$L1_OUT/isa.txt"
-cp "$T/events/kvm/kvm_exit/format" "$L1_OUT/kvm_exit.format"
+l1_isa_files
 echo "=== KS-NESTED START $(uname -r) uptime $(uptime_s)s"
 "$KS" --version >"$L1_OUT/version.txt" 2>&1
 echo "kvmscope: $(cat "$L1_OUT/version.txt")"
@@ -114,6 +186,22 @@ run_case g-drill "$KS" stat -o "$L1_OUT/g-drill.stat" --json --by port,mmio,msr,
 # h) record, then report of that recording (JSON) in L1: the report's counts are the kernel's.
 run_case h-record sh -c "'$KS' record -o /tmp/h-record.kvms -- '$KS' guest --cpuid 2000 --io 300 \
   --hlt 300 && '$KS' report --json -o '$L1_OUT/h-record.stat' /tmp/h-record.kvms"
+
+# i) top --batch over every VM (-a) while a guest runs: the guest VM's last frame (ended) holds
+# its final counts per reason, which must be the kernel's.
+observe_case i-top '^kvmscope top ' top_after "$KS" top --batch --interval 1 -- \
+  "$KS" guest --cpuid 2000 --io 300 --hlt 300
+# j) serve (the dynamic build) scraped with wget after a guest ran: kvmscope_exits_total per
+# reason, kvmscope_pio_total and kvmscope_msr_total must be the kernel's counts.
+if wanted j-serve; then
+  ifconfig lo 127.0.0.1 up
+  if [ -x "$KS_SERVE" ]; then
+    observe_case j-serve '^kvmscope serve: serving' serve_after "$KS_SERVE" serve --listen 127.0.0.1:9580 \
+      --interval 1 -- "$KS" guest --cpuid 2000 --io 300 --msr-read 200 --hlt 100
+  else
+    echo "L1: j-serve: no $KS_SERVE in this initramfs" | tee "$L1_OUT/j-serve.missing"
+  fi
+fi
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"

@@ -30,10 +30,11 @@ ks_runner_init() {
 }
 
 # ks_use_vmx_bed: the runner boots the VMX bed (tests/beds/vmx) under Bochs: KS_WORK becomes its
-# folder $KS_WORK/vmx, and the kernel download is the SVM bed's, in $KS_WORK (KS_KERNEL_CACHE).
+# folder $KS_WORK/vmx, and the kernel download is the SVM bed's, in $KS_WORK (or KS_KERNEL_CACHE
+# where that is set: one download for several work folders).
 ks_use_vmx_bed() {
   KS_VMM=bochs
-  export KS_KERNEL_CACHE=$KS_WORK
+  export KS_KERNEL_CACHE=${KS_KERNEL_CACHE:-$KS_WORK}
   KS_WORK=$KS_WORK/vmx
   mkdir -p "$KS_WORK"
 }
@@ -53,15 +54,73 @@ ks_now() { date +%s.%N; }
 ks_elapsed() { awk -v a="$1" -v b="$(ks_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ks_l1_tests_initramfs NAME: $BUILD/NAME-initramfs.cpio.gz, the L1 initramfs of the l1-tests.sh
-# cases with a stripped copy of $BIN (half the size; the build keeps its debug info).
+# cases with a stripped copy of $BIN (half the size; the build keeps its debug info) and, where
+# DYN_BIN is set (ks_dynamic_kvmscope), a stripped copy of that as bin/kvmscope-serve with its
+# shared libraries at their own paths (the j-serve case).
 ks_l1_tests_initramfs() {
-  local name=$1 t0
+  local name=$1 t0 files=() lib
   t0=$(ks_now)
   strip -o "$BUILD/$name-kvmscope" "$BIN"
-  ks_make_initramfs "$BUILD/$name-initramfs" "$BUILD/$name-initramfs.cpio.gz" "$HERE/l1-tests.sh" \
-    "$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/$name-kvmscope:bin/kvmscope"
+  files=("$HERE/l1-lib.sh:l1-lib.sh" "$BUILD/$name-kvmscope:bin/kvmscope")
+  if [ -n "${DYN_BIN:-}" ]; then
+    strip -o "$BUILD/$name-kvmscope-serve" "$DYN_BIN"
+    files+=("$BUILD/$name-kvmscope-serve:bin/kvmscope-serve")
+    for lib in $(ks_shared_libs "$DYN_BIN"); do files+=("$lib:${lib#/}"); done
+  fi
+  ks_make_initramfs "$BUILD/$name-initramfs" "$BUILD/$name-initramfs.cpio.gz" "$HERE/l1-tests.sh" "${files[@]}"
   rm -rf "$BUILD/$name-initramfs"
   echo "== initramfs $(du -h "$BUILD/$name-initramfs.cpio.gz" | cut -f1) in $(ks_elapsed "$t0") s"
+}
+
+# ks_case_wanted CASE: CASE is among KS_NESTED_CASES (comma-separated), or that is empty (all).
+ks_case_wanted() { [ -z "${KS_NESTED_CASES:-}" ] || [[ ",$KS_NESTED_CASES," == *",$1,"* ]]; }
+
+# ks_serve_kvmscope SRC: the dynamic kvmscope for the j-serve case (ks_dynamic_kvmscope, built in
+# SRC/build-nested-dyn) where that case runs; DYN_BIN stays empty otherwise.
+ks_serve_kvmscope() {
+  DYN_BIN=""
+  if ks_case_wanted j-serve; then
+    ks_dynamic_kvmscope "$1" "$1/build-nested-dyn" "$1/build-nested-dyn.log"
+  fi
+}
+
+# ks_shared_libs BIN: the shared libraries BIN loads, the dynamic loader included, one path per
+# line (ldd). Copied into an initramfs at the same paths, they let BIN run there (L1 has no libc).
+ks_shared_libs() {
+  ldd "$1" | awk '/=>/ { print $3 } /ld-linux/ { print $1 }' | sort -u
+}
+
+# ks_copy_libs ROOT LIB...: copy each library (its target, where it is a link) to ROOT/LIB.
+ks_copy_libs() {
+  local root=$1 lib
+  shift
+  for lib in "$@"; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+# ks_dynamic_kvmscope SRC BUILD LOG: the dynamic kvmscope (with `serve`, which the static build
+# lacks) in DYN_BIN: KS_NESTED_DYN_BIN where set (CTest passes the build's own binary), else built
+# in BUILD. Checked to have the HTTP server.
+ks_dynamic_kvmscope() {
+  local src=$1 build=$2 log=$3 t0
+  if [ -n "${KS_NESTED_DYN_BIN:-}" ]; then
+    DYN_BIN=$KS_NESTED_DYN_BIN
+  else
+    t0=$(ks_now)
+    echo "== building the dynamic kvmscope (for serve) in $build"
+    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKVMSCOPE_TESTS=OFF -DKVMSCOPE_WERROR=ON \
+      >"$log" 2>&1 || { tail -30 "$log"; ks_die "cmake configure failed (log: $log)"; }
+    cmake --build "$build" --target kvmscope -j2 >>"$log" 2>&1 ||
+      { tail -30 "$log"; ks_die "dynamic build failed (log: $log)"; }
+    DYN_BIN=$build/kvmscope
+    echo "== build took $(ks_elapsed "$t0") s"
+  fi
+  [ -x "$DYN_BIN" ] || ks_die "no kvmscope binary at $DYN_BIN"
+  ks_shared_libs "$DYN_BIN" | grep -q libmicrohttpd ||
+    ks_die "$DYN_BIN does not link libmicrohttpd: built without serve?"
+  echo "== $DYN_BIN: dynamic, $(ks_shared_libs "$DYN_BIN" | wc -l) shared libraries"
 }
 
 # ks_check WHAT CMD...: one check of a harness self-test (the watch tests): an "ok" or "FAIL"

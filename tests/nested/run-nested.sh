@@ -10,6 +10,8 @@
 #   KS_NESTED_TIMEOUT  seconds for the whole L1 boot (default 420)
 #   KS_NESTED_CASES    comma-separated subset of l1-tests.sh cases (default: all)
 #   KS_NESTED_BIN      use this static kvmscope instead of building one (harness development)
+#   KS_NESTED_DYN_BIN  the dynamic kvmscope for j-serve (CTest: the build's own), else built in
+#                      <source-dir>/build-nested-dyn
 #   KS_BOOT_TRIES      boots of L1 while it stalls (default 4; ks_watch_stall in lib.sh)
 #   KS_STALL_S         seconds without L1's heartbeat, QEMU idle, that make a stall (default 60)
 # Outputs (kept for reading later): <source-dir>/build-nested-static/nested-serial.log and
@@ -27,6 +29,7 @@ t_start=$(ks_now)
 ks_begin "$HERE/check-results.py" "$SRC/tests/beds/svm"
 
 ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}"
+ks_serve_kvmscope "$SRC"
 
 ks_l1_tests_initramfs nested
 

@@ -13,6 +13,8 @@
 #   KS_VMX_TIMEOUT     seconds for the whole L1 run under Bochs (default 1500)
 #   KS_NESTED_CASES    comma-separated subset of l1-tests.sh cases (default: all)
 #   KS_NESTED_BIN      use this static kvmscope instead of building one (harness development)
+#   KS_NESTED_DYN_BIN  the dynamic kvmscope for j-serve (CTest: the build's own), else built in
+#                      <source-dir>/build-nested-dyn
 #   KS_HANG_S          seconds without L1's heartbeat that make a hang (default 240; lib.sh)
 # Outputs (kept for reading later): <source-dir>/build-nested-static/vmx-serial.log (and Bochs'
 # own .bochs log, .bochsrc, .iso), vmx-out/ (each case's files), vmx-report.txt, vmx-timings.txt.
@@ -37,6 +39,7 @@ stage "bed ready" "$t0"
 
 t0=$(ks_now)
 ks_static_kvmscope "$SRC" "$BUILD" "$BUILD/nested-cmake.log" "${KS_NESTED_BIN:-}"
+ks_serve_kvmscope "$SRC"
 stage "static kvmscope" "$t0"
 
 t0=$(ks_now)
