@@ -6,6 +6,7 @@ pkgs=(
   clang-format clang-tidy                     # scripts/check-style.sh (CI)
   clang llvm libbpf-dev bpftool               # BPF programs and their skeletons
   libelf-dev zlib1g-dev libzstd-dev           # libbpf's own needs (static build too)
+  liblzma-dev                                 # report --guest-kernel: xz bzImages (Debian's)
   libgtest-dev googletest                     # unit and live tests
   libclang-rt-dev                             # libFuzzer runtime for fuzz/run-fuzz.sh
   libjs-chart.js                              # Chart.js, embedded into report --html pages

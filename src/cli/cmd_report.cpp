@@ -2,6 +2,7 @@
 // tables, a timeline, rate stability, bursts, boot summaries and drill-downs; as text, JSON,
 // CSV files or one self-contained HTML page with charts. Reads block by block: memory does
 // not grow with the file.
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -12,12 +13,16 @@
 #include "cli/commands.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/read_recording.h"
 #include "cli/stat_options.h"
 #include "model/kernel_log_analysis.h"
 #include "model/reason_catalog.h"
 #include "model/recording_analysis.h"
 #include "report/report.h"
 #include "store/event_source.h"
+#include "symbols/attribution.h"
+#include "symbols/kernel_image.h"
+#include "symbols/symbol_table.h"
 #include "util/format.h"
 #include "util/output_path.h"
 #include "util/usage.h"
@@ -45,6 +50,27 @@ options:
   --by KINDS             drill-downs: port, mmio, msr, cpuid, hypercall (comma-separated, or
                          all); the default is none for the text, all for --json, --csv, --html
   --by-vm                one drill-down table per VM
+  --by function          which guest code exited: per VM and reason, the guest functions (or,
+                         without --guest-symbols, the guest RIPs) of the hardware exits, with
+                         count, share and handling time, and the exits' split into kernel,
+                         firmware/early boot (low RIPs before the VM's first kernel RIP) and
+                         user (low RIPs after it; not per process: kvm_exit carries no CR3)
+  --guest-symbols FILE   the guest kernel's symbols (implies --by function): its /proc/kallsyms
+                         (runtime addresses), a System.map or a vmlinux ELF with a symbol table
+                         (link-time addresses: the KASLR offset is needed, see below). Debian's
+                         linux-image package ships a stub System.map; the real one, and the
+                         vmlinux, are in linux-image-<version>-dbg (/usr/lib/debug/boot/)
+  --guest-kernel FILE    the guest kernel's code: a vmlinux, or a bzImage/vmlinuz (its xz,
+                         zstd, gzip or lzma payload is extracted). Each VM's KASLR offset is
+                         then found by trying every 2 MiB-aligned offset in KASLR's 1 GiB range
+                         and checking the instruction at each exit RIP against its reason (IN/OUT
+                         with the kvm_pio's direction, size and port, CPUID, RDMSR/WRMSR, HLT,
+                         VMCALL/VMMCALL); the offset where most fit is used. The report always
+                         says the offset and how many checkable RIPs fit. Without it, a
+                         System.map's offset is guessed from function names (said so; not
+                         verified)
+  --guest-kaslr-offset OFF  use this KASLR offset (hex or decimal: runtime _text minus
+                         0xffffffff81000000) for every VM instead of searching
   --rows N               rows per drill-down table in the text (default 20)
   --bucket T             timeline bucket width (e.g. 100ms, 1s); default: chosen from the length
   --mark T=LABEL         a boot phase named LABEL begins T after the start (repeatable), e.g.
@@ -108,6 +134,9 @@ struct ReportCliOptions {
   std::string output_option = "--output";  // as given: "-o" or "--output", for messages
   bool help = false;
   model::ReasonCatalog catalog = model::ReasonCatalog::builtin();
+  bool functions = false;  // --by function (or --guest-symbols, --guest-kernel)
+  std::string guest_symbols, guest_kernel;
+  std::optional<std::uint64_t> guest_offset;
 };
 
 // Exit status of a report made from a damaged recording (kReportHelp: "exit status").
@@ -158,9 +187,45 @@ util::Result<ReportCliOptions> parse(Args args) {
     } else if (name == "--by") {
       auto v = value();
       if (!v) return v.error();
-      auto kinds = parse_drill_kinds(cursor, *v);
+      // "function" is no drill-down kind of stat's: taken out here, the rest parsed as stat's.
+      std::string rest;
+      for (std::string_view list = *v;;) {
+        const std::size_t comma = list.find(',');
+        const std::string_view item = list.substr(0, comma);
+        if (item == "function")
+          o.functions = true;
+        else
+          rest += (rest.empty() ? "" : ",") + std::string(item);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
+      if (rest.empty() && o.functions) continue;
+      auto kinds = parse_drill_kinds(cursor, rest);
       if (!kinds) return kinds.error();
       o.report.drilldowns.insert(o.report.drilldowns.end(), kinds->begin(), kinds->end());
+    } else if (name == "--guest-symbols" || name == "--guest-kernel") {
+      auto v = cursor.path_value();
+      if (!v) return v.error();
+      (name == "--guest-symbols" ? o.guest_symbols : o.guest_kernel) = *v;
+      o.functions = true;
+    } else if (name == "--guest-kaslr-offset") {
+      auto v = value();
+      if (!v) return v.error();
+      const std::string_view t = *v;
+      const bool is_hex = t.starts_with("0x") || t.starts_with("0X");
+      std::optional<std::uint64_t> n;
+      if (is_hex) {
+        std::uint64_t x = 0;
+        const auto [p, ec] = std::from_chars(t.data() + 2, t.data() + t.size(), x, 16);
+        if (ec == std::errc() && p == t.data() + t.size() && t.size() > 2) n = x;
+      } else {
+        n = parse_u64(t);
+      }
+      if (!n || *n % symbols::kKaslrAlign != 0)
+        return cursor.usage("--guest-kaslr-offset: '" + *v +
+                            "' is not a multiple of 2 MiB (0x200000)");
+      o.guest_offset = *n;
+      o.functions = true;
     } else if (name == "--by-vm") {
       o.report.drilldowns_per_vm = true;
     } else if (name == "--rows") {
@@ -210,8 +275,9 @@ util::Result<ReportCliOptions> parse(Args args) {
   if (!o.dmesg.empty()) {
     if (!o.file.empty())
       return cursor.usage("a recording or a kernel log: '" + o.file + "' and --dmesg " + o.dmesg);
-    if (!o.report.drilldowns.empty() || o.report.drilldowns_per_vm || !o.analysis.marks.empty())
-      return cursor.usage("--by, --by-vm and --mark need a recording, not a kernel log");
+    if (!o.report.drilldowns.empty() || o.report.drilldowns_per_vm || !o.analysis.marks.empty() ||
+        o.functions)
+      return cursor.usage("--by, --by-vm, --mark and --guest-* need a recording, not a kernel log");
     o.report.breakdown = per_vcpu || per_vm ? model::Breakdown::per_vm : model::Breakdown::none;
     return o;
   }
@@ -222,6 +288,7 @@ util::Result<ReportCliOptions> parse(Args args) {
   o.report.breakdown = per_vcpu ? model::Breakdown::per_vcpu
                        : per_vm ? model::Breakdown::per_vm
                                 : model::Breakdown::none;
+  o.analysis.guest_sites = o.functions;
   return o;
 }
 
@@ -230,6 +297,77 @@ std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
   out.reserve(markers.size());
   for (const auto& m : markers) out.push_back({m.ts_ns, m.label});
   return out;
+}
+
+// The guest's symbols and code as given (--guest-symbols, --guest-kernel), read before the
+// recording: a wrong file is an error before minutes of reading.
+struct GuestFiles {
+  std::optional<symbols::SymbolTable> table;
+  std::optional<symbols::ElfImage> image;
+};
+
+util::Result<GuestFiles> load_guest_files(const ReportCliOptions& o) {
+  GuestFiles g;
+  if (!o.guest_symbols.empty()) {
+    auto t = symbols::SymbolTable::load(o.guest_symbols);
+    if (!t) return t.error();
+    g.table = std::move(*t);
+  }
+  if (!o.guest_kernel.empty()) {
+    auto img = symbols::load_kernel_image(o.guest_kernel);
+    if (!img) return img.error();
+    g.image = std::move(*img);
+  }
+  return g;
+}
+
+// Functions in the HTML page's timeline by guest function; the rest is one "other" series.
+constexpr std::size_t kTimelineFunctions = 11;
+
+// The timeline by guest function needs each exit's function, known only once every RIP was
+// seen: a second pass over the file (not over standard input, which cannot be read twice).
+util::Result<void> function_timeline(const ReportCliOptions& o, std::uint64_t end_ns,
+                                     symbols::Attribution& a) {
+  symbols::FunctionSeries fs = symbols::function_series(a, kTimelineFunctions);
+  auto source = store::open_recording(o.file);
+  if (!source) return source.error();
+  model::AnalysisOptions options = o.analysis;
+  options.guest_sites = false;
+  options.function_series = &fs.of_rip;
+  options.other_function_series = static_cast<std::uint32_t>(fs.names.size() - 1);
+  auto first = (*source)->next();
+  if (!first) return first.error();
+  options.markers = to_model((*source)->markers());
+  model::RecordingAnalysis analysis(options);
+  std::size_t markers_given = options.markers.size();
+  for (auto batch = std::move(first); !batch->empty();) {
+    analysis.add(*batch);
+    batch = (*source)->next();
+    if (!batch) return batch.error();
+    if ((*source)->markers().size() > markers_given) {
+      std::vector<store::Marker> met((*source)->markers().begin() + markers_given,
+                                     (*source)->markers().end());
+      analysis.add_markers(to_model(met));
+      markers_given = (*source)->markers().size();
+    }
+  }
+  a.timeline = analysis.finish(end_ns).function_timeline;
+  a.timeline_functions = std::move(fs.names);
+  return {};
+}
+
+// "VM 4242: KASLR offset 0x1e000000 (verified), 812 of 815 checkable exit RIPs fit vmlinuz":
+// said on standard error whatever the output, so that a script sees which offset was used.
+void say_offsets(const symbols::Attribution& a) {
+  for (const symbols::VmAttribution& vm : a.vms) {
+    std::fprintf(stderr, "kvmscope report: VM %u: KASLR offset %s (%s)", vm.vm_pid,
+                 symbols::hex(vm.offset.offset).c_str(), symbols::kaslr_how_name(vm.offset.how));
+    if (!a.image_desc.empty())
+      std::fprintf(stderr, ", %zu of %zu checkable exit RIPs fit %s%s", vm.offset.verified,
+                   vm.offset.checkable, a.image_desc.c_str(),
+                   vm.offset.ties ? " (not unique)" : "");
+    std::fputc('\n', stderr);
+  }
 }
 
 }  // namespace
@@ -252,32 +390,9 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
   }
   o.catalog = std::move(*catalog);
 
-  // The first batch comes after the header's side records: the start marker is known then.
-  auto first = source.next();
-  if (!first) return first.error();
-  o.analysis.markers = to_model(source.markers());
-  o.analysis.vms = source.vms();
-  // Time 0 without a command start, and the end: the file's own, the times `record` reported.
-  if (info.start_ns != 0) o.analysis.recording_start_ns = info.start_ns;
-  model::RecordingAnalysis analysis(o.analysis);
-  std::size_t markers_given = o.analysis.markers.size();
-  for (auto batch = std::move(first);;) {
-    if (batch->empty()) break;
-    analysis.add(*batch);
-    batch = source.next();
-    if (!batch) return batch.error();
-    // A VM's process start is marked just before its first event.
-    if (source.markers().size() > markers_given) {
-      std::vector<store::Marker> met(source.markers().begin() + markers_given,
-                                     source.markers().end());
-      analysis.add_markers(to_model(met));
-      markers_given = source.markers().size();
-    }
-  }
-  analysis.name_vms(source.vms());  // names met after the first batch too
-  const auto totals = source.totals();
-  model::RecordingAnalysisResult result =
-      analysis.finish(totals && totals->end_ns != 0 ? std::optional(totals->end_ns) : std::nullopt);
+  auto analyzed = analyze_events(source, o.analysis);
+  if (!analyzed) return analyzed.error();
+  model::RecordingAnalysisResult result = std::move(*analyzed);
 
   report::RecordingMeta& meta = o.report.recording;
   o.report.target = info.target;
@@ -362,12 +477,30 @@ int cmd_report(Args args) {
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
 
+  auto guest = load_guest_files(o);
+  if (!guest) return fail(guest.error());
   auto source = store::open_recording(o.file);
   if (!source) return fail(source.error());
   auto analyzed = analyze(**source, o);
   for (const std::string& note : (*source)->notes()) o.report.notes.push_back(note);
   const bool damaged = (*source)->corrupt();
   if (!analyzed) return fail(analyzed.error());
+  std::optional<symbols::Attribution> attribution;
+  if (o.functions) {
+    symbols::GuestKernel kernel;
+    if (guest->table) kernel = {&*guest->table, o.guest_symbols, nullptr, {}, {}};
+    if (guest->image) {
+      kernel.image = &*guest->image;
+      kernel.image_path = o.guest_kernel;
+    }
+    kernel.offset = o.guest_offset;
+    attribution = symbols::attribute(analyzed->sites, kernel);
+    o.report.guest_code = &*attribution;
+    if (guest->table || guest->image || o.guest_offset) say_offsets(*attribution);
+    if (!o.html.empty() && o.file != "-" && !attribution->vms.empty())
+      if (auto t = function_timeline(o, analyzed->snapshot.taken_ns, *attribution); !t)
+        return fail(t.error());
+  }
   const int written = write_outputs(*analyzed, o.catalog, o);  // the recording kernel's names
   if (written != 0) return written;
   // The report is out; a damaged recording must still not pass for a sound one in a script.

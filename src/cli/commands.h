@@ -11,6 +11,7 @@ using Args = std::span<char* const>;  // the arguments after the subcommand name
 int cmd_stat(Args args);
 int cmd_record(Args args);
 int cmd_report(Args args);
+int cmd_diff(Args args);
 int cmd_guest(Args args);
 int cmd_serve(Args args);
 int cmd_top(Args args);

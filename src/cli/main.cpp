@@ -42,6 +42,7 @@ constexpr Command kCommands[] = {
     {"record", kvmscope::cli::cmd_record, "record every event of a command, processes or the host"},
     {"report", kvmscope::cli::cmd_report,
      "tables, timeline, boot analysis and plots of a recording"},
+    {"diff", kvmscope::cli::cmd_diff, "compare two runs: what changed, and a gate for CI"},
     {"serve", kvmscope::cli::cmd_serve, "serve the host's VM exits as Prometheus metrics"},
     {"guest", kvmscope::cli::cmd_guest, "run a built-in tiny VM that makes exact numbers of exits"},
     {"version", cmd_version, "print kvmscope's version"},
@@ -59,6 +60,7 @@ void print_usage(std::FILE* out) {
                "  sudo kvmscope stat -a --duration 10 --json\n"
                "  sudo kvmscope record -o boot.kvms -- qemu-system-x86_64 -enable-kvm ...\n"
                "  kvmscope report boot.kvms --html boot.html\n"
+               "  kvmscope diff before.kvms after.kvms --fail-if 'total:+5%%'\n"
                "  sudo kvmscope top\n"
                "  sudo kvmscope serve --listen 127.0.0.1:9580\n"
                "\n'kvmscope <command> --help' describes each command.\n");

@@ -28,13 +28,19 @@ std::optional<double> parse_seconds(std::string_view text) {
     scale = 3600.0;
     text.remove_suffix(1);
   }
+  auto v = parse_decimal(text);
+  if (!v) return std::nullopt;
+  return *v * scale;
+}
+
+std::optional<double> parse_decimal(std::string_view text) {
   if (text.empty()) return std::nullopt;
   // from_chars for double is in GCC 11+, but strtod keeps it simple and strict enough here.
   std::string s(text);
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   if (end != s.c_str() + s.size() || !std::isfinite(v) || v < 0) return std::nullopt;
-  return v * scale;
+  return v;
 }
 
 }  // namespace kvmscope::cli

@@ -71,6 +71,7 @@ struct Thread {
   BootTracker::Vm* boot_vm = nullptr;  // the VM's boot state, looked up once (nullptr: none)
   OpenExit hw;
   OpenExit vmm;
+  SiteStats* site = nullptr;  // the guest RIP's row of the open hardware exit (guest_sites)
   std::optional<Orphan> orphan;
   // By reason id; a slot with stats nullptr is not filled yet. Valid for this tgid and vcpu:
   // cleared when vcpu changes.
@@ -162,11 +163,22 @@ std::optional<std::uint64_t> command_started(const AnalysisOptions& options) {
 
 }  // namespace
 
+// Recently used guest-RIP rows, direct-mapped by RIP; kernel RIPs only (a low RIP's row depends
+// on whether its VM has reached its kernel yet, GuestSites::at decides that).
+struct SiteCacheSlot {
+  std::uint64_t rip = 0;
+  std::uint64_t reason = 0;  // pack(reason)
+  std::uint32_t vm_pid = 0;
+  SiteStats* site = nullptr;
+};
+constexpr std::size_t kSiteCacheBits = 10;
+
 struct RecordingAnalysis::State {
   explicit State(AnalysisOptions o)
       : options(std::move(o)),
         start_ns(command_started(options)),
         drill(options.max_drill_keys),
+        sites(options.max_guest_sites),
         boot(start_ns, options.phase_markers, options.marks) {
     add_markers(options.markers);
   }
@@ -184,6 +196,7 @@ struct RecordingAnalysis::State {
   ReasonSlot* slot_of(Thread& t, const Reason& reason);
   ExitStats& drill_stats(const DrillKey& key);
   void drill_event(Thread* t, const DrillKey& key);
+  SiteStats& site_of(const ks_event& e, const Reason& reason);
   void process_exit(const ks_event& e);
   // The report's time 0: the command's start, else the recording's.
   std::optional<std::uint64_t> time_zero() const {
@@ -194,6 +207,8 @@ struct RecordingAnalysis::State {
   std::optional<std::uint64_t> start_ns;  // the command's start
   Snapshot snapshot;
   DrillDown drill;
+  GuestSites sites;
+  std::array<SiteCacheSlot, std::size_t{1} << kSiteCacheBits> site_cache{};  // into sites
   BootTracker boot;
   StreamFacts facts;
   std::unordered_map<std::uint32_t, Thread> threads;                            // by tid
@@ -203,7 +218,8 @@ struct RecordingAnalysis::State {
   // The processes that used KVM: only their names go into the snapshot. Filled where a thread is
   // met, not per event (a hash per event costs).
   std::unordered_set<std::uint32_t> kvm_processes;
-  std::optional<TimelineBuilder> timeline;  // made at the first event
+  std::optional<TimelineBuilder> timeline;           // made at the first event
+  std::optional<TimelineBuilder> function_timeline;  // likewise, with options.function_series
   std::uint64_t max_ts_ns = 0;
 };
 
@@ -297,6 +313,16 @@ void RecordingAnalysis::State::drill_event(Thread* t, const DrillKey& key) {
   }
 }
 
+SiteStats& RecordingAnalysis::State::site_of(const ks_event& e, const Reason& reason) {
+  if (e.c < kGuestKernelStart) return sites.at(e.tgid, reason, e.c);
+  const std::uint64_t packed = pack(reason);
+  SiteCacheSlot& cached = site_cache[static_cast<std::size_t>(
+      ((e.c ^ packed) * 0x9e3779b97f4a7c15ull) >> (64 - kSiteCacheBits))];
+  if (!cached.site || cached.rip != e.c || cached.reason != packed || cached.vm_pid != e.tgid)
+    cached = {e.c, packed, e.tgid, &sites.at(e.tgid, reason, e.c)};
+  return *cached.site;
+}
+
 void RecordingAnalysis::State::process_exit(const ks_event& e) {
   boot.process_exit(e.tgid, e.ts_ns);
   // Its threads are gone: open exits stay counted but untimed, and the table makes room.
@@ -308,6 +334,9 @@ void RecordingAnalysis::State::event(const ks_event& e) {
   ++facts.events;
   if (!timeline) {
     timeline.emplace(time_zero().value_or(e.ts_ns), options.bucket_ns, options.max_buckets);
+    if (options.function_series)
+      function_timeline.emplace(time_zero().value_or(e.ts_ns), options.bucket_ns,
+                                options.max_buckets);
     max_ts_ns = e.ts_ns;
   } else if (e.ts_ns < max_ts_ns) {
     ++facts.backward_steps;
@@ -341,10 +370,23 @@ void RecordingAnalysis::State::event(const ks_event& e) {
     case KS_EV_EXIT: {
       const Reason reason{Level::hardware, static_cast<Isa>(e.b), static_cast<std::uint32_t>(e.a)};
       ExitStats& stats = count_exit(e, t, reason);
+      if (options.function_series) {
+        const auto it = options.function_series->find({e.tgid, e.c});
+        const std::uint32_t series =
+            it == options.function_series->end() ? options.other_function_series : it->second;
+        function_timeline->add(e.ts_ns, Reason{Level::hardware, Isa::none, series});
+      }
+      SiteStats* site = nullptr;
+      if (options.guest_sites) {
+        site = &site_of(e, reason);
+        ++site->stats.count;
+      }
       if (!t) break;
       // Whatever is still open lost its end (an entry or KVM_RUN not recorded): untimed.
       t->vmm.reset();
       t->hw.reset(true, e.ts_ns, &stats);
+      t->site = site;
+      if (site) t->hw.drills.push_back(&site->stats);  // timed with the exit
       break;
     }
     case KS_EV_ENTRY:
@@ -368,12 +410,15 @@ void RecordingAnalysis::State::event(const ks_event& e) {
     case KS_EV_PIO:
       drill_event(t,
                   port_key(e.tgid, e.a, e.b != 0, static_cast<std::uint32_t>(e.c & 0xffffffffu)));
+      if (t && t->hw.active && t->site)
+        GuestSites::note_io(*t->site, e.b != 0, static_cast<std::uint32_t>(e.c & 0xffffffffu), e.a);
       break;
     case KS_EV_MMIO:
       drill_event(t, mmio_key(e.tgid, e.a, static_cast<MmioAccess>(e.b & 0xff)));
       break;
     case KS_EV_MSR:
       drill_event(t, msr_key(e.tgid, e.a, e.b != 0, e.c != 0));
+      if (t && t->hw.active && t->site) GuestSites::note_msr(*t->site, e.b != 0);
       break;
     case KS_EV_CPUID:
       drill_event(t, cpuid_key(e.tgid, e.a));
@@ -411,12 +456,14 @@ RecordingAnalysisResult RecordingAnalysis::finish(std::optional<std::uint64_t> e
   r.snapshot.started_ns = s.time_zero().value_or(0);
   if (s.timeline) {
     r.timeline = s.timeline->finish(end);
+    if (s.function_timeline) r.function_timeline = s.function_timeline->finish(end);
     r.snapshot.started_ns = r.timeline.start_ns;
   }
   r.snapshot.taken_ns = std::max(end, r.snapshot.started_ns);
   for (const auto& [pid, info] : s.options.vms)
     if (s.kvm_processes.contains(pid)) r.snapshot.vms[pid] = info;
   r.drill = std::move(s.drill);
+  r.sites = std::move(s.sites);
   r.stability = rate_stability(r.timeline);
   r.bursts = find_bursts(r.timeline, s.options.burst_rule);
   r.boots = s.boot.finish();

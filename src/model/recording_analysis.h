@@ -10,11 +10,13 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "bpf/kvmscope_bpf.h"
 #include "model/boot.h"
 #include "model/drilldown.h"
+#include "model/guest_sites.h"
 #include "model/snapshot.h"
 #include "model/stability.h"
 #include "model/timeline.h"
@@ -41,6 +43,14 @@ struct AnalysisOptions {
   std::size_t max_threads = 65536;  // vCPU threads whose pairing state is kept
   std::size_t max_drill_keys = DrillDown::kDefaultMaxKeys;
   std::size_t max_buckets = kMaxTimelineBuckets;
+  // Count the hardware exits per guest RIP too (report --guest-symbols, --by function).
+  bool guest_sites = false;
+  std::size_t max_guest_sites = GuestSites::kDefaultMaxSites;
+  // The timeline by guest function (report --html with guest symbols, a second pass once the
+  // functions are known): each hardware exit's (VM, RIP) gives its series; RIPs not listed count
+  // in `other_function_series`. Series s is kept as Reason{hardware, none, s}. nullptr: none.
+  const std::unordered_map<GuestRip, std::uint32_t, GuestRipHash>* function_series = nullptr;
+  std::uint32_t other_function_series = 0;
 };
 
 // What the analysis itself noticed about the event stream.
@@ -68,7 +78,9 @@ struct RecordingAnalysisResult {
   // timed because the thread table was full.
   Snapshot snapshot;
   DrillDown drill;
+  GuestSites sites;  // empty unless AnalysisOptions::guest_sites
   Timeline timeline;
+  Timeline function_timeline;  // empty unless AnalysisOptions::function_series
   std::vector<RateStability> stability;
   BurstReport bursts;
   std::vector<BootSummary> boots;

@@ -14,6 +14,10 @@
 #include "model/recording_damage.h"
 #include "model/summary.h"
 
+namespace kvmscope::symbols {
+struct Attribution;  // symbols/attribution.h
+}
+
 namespace kvmscope::report {
 
 // What the recording says about itself (its header and trailer), shown with the results.
@@ -59,6 +63,9 @@ struct ReportOptions {
   // and no log2-bucket footnote (the report's header says how they were computed). The report's
   // renderers set it (report_options()); stat leaves it: p50, p99 as log2 bucket bounds, and max.
   bool event_percentiles = false;
+  // report --guest-symbols / --guest-kernel / --by function: the exits attributed to guest
+  // functions (report_guest_code.h); nullptr: not asked for.
+  const symbols::Attribution* guest_code = nullptr;
 };
 
 }  // namespace kvmscope::report

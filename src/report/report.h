@@ -18,6 +18,7 @@
 #include "model/summary.h"
 #include "report/options.h"
 #include "report/render.h"
+#include "symbols/attribution.h"
 #include "util/result.h"
 
 namespace kvmscope::report {

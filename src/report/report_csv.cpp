@@ -8,6 +8,7 @@
 #include "report/format.h"
 #include "report/percentiles.h"
 #include "report/report.h"
+#include "report/report_guest_code.h"
 #include "report/report_labels.h"
 #include "report/report_text_sections.h"
 
@@ -206,6 +207,13 @@ util::Result<void> write_report_csv(const std::string& dir, const model::Recordi
     files.emplace_back(
         std::string("drill_") + model::drill_kind_name(kind) + ".csv",
         [&, kind](std::ostream& o) { drill_csv(a, kind, options.drilldowns_per_vm, o); });
+  if (options.guest_code) {
+    files.emplace_back("guest_functions.csv", [&](std::ostream& o) {
+      write_guest_functions_csv(*options.guest_code, c, o);
+    });
+    files.emplace_back("guest_sites.csv",
+                       [&](std::ostream& o) { write_guest_sites_csv(*options.guest_code, c, o); });
+  }
   for (const auto& [name, writer] : files) {
     auto written = write_file(base / name, writer);
     if (!written) return written;

@@ -265,6 +265,41 @@ void drill_tables(const model::RecordingAnalysisResult& a, const ReportOptions& 
   }
 }
 
+// The guest functions per VM and reason: charts drawn by report.js, tables here.
+void guest_code_tables(const model::RecordingAnalysisResult& a, const model::ReasonCatalog& catalog,
+                       const ReportOptions& options, std::ostream& out) {
+  if (!options.guest_code) return;
+  const symbols::Attribution& g = *options.guest_code;
+  out << "<h2>Guest code</h2>\n<p class=\"meta\">symbols: " << html_escape(g.symbols_desc);
+  if (!g.image_desc.empty()) out << "; code: " << html_escape(g.image_desc);
+  out << "</p>\n<div id=\"charts-guest-code\"></div>\n";
+  for (const symbols::VmAttribution& vm : g.vms) {
+    out << "<h3>" << html_escape(text::vm_label(a.snapshot, vm.vm_pid)) << "</h3>\n"
+        << "<p class=\"meta\">KASLR offset " << symbols::hex(vm.offset.offset) << " ("
+        << symbols::kaslr_how_name(vm.offset.how) << "); " << format_count(vm.offset.verified)
+        << " of " << format_count(vm.offset.checkable)
+        << " checkable exit RIPs fit; exits from the kernel " << format_count(vm.kernel_exits)
+        << ", firmware/early boot " << format_count(vm.early_exits) << ", user "
+        << format_count(vm.user_exits) << "</p>\n";
+    for (const symbols::ReasonFunctions& r : vm.reasons) {
+      out << "<h4>" << html_escape(catalog.name(r.reason)) << " (" << format_count(r.total.count)
+          << " exits)</h4>\n";
+      HtmlTable table(drill_columns({{"function", true}, {"busiest RIP", true}}));
+      std::size_t shown = 0;
+      for (const symbols::FunctionRow& f : r.functions) {
+        if (shown++ == kMaxHtmlRows) break;
+        std::vector<std::string> cells = {
+            f.module.empty() ? f.name : f.name + " [" + f.module + "]",
+            f.sites.empty() ? "" : f.sites[0].where, format_count(f.stats.count),
+            format_percent(f.stats.count, r.total.count)};
+        for (auto& c : time_cells(f.stats)) cells.push_back(std::move(c));
+        table.add_row(std::move(cells), false);
+      }
+      table.write(out);
+    }
+  }
+}
+
 }  // namespace
 
 void render_report_html(const model::RecordingAnalysisResult& a,
@@ -297,6 +332,7 @@ void render_report_html(const model::RecordingAnalysisResult& a,
   bursts_table(a, catalog, out);
   boot_tables(a, catalog, out);
   drill_tables(a, options, out);
+  guest_code_tables(a, catalog, options, out);
   // The charts' verdict for the browser test (tests/browser): in the DOM, never shown.
   out << "<div id=\"kvmscope-status\" data-state=\"pending\" hidden></div>\n"
       << "<script type=\"application/json\" id=\"kvmscope-data\">\n"

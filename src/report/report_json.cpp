@@ -9,6 +9,7 @@
 #include "report/percentiles.h"
 #include "report/recording_notes.h"
 #include "report/report.h"
+#include "report/report_guest_code.h"
 #include "report/report_kernel_log.h"
 #include "report/report_labels.h"
 #include "report/snapshot_json.h"
@@ -289,6 +290,12 @@ void render_report_json(const model::RecordingAnalysisResult& a,
   out << ",\n";
   out << "  \"drilldowns\": ";
   write_drilldowns_json(a.drill, options, out);
+  out << ",\n";
+  out << "  \"guest_code\": ";
+  if (options.guest_code)
+    write_guest_code_json(*options.guest_code, catalog, out);
+  else
+    out << "null";
   out << ",\n";
 
   const model::StreamFacts& f = a.facts;

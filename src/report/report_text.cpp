@@ -7,6 +7,7 @@
 #include "report/recording_notes.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/report_guest_code.h"
 #include "report/report_kernel_log.h"
 #include "report/report_labels.h"
 #include "report/report_text_sections.h"
@@ -98,6 +99,9 @@ void render_report_text(const model::RecordingAnalysisResult& analysis,
   for (std::string& block : text::boot_sections(analysis, catalog)) blocks.push_back(block);
   for (std::string& block : text::drill_sections(analysis.drill, analysis.snapshot, options))
     blocks.push_back(block);
+  if (options.guest_code)
+    blocks.push_back(
+        guest_code_text(*options.guest_code, analysis.snapshot, catalog, options.max_rows));
   write_blocks(blocks, out);
 }
 

@@ -41,7 +41,7 @@ ks_l2_layer() {
   mkdir -p "$tree/l2root/bin" "$tree/l2root/proc" "$tree/l2root/sys" "$tree/l2root/dev"
   cp /bin/busybox "$tree/l2root/bin/busybox"
   local a
-  for a in sh mount cut poweroff echo cat; do ln -sf busybox "$tree/l2root/bin/$a"; done
+  for a in sh mount cut poweroff echo cat grep; do ln -sf busybox "$tree/l2root/bin/$a"; done
   install -m 0755 "$recipe/l2-init" "$tree/l2root/init"
   mkdir -p "$tree/root/opt/qemu/fw" "$tree/root/opt/l2" "$tree/root/tmp"
   (cd "$tree/l2root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) >"$tree/root/opt/l2/initrd.gz"

@@ -316,6 +316,89 @@ def check_html(res, builddir):
     res.check("(d) screenshot boot-report.png is a PNG", png[:8] == PNG_MAGIC, f"{len(png)} bytes")
 
 
+LINK_TEXT = 0xFFFFFFFF81000000
+MASK64 = (1 << 64) - 1
+
+
+def guest_sites(doc, pid):
+    """{(code, rip): count} of the hardware exits in the guest-code report of VM pid."""
+    out = {}
+    code = doc.get("guest_code") or {}
+    for vm in code.get("vms", []):
+        if vm.get("pid") != pid:
+            continue
+        for r in vm.get("reasons", []):
+            if r.get("level") != "hardware":
+                continue
+            for f in r.get("functions", []):
+                for site in f.get("sites", []):
+                    key = (r.get("code"), int(site.get("rip", "0"), 16))
+                    out[key] = out.get(key, 0) + site.get("count", 0)
+    return out
+
+
+def check_guest_code(res, outdir, builddir, run):
+    """(e) report --guest-symbols/--guest-kernel: the KASLR offset it found is L2's own (its
+    kallsyms _text), and every (reason, guest RIP) count equals the kernel's hist of the run."""
+    riphist = parse_hist(read(outdir, "boot.riphist"))
+    if riphist is None:
+        res.skip("(e) guest code", "no boot.riphist from L1 (an older l1-boot.sh)")
+        return
+    rc = read_int(builddir, "boot-guest.rc")
+    res.check("(e) `kvmscope report --guest-symbols --guest-kernel` exited 0", rc == 0,
+              f"status {rc}; stderr: {(read(builddir, 'boot-guest.stderr') or '').strip()[-300:]}")
+    try:
+        doc = json.loads(read(builddir, "boot-guest.json") or "")
+    except ValueError as e:
+        res.check("(e) guest-code report is JSON", False, str(e))
+        return
+    vms = [v for v in (doc.get("guest_code") or {}).get("vms", []) if v.get("pid") == run.qemu_pid]
+    m = re.search(r"=== L2 kallsyms: ([0-9a-f]{16}) T _text", read(outdir, "boot.l2-serial.log") or "")
+    want = int(m.group(1), 16) - LINK_TEXT if m else None
+    vm = vms[0] if vms else {}
+    got = int(vm.get("kaslr_offset", "-1"), 16) if vm.get("kaslr_offset") else None
+    res.check("(e) the KASLR offset found in the kernel's code is L2's own (its /proc/kallsyms _text)",
+              want is not None and got == want and vm.get("offset_source") == "verified",
+              f"found {vm.get('kaslr_offset')} ({vm.get('offset_source')}, {vm.get('verified_rips')} of "
+              f"{vm.get('checkable_rips')} checkable RIPs fit, {vm.get('other_fitting_offsets')} other offsets as good); "
+              f"L2 says _text {m.group(1) if m else 'nothing'} = offset {hex(want) if want is not None else '?'}")
+    res.check("(e) every checkable exit RIP fits the instruction at that offset",
+              vm and vm.get("checkable_rips", 0) > 0 and vm.get("verified_rips") == vm.get("checkable_rips"),
+              f"{vm.get('verified_rips')} of {vm.get('checkable_rips')}")
+    rows, _hits, dropped = riphist
+    ref = {}
+    for keys, n in rows:
+        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
+        ref[k] = ref.get(k, 0) + n
+    got_sites = guest_sites(doc, run.qemu_pid)
+    diff = {k: (got_sites.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got_sites)
+            if got_sites.get(k, 0) != ref.get(k, 0)}
+    per_reason = {}
+    for (c, _rip), n in ref.items():
+        per_reason[c] = per_reason.get(c, 0) + n
+    res.check(f"(e) every (reason, guest RIP) count ({len(ref):,} of them) equals the kernel's hist "
+              "(keys exit_reason,guest_rip)", dropped == 0 and ref and not diff,
+              f"dropped {dropped}; " + ("report/kernel " + ", ".join(
+                  f"0x{c:x}@{rip:#x}={a}/{b}" for (c, rip), (a, b) in sorted(diff.items())[:8])
+                  if diff else "per reason " + fmt(per_reason)))
+    ex = vm.get("exits") or {}
+    parts = sum(ex.get(k, 0) for k in ("kernel", "early", "user", "other"))
+    res.check("(e) kernel + firmware/early boot + user exits add up to the VM's hardware exits",
+              parts == sum(ref.values()) and ex.get("other", 1) == 0,
+              f"kernel {ex.get('kernel')}, early {ex.get('early')}, user {ex.get('user')}, other {ex.get('other')}; "
+              f"hist {sum(ref.values())}")
+    if read(builddir, "boot-chromium-missing.log") is None:
+        dom = read(builddir, "boot-guest-dom.html") or ""
+        m = re.search(r'<div id="kvmscope-status"[^>]*>[^<]*', dom)
+        status = m.group(0) if m else ""
+        res.check("(e) the guest-code page (function bars, timeline by function) reports ok in Chromium",
+                  'data-state="ok"' in status and "chart-guest-timeline" in status and "=0px" not in status,
+                  status[:300] if status else "no #kvmscope-status in boot-guest-dom.html")
+    for r in (vm.get("reasons") or [])[:6]:
+        top = ", ".join(f"{f.get('function')} {f.get('count'):,}" for f in r.get("functions", [])[:4])
+        res.note(f"guest code: {r.get('reason')} ({r.get('count'):,}): {top}")
+
+
 def compare_base(res, base, run):
     """The same boot without kvmscope: what recording adds (notes, never a failure)."""
     if not base.present:
@@ -368,6 +451,7 @@ def run_checks(outdir, builddir):
             check_counts(res, run, doc, text)
             check_boot(res, run, doc, text, marks_for(outdir, doc))
             check_html(res, builddir)
+            check_guest_code(res, outdir, builddir, run)
     compare_base(res, base, run)
     n_fail = len(res.failed)
     print(f"SUMMARY: {len(res.rows) - n_fail} passed, {n_fail} failed, {len(res.warnings)} warnings")
@@ -379,6 +463,7 @@ def run_checks(outdir, builddir):
 # ---- self test: made-up outputs in the formats seen from L1 and the report ----
 
 QEMU_PID, VCPU_TID = 281, 284
+GOOD_TEXT = 0xFFFFFFFF9E000000  # L2's _text in the guest-code self-test
 # A boot's hardware exits per bed: {code: (n, name)}. The first is the timer interrupt, the second
 # the port I/O, the third the MSR reads, as the BROKEN edits below expect.
 GOOD = {
@@ -397,6 +482,11 @@ def good_hw():
 
 def nth_code(i):
     return list(GOOD[P.name])[i]
+
+
+def io_site():
+    """The port I/O's first RIP in the guest-code self-test."""
+    return GOOD_TEXT + 0x1000 * sorted(good_hw()).index(nth_code(1))
 
 
 def _files(d, files):
@@ -428,6 +518,23 @@ def _good(outdir, builddir):
     names = {2: "KVM_EXIT_IO", 6: "KVM_EXIT_MMIO", -4: "restart (EINTR)"}
     exits = [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "hardware", "isa": P.name, "code": c, "code_text": P.code_text(c),
               "reason": name, "count": n} for c, (n, name) in GOOD[P.name].items()]
+    # The guest code: every exit of a reason at one RIP, the port I/O's at two.
+    sites = {(c, GOOD_TEXT + 0x1000 * i): n for i, (c, n) in enumerate(sorted(good_hw().items()))}
+    sites[(nth_code(1), io_site())] -= 100
+    sites[(nth_code(1), io_site() + 4)] = 100
+    _files(outdir, {"boot.riphist": cr.make_hist([(c, rip, n) for (c, rip), n in sorted(sites.items())],
+                                                 ("exit_reason", "guest_rip"))})
+    with open(os.path.join(outdir, "boot.l2-serial.log"), "a", encoding="utf-8") as f:
+        f.write(f"=== L2 kallsyms: {GOOD_TEXT:016x} T _text\n")
+    reasons = {}
+    for (c, rip), n in sites.items():
+        reasons.setdefault(c, []).append({"function": f"f{c}", "count": n, "sites": [{"rip": hex(rip), "count": n}]})
+    guest = {"schema": "kvmscope.report/1", "guest_code": {"vms": [{
+        "pid": QEMU_PID, "kaslr_offset": hex(GOOD_TEXT - LINK_TEXT), "offset_source": "verified",
+        "checkable_rips": 5, "verified_rips": 5, "other_fitting_offsets": 0,
+        "exits": {"kernel": sum(good_hw().values()), "early": 0, "user": 0, "other": 0},
+        "reasons": [{"level": "hardware", "code": c, "reason": GOOD[P.name][c][1],
+                     "count": sum(f["count"] for f in fs), "functions": fs} for c, fs in reasons.items()]}]}}
     exits += [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "vmm", "isa": "none", "code": c if c >= 0 else 0x80000004,
                "code_text": str(c), "reason": names[c], "count": n} for c, n in GOOD_VMM.items()]
     hw, vmm = sum(good_hw().values()), sum(GOOD_VMM.values())
@@ -452,7 +559,10 @@ def _good(outdir, builddir):
                                          f"total   {hw:,}  100.0%\n\nBoot of VM {QEMU_PID} (l2-boot): 280 s\n",
                       "boot-report.html": "<html>...</html>", "boot-dom.html": f"<html><body>{status}</body></html>",
                       "boot-chromium-dom.log": "", "boot-chromium-screenshot.log": "",
-                      "boot-report.png": PNG_MAGIC + b"rest"})
+                      "boot-report.png": PNG_MAGIC + b"rest",
+                      "boot-guest.json": json.dumps(guest), "boot-guest.rc": "0\n",
+                      "boot-guest-dom.html": '<div id="kvmscope-status" data-state="ok" data-charts="2" '
+                                             'data-rendered="2">chart-guest-timeline=900px, chart-guest-281-0=800px</div>'})
 
 
 def _edit(name, fn, where="build"):
@@ -514,6 +624,11 @@ BROKEN = {
     "record failed": _edit("boot.rc", lambda t: "1\n", "out"),
     "record lost events": _edit("boot.stderr", lambda t: t.replace("lost: 0", "lost: 12"), "out"),
     "L1 died": _edit("done.txt", None, "out"),
+    "offset not L2's": _edit("boot-guest.json", lambda t: t.replace('"0x1d000000"', '"0x1d200000"')),
+    "an io exit at another RIP": _edit("boot-guest.json", lambda t: t.replace(hex(io_site() + 4), hex(io_site() + 6))),
+    "a RIP's count off": _edit("boot.riphist", lambda t: t.replace("hitcount:        100", "hitcount:        101"), "out"),
+    "guest report failed": _edit("boot-guest.rc", lambda t: "1\n"),
+    "guest page failed": _edit("boot-guest-dom.html", lambda t: t.replace('data-state="ok"', 'data-state="error"')),
     "phases not as marked": _edit("boot.kernel-exit", None, "out"),
 }
 

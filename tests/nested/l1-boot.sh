@@ -6,15 +6,17 @@
 # (by thread, isa, reason) and kvm:kvm_userspace_exit in the kernel. The host reports on the
 # recording and compares (TCG makes L1 slow: nothing is analysed here).
 # Kernel args: l2machine=pc|microvm (default pc), l2mem=SIZE (default 256M), ksbase=0 (no base
-# run), kstmo=SEC (limit per run, default 300; SIGTERM first so that record closes its file,
-# SIGKILL 20 s later).
-# Outputs in /out, per run NAME (base, boot): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist},
+# run), l2diff=MACHINE (a third run "boot2": the same boot on that machine type, recorded too,
+# for the host's `kvmscope diff`), kstmo=SEC (limit per run, default 300; SIGTERM first so that
+# record closes its file, SIGKILL 20 s later).
+# Outputs in /out, per run NAME (base, boot, boot2): NAME.{cmd,stdout,stderr,rc,secs,hist,uhist,riphist},
 # NAME.t0 / NAME.t1 (L1 CLOCK_BOOTTIME in s around the run; L1 never suspends, so this is also
 # CLOCK_MONOTONIC, the recording's clock), NAME.l2up (the same clock when L2's init line reached
 # the serial file), NAME.qemu-pid, NAME.qemu-tids (every thread of QEMU seen while it ran),
 # NAME.kernel-exit (the first exit from a kernel address, CLOCK_MONOTONIC time stamp),
-# NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms;
-# version.txt, l1-kernel.txt, isa.txt, kvm_exit.format, dmesg.txt, done.txt.
+# NAME.irq0 / NAME.irq1 (/proc/interrupts before and after), NAME.l2-serial.log; boot.kvms,
+# boot2.kvms; version.txt, l1-kernel.txt, l1-kallsyms (L1's code symbols), isa.txt,
+# kvm_exit.format, dmesg.txt, done.txt.
 # shellcheck source=SCRIPTDIR/l1-lib.sh
 . /l1-lib.sh
 
@@ -32,6 +34,12 @@ TMO=${TMO:-300}
 # takes at most 3 keys (TRACING_MAP_KEYS_MAX), so vcpu_id is left out: L2 has one vCPU.
 HIST_EXIT='hist:keys=common_pid,isa,exit_reason:size=4096'
 HIST_UEXIT='hist:keys=reason,errno:size=256'
+# The kernel's own count per guest instruction: the reference for report's attribution of exits
+# to guest functions (`--guest-symbols`). 2^15 slots: a boot exits from a few thousand RIPs. In a
+# trace instance of its own: a second hist trigger on the same event would print into the same
+# `hist` file as HIST_EXIT's.
+HIST_RIP='hist:keys=exit_reason,guest_rip:size=32768'
+RIPI=$T/instances/ksrip
 
 # watch_qemu: while the run lasts, note QEMU's pid, each of its threads, and the L1 time when L2's
 # init line ("=== L2 up") reached the serial file; the host turns that time into a phase mark.
@@ -100,6 +108,8 @@ l2_run() {
   : >/tmp/qemu-tids
   echo "$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
   echo "$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
+  rmdir "$RIPI" 2>/dev/null
+  mkdir "$RIPI" && echo "$HIST_RIP" >"$RIPI/events/kvm/kvm_exit/trigger"
   cat /proc/interrupts >"$L1_OUT/$name.irq0"
   kernel_mark_start
   watch_qemu &
@@ -112,6 +122,9 @@ l2_run() {
   kernel_mark_stop "$name"
   cat "$T/events/kvm/kvm_exit/hist" >"$L1_OUT/$name.hist"
   cat "$T/events/kvm/kvm_userspace_exit/hist" >"$L1_OUT/$name.uhist"
+  cat "$RIPI/events/kvm/kvm_exit/hist" >"$L1_OUT/$name.riphist" 2>/dev/null
+  echo "!$HIST_RIP" >"$RIPI/events/kvm/kvm_exit/trigger" 2>/dev/null
+  rmdir "$RIPI" 2>/dev/null
   echo "!$HIST_EXIT" >"$T/events/kvm/kvm_exit/trigger"
   echo "!$HIST_UEXIT" >"$T/events/kvm/kvm_userspace_exit/trigger"
   touch /tmp/boot.done
@@ -141,6 +154,10 @@ l1_load_outdisk
 l1_isa_files
 "$KS" --version >"$L1_OUT/version.txt" 2>&1
 uname -r >"$L1_OUT/l1-kernel.txt"
+# L1 runs the very kernel L2 boots (one bzImage): its own code symbols, less its own KASLR offset,
+# are that kernel's System.map, which Debian ships only in the ~1 GB -dbg package. The host makes
+# the System.map from this (tests/nested/README.md, "Guest code").
+awk '$2 ~ /^[tTwW]$/ && NF == 3' /proc/kallsyms >"$L1_OUT/l1-kallsyms"
 echo "=== KS-BOOT START $(uname -r) uptime $(uptime_s)s kvmscope $(cat "$L1_OUT/version.txt")"
 
 # The bed's L2 command line (the one the bed always used) plus -name, so the report names the VM.
@@ -155,6 +172,19 @@ set -- "$QEMU" -enable-kvm -name l2-boot -cpu host -M "$L2M" -m "$L2MEM" -smp 1 
 [ "$(arg ksbase)" = 0 ] || l2_run base "$@"
 # boot: the recording. Its hist counts are the reference the host compares the report with.
 l2_run boot "$KS" record --force -o "$L1_OUT/boot.kvms" -- "$@"
+
+# boot2 (l2diff=MACHINE): the same command with -M MACHINE, recorded with its own hist counts.
+L2DIFF=$(arg l2diff)
+if [ -n "$L2DIFF" ]; then
+  n=$#
+  prev=
+  for a do
+    if [ "$prev" = -M ]; then set -- "$@" "$L2DIFF"; else set -- "$@" "$a"; fi
+    prev=$a
+  done
+  shift "$n"
+  l2_run boot2 "$KS" record --force -o "$L1_OUT/boot2.kvms" -- "$@"
+fi
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"

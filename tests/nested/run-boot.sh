@@ -22,6 +22,11 @@
 #   KS_BOOT_RUN_TIMEOUT  seconds of L1 time for each L2 boot inside L1 (default 480 on SVM, where the
 #                     recorded one took 280 s: kvmscope record slows the boot about 5x; 1500 on VMX)
 #   KS_BOOT_MACHINE   L2 machine type, pc or microvm (default pc)
+#   KS_BOOT_DIFF      another machine type (microvm; SVM bed): L1 records the same boot on it too
+#                     (boot2.kvms), and `kvmscope diff boot.kvms boot2.kvms` is checked against
+#                     the kernel's counts of both by check-boot-diff.py (CTest nested.l2_boot_diff)
+#   KS_BOOT_BUILD     this run's outputs' directory (default: as below; the static kvmscope is
+#                     built in <source-dir>/build-nested-boot in any case)
 #   KS_BOOT_BASE      0 = leave out the base run (saves about a minute; no observer comparison)
 #   KS_NESTED_BIN     use this static kvmscope instead of building one (harness development)
 # Outputs, kept in <source-dir>/build-nested-boot/ (the VMX bed's in its vmx/): boot-serial.log (L1's console), boot-out/
@@ -42,13 +47,14 @@ L2_RECIPE=$SRC/tests/beds/svm
 BUILD=$SRC/build-nested-boot
 case $BED in
   svm)
-    R=$BUILD
-    TIMEOUT=${KS_BOOT_TIMEOUT:-600}
+    R=${KS_BOOT_BUILD:-$BUILD}
+    # Two recorded boots (KS_BOOT_DIFF) take twice as long.
+    TIMEOUT=${KS_BOOT_TIMEOUT:-$([ -n "${KS_BOOT_DIFF:-}" ] && echo 1200 || echo 600)}
     RUN_TIMEOUT=${KS_BOOT_RUN_TIMEOUT:-480}
     ;;
   vmx)
     ks_use_vmx_bed
-    R=$BUILD/vmx
+    R=${KS_BOOT_BUILD:-$BUILD/vmx}
     # Bochs runs L1 at 20 to 60 MIPS: L1's boot takes ~2 min, an unrecorded L2 boot ~4 min.
     TIMEOUT=${KS_BOOT_TIMEOUT:-3600}
     RUN_TIMEOUT=${KS_BOOT_RUN_TIMEOUT:-1500}
@@ -57,10 +63,15 @@ case $BED in
 esac
 NAME=nested.l2_boot_recording
 [ "$BED" = vmx ] && NAME=nested.l2_boot_recording_vmx
+DIFF_MACHINE=${KS_BOOT_DIFF:-}
+[ -n "$DIFF_MACHINE" ] && NAME=nested.l2_boot_diff
 MACHINE=${KS_BOOT_MACHINE:-pc}
 t_start=$(ks_now)
 
 ks_begin "$HERE/check-boot.py" "$SRC/tests/beds/$BED"
+if [ -n "$DIFF_MACHINE" ]; then
+  python3 "$HERE/check-boot-diff.py" --self-test >/dev/null || ks_die "check-boot-diff.py --self-test failed"
+fi
 mkdir -p "$BUILD" "$R"
 TIMINGS=$R/boot-timings.txt
 : >"$TIMINGS"
@@ -88,6 +99,7 @@ LOG=$R/boot-serial.log
 OUT=$R/boot-out
 args=("l2machine=$MACHINE" "kstmo=$RUN_TIMEOUT")
 if [ "${KS_BOOT_BASE:-1}" = 0 ]; then args+=(ksbase=0); fi
+if [ -n "$DIFF_MACHINE" ]; then args+=("l2diff=$DIFF_MACHINE"); fi
 # Rarely, L1 stalls during an L2 boot (nested SVM on QEMU TCG: L1 halts with its timer interrupt
 # pending and nothing wakes it; seen in the run without kvmscope too). ks_boot's watch sees that
 # within KS_STALL_S and ks_run_l1 boots L1 again, loudly (tests/nested/README.md, "When L1
@@ -100,7 +112,7 @@ tries=${KS_BOOT_TRIES:-4}
 MEM=${MEM:-3G} KS_BOOT_TRIES=$tries ks_run_l1 "$NAME" "$R/boot-initramfs.cpio.gz" "$LOG" \
   "$R/boot-out.img" "$OUT" "$TIMEOUT" "${args[@]}"
 echo "L1 boot and runs $(ks_elapsed "$t0") s ($KS_VMM rc=$boot_rc)" | tee -a "$TIMINGS"
-for f in base.secs boot.secs; do
+for f in base.secs boot.secs boot2.secs; do
   [ -f "$OUT/$f" ] && echo "L2 run ${f%.secs} $(cat "$OUT/$f") s of L1 time" | tee -a "$TIMINGS"
 done
 
@@ -129,10 +141,30 @@ if [ -f "$OUT/boot.kvms" ]; then
 fi
 echo "reports $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
 
+# Guest code: which L2 functions exited. L2 boots the kernel L1 runs (one bzImage), so L1's code
+# symbols less L1's own KASLR offset are that kernel's System.map (Debian ships the real one
+# only in the ~1 GB -dbg package); the bzImage is the code the offset search checks. The report
+# must find L2's own offset, which L2 printed from its /proc/kallsyms.
+t0=$(ks_now)
+rm -f "$R"/boot-guest.* "$R/System.map-l2"
+if [ -f "$OUT/boot.kvms" ] && [ -s "$OUT/l1-kallsyms" ]; then
+  python3 "$HERE/kallsyms-to-map.py" "$OUT/l1-kallsyms" >"$R/System.map-l2"
+  rc=0
+  "$BIN" report "$OUT/boot.kvms" --by function --guest-symbols "$R/System.map-l2" \
+    --guest-kernel "$KS_WORK/vmlinuz" --rows 8 -o "$R/boot-guest.txt" \
+    --html "$R/boot-guest.html" >/dev/null 2>"$R/boot-guest.txt.stderr" || rc=$?
+  "$BIN" report "$OUT/boot.kvms" --by function --guest-symbols "$R/System.map-l2" \
+    --guest-kernel "$KS_WORK/vmlinuz" --json -o "$R/boot-guest.json" --csv "$R/boot-guest-csv" \
+    >"$R/boot-guest.stdout" 2>"$R/boot-guest.stderr" || rc=$?
+  echo "$rc" >"$R/boot-guest.rc"
+  cat "$R/boot-guest.stderr"
+fi
+echo "guest code $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
+
 # The HTML page reports its own state in #kvmscope-status (see tests/browser/check-html-report.sh).
 t0=$(ks_now)
 browser=$(command -v chromium || command -v chromium-browser || true)
-rm -f "$R"/boot-dom.html "$R"/boot-report.png "$R"/boot-chromium-*.log
+rm -f "$R"/boot-dom.html "$R"/boot-guest-dom.html "$R"/boot-report.png "$R"/boot-chromium-*.log
 if [ -z "$browser" ]; then
   echo "chromium is not installed" >"$R/boot-chromium-missing.log"
 elif [ -s "$R/boot-report.html" ]; then
@@ -147,14 +179,40 @@ elif [ -s "$R/boot-report.html" ]; then
   timeout 120 "$browser" "${flags[@]}" --screenshot="$R/boot-report.png" --window-size=1280,2400 \
     "file://$R/boot-report.html" 2>"$R/boot-chromium-screenshot.log" ||
     echo "ERROR: chromium --screenshot failed"
+  if [ -s "$R/boot-guest.html" ]; then
+    timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$R/boot-guest.html" \
+      >"$R/boot-guest-dom.html" 2>"$R/boot-chromium-guest.log" ||
+      echo "ERROR: chromium --dump-dom failed on boot-guest.html"
+  fi
   rm -rf "$profile"
 fi
 echo "chromium $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
+
+# KS_BOOT_DIFF: the two recordings compared, as JSON (checked), text and HTML, and one --fail-if
+# gate whose exit status the kernel's own totals decide (check-boot-diff.py --gate-expect).
+diff_rc=0
+if [ -n "$DIFF_MACHINE" ]; then
+  t0=$(ks_now)
+  rm -f "$R"/boot-diff*
+  rc=0
+  "$BIN" diff "$OUT/boot.kvms" "$OUT/boot2.kvms" --json -o "$R/boot-diff.json" \
+    --html "$R/boot-diff.html" 2>"$R/boot-diff.stderr" || rc=$?
+  echo "$rc" >"$R/boot-diff.rc"
+  "$BIN" diff "$OUT/boot.kvms" "$OUT/boot2.kvms" >"$R/boot-diff.txt" 2>>"$R/boot-diff.stderr" || true
+  rc=0
+  "$BIN" diff "$OUT/boot.kvms" "$OUT/boot2.kvms" --fail-if 'hardware:-1%' --fail-on-numbers \
+    >/dev/null 2>>"$R/boot-diff.stderr" || rc=$?
+  echo "$rc" >"$R/boot-diff-gate.rc"
+  python3 "$HERE/check-boot-diff.py" --gate-expect "$OUT" >"$R/boot-diff-gate.expect"
+  echo "diff $(ks_elapsed "$t0") s" | tee -a "$TIMINGS"
+  python3 "$HERE/check-boot-diff.py" "$OUT" "$R" | tee "$R/boot-diff-check.txt" || diff_rc=$?
+fi
 
 rc=0
 python3 "$HERE/check-boot.py" "$OUT" "$R" | tee "$R/boot-check.txt" || rc=$?
 # Whatever the checks said, an L1 that had to be killed is a failure.
 [ "$boot_rc" = 0 ] || rc=1
+[ "$diff_rc" = 0 ] || rc=1
 echo "total $(ks_elapsed "$t_start") s" | tee -a "$TIMINGS"
 echo "== outputs in $R: boot-out/, boot-report.{txt,json,html}, boot-report.png, boot-check.txt"
 if [ "$rc" = 0 ]; then echo "PASS $NAME"; else echo "FAIL $NAME"; fi

@@ -31,5 +31,16 @@ TEST(CliNumbers, SecondsTakeAUnit) {
   EXPECT_EQ(parse_seconds("inf"), std::nullopt);
 }
 
+// diff's --per-a, --alpha, --min-change: a plain decimal, the whole text.
+TEST(CliNumbers, Decimals) {
+  EXPECT_EQ(parse_decimal("0"), 0.0);
+  EXPECT_EQ(parse_decimal("2.5"), 2.5);
+  EXPECT_EQ(parse_decimal("1e-4"), 1e-4);
+  EXPECT_EQ(parse_decimal(""), std::nullopt);
+  EXPECT_EQ(parse_decimal("5%"), std::nullopt);
+  EXPECT_EQ(parse_decimal("-1"), std::nullopt);
+  EXPECT_EQ(parse_decimal("nan"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace kvmscope::cli

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -133,6 +134,57 @@ TEST(Cli, report_names_a_missing_or_foreign_file_in_one_line) {
   EXPECT_EQ(foreign.exit_code, 1);
   EXPECT_EQ(foreign.err,
             "kvmscope report: " KS_SOURCE_DIR "/README.md: not a kvmscope recording\n");
+}
+
+TEST(Cli, report_by_function_counts_the_exits_of_a_trace_dat_per_guest_rip) {
+  // The kvmtest guest of the SVM bed runs without a kernel: every RIP is low, before any kernel
+  // RIP, so all of it is firmware/early boot; 100 cpuid, 20 io and 20 hlt as in the test above.
+  auto r = run_command({KS_BIN, "report", KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v6.dat",
+                        "--by", "function,port", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  const auto& vms = doc["guest_code"]["vms"].items;
+  ASSERT_EQ(vms.size(), 1u);
+  std::map<std::string, std::uint64_t> per_reason;
+  for (const auto& reason : vms[0]["reasons"].items) {
+    std::uint64_t sum = 0;
+    for (const auto& f : reason["functions"].items) {
+      EXPECT_EQ(f["function"].str(), "[firmware/early boot]");
+      for (const auto& site : f["sites"].items) sum += site["count"].u64();
+    }
+    EXPECT_EQ(sum, reason["count"].u64());
+    per_reason[reason["reason"].str()] = sum;
+  }
+  EXPECT_EQ(per_reason["cpuid"], 100u);
+  EXPECT_EQ(per_reason["io"], 20u);
+  EXPECT_EQ(per_reason["hlt"], 20u);
+  EXPECT_EQ(vms[0]["exits"]["kernel"].u64(), 0u);
+  // "function" is taken out of --by's list; the rest is read as stat's kinds.
+  auto bad = run_command({KS_BIN, "report", "x.kvms", "--by", "function,bogus"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err.rfind("kvmscope report: --by: 'bogus' is not one of", 0), 0u) << bad.err;
+}
+
+TEST(Cli, report_guest_files_are_checked_before_the_recording_in_one_line) {
+  const std::string dir = ::testing::TempDir() + "/ks-guest-files";
+  std::filesystem::create_directories(dir);
+  const std::string stub = dir + "/System.map";
+  std::ofstream(stub)
+      << "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg "
+         "package\n";
+  auto r = run_command({KS_BIN, "report", "/nonexistent/boot.kvms", "--guest-symbols", stub});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kvmscope report: " + stub + ": no code symbols in it\n");
+  auto k = run_command({KS_BIN, "report", "/nonexistent/boot.kvms", "--guest-kernel", stub});
+  EXPECT_EQ(k.exit_code, 1);
+  EXPECT_EQ(k.err, "kvmscope report: " + stub +
+                       ": neither an ELF file (vmlinux) nor a bzImage (vmlinuz)\n");
+  auto o = run_command({KS_BIN, "report", "x.kvms", "--guest-kaslr-offset", "0x1000"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err.substr(0, o.err.find(')') + 1),
+            "kvmscope report: --guest-kaslr-offset: '0x1000' is not a multiple of 2 MiB "
+            "(0x200000)");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, report_reads_trace_cmd_trace_dat_files) {
@@ -341,6 +393,10 @@ TEST(Cli, top_level_help_lists_the_commands) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("  stat "), std::string::npos);
   EXPECT_NE(r.out.find("  guest "), std::string::npos);
+  EXPECT_NE(r.out.find("  diff "), std::string::npos);
+  // A '%' in the printf text is written "%%": the example prints as typed.
+  EXPECT_NE(r.out.find("  kvmscope diff before.kvms after.kvms --fail-if 'total:+5%'\n"),
+            std::string::npos);
   auto none = run_command({KS_BIN});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("usage: kvmscope <command>"), std::string::npos);
@@ -411,3 +467,107 @@ TEST(Cli, stat_without_privileges_says_so) {
 }
 
 }  // namespace
+
+namespace diff_cli {
+
+const std::string kDat6 = KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v6.dat";
+const std::string kDat7 = KS_SOURCE_DIR "/tests/fixtures/tracedat/kvmtest-v7.dat";
+const std::string kLog = KS_SOURCE_DIR "/tests/fixtures/dmesg/patch-svm.log";
+
+TEST(CliDiff, usage_errors_exit_2_with_one_line) {
+  const Case cases[] = {
+      {{"diff", kDat6},
+       "kvmscope diff: two runs to compare: kvmscope diff A B (got 1) (see 'kvmscope diff "
+       "--help')\n"},
+      {{"diff", kDat6, kDat7, "--per-a", "10"},
+       "kvmscope diff: --per-a and --per-b go together: the work done in A and in B (see "
+       "'kvmscope diff --help')\n"},
+      {{"diff", kDat6, kDat7, "--per-a", "0", "--per-b", "1"},
+       "kvmscope diff: --per-a: '0' is not a positive number (see 'kvmscope diff --help')\n"},
+      {{"diff", kDat6, kDat7, "--match", "pid"},
+       "kvmscope diff: --match: 'pid' is not 'name' (see 'kvmscope diff --help')\n"},
+      {{"diff", kDat6, kDat7, "--fail-if", "io:10%"},
+       "kvmscope diff: --fail-if 'io:10%': '10%' needs a sign: +N% (a rise) or -N% (a fall) "
+       "(e.g. 'io:+10%', 'total:+5%', 'npf.p99:+20%', 'vmx:30:+1000') (see 'kvmscope diff "
+       "--help')\n"},
+      {{"diff", kDat6, kDat7, "--fail-if", "iio:+10%"},
+       "kvmscope diff: --fail-if 'iio:+10%': matches no row of either run (reason names as the "
+       "report prints them, e.g. 'io', 'IO_INSTRUCTION', 'KVM_EXIT_IO', or ISA:CODE)\n"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {KS_BIN};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 2) << c.args.back();
+    EXPECT_EQ(r.err, c.err);
+  }
+}
+
+TEST(CliDiff, an_unreadable_input_exits_3) {
+  auto r = run_command({KS_BIN, "diff", kDat6, "/nonexistent/b.kvms"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "kvmscope diff: open /nonexistent/b.kvms: No such file or directory\n");
+}
+
+// Two trace.dat captures of one workload (kvmtest 20 5): its io exits are 20 in both. A +0%
+// threshold is reached, but no change is significant: the default exits 0, --fail-on-numbers 1.
+TEST(CliDiff, fail_if_needs_significance_unless_told_otherwise) {
+  auto r = run_command({KS_BIN, "diff", kDat6, kDat7, "--fail-if", "io:+0%", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  const auto& c = doc["fail_if"]["conditions"].items.at(0);
+  EXPECT_EQ(c["value_a"].text, "20");
+  EXPECT_EQ(c["value_b"].text, "20");
+  EXPECT_TRUE(c["threshold_reached"].boolean);
+  EXPECT_FALSE(c["significant"].boolean);
+  auto raw =
+      run_command({KS_BIN, "diff", kDat6, kDat7, "--fail-if", "io:+0%", "--fail-on-numbers"});
+  EXPECT_EQ(raw.exit_code, 1);
+  EXPECT_EQ(raw.err, "kvmscope diff: --fail-if 'io:+0%' holds\n");
+}
+
+// A report --json document of a trace.dat, read from standard input, against the trace.dat
+// itself: every row the same.
+TEST(CliDiff, a_report_document_against_its_recording_changes_nothing) {
+  auto r = run_command({"/bin/sh", "-c",
+                        std::string(KS_BIN) + " report " + kDat6 + " --json | " + KS_BIN +
+                            " diff - " + kDat6 + " --json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  EXPECT_EQ(doc["a"]["source"].str(), "kvmscope.report/1");
+  EXPECT_EQ(doc["b"]["source"].str(), "trace.dat");
+  ASSERT_FALSE(doc["rows"].items.empty());
+  for (const auto& row : doc["rows"].items) {
+    EXPECT_EQ(row["count_a"].u64(), row["count_b"].u64());
+    EXPECT_EQ(row["change"].text, "0");
+    // The document keeps no events: its p99 is the log2 histogram's bound (stat's), at most 2x
+    // the recording's own (the report's, from the events).
+    if (row["p99_ns_b"].kind == kvmscope::testing::Json::Kind::number &&
+        row["p99_ns_a"].kind == kvmscope::testing::Json::Kind::number) {
+      EXPECT_GE(row["p99_ns_a"].u64(), row["p99_ns_b"].u64());
+      EXPECT_LE(row["p99_ns_a"].u64(), 2 * row["p99_ns_b"].u64() + 1);
+    }
+  }
+}
+
+TEST(CliDiff, kernel_logs_compare_without_time_distributions) {
+  auto r = run_command(
+      {KS_BIN, "diff", "--dmesg", kLog, "--dmesg", kLog, "--fail-if", "cpuid.p99:+0%", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = kvmscope::testing::Json::parse(r.out);
+  EXPECT_EQ(doc["a"]["source"].str(), "kernel log");
+  const auto& c = doc["fail_if"]["conditions"].items.at(0);
+  EXPECT_EQ(c["value_a"].kind, kvmscope::testing::Json::Kind::null);
+  EXPECT_FALSE(c["holds"].boolean);
+  bool cpuid = false;
+  for (const auto& row : doc["rows"].items)
+    if (row["kind"].str() == "reason" && row["reason"].str() == "cpuid") {
+      cpuid = true;
+      EXPECT_EQ(row["p50_ns_a"].kind, kvmscope::testing::Json::Kind::null);
+      EXPECT_EQ(row["time_p"].kind, kvmscope::testing::Json::Kind::null);
+      EXPECT_NE(row["mean_ns_a"].kind, kvmscope::testing::Json::Kind::null);
+    }
+  EXPECT_TRUE(cpuid);
+}
+
+}  // namespace diff_cli

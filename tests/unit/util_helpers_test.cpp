@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/fd.h"
+#include "util/json_value.h"
 #include "util/strings.h"
 #include "util/usage.h"
 
@@ -93,6 +94,38 @@ TEST(Fail, prints_one_line_naming_the_command_and_returns_the_status) {
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(fail("record", plain_error("no VM")), 1);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "kvmscope record: no VM\n");
+}
+
+// JsonValue: kvmscope's documents read back exactly (u64 counts above 2^53), escapes decoded,
+// malformed or too deeply nested text refused with the offset.
+TEST(JsonValue, ReadsExactIntegersAndEscapes) {
+  auto v = JsonValue::parse(
+      R"( {"n": 18446744073709551615, "x": 2.5, "s": "a\"\u00e9\ud83d\ude00", "a": [true, null],
+          "neg": -1} )");
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  EXPECT_EQ((*v)["n"].as_u64(), 18446744073709551615ull);
+  EXPECT_EQ((*v)["x"].as_double(), 2.5);
+  EXPECT_EQ((*v)["x"].as_u64(), std::nullopt);
+  EXPECT_EQ((*v)["neg"].as_u64(), std::nullopt);
+  EXPECT_EQ((*v)["s"].as_string(), "a\"\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ((*v)["a"][0].as_bool(), true);
+  EXPECT_TRUE((*v)["a"][1].is_null());
+  EXPECT_TRUE((*v)["missing"]["deeper"].is_null());
+}
+
+TEST(JsonValue, RefusesMalformedTextWithItsOffset) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"{\"a\" 1}", "JSON: offset 5: expected ':'"},
+      {"[1, 2", "JSON: offset 5: expected ',' or ']'"},
+      {"{} x", "JSON: offset 3: text after the document"},
+      {"\"tab\there\"", "JSON: offset 5: control character in a string"},
+      {std::string(100, '['), "JSON: offset 65: nested deeper than 64"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto v = JsonValue::parse(text);
+    ASSERT_FALSE(v.ok()) << text;
+    EXPECT_EQ(v.error().message(), message) << text;
+  }
 }
 
 }  // namespace

@@ -93,13 +93,29 @@
   function timelineChart(data, level) {
     const t = data.timeline;
     const series = t.series.filter((s) => s.level === level).sort((a, b) => b.total - a.total);
+    stackedRates(t, series, reasonLabel, 'reasons', 'charts-timeline', 'chart-timeline-' + level,
+                 levelTitle(level));
+  }
+
+  // The hardware exits over time again, coloured by the guest function that exited.
+  function functionTimelineChart(code) {
+    const t = code.timeline;
+    if (!t) return;
+    const series = t.series.slice().sort((a, b) => (a.function === 'other') - (b.function === 'other') ||
+                                                   b.total - a.total);
+    stackedRates(t, series, (s) => s.function, 'functions', 'charts-guest-code',
+                 'chart-guest-timeline', 'Hardware exits by guest function');
+  }
+
+  // One stacked bar per bucket, one series per label (the kTopSeries largest, the rest as one).
+  function stackedRates(t, series, label, restWord, containerId, id, title) {
     if (!series.length || !t.buckets) return;
     const bucketS = Number(t.bucket_s);
     const decimals = bucketS >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(bucketS)));
     const labels = [];
     for (let b = 0; b < t.buckets; b++) labels.push((b * bucketS).toFixed(decimals));
     const datasets = series.slice(0, kTopSeries).map((s, i) => ({
-      label: reasonLabel(s),
+      label: label(s),
       data: s.counts.map((c) => c / bucketS),
       backgroundColor: palette[i % palette.length],
     }));
@@ -107,11 +123,10 @@
     if (rest.length) {
       const other = new Array(t.buckets).fill(0);
       for (const s of rest) s.counts.forEach((c, b) => { other[b] += c / bucketS; });
-      datasets.push({label: rest.length + ' other reasons', data: other,
+      datasets.push({label: rest.length + ' other ' + restWord, data: other,
                      backgroundColor: '#cccccc'});
     }
-    const canvas = addCanvas('charts-timeline', 'chart-timeline-' + level,
-                             levelTitle(level) + ' per second, buckets of ' +
+    const canvas = addCanvas(containerId, id, title + ' per second, buckets of ' +
                              fmtNs(bucketS * 1e9), 380);
     makeChart(canvas, {
       type: 'bar',
@@ -201,6 +216,37 @@
     });
   }
 
+  // Guest code (report --guest-symbols): per VM and reason, the functions that exited most.
+  function guestCodeCharts(code) {
+    code.vms.forEach((vm) => vm.reasons.forEach((r, i) => {
+      const rows = r.functions.slice(0, kTopDrillRows);
+      if (!rows.length) return;
+      const canvas = addCanvas('charts-guest-code', 'chart-guest-' + vm.pid + '-' + i,
+                               reasonLabel(r) + ', VM ' + vm.pid + ': guest functions',
+                               60 + 22 * rows.length);
+      makeChart(canvas, {
+        type: 'bar',
+        data: {
+          labels: rows.map((f) => f.function + (f.module ? ' [' + f.module + ']' : '')),
+          datasets: [{label: 'exits', data: rows.map((f) => f.count),
+                      backgroundColor: palette[i % palette.length]}],
+        },
+        options: {
+          indexAxis: 'y',
+          scales: {x: {beginAtZero: true, title: {display: true, text: 'exits'}}},
+          plugins: {
+            legend: {display: false},
+            tooltip: {callbacks: {afterLabel: (item) => {
+              const f = rows[item.dataIndex];
+              const where = f.sites.length ? 'at ' + f.sites[0].where : '';
+              return (f.timed ? 'avg ' + fmtNs(f.avg_ns) + ' per exit; ' : '') + where;
+            }}},
+          },
+        },
+      });
+    }));
+  }
+
   function guarded(what, f) {
     try {
       f();
@@ -217,6 +263,10 @@
       guarded('handling time ' + level, () => cdfChart(data, level));
     }
     data.drilldowns.forEach((t, i) => guarded('drill-down ' + t.kind, () => drillChart(t, i)));
+    if (data.guest_code) {
+      guarded('guest code timeline', () => functionTimelineChart(data.guest_code));
+      guarded('guest code', () => guestCodeCharts(data.guest_code));
+    }
   }
 
   guarded('report', main);
