@@ -109,7 +109,10 @@ _kvmscope() {
       FILE | LOG) _kvmscope_files "" ;;
       DIR) if declare -F _filedir >/dev/null; then _filedir -d; else COMPREPLY=($(compgen -d -- "$cur")); fi ;;
       PID*) _kvmscope_list "$cur" "$(_kvmscope_vm_pids)" ;;
-      KINDS) _kvmscope_list "$cur" $'port\nmmio\nmsr\ncpuid\nhypercall\nall' ;;
+      KINDS) # report also has "--by function" (its own line in the help: "--by " here)
+        local kinds=$'port\nmmio\nmsr\ncpuid\nhypercall\nall'
+        grep -qx -- '--by ' <<<"$spec" && kinds+=$'\nfunction'
+        _kvmscope_list "$cur" "$kinds" ;;
       L) COMPREPLY=($(compgen -W "hardware vmm" -- "$cur")) ;;
       KEY) COMPREPLY=($(compgen -W "rate count time" -- "$cur")) ;;
     esac

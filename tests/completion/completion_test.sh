@@ -62,6 +62,7 @@ for m in "${modes[@]}"; do
   complete_case "$m" $'--per-vcpu\n--per-vm\n--pid' kvmscope stat -a --json --p
   complete_case "$m" $'hardware\nvmm' kvmscope stat --every-level ""
   complete_case "$m" $'port,mmio\nport,msr' kvmscope stat --by port,m
+  complete_case "$m" $'port,function' kvmscope report x.kvms --by port,f
   complete_case "$m" "count" kvmscope top --sort c
   complete_case "$m" $'4242\n5151' kvmscope stat -p ""
   complete_case "$m" $'4242,5151' kvmscope record -o x.kvms --pid 4242,5
@@ -106,6 +107,7 @@ compadd -- --help --version" kvmscope ""
   zsh_case "compadd -- $("$bin" top --help | grep -oE '^ +-[a-z], --[a-z-]+|^ +--[a-z-]+' | tr -d ',' | xargs) --" kvmscope top -
   zsh_case "compadd - hardware vmm" kvmscope stat --every-level ""
   zsh_case "_sequence - port mmio msr cpuid hypercall all" kvmscope stat --by ""
+  zsh_case "_sequence - port mmio msr cpuid hypercall all function" kvmscope report x.kvms --by ""
   zsh_case "_sequence - 4242 5151" kvmscope stat -p ""
   zsh_case "_files -g *.(kvms|dat|data)(-.)" kvmscope report ""
   zsh_case "_files -/" kvmscope report x.kvms --csv ""
