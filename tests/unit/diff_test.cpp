@@ -367,14 +367,16 @@ TEST(DiffJsonInput, ReportDocumentReadsBackAsTheAnalysis) {
     // percentiles; the document's side the histogram's bound, as stat prints it); drill-down
     // rows have none in the document.
     if (row.a.timed == 0) continue;
-    if (row.key.kind == DiffKind::drill)
+    if (row.key.kind == DiffKind::drill) {
       EXPECT_EQ(model::diff_p99_ns(row.b), std::nullopt);
-    else
+    } else {
       EXPECT_EQ(model::diff_p99_ns(row.b),
                 std::min(row.a.hist.quantile_upper_bound(0.99), row.a.max_ns))
           << row.reason_name;
-    if (row.key.kind != DiffKind::drill)
+    }
+    if (row.key.kind != DiffKind::drill) {
       EXPECT_EQ(model::diff_p99_ns(row.a), row.a.sketch.quantile(0.99)) << row.reason_name;
+    }
   }
   EXPECT_EQ(back->analysis.timeline.buckets(), a.analysis.timeline.buckets());
 }
