@@ -284,7 +284,7 @@ util::Result<Loaded> load(const InputSpec& spec) {
   if (!source) return source.error();
   Loaded out;
   out.input.label = spec.path;
-  // Each format by its own name ("trace.dat"; perf.data once open_recording reads it).
+  // Each format by its own name ("trace.dat", "perf.data").
   const store::RecordingFormat format = (*source)->format();
   out.input.source = format == store::RecordingFormat::kvmscope
                          ? std::string("kvmscope recording")

@@ -1,7 +1,7 @@
-// kvmscope report: a recording (kvmscope's own, or trace-cmd's trace.dat) turned into the stat
-// tables, a timeline, rate stability, bursts, boot summaries and drill-downs; as text, JSON,
-// CSV files or one self-contained HTML page with charts. Reads block by block: memory does
-// not grow with the file.
+// kvmscope report: a recording (kvmscope's own, trace-cmd's trace.dat, perf's perf.data) turned
+// into the stat tables, a timeline, rate stability, bursts, boot summaries and drill-downs; as
+// text, JSON, CSV files or one self-contained HTML page with charts. Reads block by block:
+// memory does not grow with the file.
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -35,10 +35,11 @@ const char* const kReportHelp =
     R"(usage: kvmscope report FILE [options]
        kvmscope report --dmesg LOG [options]
 
-Reads a recording made by 'kvmscope record' (or trace-cmd's trace.dat; FILE '-' reads either
-from standard input) and prints the exit tables 'kvmscope stat' would have printed, then the
-timeline of exits per reason, the stability of each reason's rate, bursts, a boot summary for
-each VM recorded from its start, and the drill-downs asked for.
+Reads a recording made by 'kvmscope record', trace-cmd's trace.dat or perf's perf.data ('perf
+kvm stat record', 'perf record -e kvm:*'; FILE '-' reads any from standard input) and prints
+the exit tables 'kvmscope stat' would have printed, then the timeline of exits per reason, the
+stability of each reason's rate, bursts, a boot summary for each VM recorded from its start,
+and the drill-downs asked for.
 
 Handling-time percentiles (p50, p90, p99, p99.9, max per reason and per drill-down row) come
 from each exit's own time, not from log2 buckets: exact while a row has at most 1,024 timed
@@ -102,8 +103,15 @@ options:
   --allow-damaged        exit 0 for a damaged recording too (the report is printed either way)
   -h, --help             this text
 
-The format is told by the file's first bytes, not its name. A file in neither format is refused,
-saying what it looks like where that is known (compressed: decompress it first).
+The format is told by the file's first bytes, not its name. A file in no format it reads is
+refused, saying what it looks like where that is known (compressed: decompress it first).
+
+A perf.data may be a file or a pipe stream ('perf record -o -'), zstd-compressed or not ('-z').
+Exit reasons are named from the event formats the file carries, vCPU threads grouped into their
+VM by the samples' process id and named by its main thread's comm. Every kvm_exit is counted:
+'perf kvm stat report' shows one fewer for each vCPU (it counts an exit at the next kvm_entry).
+perf writes a file's event formats after its events: a perf.data file cut short cannot be read
+(the message says where it was cut); a pipe stream is read up to the cut.
 
 A recording that was cut short (Ctrl-C, a kill, a full disk) is read up to its last complete
 block, and the report says so. A corrupt block in it is skipped and every intact block after
@@ -118,6 +126,7 @@ examples:
   kvmscope report boot.kvms --by port,mmio --html boot.html
   kvmscope report boot.kvms --bucket 10ms --mark 1.2=kernel --mark 4=init --json -o boot.json
   ssh host cat boot.kvms | kvmscope report -
+  kvmscope report perf.data
   dmesg | kvmscope report --dmesg -
   journalctl -k -o short-monotonic | kvmscope report --dmesg - --per-vm --json
   kvmscope report --dmesg kern.log --html exits.html

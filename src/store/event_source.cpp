@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "perfdata/perf_reader.h"
 #include "store/reader.h"
 #include "tracedat/tracedat_reader.h"
 
@@ -58,6 +59,14 @@ class TraceDatSource final : public ReaderSource<tracedat::TraceDatReader> {
   std::vector<std::string> notes() const override { return r_.notes(); }
 };
 
+// perf's perf.data: perfdata::PerfDataReader, with its notes about what the file lacks.
+class PerfDataSource final : public ReaderSource<perfdata::PerfDataReader> {
+ public:
+  using ReaderSource::ReaderSource;
+  RecordingFormat format() const override { return RecordingFormat::perfdata; }
+  std::vector<std::string> notes() const override { return r_.notes(); }
+};
+
 // One opener per format: the input's fd is positioned after `prefix` (a pipe), or a regular
 // file for a format read by offset.
 util::Result<std::unique_ptr<EventSource>> open_kvmscope(RecordingInput& in) {
@@ -72,6 +81,12 @@ util::Result<std::unique_ptr<EventSource>> open_tracedat(RecordingInput& in) {
   return std::unique_ptr<EventSource>(new TraceDatSource(std::move(*reader)));
 }
 
+util::Result<std::unique_ptr<EventSource>> open_perfdata(RecordingInput& in) {
+  auto reader = perfdata::PerfDataReader::from_fd(std::move(in.fd), in.name);
+  if (!reader) return reader.error();
+  return std::unique_ptr<EventSource>(new PerfDataSource(std::move(*reader)));
+}
+
 }  // namespace
 
 util::Result<std::unique_ptr<EventSource>> open_recording(RecordingInput input) {
@@ -80,6 +95,8 @@ util::Result<std::unique_ptr<EventSource>> open_recording(RecordingInput input) 
       return open_kvmscope(input);
     case RecordingFormat::tracedat:
       return open_tracedat(input);
+    case RecordingFormat::perfdata:
+      return open_perfdata(input);
     case RecordingFormat::unknown:
       break;
   }

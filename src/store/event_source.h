@@ -1,6 +1,6 @@
-// One recording read back, whatever its format: kvmscope's own (store::Reader) or trace-cmd's
-// trace.dat (tracedat::TraceDatReader); a perf.data reader plugs in the same way. `report` (and a
-// future `diff`, which opens two) sees only this interface. The events come in batches, one
+// One recording read back, whatever its format: kvmscope's own (store::Reader), trace-cmd's
+// trace.dat (tracedat::TraceDatReader) or perf's perf.data (perfdata::PerfDataReader). `report`
+// (and a future `diff`, which opens two) sees only this interface. The events come in batches, one
 // virtual call per batch of up to a few thousand: the per-event loop stays with the consumer.
 //
 // Adding a format: a RecordingFormat value and its detection (store/recording_format.h), a
@@ -81,7 +81,7 @@ class EventSource {
 // Opens `path` (standard input for "-", named "standard input" in messages), telling its format
 // from its first bytes. Errors: the OS error, the format reader's own (a damaged header, an
 // unsupported version), or for a file in no format kvmscope reads "PATH: not a kvmscope
-// recording" (or what it looks like: empty, perf.data, compressed, an executable).
+// recording" (or what it looks like: empty, compressed, an executable).
 util::Result<std::unique_ptr<EventSource>> open_recording(const std::string& path);
 // The same from an input already opened and sniffed (a pipe in tests).
 util::Result<std::unique_ptr<EventSource>> open_recording(RecordingInput input);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "perfdata/perf_format.h"
 #include "store/format.h"
 #include "tracedat/tracedat_meta.h"
 
@@ -18,11 +19,14 @@ bool starts_with(std::span<const std::uint8_t> head, std::string_view magic) {
 RecordingFormat detect_recording_format(std::span<const std::uint8_t> head) {
   if (starts_with(head, {kMagic, sizeof kMagic})) return RecordingFormat::kvmscope;
   if (tracedat::is_tracedat_magic(head)) return RecordingFormat::tracedat;
+  if (starts_with(head, perfdata::kMagic)) return RecordingFormat::perfdata;
   return RecordingFormat::unknown;
 }
 
 bool read_by_offset(RecordingFormat format) {
-  return format == RecordingFormat::tracedat;
+  // perf.data keeps its tracing data after the events (a file) or sends it first (a pipe
+  // stream): both are read from a file, a pipe's spooled.
+  return format == RecordingFormat::tracedat || format == RecordingFormat::perfdata;
 }
 
 std::string_view format_name(RecordingFormat format) {
@@ -31,6 +35,8 @@ std::string_view format_name(RecordingFormat format) {
       return "kvmscope";
     case RecordingFormat::tracedat:
       return "trace.dat";
+    case RecordingFormat::perfdata:
+      return "perf.data";
     case RecordingFormat::unknown:
       break;
   }
@@ -49,10 +55,8 @@ std::string describe_foreign(const std::string& name, std::span<const std::uint8
                                         "xz", "xzcat"},
                                        {"BZh", "bzip2", "bzcat"}};
   if (head.empty()) return name + ": an empty file, not a recording";
-  if (starts_with(head, "PERFILE2"))
-    return name +
-           ": a perf.data file (perf record): kvmscope reads its own recordings and trace-cmd's "
-           "trace.dat";
+  if (starts_with(head, "2ELIFREP"))
+    return name + ": a big-endian perf.data: kvmscope reads little-endian ones";
   for (const Packed& p : kPacked)
     if (starts_with(head, p.magic)) {
       const std::string tool(p.tool);

@@ -1,7 +1,7 @@
 // Which format a recording is in, told by its first bytes (never by its name: `report -` has
-// none). kvmscope reads its own recordings and trace-cmd's trace.dat; a few other formats a
-// user may hand it by mistake are recognised only to say what they are. Adding a format to
-// `report`: a value here, its branch in detect_recording_format(), and its opener in
+// none). kvmscope reads its own recordings, trace-cmd's trace.dat and perf's perf.data; a few
+// other formats a user may hand it by mistake are recognised only to say what they are. Adding a
+// format to `report`: a value here, its branch in detect_recording_format(), and its opener in
 // event_source.cpp.
 #pragma once
 
@@ -16,6 +16,7 @@ namespace kvmscope::store {
 enum class RecordingFormat {
   kvmscope,  // `kvmscope record`'s own (store/format.h)
   tracedat,  // trace-cmd's trace.dat, versions 6 and 7
+  perfdata,  // perf's perf.data ("PERFILE2"), a file or a pipe stream
   unknown,   // none kvmscope reads: see describe_foreign()
 };
 
@@ -28,11 +29,12 @@ RecordingFormat detect_recording_format(std::span<const std::uint8_t> head);
 // True for a format that is read by offset: from a pipe, it is spooled to a file first.
 bool read_by_offset(RecordingFormat format);
 
-std::string_view format_name(RecordingFormat format);  // "kvmscope", "trace.dat", "unknown"
+// "kvmscope", "trace.dat", "perf.data", "unknown"
+std::string_view format_name(RecordingFormat format);
 
 // The error for a file whose format is unknown, from its first bytes: "NAME: not a kvmscope
-// recording", or what it looks like where that is recognisable (empty, perf.data, compressed,
-// an executable).
+// recording", or what it looks like where that is recognisable (empty, a big-endian perf.data,
+// compressed, an executable).
 std::string describe_foreign(const std::string& name, std::span<const std::uint8_t> head);
 
 }  // namespace kvmscope::store

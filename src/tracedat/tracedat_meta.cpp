@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tracedat/tracedat_cursor.h"
-#include "tracedat/tracedat_header_parts.h"
+#include "model/tracing_data.h"
 #include "tracedat/tracedat_options.h"
+#include "util/byte_cursor.h"
 #include "util/fd.h"
 
 namespace kvmscope::tracedat {
@@ -35,7 +35,8 @@ util::Error damaged(const std::string& name, const std::string& why) {
 }
 
 // The options of a v6 file: id, then (unless id is DONE) size and payload.
-util::Result<void> read_options_v6(TdCursor& c, TraceDatMeta& meta, TdSectionOffsets& sections) {
+util::Result<void> read_options_v6(util::ByteCursor& c, TraceDatMeta& meta,
+                                   TdSectionOffsets& sections) {
   for (int n = 0; n < 1000000; ++n) {
     const std::uint16_t id = c.u16();
     if (c.failed()) return util::plain_error(c.why());
@@ -53,7 +54,8 @@ util::Result<void> read_options_v6(TdCursor& c, TraceDatMeta& meta, TdSectionOff
 }
 
 // A v6 per-CPU index, after its "flyrecord" tag: offset and size of each CPU's data.
-util::Result<void> read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDatBuffer& b) {
+util::Result<void> read_flyrecord_index(util::ByteCursor& c, std::uint32_t cpus,
+                                        TraceDatBuffer& b) {
   if (cpus > c.remaining() / 16) return util::plain_error("more CPUs than the header holds");
   for (std::uint32_t i = 0; i < cpus; ++i) {
     TraceDatCpuData d;
@@ -66,14 +68,9 @@ util::Result<void> read_flyrecord_index(TdCursor& c, std::uint32_t cpus, TraceDa
   return {};
 }
 
-util::Result<void> read_v6(TdCursor& c, const std::string& name,
+util::Result<void> read_v6(util::ByteCursor& c, const std::string& name,
                            const std::set<std::string>& wanted, TraceDatMeta& meta) {
-  read_header_info(c, meta);
-  read_ftrace_formats(c, meta);
-  read_event_formats(c, wanted, meta);
-  c.skip(c.u32());  // kallsyms
-  c.skip(c.u32());  // trace_printk formats
-  read_cmdlines(c, meta);
+  model::read_tracing_parts(c, wanted, true, meta);
   const std::uint32_t cpus = c.u32();
   if (c.failed()) return damaged(name, c.why());
   TdSectionOffsets unused;
@@ -110,7 +107,7 @@ struct SectionHeader {
   std::uint64_t size = 0;
 };
 
-SectionHeader read_section_header(TdCursor& c) {
+SectionHeader read_section_header(util::ByteCursor& c) {
   SectionHeader h;
   h.id = c.u16();
   h.flags = c.u16();
@@ -121,7 +118,7 @@ SectionHeader read_section_header(TdCursor& c) {
 
 // The v7 section at `offset` (expected id `id`): its payload, inflated when compressed; or why
 // not.
-util::Result<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t offset,
+util::Result<std::vector<std::uint8_t>> read_section(util::ByteCursor& c, std::uint64_t offset,
                                                      std::uint16_t id, const TraceDatMeta& meta) {
   c.seek(offset);
   const SectionHeader h = read_section_header(c);
@@ -165,15 +162,16 @@ util::Result<std::vector<std::uint8_t>> read_section(TdCursor& c, std::uint64_t 
 }
 
 // The options sections of a v7 file, a chain that starts after the compression header.
-util::Result<void> read_options_v7(TdCursor& c, const std::string& name, std::uint64_t first,
-                                   TraceDatMeta& meta, TdSectionOffsets& sections) {
+util::Result<void> read_options_v7(util::ByteCursor& c, const std::string& name,
+                                   std::uint64_t first, TraceDatMeta& meta,
+                                   TdSectionOffsets& sections) {
   std::set<std::uint64_t> seen;
   for (std::uint64_t next = first; next != 0;) {
     if (!seen.insert(next).second || seen.size() > kMaxOptionSections)
       return damaged(name, "the options sections loop");
     auto payload = read_section(c, next, kSectionOptions, meta);
     if (!payload) return damaged(name, payload.error().context);
-    TdCursor o(*payload);
+    util::ByteCursor o(*payload);
     o.set_big_endian(meta.big_endian);
     next = 0;
     for (;;) {
@@ -182,7 +180,7 @@ util::Result<void> read_options_v7(TdCursor& c, const std::string& name, std::ui
       auto data = o.bytes(size);
       if (o.failed()) return damaged(name, "option " + std::to_string(id) + ": " + o.why());
       if (id == static_cast<std::uint16_t>(TdOption::done)) {
-        TdCursor d(data);
+        util::ByteCursor d(data);
         d.set_big_endian(meta.big_endian);
         next = d.u64();  // the next options section, 0 for none
         break;
@@ -194,7 +192,7 @@ util::Result<void> read_options_v7(TdCursor& c, const std::string& name, std::ui
   return {};
 }
 
-util::Result<void> read_v7(TdCursor& c, const std::string& name,
+util::Result<void> read_v7(util::ByteCursor& c, const std::string& name,
                            const std::set<std::string>& wanted, TraceDatMeta& meta) {
   meta.compression = c.cstring(64);
   c.cstring(64);  // the compressor's version
@@ -209,34 +207,34 @@ util::Result<void> read_v7(TdCursor& c, const std::string& name,
   if (sections.header_info != 0) {
     auto payload = read_section(c, sections.header_info, kSectionHeaderInfo, meta);
     if (!payload) return damaged(name, payload.error().context);
-    TdCursor h(*payload);
+    util::ByteCursor h(*payload);
     h.set_big_endian(meta.big_endian);
-    read_header_info(h, meta);
+    model::read_header_info(h, meta);
     if (h.failed()) return damaged(name, "header info: " + h.why());
   }
   if (sections.ftrace_events != 0) {
     auto payload = read_section(c, sections.ftrace_events, kSectionFtraceEvents, meta);
     if (!payload) return damaged(name, payload.error().context);
-    TdCursor f(*payload);
+    util::ByteCursor f(*payload);
     f.set_big_endian(meta.big_endian);
-    read_ftrace_formats(f, meta);
+    model::read_ftrace_formats(f, meta);
     if (f.failed()) return damaged(name, "ftrace formats: " + f.why());
   }
   if (sections.event_formats != 0) {
     auto payload = read_section(c, sections.event_formats, kSectionEventFormats, meta);
     if (!payload) return damaged(name, payload.error().context);
-    TdCursor f(*payload);
+    util::ByteCursor f(*payload);
     f.set_big_endian(meta.big_endian);
-    read_event_formats(f, wanted, meta);
+    model::read_event_formats(f, wanted, meta);
     if (f.failed()) return damaged(name, "event formats: " + f.why());
   }
   // Names only: a file without them still reads.
   if (sections.cmdlines != 0) {
     auto payload = read_section(c, sections.cmdlines, kSectionCmdlines, meta);
     if (payload) {
-      TdCursor l(*payload);
+      util::ByteCursor l(*payload);
       l.set_big_endian(meta.big_endian);
-      read_cmdlines(l, meta);
+      model::read_cmdlines(l, meta);
     } else {
       meta.notes.push_back("saved cmdlines unreadable (" + payload.error().context +
                            "): VMs are named by pid");
@@ -264,7 +262,7 @@ bool is_tracedat_magic(std::span<const std::uint8_t> prefix) {
 bool file_is_tracedat(const std::string& path) {
   auto fd = util::Fd::open(path, O_RDONLY);
   if (!fd) return false;
-  TdCursor c(fd->get(), 0, kTraceDatMagicLen);
+  util::ByteCursor c(fd->get(), 0, kTraceDatMagicLen);
   auto head = c.bytes(kTraceDatMagicLen);
   return !c.failed() && is_tracedat_magic(head);
 }
@@ -277,7 +275,7 @@ util::Result<TraceDatMeta> read_tracedat_meta(int fd, const std::string& name,
     return util::os_error("stat " + name, err);
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
-  TdCursor c(fd, 0, file_size);
+  util::ByteCursor c(fd, 0, file_size);
   auto magic = c.bytes(kTraceDatMagicLen);
   if (c.failed() || !is_tracedat_magic(magic))
     return util::plain_error(name + ": not a trace-cmd trace.dat file");

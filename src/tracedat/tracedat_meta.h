@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "model/tracing_data.h"
 #include "util/result.h"
 
 namespace kvmscope::tracedat {
@@ -56,28 +57,16 @@ struct TraceDatTsc2Nsec {
   std::uint64_t offset = 0;
 };
 
-struct TraceDatMeta {
-  unsigned version = 0;  // 6 or 7
-  bool big_endian = false;
-  unsigned long_size = 0;  // of the recording host's user space
-  std::uint32_t page_size = 0;
-  // The kernel's long size, from header_page's `commit` field: ring-buffer page headers use it
-  // (a 32-bit user space on a 64-bit kernel has long_size 4 but 8-byte commits).
-  unsigned commit_size = 8;
+// The tracing data (model::TracingData: byte order, page layout, event formats, cmdlines) and
+// what trace.dat adds.
+struct TraceDatMeta : model::TracingData {
+  unsigned version = 0;              // 6 or 7
   std::string compression = "none";  // v7: the algorithm of the compressed sections
   std::string uname;                 // "Linux <nodename> <release> <machine>"
   std::string tracecmd_version;
   std::string trace_clock;  // the clock the timestamps are in, "" if the file does not say
   std::uint32_t cpu_count = 0;
-  // Raw text of the wanted event format files, by event name (e.g. "kvm_exit").
-  std::map<std::string, std::string> formats;
-  // Raw text of every event format of the systems kvmscope maps (kvm, sched, task).
-  std::vector<std::string> event_formats;
-  // Ids of every event the file has a format for (ftrace's included): a record of any other id
-  // is damage.
-  std::set<int> event_ids;
-  std::map<std::uint32_t, std::string> cmdlines;  // saved cmdlines: pid -> comm
-  std::int64_t ts_offset = 0;                     // OFFSET option: added to every timestamp
+  std::int64_t ts_offset = 0;  // OFFSET option: added to every timestamp
   std::optional<TraceDatTsc2Nsec> tsc2nsec;
   // DATE option (record --date): wall-clock time = timestamp + this.
   std::optional<std::int64_t> realtime_offset_ns;

@@ -4,7 +4,7 @@
 #include <climits>
 #include <cstdint>
 
-#include "tracedat/tracedat_cursor.h"
+#include "util/byte_cursor.h"
 #include "util/strings.h"
 
 namespace kvmscope::tracedat {
@@ -51,7 +51,7 @@ std::optional<std::int64_t> c_integer(std::string_view s) {
 // not list it), CPU count, then per CPU its id, data offset and size.
 util::Result<void> apply_buffer_v7(std::span<const std::uint8_t> data, bool big_endian,
                                    TraceDatMeta& meta) {
-  TdCursor c(data);
+  util::ByteCursor c(data);
   c.set_big_endian(big_endian);
   TraceDatBuffer buf;
   // Where its section header is: its flags say whether the pages are compressed.
@@ -126,7 +126,7 @@ std::optional<std::pair<std::uint32_t, std::string>> parse_tracedat_procmap(std:
 util::Result<void> apply_tracedat_option(std::uint16_t id, std::span<const std::uint8_t> data,
                                          unsigned version, bool big_endian, TraceDatMeta& meta,
                                          TdSectionOffsets& sections) {
-  TdCursor c(data);
+  util::ByteCursor c(data);
   c.set_big_endian(big_endian);
   switch (static_cast<TdOption>(id)) {
     case TdOption::cpustat: {

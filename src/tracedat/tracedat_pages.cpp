@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "tracedat/tracedat_cursor.h"
+#include "util/byte_cursor.h"
 
 namespace kvmscope::tracedat {
 namespace {
@@ -63,7 +63,7 @@ std::uint64_t TdCpuStream::long_at(std::size_t pos) const {
 }
 
 bool TdCpuStream::load_chunk() {
-  TdCursor c(fd_, pos_, file_size_);
+  util::ByteCursor c(fd_, pos_, file_size_);
   c.set_big_endian(big_endian_);
   if (!chunks_started_) {
     chunks_started_ = true;
@@ -119,7 +119,7 @@ bool TdCpuStream::load_page() {
       }
       // A last partial page (a cut file) is read as far as it goes.
       const std::uint64_t n = std::min<std::uint64_t>(page_size_, end_ - pos_);
-      TdCursor c(fd_, pos_, file_size_);
+      util::ByteCursor c(fd_, pos_, file_size_);
       page_storage_ = c.bytes(n);
       if (c.failed()) {
         stop("CPU " + std::to_string(cpu_) + ": " + c.why());

@@ -7,10 +7,10 @@
 #include <queue>
 #include <set>
 
-#include "tracedat/tracedat_events.h"
+#include "model/thread_table.h"
+#include "model/tracepoint_events.h"
 #include "tracedat/tracedat_meta.h"
 #include "tracedat/tracedat_pages.h"
-#include "tracedat/tracedat_threads.h"
 #include "util/fd.h"
 
 namespace kvmscope::tracedat {
@@ -44,8 +44,8 @@ void apply_uname(const std::string& uname, model::RecordingInfo& info) {
 struct TraceDatReader::Impl {
   util::Fd fd;
   std::uint64_t file_size = 0;
-  TraceDatThreads threads;
-  std::unique_ptr<TraceDatEvents> events;
+  model::ThreadTable threads;
+  std::unique_ptr<model::TracepointEvents> events;
   std::map<std::uint32_t, std::string> cmdlines;
   std::optional<TraceDatTsc2Nsec> tsc2nsec;
   std::int64_t ts_offset = 0;
@@ -101,7 +101,7 @@ util::Result<TraceDatReader> TraceDatReader::from_fd(util::Fd fd, const std::str
   Impl& im = *r.impl_;
   im.fd = std::move(fd);
   im.file_size = static_cast<std::uint64_t>(st.st_size);
-  im.events = std::make_unique<TraceDatEvents>(*meta, im.threads);
+  im.events = std::make_unique<model::TracepointEvents>(*meta, im.threads);
   im.cmdlines = std::move(meta->cmdlines);
   im.tsc2nsec = meta->tsc2nsec;
   im.ts_offset = meta->ts_offset;
@@ -183,11 +183,12 @@ util::Result<std::span<const ks_event>> TraceDatReader::next() {
     const std::uint32_t cpu = im.cpus[i].cpu();
     if (rec.missed != 0) add_lost(cpu, rec.missed == TdRecord::kUnknown ? 1 : rec.missed);
     ks_event e;
-    if (im.events->map(rec, static_cast<std::uint16_t>(std::min<std::uint32_t>(cpu, 0xffff)), e)) {
+    if (im.events->map(rec.data, static_cast<std::uint16_t>(std::min<std::uint32_t>(cpu, 0xffff)),
+                       e)) {
       e.ts_ns = ns;
       events_.push_back(e);
       last_ts_ = std::max(last_ts_, ns);
-      if (!vms_.contains(e.tgid) && vms_.size() < TraceDatThreads::kMaxThreads) {
+      if (!vms_.contains(e.tgid) && vms_.size() < model::ThreadTable::kMaxThreads) {
         auto comm = im.cmdlines.find(e.tgid);
         if (comm != im.cmdlines.end() && comm->second != "<...>")
           vms_[e.tgid] = model::VmMeta{comm->second, comm->second};

@@ -1,13 +1,13 @@
 // Reads a trace-cmd trace.dat (file versions 6 and 7, as `trace-cmd record -e kvm:kvm_exit ...`
 // writes them) into kvmscope's event stream, with the same interface as store::Reader so that
 // `kvmscope report` takes either. Everything is read by kvmscope itself (tracedat_meta: header,
-// tracedat_pages: ring-buffer pages, tracedat_events: fields by name from the stored formats):
-// libtracecmd/libtraceevent 1.7 crash (SIGSEGV) on damaged files (an inflated-but-garbled
+// tracedat_pages: ring-buffer pages, model/tracepoint_events: fields by name from the stored
+// formats): libtracecmd/libtraceevent 1.7 crash (SIGSEGV) on damaged files (an inflated-but-garbled
 // "print fmt", a page whose length runs past its end) and Debian has no static libtracecmd. The
 // tests check this reader record for record against libtracecmd where it is installed.
 // Memory stays bounded: one page (or one compressed chunk) per CPU, merged into timestamp order.
 //
-// What a trace.dat cannot say: the process of a thread (see tracedat_threads.h: without
+// What a trace.dat cannot say: the process of a thread (see model/thread_table.h: without
 // task:task_newtask / sched:sched_process_exec in the file, each thread counts as its own VM,
 // said in a note), KVM_RUN re-entries (VMM handling time stays unmeasured), and CLOCK_MONOTONIC
 // timestamps (they are in the file's trace clock, "local" by default: ns since boot).

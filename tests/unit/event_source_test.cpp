@@ -137,9 +137,8 @@ TEST(EventSource, refuses_a_file_in_no_format_it_reads_naming_it_and_what_it_loo
     std::string what;  // after "PATH: "
   } cases[] = {
       {"empty", {}, "an empty file, not a recording"},
-      {"perf.data", bytes_of(std::string_view("PERFILE2\x68\0\0\0\0\0\0\0", 16)),
-       "a perf.data file (perf record): kvmscope reads its own recordings and trace-cmd's "
-       "trace.dat"},
+      {"perf.data", bytes_of(std::string_view("2ELIFREP\0\0\0\0\0\0\0\x68", 16)),
+       "a big-endian perf.data: kvmscope reads little-endian ones"},
       {"rec.kvms.gz",
        {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03},
        "gzip-compressed: decompress it first (zcat PATH | kvmscope report -)"},

@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 
-#include "tracedat/tracedat_events.h"
+#include "model/thread_table.h"
+#include "model/tracepoint_events.h"
 #include "tracedat/tracedat_meta.h"
 #include "tracedat/tracedat_pages.h"
-#include "tracedat/tracedat_threads.h"
 #include "util/fd.h"
 
 #ifdef KS_HAVE_LIBTRACECMD
@@ -57,8 +57,8 @@ void compare(const std::string& path, std::size_t min_records) {
   tracecmd_input* h = tracecmd_open(path.c_str(), kNoPlugins);
   ASSERT_NE(h, nullptr);
   tep_handle* tep = tracecmd_get_tep(h);
-  TraceDatThreads threads;
-  TraceDatEvents events(*meta, threads);
+  model::ThreadTable threads;
+  model::TracepointEvents events(*meta, threads);
 
   std::size_t records = 0, mapped = 0;
   const TraceDatBuffer& top = meta->buffers.at(0);
@@ -79,7 +79,7 @@ void compare(const std::string& path, std::size_t min_records) {
       EXPECT_EQ(missed, theirs->missed_events);
 
       ks_event e;
-      if (events.map(r, static_cast<std::uint16_t>(d.cpu), e)) {
+      if (events.map(r.data, static_cast<std::uint16_t>(d.cpu), e)) {
         ++mapped;
         EXPECT_EQ(e.tid, static_cast<std::uint32_t>(tep_data_pid(tep, theirs)));
         if (e.type == KS_EV_EXIT) {

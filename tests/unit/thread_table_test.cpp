@@ -1,17 +1,17 @@
-// TraceDatThreads: which process a thread of a trace.dat belongs to, from what the file says.
-#include "tracedat/tracedat_threads.h"
+// model::ThreadTable: which process a thread of a trace belongs to, from what the file says.
+#include "model/thread_table.h"
 
 #include <gtest/gtest.h>
 
 #include "bpf/kvmscope_bpf.h"
 
-namespace kvmscope::tracedat {
+namespace kvmscope::model {
 namespace {
 
-constexpr std::uint64_t kThread = TraceDatThreads::kCloneThread;
+constexpr std::uint64_t kThread = ThreadTable::kCloneThread;
 
-TEST(TraceDatThreads, puts_a_clone_thread_child_in_its_known_creators_process) {
-  TraceDatThreads t;
+TEST(ThreadTable, puts_a_clone_thread_child_in_its_known_creators_process) {
+  ThreadTable t;
   t.leads_process(100);                   // sched_process_exec of the VMM
   t.new_task(100, 101, kThread | 0x100);  // its vCPU thread
   t.new_task(101, 102, kThread);          // a thread made by that thread
@@ -21,16 +21,16 @@ TEST(TraceDatThreads, puts_a_clone_thread_child_in_its_known_creators_process) {
   EXPECT_EQ(t.guessed_threads(), 0u);
 }
 
-TEST(TraceDatThreads, makes_a_child_without_clone_thread_lead_its_own_process) {
-  TraceDatThreads t;
+TEST(ThreadTable, makes_a_child_without_clone_thread_lead_its_own_process) {
+  ThreadTable t;
   t.leads_process(100);
   t.new_task(100, 200, 0x11);  // fork(): SIGCHLD only
   EXPECT_EQ(t.tgid(200), 200u);
   EXPECT_TRUE(t.known(200));
 }
 
-TEST(TraceDatThreads, guesses_the_creator_as_process_when_the_creator_is_unknown) {
-  TraceDatThreads t;
+TEST(ThreadTable, guesses_the_creator_as_process_when_the_creator_is_unknown) {
+  ThreadTable t;
   t.new_task(300, 301, kThread);  // recording began after the VMM started
   EXPECT_EQ(t.tgid(301), 300u);
   EXPECT_FALSE(t.known(301));
@@ -39,15 +39,15 @@ TEST(TraceDatThreads, guesses_the_creator_as_process_when_the_creator_is_unknown
   EXPECT_EQ(t.guessed_threads(), 1u);  // counted once per thread
 }
 
-TEST(TraceDatThreads, counts_an_unknown_thread_as_its_own_process) {
-  TraceDatThreads t;
+TEST(ThreadTable, counts_an_unknown_thread_as_its_own_process) {
+  ThreadTable t;
   EXPECT_EQ(t.tgid(400), 400u);
   EXPECT_EQ(t.tgid_or_self(401), 401u);
   EXPECT_EQ(t.guessed_threads(), 1u);  // tgid_or_self() guesses nothing for later
 }
 
-TEST(TraceDatThreads, forgets_an_exited_thread_whose_id_may_come_back) {
-  TraceDatThreads t;
+TEST(ThreadTable, forgets_an_exited_thread_whose_id_may_come_back) {
+  ThreadTable t;
   t.leads_process(100);
   t.new_task(100, 101, kThread);
   t.set_vcpu(101, 3);
@@ -59,8 +59,8 @@ TEST(TraceDatThreads, forgets_an_exited_thread_whose_id_may_come_back) {
   EXPECT_EQ(t.tgid(101), 101u);
 }
 
-TEST(TraceDatThreads, keeps_the_last_vcpu_of_a_thread) {
-  TraceDatThreads t;
+TEST(ThreadTable, keeps_the_last_vcpu_of_a_thread) {
+  ThreadTable t;
   EXPECT_EQ(t.vcpu(7), KS_VCPU_UNKNOWN);
   t.set_vcpu(7, 0);
   t.set_vcpu(7, 1);
@@ -68,4 +68,4 @@ TEST(TraceDatThreads, keeps_the_last_vcpu_of_a_thread) {
 }
 
 }  // namespace
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::model

@@ -1,10 +1,12 @@
-// Which process (tgid) and vCPU each thread of a trace.dat belongs to. trace-cmd records only the
-// thread id of an event (common_pid) and saves no thread -> process map (3.1 has no saved_tgids
-// option; saved_cmdlines maps pids to names only). What a file can say, and is learnt here:
+// Which process (tgid) and vCPU each thread of a trace belongs to. trace-cmd's trace.dat records
+// only the thread id of an event (common_pid) and saves no thread -> process map (3.1 has no
+// saved_tgids option; saved_cmdlines maps pids to names only). What a file can say, and is
+// learnt here:
 //   task:task_newtask   clone_flags has CLONE_THREAD: the child is in its creator's process,
 //                       otherwise it leads a new one;
 //   sched:sched_process_exec   the exec'ing task leads its process from then on;
-//   the PROCMAPS option (record -F/-P --proc-map)   pids of the traced processes.
+//   the PROCMAPS option (record -F/-P --proc-map)   pids of the traced processes;
+//   perf.data's samples and FORK records, which carry the process id: joins().
 // A thread none of these covers counts as its own process (tgid = tid), a thread made by an
 // unknown one as its creator's; both are counted as guessed.
 #pragma once
@@ -12,9 +14,9 @@
 #include <cstdint>
 #include <unordered_map>
 
-namespace kvmscope::tracedat {
+namespace kvmscope::model {
 
-class TraceDatThreads {
+class ThreadTable {
  public:
   // Threads remembered at most (pid_max is 4M at most; a file of more distinct live threads
   // than this loses tgid knowledge for the rest rather than memory).
@@ -22,6 +24,8 @@ class TraceDatThreads {
   static constexpr std::uint64_t kCloneThread = 0x00010000;  // CLONE_THREAD
 
   void leads_process(std::uint32_t pid);
+  // The file says which process the thread is in (perf.data's samples and FORK records do).
+  void joins(std::uint32_t tid, std::uint32_t tgid);
   void new_task(std::uint32_t parent_tid, std::uint32_t child_tid, std::uint64_t clone_flags);
   // The thread's process; its own id when not known (then counted in guessed_threads()).
   std::uint32_t tgid(std::uint32_t tid);
@@ -50,4 +54,4 @@ class TraceDatThreads {
   std::uint64_t learnt_ = 0;
 };
 
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::model

@@ -1,6 +1,7 @@
-// A bounds-checked reader of trace.dat numbers and strings, in the file's own byte order, over
-// either a file (pread at a position, nothing read ahead: trace.dat headers hold MBs of kallsyms
-// that are skipped, never read) or a section already in memory (a decompressed v7 section).
+// A bounds-checked reader of numbers and strings of an untrusted binary file, in the file's own
+// byte order, over either a file (pread at a position, nothing read ahead: trace.dat headers
+// hold MBs of kallsyms that are skipped, never read) or bytes already in memory (a decompressed
+// trace.dat v7 section, perf.data's tracing data). Used by the trace.dat and perf.data readers.
 // Every read past the end or a failed pread makes the cursor fail for good; callers check
 // failed() once after a group of reads. The file is untrusted input.
 #pragma once
@@ -10,14 +11,14 @@
 #include <string>
 #include <vector>
 
-namespace kvmscope::tracedat {
+namespace kvmscope::util {
 
-class TdCursor {
+class ByteCursor {
  public:
   // Over bytes [pos, end) of an open file.
-  TdCursor(int fd, std::uint64_t pos, std::uint64_t end) : fd_(fd), pos_(pos), end_(end) {}
+  ByteCursor(int fd, std::uint64_t pos, std::uint64_t end) : fd_(fd), pos_(pos), end_(end) {}
   // Over a buffer (kept alive by the caller); positions count from its start.
-  explicit TdCursor(std::span<const std::uint8_t> mem)
+  explicit ByteCursor(std::span<const std::uint8_t> mem)
       : mem_(mem), pos_(0), end_(mem.size()), in_memory_(true) {}
 
   void set_big_endian(bool big) { big_endian_ = big; }
@@ -56,4 +57,4 @@ class TdCursor {
   std::string why_;
 };
 
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::util

@@ -1,8 +1,9 @@
-// Turns trace.dat records into kvmscope's event stream. Fields are read by name, at the offsets
+// Turns tracepoint records (the raw payload of a trace.dat record or of a perf.data sample) into
+// kvmscope's event stream. Fields are read by name, at the offsets
 // the recording kernel's own format files (stored in the file) give, so a field that moved
 // between kernels (kvm_exit's vcpu_id, arm64's esr_ec) is found where that kernel put it; never
 // from printed text. Events that only tell about threads (task_newtask, sched_process_exec)
-// feed TraceDatThreads and produce no kvmscope event.
+// feed ThreadTable and produce no kvmscope event.
 #pragma once
 
 #include <cstdint>
@@ -13,21 +14,20 @@
 #include <vector>
 
 #include "bpf/kvmscope_bpf.h"
+#include "model/thread_table.h"
 #include "model/tracefs_format.h"
-#include "tracedat/tracedat_meta.h"
-#include "tracedat/tracedat_pages.h"
-#include "tracedat/tracedat_threads.h"
+#include "model/tracing_data.h"
 
-namespace kvmscope::tracedat {
+namespace kvmscope::model {
 
-class TraceDatEvents {
+class TracepointEvents {
  public:
   // Parses the format texts of `meta` (kvm, sched, task systems); `threads` is kept by reference.
-  TraceDatEvents(const TraceDatMeta& meta, TraceDatThreads& threads);
+  TracepointEvents(const TracingData& meta, ThreadTable& threads);
 
   // Fills `out` (ts_ns left to the caller) for a record kvmscope keeps and returns true; false
-  // for any other record.
-  bool map(const TdRecord& rec, std::uint16_t cpu, ks_event& out);
+  // for any other record. `data`: the record's payload, from common_type on.
+  bool map(std::span<const std::uint8_t> data, std::uint16_t cpu, ks_event& out);
 
   bool has_event(const std::string& name) const;
   // Format texts that did not parse (their events are skipped), as "name: why".
@@ -62,12 +62,12 @@ class TraceDatEvents {
     std::size_t min_size = 0;  // bytes a record needs for all of those fields
   };
 
-  void add(const model::EventFormat& format, Kind kind, std::initializer_list<const char*> fields);
+  void add(const EventFormat& format, Kind kind, std::initializer_list<const char*> fields);
   bool get(std::span<const std::uint8_t> data, const Field& f, std::uint64_t& out) const;
   std::int64_t get_signed(std::span<const std::uint8_t> data, const Field& f) const;
 
   bool big_endian_;
-  TraceDatThreads& threads_;
+  ThreadTable& threads_;
   Field common_type_{0, 2, false};
   Field common_pid_{4, 4, true};
   std::unordered_map<int, Handler> by_id_;
@@ -79,4 +79,4 @@ class TraceDatEvents {
   std::uint64_t damaged_ = 0;
 };
 
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::model

@@ -1,17 +1,17 @@
-#include "tracedat/tracedat_cursor.h"
+#include "util/byte_cursor.h"
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-namespace kvmscope::tracedat {
+namespace kvmscope::util {
 
-void TdCursor::fail(const std::string& why) {
+void ByteCursor::fail(const std::string& why) {
   if (why_.empty()) why_ = why;
 }
 
-bool TdCursor::read_raw(void* out, std::uint64_t n) {
+bool ByteCursor::read_raw(void* out, std::uint64_t n) {
   if (failed()) return false;
   if (n > end_ - pos_) {
     fail("cut short at byte " + std::to_string(pos_) + " (" + std::to_string(n) +
@@ -43,7 +43,7 @@ bool TdCursor::read_raw(void* out, std::uint64_t n) {
   return true;
 }
 
-std::uint64_t TdCursor::number(int n) {
+std::uint64_t ByteCursor::number(int n) {
   std::uint8_t b[8] = {};
   if (!read_raw(b, static_cast<std::uint64_t>(n))) return 0;
   std::uint64_t v = 0;
@@ -54,7 +54,7 @@ std::uint64_t TdCursor::number(int n) {
   return v;
 }
 
-std::string TdCursor::cstring(std::size_t max_len) {
+std::string ByteCursor::cstring(std::size_t max_len) {
   std::string s;
   for (;;) {
     char c = 0;
@@ -69,7 +69,7 @@ std::string TdCursor::cstring(std::size_t max_len) {
   }
 }
 
-std::vector<std::uint8_t> TdCursor::bytes(std::uint64_t n) {
+std::vector<std::uint8_t> ByteCursor::bytes(std::uint64_t n) {
   if (failed() || n > end_ - pos_) {
     read_raw(nullptr, n);  // records the reason
     return {};
@@ -79,7 +79,7 @@ std::vector<std::uint8_t> TdCursor::bytes(std::uint64_t n) {
   return out;
 }
 
-std::string TdCursor::text(std::uint64_t n) {
+std::string ByteCursor::text(std::uint64_t n) {
   if (failed() || n > end_ - pos_) {
     read_raw(nullptr, n);
     return {};
@@ -89,7 +89,7 @@ std::string TdCursor::text(std::uint64_t n) {
   return out;
 }
 
-void TdCursor::skip(std::uint64_t n) {
+void ByteCursor::skip(std::uint64_t n) {
   if (failed()) return;
   if (n > end_ - pos_) {
     read_raw(nullptr, n);
@@ -98,7 +98,7 @@ void TdCursor::skip(std::uint64_t n) {
   pos_ += n;
 }
 
-void TdCursor::seek(std::uint64_t pos) {
+void ByteCursor::seek(std::uint64_t pos) {
   if (failed()) return;
   if (pos > end_) {
     fail("offset " + std::to_string(pos) + " is past the end (" + std::to_string(end_) + " bytes)");
@@ -107,4 +107,4 @@ void TdCursor::seek(std::uint64_t pos) {
   pos_ = pos;
 }
 
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::util

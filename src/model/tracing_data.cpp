@@ -1,9 +1,9 @@
-#include "tracedat/tracedat_header_parts.h"
+#include "model/tracing_data.h"
 
 #include <charconv>
 #include <string_view>
 
-namespace kvmscope::tracedat {
+namespace kvmscope::model {
 namespace {
 
 // Limits for untrusted sizes: far above what trace-cmd writes, far below what hurts.
@@ -12,7 +12,7 @@ constexpr std::uint64_t kMaxHeaderText = 1u << 20;  // header_page, header_event
 constexpr std::uint64_t kMaxCmdlines = 64u << 20;
 constexpr std::size_t kMaxKeptFormats = 4096;
 
-// The systems whose events kvmscope maps (tracedat_events.cpp).
+// The systems whose events kvmscope maps (model/tracepoint_events.cpp).
 bool mapped_system(const std::string& system) {
   return system == "kvm" || system == "sched" || system == "task";
 }
@@ -34,7 +34,7 @@ std::string_view format_line(std::string_view text, std::string_view key) {
   return {};
 }
 
-void note_event_id(std::string_view text, TraceDatMeta& meta) {
+void note_event_id(std::string_view text, TracingData& meta) {
   std::string_view id = format_line(text, "ID");
   int v = 0;
   auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
@@ -43,8 +43,8 @@ void note_event_id(std::string_view text, TraceDatMeta& meta) {
 }
 
 // One event format file of `system`: its id always, its text when kvmscope maps the system.
-void take_format(TdCursor& c, const std::string& system, const std::set<std::string>& wanted,
-                 TraceDatMeta& meta) {
+void take_format(util::ByteCursor& c, const std::string& system,
+                 const std::set<std::string>& wanted, TracingData& meta) {
   const std::uint64_t size = c.u64();
   if (c.failed()) return;
   if (size > kMaxFormat) {
@@ -62,7 +62,7 @@ void take_format(TdCursor& c, const std::string& system, const std::set<std::str
 
 // "\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;" -> 8: the kernel's long size, which
 // the ring-buffer page header uses.
-void read_commit_size(std::string_view header_page, TraceDatMeta& meta) {
+void read_commit_size(std::string_view header_page, TracingData& meta) {
   auto at = header_page.find(" commit;");
   if (at == std::string_view::npos) return;
   auto size = header_page.find("size:", at);
@@ -76,14 +76,15 @@ void read_commit_size(std::string_view header_page, TraceDatMeta& meta) {
 }  // namespace
 
 // FTRACE EVENT FORMATS (v6 header, v7 section 17): count, then each format's size and text.
-void read_ftrace_formats(TdCursor& c, TraceDatMeta& meta) {
+void read_ftrace_formats(util::ByteCursor& c, TracingData& meta) {
   const std::uint32_t n = c.u32();
   if (!c.failed() && n > c.remaining() / 8) c.fail("more ftrace formats than bytes hold");
   for (std::uint32_t i = 0; i < n && !c.failed(); ++i) take_format(c, "ftrace", {}, meta);
 }
 
 // EVENT FORMATS (v6 header, v7 section 18): systems, each with its format files.
-void read_event_formats(TdCursor& c, const std::set<std::string>& wanted, TraceDatMeta& meta) {
+void read_event_formats(util::ByteCursor& c, const std::set<std::string>& wanted,
+                        TracingData& meta) {
   const std::uint32_t systems = c.u32();
   if (!c.failed() && systems > c.remaining() / 5) c.fail("more event systems than bytes hold");
   for (std::uint32_t s = 0; s < systems && !c.failed(); ++s) {
@@ -95,7 +96,7 @@ void read_event_formats(TdCursor& c, const std::set<std::string>& wanted, TraceD
 }
 
 // HEADER INFO (v6 header, v7 section 16): header_page and header_event texts.
-void read_header_info(TdCursor& c, TraceDatMeta& meta) {
+void read_header_info(util::ByteCursor& c, TracingData& meta) {
   if (c.text(12) != std::string("header_page\0", 12)) return c.fail("no header_page");
   std::uint64_t size = c.u64();
   if (!c.failed() && size > kMaxHeaderText) return c.fail("header_page too large");
@@ -105,7 +106,7 @@ void read_header_info(TdCursor& c, TraceDatMeta& meta) {
 }
 
 // SAVED COMMAND LINES (v6 header, v7 section 21): size, then "pid comm" lines.
-void read_cmdlines(TdCursor& c, TraceDatMeta& meta) {
+void read_cmdlines(util::ByteCursor& c, TracingData& meta) {
   const std::uint64_t size = c.u64();
   if (c.failed()) return;
   if (size > kMaxCmdlines) return c.skip(size);
@@ -122,4 +123,14 @@ void read_cmdlines(TdCursor& c, TraceDatMeta& meta) {
   }
 }
 
-}  // namespace kvmscope::tracedat
+void read_tracing_parts(util::ByteCursor& c, const std::set<std::string>& wanted,
+                        bool with_cmdlines, TracingData& meta) {
+  read_header_info(c, meta);
+  read_ftrace_formats(c, meta);
+  read_event_formats(c, wanted, meta);
+  c.skip(c.u32());  // kallsyms
+  c.skip(c.u32());  // trace_printk formats
+  if (with_cmdlines) read_cmdlines(c, meta);
+}
+
+}  // namespace kvmscope::model

@@ -1,8 +1,8 @@
-#include "tracedat/tracedat_events.h"
+#include "model/tracepoint_events.h"
 
 #include <algorithm>
 
-namespace kvmscope::tracedat {
+namespace kvmscope::model {
 namespace {
 
 // kvmscope's isa for arm64, whose kvm_exit has esr_ec instead of isa/exit_reason.
@@ -10,11 +10,11 @@ constexpr std::uint64_t kIsaArm64 = 3;
 
 }  // namespace
 
-TraceDatEvents::TraceDatEvents(const TraceDatMeta& meta, TraceDatThreads& threads)
+TracepointEvents::TracepointEvents(const TracingData& meta, ThreadTable& threads)
     : big_endian_(meta.big_endian), threads_(threads) {
   known_ids_.insert(meta.event_ids.begin(), meta.event_ids.end());
   for (const std::string& text : meta.event_formats) {
-    auto format = model::parse_event_format(text);
+    auto format = parse_event_format(text);
     if (!format) {
       if (bad_formats_.size() < 16) bad_formats_.push_back(format.error().message());
       continue;
@@ -46,10 +46,10 @@ TraceDatEvents::TraceDatEvents(const TraceDatMeta& meta, TraceDatThreads& thread
   }
 }
 
-void TraceDatEvents::add(const model::EventFormat& format, Kind kind,
-                         std::initializer_list<const char*> fields) {
+void TracepointEvents::add(const EventFormat& format, Kind kind,
+                           std::initializer_list<const char*> fields) {
   Handler h{kind, {}, 0};
-  auto take = [&](const model::FormatField* ff, Field& f) {
+  auto take = [&](const FormatField* ff, Field& f) {
     // Numbers of 1 to 8 bytes only: anything else is not the field kvmscope knows.
     if (ff == nullptr || ff->size == 0 || ff->size > 8) return;
     f = Field{ff->offset, ff->size, ff->is_signed};
@@ -65,12 +65,12 @@ void TraceDatEvents::add(const model::EventFormat& format, Kind kind,
   names_.insert(format.name);
 }
 
-bool TraceDatEvents::has_event(const std::string& name) const {
+bool TracepointEvents::has_event(const std::string& name) const {
   return names_.contains(name);
 }
 
-bool TraceDatEvents::get(std::span<const std::uint8_t> data, const Field& f,
-                         std::uint64_t& out) const {
+bool TracepointEvents::get(std::span<const std::uint8_t> data, const Field& f,
+                           std::uint64_t& out) const {
   if (f.size == 0 || std::size_t{f.offset} + f.size > data.size()) return false;
   std::uint64_t v = 0;
   for (unsigned i = 0; i < f.size; ++i) {
@@ -81,7 +81,8 @@ bool TraceDatEvents::get(std::span<const std::uint8_t> data, const Field& f,
   return true;
 }
 
-std::int64_t TraceDatEvents::get_signed(std::span<const std::uint8_t> data, const Field& f) const {
+std::int64_t TracepointEvents::get_signed(std::span<const std::uint8_t> data,
+                                          const Field& f) const {
   std::uint64_t v = 0;
   if (!get(data, f, v)) return 0;
   if (f.is_signed && f.size < 8) {
@@ -91,9 +92,9 @@ std::int64_t TraceDatEvents::get_signed(std::span<const std::uint8_t> data, cons
   return static_cast<std::int64_t>(v);
 }
 
-bool TraceDatEvents::map(const TdRecord& rec, std::uint16_t cpu, ks_event& out) {
+bool TracepointEvents::map(std::span<const std::uint8_t> data, std::uint16_t cpu, ks_event& out) {
   std::uint64_t type = 0, pid = 0;
-  if (!get(rec.data, common_type_, type) || !get(rec.data, common_pid_, pid)) {
+  if (!get(data, common_type_, type) || !get(data, common_pid_, pid)) {
     ++damaged_;
     return false;
   }
@@ -106,13 +107,13 @@ bool TraceDatEvents::map(const TdRecord& rec, std::uint16_t cpu, ks_event& out) 
     return false;
   }
   const Handler& h = it->second;
-  if (rec.data.size() < h.min_size) {
+  if (data.size() < h.min_size) {
     ++damaged_;
     return false;
   }
   const auto tid = static_cast<std::uint32_t>(pid);
   const Field* f = h.f;
-  const auto d = rec.data;
+  const auto d = data;  // short name for the field reads below
   std::uint64_t v0 = 0, v1 = 0, v2 = 0, v3 = 0;
 
   out = ks_event{};
@@ -201,8 +202,8 @@ bool TraceDatEvents::map(const TdRecord& rec, std::uint16_t cpu, ks_event& out) 
   }
   out.tgid = threads_.tgid(tid);
   out.vcpu = threads_.vcpu(tid);
-  if (vms_.size() < TraceDatThreads::kMaxThreads) vms_.insert(out.tgid);
+  if (vms_.size() < ThreadTable::kMaxThreads) vms_.insert(out.tgid);
   return true;
 }
 
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::model

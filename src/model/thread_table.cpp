@@ -1,17 +1,17 @@
-#include "tracedat/tracedat_threads.h"
+#include "model/thread_table.h"
 
 #include "bpf/kvmscope_bpf.h"
 
-namespace kvmscope::tracedat {
+namespace kvmscope::model {
 
-TraceDatThreads::Thread* TraceDatThreads::slot(std::uint32_t tid) {
+ThreadTable::Thread* ThreadTable::slot(std::uint32_t tid) {
   auto it = threads_.find(tid);
   if (it != threads_.end()) return &it->second;
   if (threads_.size() >= kMaxThreads) return nullptr;
   return &threads_.emplace(tid, Thread{0, KS_VCPU_UNKNOWN, false, false}).first->second;
 }
 
-void TraceDatThreads::leads_process(std::uint32_t pid) {
+void ThreadTable::leads_process(std::uint32_t pid) {
   if (Thread* t = slot(pid)) {
     if (t->tgid != pid || t->guessed) ++learnt_;
     t->tgid = pid;
@@ -19,8 +19,17 @@ void TraceDatThreads::leads_process(std::uint32_t pid) {
   }
 }
 
-void TraceDatThreads::new_task(std::uint32_t parent_tid, std::uint32_t child_tid,
-                               std::uint64_t clone_flags) {
+void ThreadTable::joins(std::uint32_t tid, std::uint32_t tgid) {
+  if (Thread* t = slot(tid)) {
+    if (t->tgid == tgid && !t->guessed) return;
+    ++learnt_;
+    t->tgid = tgid;
+    t->guessed = false;
+  }
+}
+
+void ThreadTable::new_task(std::uint32_t parent_tid, std::uint32_t child_tid,
+                           std::uint64_t clone_flags) {
   if (!(clone_flags & kCloneThread)) {
     leads_process(child_tid);
     return;
@@ -37,7 +46,7 @@ void TraceDatThreads::new_task(std::uint32_t parent_tid, std::uint32_t child_tid
   }
 }
 
-std::uint32_t TraceDatThreads::tgid(std::uint32_t tid) {
+std::uint32_t ThreadTable::tgid(std::uint32_t tid) {
   Thread* t = slot(tid);
   if (t == nullptr) return tid;
   if (t->tgid == 0) {
@@ -51,27 +60,27 @@ std::uint32_t TraceDatThreads::tgid(std::uint32_t tid) {
   return t->tgid;
 }
 
-std::uint32_t TraceDatThreads::tgid_or_self(std::uint32_t tid) const {
+std::uint32_t ThreadTable::tgid_or_self(std::uint32_t tid) const {
   auto it = threads_.find(tid);
   return it != threads_.end() && it->second.tgid != 0 ? it->second.tgid : tid;
 }
 
-bool TraceDatThreads::known(std::uint32_t tid) const {
+bool ThreadTable::known(std::uint32_t tid) const {
   auto it = threads_.find(tid);
   return it != threads_.end() && it->second.tgid != 0 && !it->second.guessed;
 }
 
-void TraceDatThreads::set_vcpu(std::uint32_t tid, std::uint32_t vcpu) {
+void ThreadTable::set_vcpu(std::uint32_t tid, std::uint32_t vcpu) {
   if (Thread* t = slot(tid)) t->vcpu = vcpu;
 }
 
-std::uint32_t TraceDatThreads::vcpu(std::uint32_t tid) const {
+std::uint32_t ThreadTable::vcpu(std::uint32_t tid) const {
   auto it = threads_.find(tid);
   return it == threads_.end() ? KS_VCPU_UNKNOWN : it->second.vcpu;
 }
 
-void TraceDatThreads::exited(std::uint32_t tid) {
+void ThreadTable::exited(std::uint32_t tid) {
   threads_.erase(tid);
 }
 
-}  // namespace kvmscope::tracedat
+}  // namespace kvmscope::model
