@@ -4,7 +4,11 @@
 # guest's own "elapsed ..., N exits/s" line. Peak RSS and CPU of the tracer go to <prefix>.time.
 #
 #   under TRACER PREFIX GUEST...
-# TRACER: none | kvmscope | kvmscope-share | perf-record | perf-live | kvmexit | kvm_stat
+# TRACER: none | kvmscope | kvmscope-counts | kvmscope-classic | kvmscope-base | kvmscope-share |
+#         perf-record | perf-live | kvmexit | kvm_stat
+# kvmscope: tp_btf hooks where they load (the default); -counts: --counts-only; -classic: the
+# classic tracepoints (KVMSCOPE_TRACEPOINTS=classic); -base: an older kvmscope carried in the
+# cases directory as kvmscope-base (slowdown.sh SLOW_BASE_BIN), for before/after in one run.
 . /opt/peers-run/l1-lib.sh
 
 KVMEXIT=/tmp/kvmexit-svm
@@ -39,6 +43,12 @@ under() {
       /usr/bin/time -v -o "$p.time" "$@" ;;
     kvmscope)
       /usr/bin/time -v -o "$p.time" kvmscope stat -o "$p.tracer.out" -- "$@" ;;
+    kvmscope-counts)
+      /usr/bin/time -v -o "$p.time" kvmscope stat --counts-only -o "$p.tracer.out" -- "$@" ;;
+    kvmscope-classic)
+      KVMSCOPE_TRACEPOINTS=classic /usr/bin/time -v -o "$p.time" kvmscope stat -o "$p.tracer.out" -- "$@" ;;
+    kvmscope-base)
+      /usr/bin/time -v -o "$p.time" /opt/peers-run/cases/kvmscope-base stat -o "$p.tracer.out" -- "$@" ;;
     kvmscope-share)
       /usr/bin/time -v -o "$p.time" kvmscope stat --share-tracepoints -o "$p.tracer.out" -- "$@" ;;
     perf-record)

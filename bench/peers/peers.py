@@ -296,6 +296,15 @@ def cmd_slowdown(a):
     ok = ks <= peers[best] / 2
     print(f"{'MET' if ok else 'MISSED'}: kvmscope slows the guest by {ks * 100:.1f}%, the best peer ({best}) by "
           f"{peers[best] * 100:.1f}%; target <= half ({peers[best] * 50:.1f}%)")
+    # Issue 14's targets, against kvmexit-bpfcc (counts only, one program per exit).
+    if "kvmexit" in slow:
+        kx = slow["kvmexit"]
+        print(f"{'MET' if ks <= kx else 'MISSED'}: kvmscope stat (timing) {ks * 100:.1f}% vs kvmexit-bpfcc "
+              f"{kx * 100:.1f}%; target <= kvmexit's")
+        if "kvmscope-counts" in slow:
+            kc = slow["kvmscope-counts"]
+            print(f"{'MET' if kc <= kx / 2 else 'MISSED'}: kvmscope stat --counts-only {kc * 100:.1f}%; "
+                  f"target <= half of kvmexit's ({kx * 50:.1f}%)")
     return 0 if ok else 1
 
 
@@ -335,13 +344,16 @@ def cmd_percost(a):
     for (tool, name), v in sorted(rows.items()):
         per = [x[0] for x in v]
         med = statistics.median(per)
-        if tool.startswith("kvmscope") and statistics.median([x[1] for x in v]) >= 1000:
+        # The target is per exit: process births and deaths (on_fork, on_exit: other processes
+        # on a busy host) and the older binary compared as "base" do not count.
+        per_exit = name not in ("on_fork", "on_exit") and "base" not in tool
+        if tool.startswith("kvmscope") and per_exit and statistics.median([x[1] for x in v]) >= 1000:
             worst = max(worst, med)
         print(f"{tool:<22} {name:<18} {len(v):>2} {med:>9.0f} {min(per):>7.0f} {max(per):>7.0f} "
               f"{statistics.median([x[1] for x in v]):>11,.0f}")
     if a.target_ns:
         ok = worst <= a.target_ns
-        print(f"{'MET' if ok else 'MISSED'}: the costliest kvmscope program that fired >= 1000 times per run "
+        print(f"{'MET' if ok else 'MISSED'}: the costliest kvmscope program on exits that fired >= 1000 times per run "
               f"takes {worst:.0f} ns per event (target <= {a.target_ns:.0f} ns)")
         if floor:
             print(f"     (bpf_stats' own cost, the empty calibration program: {floor:.0f} ns; net of it: "

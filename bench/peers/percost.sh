@@ -6,9 +6,10 @@
 #      kvm_exit/kvm_entry never do): kvmscope stat -a, default and --by all (drill-downs).
 #   2. the nested SVM L1 (real kvm_exit/kvm_entry): kvmscope stat -a and kvmexit-bpfcc attached
 #      at the same time to the same guest run.
-# Target: <= 100 ns per event on this host.
+# Target: <= 100 ns per event on this host. PERCOST_BASE_BIN: an older static kvmscope measured
+# in the same L1 run as "base" (before/after).
 #
-#   bench/peers/percost.sh          PERCOST_L1=0 for the host part only
+#   bench/peers/percost.sh          PERCOST_L1=0 for the host part only, PERCOST_HOST=0 for L1 only
 . "$(dirname "$0")/lib.sh"
 KS=$(host_kvmscope)
 ROUNDS=${PERCOST_ROUNDS:-5}
@@ -17,7 +18,7 @@ L1_GUEST=${PERCOST_L1_GUEST:---cpuid 50000 --io 5000 --hlt 5000}
 OUT=$RESULTS/percost-host
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
+if [ "${PERCOST_HOST:-1}" = 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
   old=$(sysctl -n kernel.bpf_stats_enabled)
   restore() { sysctl -q -w kernel.bpf_stats_enabled="$old"; }
   trap restore EXIT
@@ -25,20 +26,28 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
   clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" -o "$OUT/bpf_floor.bpf.o"
   gcc -O2 -Wall "$PEERS_BENCH/bpf_floor.c" -lbpf -o "$OUT/bpf_floor"
   sysctl -q -w kernel.bpf_stats_enabled=1
-  echo "== host $(uname -r): kvmscope guest $HOST_GUEST, $ROUNDS rounds, default and --by all"
+  CFGS="default byall counts floor"
+  [ -n "${PERCOST_BASE_BIN:-}" ] && CFGS="$CFGS base base_byall"
+  echo "== host $(uname -r): kvmscope guest $HOST_GUEST, $ROUNDS rounds, $CFGS"
   for r in $(seq "$ROUNDS"); do
-    for cfg in default byall floor; do
+    for cfg in $CFGS; do
       args=()
-      [ $cfg = byall ] && args=(--by all)
+      ks=$KS
+      case $cfg in
+        byall) args=(--by all) ;;
+        counts) args=(--counts-only) ;;
+        base) ks=$PERCOST_BASE_BIN ;;
+        base_byall) ks=$PERCOST_BASE_BIN args=(--by all) ;;
+      esac
       p=$OUT/$cfg-$r
       if [ $cfg = floor ]; then
         /usr/bin/time -v -o "$p.time" "$OUT/bpf_floor" "$OUT/bpf_floor.bpf.o" >/dev/null &
       else
-        /usr/bin/time -v -o "$p.time" "$KS" stat -a "${args[@]}" -o "$p.table" &
+        /usr/bin/time -v -o "$p.time" "$ks" stat -a "${args[@]}" -o "$p.table" &
       fi
       tpid=$!
       kpid=
-      while [ -z "$kpid" ]; do kpid=$(pgrep -P $tpid | head -1); done
+      while [ -z "$kpid" ]; do kpid=$(pgrep -P $tpid | head -1 || true); done  # none yet: set -e must not end the script
       n=0
       until grep -q '^prog_id:' /proc/$kpid/fdinfo/* 2>/dev/null; do
         sleep 0.1
@@ -65,27 +74,39 @@ fi
 CASES=$RESULTS/percost-cases
 rm -rf "$CASES" && mkdir -p "$CASES"
 cp "$PEERS_BENCH/l1-tracers.sh" "$CASES/tracers.lib"
+if [ -n "${PERCOST_BASE_BIN:-}" ]; then strip -o "$CASES/kvmscope-base" "$PERCOST_BASE_BIN"; fi
+# kvmexit-bpfcc stays attached throughout; kvmscope runs once per configuration (tp_btf hooks,
+# --counts-only, the classic tracepoints, and PERCOST_BASE_BIN as "base" where given), each for
+# ROUNDS guest runs. Files: <config>-<round>.{before,after}.json, <config>-<round>.owners.
 cat >"$CASES/10-percost.sh" <<EOF
-# timeout: 2400
+# timeout: 3600
 . /opt/peers-run/cases/tracers.lib
 sysctl -q -w kernel.bpf_stats_enabled=1
 bg_tracer kvmexit 'Display kvm exit reasons' 900 python3 "\$KVMEXIT"
-/usr/bin/time -v -o kvmscope.time kvmscope stat -a -o kvmscope.table &
-ktime=\$!
-kpid=\$(child_of \$ktime)
-wait_bpf_prog on_kvm_exit 120
-sleep 1
-{ bpf_owners kvmscope \$kpid; bpf_owners kvmexit \$BG_PID; } >owners
-cat owners
-for r in \$(seq $ROUNDS); do
-  bpftool prog show --json >round\$r.before.json
-  kvmscope guest $L1_GUEST >guest\$r.out
-  bpftool prog show --json >round\$r.after.json
-  grep exits/s guest\$r.out
+for cfg in btf counts classic base; do
+  ks=kvmscope; args=""; env=""
+  case \$cfg in
+    counts) args=--counts-only ;;
+    classic) env=KVMSCOPE_TRACEPOINTS=classic ;;
+    base) ks=/opt/peers-run/cases/kvmscope-base; [ -x \$ks ] || continue ;;
+  esac
+  env \$env /usr/bin/time -v -o \$cfg.time \$ks stat -a \$args -o \$cfg.table &
+  ktime=\$!
+  kpid=\$(child_of \$ktime)
+  wait_bpf_prog on_userspace_exit 120
+  sleep 1
+  { bpf_owners kvmscope \$kpid; bpf_owners kvmexit \$BG_PID; } >owners
+  cat owners
+  for r in \$(seq $ROUNDS); do
+    bpftool prog show --json >\$cfg-\$r.before.json
+    kvmscope guest $L1_GUEST >\$cfg-guest\$r.out
+    bpftool prog show --json >\$cfg-\$r.after.json
+    grep exits/s \$cfg-guest\$r.out
+    cp owners \$cfg-\$r.owners
+  done
+  stop_and_wait \$kpid 120 \$ktime
 done
-stop_and_wait \$kpid 120 \$ktime
 bg_stop 600
-for r in \$(seq $ROUNDS); do cp owners round\$r.owners; done
 EOF
 run_l1_cases percost "$CASES"
 python3 "$PY" percost "$RESULTS/percost/10-percost" --label "nested L1 $(sed -n 's/^l1_kernel //p' "$RESULTS/percost/l1-info.txt" 2>/dev/null)"

@@ -9,15 +9,20 @@
 #
 #   bench/peers/slowdown.sh
 # Env: SLOW_ROUNDS (default 5), SLOW_GUEST (default "--cpuid 50000 --io 5000 --hlt 5000"),
-#      SLOW_TRACERS (default all).
+#      SLOW_TRACERS (default all), SLOW_BASE_BIN (a static kvmscope to compare as tracer
+#      kvmscope-base, e.g. the last release's: carried stripped into L1 with the cases).
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${SLOW_ROUNDS:-5}
 GUEST=${SLOW_GUEST:---cpuid 50000 --io 5000 --hlt 5000}
-TRACERS=${SLOW_TRACERS:-none kvmscope kvmscope-share perf-record perf-live kvmexit kvm_stat}
+TRACERS=${SLOW_TRACERS:-none kvmscope kvmscope-counts kvmscope-classic kvmscope-share perf-record perf-live kvmexit kvm_stat}
 CASES=$RESULTS/slowdown-cases
 rm -rf "$CASES" && mkdir -p "$CASES"
 cp "$PEERS_BENCH/l1-tracers.sh" "$CASES/tracers.lib"
+if [ -n "${SLOW_BASE_BIN:-}" ]; then
+  strip -o "$CASES/kvmscope-base" "$SLOW_BASE_BIN"
+  case " $TRACERS " in *" kvmscope-base "*) ;; *) TRACERS="$TRACERS kvmscope-base" ;; esac
+fi
 
 read -r -a T <<<"$TRACERS"
 n=${#T[@]}
@@ -35,7 +40,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # kvmexit-bpfcc as packaged (raw tracepoint): shown once, it counts nothing on 6.1.
-cat >"$CASES/90-kvmexit-raw.sh" <<EOF
+[ "${SLOW_RAW:-1}" = 1 ] && cat >"$CASES/90-kvmexit-raw.sh" <<EOF
 # timeout: 1500
 . /opt/peers-run/cases/tracers.lib
 under kvmexit-raw kvmexit-raw kvmscope guest --cpuid 5000 --io 500 --hlt 500 >kvmexit-raw.guest 2>&1

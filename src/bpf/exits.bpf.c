@@ -5,9 +5,15 @@
  *  - drills: the same per port / MMIO address / MSR / CPUID leaf / hypercall (stat --by);
  *  - record: stream every event as a struct ks_event through a ring buffer (kvmscope record).
  *
- * Hardware exits: kvm:kvm_exit counts the exit; the next kvm:kvm_entry on the same thread adds
- * the handling time. Exits to the VMM: kvm:kvm_userspace_exit counts the exit; the thread's next
- * ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time the VMM took. That ioctl also
+ * Hardware exits: kvm_exit counts the exit; the next kvm_entry on the same thread adds the
+ * handling time. Two ways to see them, chosen at load time (ExitCollector): BTF-typed raw
+ * tracepoints (tp_btf: the kernel builds no trace record, the exit reason is read from the vCPU:
+ * vcpu_svm->vmcb->control.exit_code or vcpu_vmx->exit_reason, the same values the classic
+ * tracepoint reports) or, where those cannot load, the classic tracepoints kvm:kvm_exit and
+ * kvm:kvm_entry. `record` always takes the classic ones: it needs the guest RIP, which VMX reads
+ * lazily (VMREAD) and a program cannot. Exits to the VMM: kvm:kvm_userspace_exit counts the
+ * exit; the thread's next ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time the VMM
+ * took. That ioctl also
  * tells which vCPU a thread runs, since kvm_userspace_exit has no vcpu_id.
  *
  * Tracepoint fields are read through CO-RE (the structs below are relocated against the running
@@ -41,6 +47,11 @@ const volatile int share_tracepoints = 0;
  * a CPU that runs a guest each IPI is one more exit: the recorder would inflate what it
  * records. So the reader polls on a timer and is woken only once this much is waiting. */
 const volatile __u64 wakeup_bytes = 1;
+/* Counts only: no kvm_entry program, no clock read for hardware exits. */
+const volatile bool counts_only = false;
+/* The tp_btf kvm_exit program: where the exit reason is (KS_ISA_SVM: the VMCB, KS_ISA_VMX:
+ * vcpu_vmx). The other ISA's CO-RE reads are left unresolved and never reached. */
+const volatile __u8 hw_isa = KS_ISA_NONE;
 
 /* A tracepoint program: its body returns early freely; the program returns share_tracepoints. */
 #define KS_TRACEPOINT(name, sec, ctx_decl)              \
@@ -104,6 +115,35 @@ struct kvm_vcpu___ks {
   int vcpu_id;
 } __attribute__((preserve_access_index));
 
+/* The vCPU structs of kvm_amd and kvm_intel (module BTF): struct kvm_vcpu is their first member. */
+struct vmcb_control_area___ks {
+  __u32 exit_code;
+} __attribute__((preserve_access_index));
+
+struct vmcb___ks {
+  struct vmcb_control_area___ks control;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___ks {
+  struct kvm_vcpu___ks vcpu;
+  struct vmcb___ks* vmcb;
+} __attribute__((preserve_access_index));
+
+union vmx_exit_reason___ks {
+  __u32 full;
+} __attribute__((preserve_access_index));
+
+struct vcpu_vmx___ks {
+  struct kvm_vcpu___ks vcpu;
+  union vmx_exit_reason___ks exit_reason;
+} __attribute__((preserve_access_index));
+
+/* Before 5.12 exit_reason was a plain u32. */
+struct vcpu_vmx___u32 {
+  struct kvm_vcpu___ks vcpu;
+  __u32 exit_reason;
+} __attribute__((preserve_access_index));
+
 struct file___ks {
   void* private_data;
 } __attribute__((preserve_access_index));
@@ -123,14 +163,30 @@ struct task_struct___ks {
   char comm[KS_COMM_LEN];
 } __attribute__((preserve_access_index));
 
-/* A vCPU runs on one CPU at a time and the key holds the vCPU, so one shared hash with atomic
- * adds sees no contention; per-CPU copies would only multiply memory and readout time. */
+/* Exit counters: one array slot per (key, thread) (struct ks_slot_key says why). `slots` finds
+ * a key's slot; the thread's state caches it (ks_thread.cache_*) and holds the open exit's slot,
+ * so kvm_entry reaches its counter by array index, and the thread's own counter takes plain adds.
+ * Free slots wait in `free_slots` (filled by user space, which also takes back those of VMs that
+ * ended). All three are resized from user space before load. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384); /* resized from user space before load */
-  __type(key, struct ks_exit_key);
+  __uint(max_entries, 16384);
+  __type(key, struct ks_slot_key);
+  __type(value, __u32);
+} slots SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
   __type(value, struct ks_exit_val);
-} exits SEC(".maps");
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_QUEUE);
+  __uint(max_entries, 16384);
+  __type(value, __u32);
+} free_slots SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -139,12 +195,20 @@ struct {
   __type(value, struct ks_exit_val);
 } drill_counts SEC(".maps");
 
+/* Per thread, a small direct-mapped cache of counter slots: an exit whose reason is cached
+ * costs no hash lookup. Tag 0 is never a real one (bit 56 is always set). */
+#define KS_SLOT_CACHE 16
+
 /* Per vCPU thread: the exits waiting for their entry, what they were about, and the vCPU. */
 struct ks_thread {
   __u64 hw_ts;  /* kvm_exit not yet followed by kvm_entry */
   __u64 vmm_ts; /* kvm_userspace_exit not yet followed by KVM_RUN */
-  struct ks_exit_key hw_key;
-  struct ks_exit_key vmm_key;
+  __u32 hw_slot;  /* the open exits' counters */
+  __u32 vmm_slot;
+  __u32 cache_vcpu; /* the vCPU the cached slots are of */
+  __u32 pad1;
+  __u64 cache_tag[KS_SLOT_CACHE];
+  __u32 cache_slot[KS_SLOT_CACHE];
   struct ks_drill_key drill_key;
   __u64 drill_ts;    /* the exit the drill-down belongs to, 0 = none pending */
   __u32 vcpu;
@@ -193,18 +257,8 @@ static __always_inline bool traced(__u32 tgid) {
   return !filter_tgid || bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
-static __always_inline __u32 log2_slot(__u64 v) {
-  __u32 r = 0, shift;
-  shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
-  shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
-  shift = (v > 0xff) << 3; v >>= shift; r |= shift;
-  shift = (v > 0xf) << 2; v >>= shift; r |= shift;
-  shift = (v > 0x3) << 1; v >>= shift; r |= shift;
-  r |= (v >> 1);
-  return r < KS_HIST_SLOTS ? r : KS_HIST_SLOTS - 1;
-}
-
-static const struct ks_thread fresh_thread = {.vcpu = KS_VCPU_UNKNOWN};
+static const struct ks_thread fresh_thread = {
+    .vcpu = KS_VCPU_UNKNOWN, .hw_slot = KS_NO_SLOT, .vmm_slot = KS_NO_SLOT};
 
 /* The current thread's state, or NULL where it has none. */
 static __always_inline struct ks_thread* thread_find(void) {
@@ -240,14 +294,77 @@ static __always_inline struct ks_exit_val* counter(void* map, const void* key) {
   return v;
 }
 
+/* A drill-down counter is shared by the VM's threads: atomic adds. */
 static __always_inline void add_time(struct ks_exit_val* v, __u64 delta) {
   __sync_fetch_and_add(&v->timed, 1);
   __sync_fetch_and_add(&v->time_ns, delta);
-  /* 6.1's verifier cannot see log2_slot()'s clamp through the arithmetic: bound it again. */
-  __u32 slot = log2_slot(delta);
+  /* 6.1's verifier cannot see ks_hist_slot()'s clamp through the arithmetic: bound it again. */
+  __u32 slot = ks_hist_slot(delta);
   barrier_var(slot);
   if (slot < KS_HIST_SLOTS) __sync_fetch_and_add(&v->hist[slot], 1);
-  if (delta > v->max_ns) v->max_ns = delta; /* one vCPU per key: no concurrent writer */
+  if (delta > v->max_ns) v->max_ns = delta; /* a lost race here only loses a maximum */
+}
+
+/* An exit counter belongs to one thread (ks_slot_key): plain adds. */
+static __always_inline void add_time_own(struct ks_exit_val* v, __u64 delta) {
+  v->timed += 1;
+  v->time_ns += delta;
+  __u32 slot = ks_hist_slot(delta);
+  barrier_var(slot);
+  if (slot < KS_HIST_SLOTS) v->hist[slot] += 1;
+  if (delta > v->max_ns) v->max_ns = delta;
+}
+
+static __always_inline struct ks_exit_val* slot_counter(__u32 slot) {
+  return bpf_map_lookup_elem(&counters, &slot); /* NULL for KS_NO_SLOT */
+}
+
+/* The counter slot of this thread's `key`, taken from `free_slots` on first use. Only this
+ * thread creates its keys (tid is in them): no other CPU races for the same one. */
+static __noinline __u32 slot_create(const struct ks_exit_key* key, __u32 tid) {
+  struct ks_slot_key sk = {};
+  sk.key = *key;
+  sk.tid = tid;
+  __u32* found = bpf_map_lookup_elem(&slots, &sk);
+  if (found) return *found;
+  __u32 slot;
+  if (bpf_map_pop_elem(&free_slots, &slot)) {
+    health_inc(KS_HEALTH_EXITS_NOT_STORED);
+    return KS_NO_SLOT;
+  }
+  struct ks_exit_val* v = slot_counter(slot);
+  if (!v) return KS_NO_SLOT;
+  /* The VM's process name goes into its counter once: user space reads names from /proc only at
+   * a readout, when a short-lived VM may be gone. The group leader's comm, not the vCPU
+   * thread's ("CPU 0/KVM" in QEMU). */
+  struct task_struct___ks* task = (void*)bpf_get_current_task();
+  BPF_CORE_READ_STR_INTO(&v->comm, task, group_leader, comm);
+  if (bpf_map_update_elem(&slots, &sk, &slot, BPF_NOEXIST)) {
+    bpf_map_push_elem(&free_slots, &slot, 0);
+    health_inc(KS_HEALTH_EXITS_NOT_STORED);
+    return KS_NO_SLOT;
+  }
+  return slot;
+}
+
+/* The slot of `key` through the thread's cache (t may be NULL: no state, no cache). */
+static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_key* key,
+                                      __u32 tid) {
+  if (!t) return slot_create(key, tid);
+  if (t->cache_vcpu != key->vcpu) {
+    __builtin_memset(t->cache_tag, 0, sizeof(t->cache_tag));
+    t->cache_vcpu = key->vcpu;
+  }
+  __u64 tag = key->reason | (__u64)key->isa << 32 | (__u64)key->level << 48 | 1ULL << 56;
+  __u32 i = (key->reason ^ (key->reason >> 4) ^ (key->reason >> 8) ^ key->level) &
+            (KS_SLOT_CACHE - 1);
+  if (t->cache_tag[i] == tag) return t->cache_slot[i];
+  __u32 slot = slot_create(key, tid);
+  if (slot != KS_NO_SLOT) {
+    t->cache_tag[i] = tag;
+    t->cache_slot[i] = slot;
+  }
+  return slot;
 }
 
 static __always_inline void submit(void* e) {
@@ -275,25 +392,30 @@ static __always_inline void emit(__u8 type, __u32 tgid, __u32 tid, __u32 vcpu, _
   submit(e);
 }
 
-static __always_inline void count_exit(const struct ks_exit_key* key, __u64 now) {
-  struct ks_exit_val* v = counter(&exits, key);
-  if (v) __sync_fetch_and_add(&v->count, 1);
-
-  if (stream_exits && key->level == stream_level) {
-    struct ks_exit_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-    if (!e) {
-      health_inc(KS_HEALTH_EVENTS_LOST);
-      return;
-    }
-    e->ts_ns = now;
-    e->key = *key;
-    submit(e);
+static __always_inline void stream_exit(const struct ks_exit_key* key, __u64 now) {
+  struct ks_exit_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    health_inc(KS_HEALTH_EVENTS_LOST);
+    return;
   }
+  e->ts_ns = now;
+  e->key = *key;
+  submit(e);
 }
 
-static __always_inline void time_exit(const struct ks_exit_key* key, __u64 delta) {
-  struct ks_exit_val* v = bpf_map_lookup_elem(&exits, key);
-  if (v) add_time(v, delta); /* absent: the exit itself was not stored, and counted as such */
+/* Counts an exit in the thread's own counter; returns its slot (the open exit's, for timing). */
+static __always_inline __u32 count_exit(struct ks_thread* t, const struct ks_exit_key* key,
+                                        __u32 tid, __u64 now) {
+  __u32 slot = slot_of(t, key, tid);
+  struct ks_exit_val* v = slot_counter(slot);
+  if (v) v->count += 1;
+  if (stream_exits && key->level == stream_level) stream_exit(key, now);
+  return slot;
+}
+
+static __always_inline void time_exit(__u32 slot, __u64 delta) {
+  struct ks_exit_val* v = slot_counter(slot);
+  if (v) add_time_own(v, delta); /* absent: the exit itself was not stored, and counted as such */
 }
 
 /* A drill-down event happens while KVM handles an exit; its handling time is that exit's: the
@@ -323,14 +445,25 @@ static __always_inline void time_drill(struct ks_thread* t, __u64 now) {
   t->drill_ts = 0;
 }
 
-KS_TRACEPOINT(on_kvm_exit, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
+/* The current thread's state where it is traced (its state exists only once it was: no
+ * target lookup then), created on its first traced event; NULL when not traced or not stored. */
+static __always_inline struct ks_thread* traced_thread(__u32 tgid, bool* is_traced) {
+  struct ks_thread* t = thread_find();
+  *is_traced = t != NULL || traced(tgid);
+  if (t || !*is_traced) return t;
+  return thread_get();
+}
+
+/* A hardware exit, from either hook. rip only where `record` (classic tracepoint). */
+static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 rip) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
-  if (!traced(tgid)) return 0;
+  bool is_traced;
+  struct ks_thread* t = traced_thread(tgid, &is_traced);
+  if (!is_traced) return;
 
-  __u64 now = bpf_ktime_get_ns();
-  __u32 vcpu = ctx->vcpu_id, reason = ctx->exit_reason, isa = ctx->isa;
-  if (record) emit(KS_EV_EXIT, tgid, tid, vcpu, now, reason, isa, ctx->guest_rip);
+  __u64 now = counts_only && !stream_exits && !record ? 0 : bpf_ktime_get_ns();
+  if (record) emit(KS_EV_EXIT, tgid, tid, vcpu, now, reason, isa, rip);
 
   struct ks_exit_key key = {};
   key.tgid = tgid;
@@ -338,42 +471,85 @@ KS_TRACEPOINT(on_kvm_exit, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm
   key.reason = reason;
   key.isa = (__u16)isa;
   key.level = KS_LEVEL_HW;
-  if (aggregate) count_exit(&key, now);
-
-  struct ks_thread* t = thread_get();
+  __u32 slot = aggregate ? count_exit(t, &key, tid, now) : KS_NO_SLOT;
   if (t) {
-    t->hw_key = key;
+    t->hw_slot = slot;
     t->hw_ts = now;
     t->vcpu = vcpu;
     t->drill_ts = 0;
     t->drill_awaits = 0;
   }
+}
+
+/* The thread enters the guest again: the open hardware exit is over. */
+static __always_inline void hw_entry(__u32 vcpu) {
+  /* Only threads that exited while traced have state: no target lookup needed. */
+  struct ks_thread* t = thread_find();
+  if (!t) return;
+  __u64 now = bpf_ktime_get_ns();
+  if (record) {
+    __u64 id = bpf_get_current_pid_tgid();
+    emit(KS_EV_ENTRY, id >> 32, (__u32)id, vcpu, now, 0, 0, 0);
+  }
+  if (!t->hw_ts) return;
+  if (aggregate) time_exit(t->hw_slot, now - t->hw_ts);
+  time_drill(t, now);
+  t->hw_ts = 0;
+}
+
+KS_TRACEPOINT(on_kvm_exit, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
+  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, record ? ctx->guest_rip : 0);
   return 0;
 }
 
 KS_TRACEPOINT(on_kvm_entry, "tracepoint/kvm/kvm_entry", struct trace_event_raw_kvm_entry___ks* ctx) {
-  /* Only threads that exited while traced have state: no target lookup needed. */
-  __u64 id = bpf_get_current_pid_tgid();
-  __u32 tid = (__u32)id;
-  struct ks_thread* t = thread_find();
-  if (!t) return 0;
-  __u64 now = bpf_ktime_get_ns();
-  if (record) emit(KS_EV_ENTRY, id >> 32, tid, ctx->vcpu_id, now, 0, 0, 0);
-  if (!t->hw_ts) return 0;
-  if (aggregate) time_exit(&t->hw_key, now - t->hw_ts);
-  time_drill(t, now);
-  t->hw_ts = 0;
+  hw_entry(ctx->vcpu_id);
+  return 0;
+}
+
+/* The exit reason as the classic tracepoint reports it (kvm_x86_ops.get_exit_info): SVM's
+ * vmcb->control.exit_code, VMX's exit_reason.full. The vCPU struct is module BTF beyond struct
+ * kvm_vcpu, which the verifier lets a program load from directly only with bpf_rdonly_cast
+ * (6.2+): read through CO-RE probe reads, which 6.1 has (SVM: two, VMX: one). */
+static __always_inline __u32 vcpu_exit_reason(void* vcpu) {
+  if (hw_isa == KS_ISA_SVM) {
+    struct vcpu_svm___ks* svm =
+        (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_svm___ks, vcpu));
+    return BPF_CORE_READ(svm, vmcb, control.exit_code);
+  }
+  if (bpf_core_type_exists(union vmx_exit_reason___ks)) {
+    struct vcpu_vmx___ks* vmx =
+        (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_vmx___ks, vcpu));
+    return BPF_CORE_READ(vmx, exit_reason.full);
+  }
+  struct vcpu_vmx___u32* vmx =
+      (void*)((char*)vcpu - bpf_core_field_offset(struct vcpu_vmx___u32, vcpu));
+  return BPF_CORE_READ(vmx, exit_reason);
+}
+
+/* BTF-typed raw tracepoints: the tracepoint's arguments as they are, no trace record built.
+ * kvm_exit(struct kvm_vcpu *vcpu, u32 isa); kvm_entry(struct kvm_vcpu *vcpu[, bool ...]). */
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(on_kvm_exit_btf, struct kvm_vcpu___ks* vcpu, __u32 isa) {
+  hw_exit(vcpu->vcpu_id, vcpu_exit_reason(vcpu), isa, 0);
+  return 0;
+}
+
+SEC("tp_btf/kvm_entry")
+int BPF_PROG(on_kvm_entry_btf, struct kvm_vcpu___ks* vcpu) {
+  hw_entry(record ? vcpu->vcpu_id : 0);
   return 0;
 }
 
 KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
-  if (!traced(tgid)) return 0;
+  bool is_traced;
+  struct ks_thread* t = traced_thread(tgid, &is_traced);
+  if (!is_traced) return 0;
 
-  __u64 now = bpf_ktime_get_ns();
+  __u64 now = counts_only && !stream_exits ? 0 : bpf_ktime_get_ns();
   int err = ctx->errno;
-  struct ks_thread* t = thread_get();
   struct ks_exit_key key = {};
   key.tgid = tgid;
   key.vcpu = t ? t->vcpu : KS_VCPU_UNKNOWN;
@@ -381,9 +557,9 @@ KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct tra
   key.isa = KS_ISA_NONE;
   key.level = KS_LEVEL_VMM;
   if (record) emit(KS_EV_USERSPACE_EXIT, tgid, tid, key.vcpu, now, key.reason, 0, 0);
-  if (aggregate) count_exit(&key, now);
+  __u32 slot = aggregate ? count_exit(t, &key, tid, now) : KS_NO_SLOT;
   if (t) {
-    t->vmm_key = key;
+    t->vmm_slot = slot;
     t->vmm_ts = now;
     if (t->drill_awaits && ks_drill_causes(t->drill_key.kind, key.reason)) t->drill_ts = now;
     t->drill_awaits = 0;
@@ -420,19 +596,19 @@ KS_TRACEPOINT(on_ioctl, "tracepoint/syscalls/sys_enter_ioctl", struct sys_enter_
   if ((__u32)ctx->cmd != KS_KVM_RUN) return 0;
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
-  if (!traced(tgid)) return 0;
-
-  struct ks_thread* t = thread_get();
+  bool is_traced;
+  struct ks_thread* t = traced_thread(tgid, &is_traced);
   if (!t) return 0;
   __u32 fd = (__u32)ctx->fd;
   if (t->vcpu == KS_VCPU_UNKNOWN || t->vcpu_fd != fd) {
     t->vcpu = vcpu_of_fd(fd);
     t->vcpu_fd = fd;
   }
+  if (counts_only) return 0; /* nothing to time */
   __u64 now = bpf_ktime_get_ns();
   if (record) emit(KS_EV_KVM_RUN, tgid, tid, t->vcpu, now, 0, 0, 0);
   if (t->vmm_ts) {
-    if (aggregate) time_exit(&t->vmm_key, now - t->vmm_ts);
+    if (aggregate) time_exit(t->vmm_slot, now - t->vmm_ts);
     /* Where hardware exits are seen, the drill-down waits for kvm_entry instead. */
     if (!t->hw_ts) time_drill(t, now);
     t->vmm_ts = 0;

@@ -20,9 +20,20 @@ typedef __u64 ks_u64;
 #define KS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
-/* log2 histogram of handling time in ns: slot 0 holds [0, 2), slot i holds [2^i, 2^(i+1)),
- * the last slot everything from 2^39 ns (about 9 minutes) up. */
-#define KS_HIST_SLOTS 40
+/* Log-linear histogram of handling time in ns (HdrHistogram-style). Values below KS_HIST_SUB
+ * have a slot each; every power of two [2^k, 2^(k+1)) above is cut into KS_HIST_SUB equal slots,
+ * so a slot is at most 1/KS_HIST_SUB (12.5 %) of its lowest value wide and its middle is within
+ * 6.25 % of any value in it. Powers up to 2^KS_HIST_TOP_LOG2 have their own slots; the last slot
+ * also holds everything from 2^(KS_HIST_TOP_LOG2+1) ns (about 18 minutes) up. The slots nest in
+ * the log2 slots of KS_LOG2_SLOTS (slot 0 = [0, 2), slot i = [2^i, 2^(i+1))), which JSON and the
+ * HTML report show. Both sides compute slots with ks_hist_slot() below. */
+#define KS_HIST_SUB_BITS 3
+#define KS_HIST_SUB (1u << KS_HIST_SUB_BITS)
+#define KS_HIST_TOP_LOG2 39
+#define KS_HIST_SLOTS ((KS_HIST_TOP_LOG2 - KS_HIST_SUB_BITS + 2) * KS_HIST_SUB)
+#define KS_LOG2_SLOTS (KS_HIST_TOP_LOG2 + 1)
+KS_STATIC_ASSERT(KS_HIST_SLOTS == 304, "the counter layout (ks_exit_val) depends on it");
+KS_STATIC_ASSERT(KS_LOG2_SLOTS == 40, "JSON's hist_log2_ns has 40 slots");
 
 /* Exit levels, always reported apart. */
 #define KS_LEVEL_HW 0  /* kvm:kvm_exit, a hardware VM exit */
@@ -56,6 +67,43 @@ typedef __u64 ks_u64;
 /* ioctl(vcpu_fd, KVM_RUN): _IO(KVMIO, 0x80), checked against <linux/kvm.h> too. */
 #define KS_KVM_RUN 0xae80
 
+/* floor(log2(v)), 0 for v = 0; branch-free (the BPF verifier sees no loop). */
+KS_INLINE ks_u32 ks_log2(ks_u64 v) {
+  ks_u32 r = 0, shift;
+  shift = (ks_u32)(v > 0xffffffffULL) << 5;
+  v >>= shift;
+  r |= shift;
+  shift = (ks_u32)(v > 0xffff) << 4;
+  v >>= shift;
+  r |= shift;
+  shift = (ks_u32)(v > 0xff) << 3;
+  v >>= shift;
+  r |= shift;
+  shift = (ks_u32)(v > 0xf) << 2;
+  v >>= shift;
+  r |= shift;
+  shift = (ks_u32)(v > 0x3) << 1;
+  v >>= shift;
+  r |= shift;
+  return r | (ks_u32)(v >> 1);
+}
+
+/* The histogram slot of a handling time (see KS_HIST_SLOTS). */
+KS_INLINE ks_u32 ks_hist_slot(ks_u64 ns) {
+  if (ns < KS_HIST_SUB) return (ks_u32)ns;
+  ks_u32 k = ks_log2(ns);
+  if (k > KS_HIST_TOP_LOG2) return KS_HIST_SLOTS - 1;
+  return ((k - KS_HIST_SUB_BITS + 1) << KS_HIST_SUB_BITS) + (ks_u32)(ns >> (k - KS_HIST_SUB_BITS)) -
+         KS_HIST_SUB;
+}
+
+/* The smallest time a slot holds (slot < KS_HIST_SLOTS). */
+KS_INLINE ks_u64 ks_hist_slot_low(ks_u32 slot) {
+  if (slot < KS_HIST_SUB) return slot;
+  ks_u32 k = (slot >> KS_HIST_SUB_BITS) + KS_HIST_SUB_BITS - 1;
+  return (ks_u64)(KS_HIST_SUB + (slot & (KS_HIST_SUB - 1))) << (k - KS_HIST_SUB_BITS);
+}
+
 struct ks_exit_key {
   ks_u32 tgid;   /* the VM: the process that owns the vCPU thread */
   ks_u32 vcpu;   /* vcpu_id from the tracepoint, KS_VCPU_UNKNOWN if not known */
@@ -65,6 +113,7 @@ struct ks_exit_key {
   ks_u8 pad;
 };
 
+/* One counter of the exits map: 2,480 bytes, most of it the histogram (README, Memory). */
 struct ks_exit_val {
   ks_u64 count;   /* exits seen */
   ks_u64 timed;   /* exits whose handling time was measured */
@@ -75,6 +124,19 @@ struct ks_exit_val {
    * counter: a VM that ended before user space read the counters keeps its name. */
   char comm[KS_COMM_LEN];
 };
+
+/* The kernel side keeps one counter per (VM, vCPU, level, isa, reason) *and thread*: only the
+ * thread itself writes it, so its adds need no atomics, and its slot in the counter array can be
+ * kept in the thread's state (kvm_entry adds the time there without a hash lookup). User space
+ * folds the threads of a key together when it reads them. */
+struct ks_slot_key {
+  struct ks_exit_key key;
+  ks_u32 tid;
+  ks_u32 pad;
+};
+
+/* No counter slot (the counter array was full: counted in KS_HEALTH_EXITS_NOT_STORED). */
+#define KS_NO_SLOT 0xffffffffu
 
 /* One exit, streamed through the ring buffer when exact every-N printing is asked for. */
 struct ks_exit_event {
@@ -201,6 +263,11 @@ KS_STATIC_ASSERT(__builtin_offsetof(struct ks_event, c) == 40, "ks_event.c");
 KS_STATIC_ASSERT(sizeof(struct ks_event) != sizeof(struct ks_exit_event),
                  "the ring reader tells ks_event and ks_exit_event apart by size");
 KS_STATIC_ASSERT(sizeof(struct ks_drill_key) == 16, "ks_drill_key layout");
+KS_STATIC_ASSERT(sizeof(struct ks_slot_key) == 24, "ks_slot_key layout");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_slot_key, tid) == 16, "ks_slot_key.tid");
+KS_STATIC_ASSERT(sizeof(struct ks_exit_val) == (4 + KS_HIST_SLOTS) * 8 + KS_COMM_LEN,
+                 "ks_exit_val layout");
+KS_STATIC_ASSERT(sizeof(struct ks_exit_val) == 2480, "ks_exit_val size (README, Memory)");
 
 /* Collector health counters (a per-CPU array indexed by these). */
 enum ks_health {

@@ -49,7 +49,7 @@ constexpr const char* kServeHelp =
     "  --max-reasons N      exit reasons per VM (default 32), then reason=\"other\"\n"
     "  --max-ports N        (port, direction, size) per VM (default 64), then port=\"other\"\n"
     "  --max-msrs N         (MSR, access) per VM (default 64), then msr=\"other\"\n"
-    "  --max-entries N      size of the BPF counter maps (default 16384)\n"
+    "  --max-entries N      size of the BPF counter maps (default 4096, 2,480 bytes each)\n"
     "  --no-drills          no port and MSR counters (kvm_pio, kvm_msr... not traced)\n"
     "  --http-timeout T     close a connection idle for T, or not done with a request\n"
     "                       within 3T (default 10s)\n"
@@ -73,7 +73,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:9580";
   double interval_s = 1.0;
   serve::PrometheusLimits limits;
-  std::uint32_t max_entries = 16384;
+  std::uint32_t max_entries = 4096;
   bool drills = true;
   double http_timeout_s = 10.0;
   std::size_t max_connections = 128;

@@ -83,9 +83,11 @@ int cmd_stat(Args args) {
   config.drills = !o.by.empty();
   config.stream_exits = o.every > 0;
   config.stream_level = o.every_level;
+  config.counts_only = o.counts_only;
   auto collector = collect::ExitCollector::start(config);
   if (!collector) return util::fail("stat", collector.error());
   auto& c = **collector;
+  if (o.verbose) std::cerr << "kvmscope stat: " << c.hooks() << "\n";
 
   TracedRun run("stat");
   if (auto started = run.start(o.target, c); !started)

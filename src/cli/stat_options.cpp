@@ -47,14 +47,22 @@ options:
                     let perf (perf kvm stat, perf record -e kvm:*) see the kvm tracepoints
                     while kvmscope runs; by default kvmscope's BPF programs keep the events
                     from perf consumers, which is cheaper
-  --max-entries N   distinct (VM, vCPU, reason) counters kept in the kernel (default 16384);
-                    exits beyond are counted and reported, never silently dropped
+  --max-entries N   (VM, vCPU, reason) counters kept in the kernel, one per vCPU thread
+                    (default 4096, 2,480 bytes each); exits beyond are counted and reported,
+                    never silently dropped
+  --counts-only     count exits, time nothing: one BPF program per hardware exit (kvm_exit),
+                    none on kvm_entry, no clock reads; the cheapest way to run always-on.
+                    The handling-time columns are left empty
+  -v, --verbose     say on standard error how exits are hooked: BTF raw tracepoints
+                    (tp_btf/kvm_exit, tp_btf/kvm_entry, where kvm_amd or kvm_intel has BTF) or
+                    the classic kvm:kvm_exit/kvm:kvm_entry (and why);
+                    KVMSCOPE_TRACEPOINTS=classic (or btf) in the environment forces one
   -h, --help        this text
 
 Ctrl-C prints what was gathered so far; the command gets the signal too (a `kill` sent to
 kvmscope alone is passed on) and is waited for, SIGKILL 5 s later if it has not ended.
-p50/p99 come from a log2 histogram: each is the upper bound of its bucket, at most twice the
-true value.
+p50/p99 come from a log-linear histogram kept in the kernel (8 slots per power of two): each
+is the middle of its slot, within 6.25 % of the true value.
 
 examples:
   sudo kvmscope stat -- kvmscope guest --cpuid 700 --io 5000 --hlt 300
@@ -131,6 +139,10 @@ util::Result<StatOptions> parse_stat_options(Args args) {
       auto v = cursor.path_value();
       if (!v) return v.error();
       o.output = *v;
+    } else if (name == "--counts-only") {
+      o.counts_only = true;
+    } else if (name == "-v" || name == "--verbose") {
+      o.verbose = true;
     } else if (name == "--max-entries") {
       auto n = parse_max_entries(cursor);
       if (!n) return n.error();

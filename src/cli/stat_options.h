@@ -25,8 +25,10 @@ struct StatOptions {
   model::Breakdown breakdown = model::Breakdown::none;
   bool json = false;
   std::string output;  // -o FILE, empty = stdout
-  std::uint32_t max_entries = 16384;
+  std::uint32_t max_entries = 4096;
   std::vector<model::DrillKind> by;  // --by port,mmio,...
+  bool counts_only = false;          // --counts-only
+  bool verbose = false;              // -v, --verbose
   bool help = false;
 };
 

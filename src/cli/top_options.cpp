@@ -29,7 +29,7 @@ options:
   -s, --sort KEY      rate (default), count or time
   -f, --filter REGEX  show only VMs whose name, process name or PID matches (case-insensitive)
   --share-tracepoints let perf consumers see the kvm tracepoints while kvmscope runs
-  --max-entries N     distinct (VM, vCPU, reason) counters kept in the kernel (default 16384)
+  --max-entries N     distinct (VM, vCPU, reason) counters kept in the kernel (default 4096)
   -h, --help          this text
 
 keys:
@@ -55,7 +55,7 @@ columns:
 A VM is named by QEMU's -name (libvirt's domain name), else by its process name; a VM whose
 process has ended is marked "(ended)" and leaves the list after 3 intervals without exits; a
 line above the list then names it with its exits since the start (or the reset). p99 is the
-upper bound of its log2 histogram bucket, at most twice the true value. On a narrow terminal
+middle of its log-linear histogram slot, within 6.25 % of the true value. On a narrow terminal
 whole columns are left out, the least important first (vcpus, time shares, rates per level).
 
 examples:

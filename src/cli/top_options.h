@@ -19,7 +19,7 @@ struct TopOptions {
   double interval_s = 1.0;
   tui::TopSort sort = tui::TopSort::rate;
   std::string filter;  // regex on VM name, process name, PID
-  std::uint32_t max_entries = 16384;
+  std::uint32_t max_entries = 4096;
   bool help = false;
 };
 

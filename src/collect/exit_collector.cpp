@@ -2,10 +2,13 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -113,9 +116,10 @@ model::ExitKey to_model(const ks_exit_key& k) {
   return {k.tgid, k.vcpu, model::reason_of(k)};
 }
 
-// The kernel and user space share the counter's layout; the name is the last field.
+// The kernel and user space share the counter's layout (kvmscope_bpf.h asserts it); the
+// histogram is the model's.
 static_assert(sizeof(ks_exit_val{}.comm) == KS_COMM_LEN);
-static_assert(sizeof(ks_exit_val) == (4 + KS_HIST_SLOTS) * sizeof(ks_u64) + KS_COMM_LEN);
+static_assert(sizeof(ks_exit_val{}.hist) / sizeof(ks_u64) == model::kHistogramSlots);
 
 // The process name a counter carries ("" when none was written).
 std::string comm_of(const ks_exit_val& v) {
@@ -132,10 +136,60 @@ model::ExitStats to_model(const ks_exit_val& v) {
   return s;
 }
 
+// What the hardware-exit hooks can be on this machine: the ISA of the loaded KVM module, and
+// whether its BTF (which the tp_btf program's CO-RE reads of vcpu_svm / vcpu_vmx need) is there.
+struct HwHooks {
+  bool btf = false;
+  std::uint8_t isa = KS_ISA_NONE;
+  std::string why;  // why not BTF, or what it reads
+};
+
+util::Result<Hooks> hooks_wanted(Hooks configured) {
+  if (configured != Hooks::automatic) return configured;
+  const char* env = std::getenv("KVMSCOPE_TRACEPOINTS");
+  if (!env || !*env || std::strcmp(env, "auto") == 0) return Hooks::automatic;
+  if (std::strcmp(env, "btf") == 0) return Hooks::btf;
+  if (std::strcmp(env, "classic") == 0) return Hooks::classic;
+  return util::plain_error(
+      std::string("KVMSCOPE_TRACEPOINTS: expected auto, btf or classic, got '") + env + "'");
+}
+
+HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
+  HwHooks h;
+  if (wanted == Hooks::classic) {
+    h.why = "KVMSCOPE_TRACEPOINTS=classic";
+    return h;
+  }
+  if (config.record) {
+    h.why = "record needs the guest RIP, which only the classic kvm:kvm_exit gives";
+    return h;
+  }
+  const char* module = nullptr;
+  if (access("/sys/module/kvm_amd", F_OK) == 0) {
+    h.isa = KS_ISA_SVM;
+    module = "kvm_amd";
+  } else if (access("/sys/module/kvm_intel", F_OK) == 0) {
+    h.isa = KS_ISA_VMX;
+    module = "kvm_intel";
+  } else {
+    h.why = "neither kvm_amd nor kvm_intel is loaded";
+    return h;
+  }
+  if (access((std::string("/sys/kernel/btf/") + module).c_str(), F_OK) != 0) {
+    h.why = std::string("no BTF for ") + module + " (/sys/kernel/btf/" + module + ")";
+    return h;
+  }
+  h.btf = true;
+  h.why = h.isa == KS_ISA_SVM ? "exit code read from the vCPU's VMCB (kvm_amd BTF)"
+                              : "exit reason read from vcpu_vmx (kvm_intel BTF)";
+  return h;
+}
+
 // The ioctl(KVM_RUN) hook tells a thread's vCPU id and ends the VMM's handling time. It needs
 // syscall tracepoints and the BTF of struct kvm_vcpu; without them the counts stay exact, but
 // exits to the VMM have no vCPU id and no handling time.
-util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run_hook) {
+util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks& hw,
+                                    bool with_run_hook) {
   SkelPtr skel(exits_bpf::open());
   if (!skel) {
     const int err = errno;
@@ -149,21 +203,76 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, bool with_run
   ro->stream_exits = config.stream_exits;
   ro->stream_level = static_cast<__u8>(config.stream_level);
   ro->share_tracepoints = config.share_tracepoints ? 1 : 0;
+  ro->counts_only = config.counts_only;
+  ro->hw_isa = hw.btf ? hw.isa : KS_ISA_NONE;
   // The reader polls at least every 100 ms; a wakeup is only for a ring filling up faster.
   ro->wakeup_bytes = config.ring_bytes / 8;
   // Maps a mode does not use shrink to one entry / one page instead of costing memory.
-  bpf_map__set_max_entries(skel->maps.exits, config.aggregate ? config.max_entries : 1);
+  const std::uint32_t slots = config.aggregate ? config.max_entries : 1;
+  for (bpf_map* map : {skel->maps.slots, skel->maps.counters, skel->maps.free_slots})
+    bpf_map__set_max_entries(map, slots);
+  // Readouts read the counters in place, no copy (ExitCollector::Impl::counters_view).
+  bpf_map__set_map_flags(skel->maps.counters,
+                         bpf_map__map_flags(skel->maps.counters) | BPF_F_MMAPABLE);
   bpf_map__set_max_entries(skel->maps.drill_counts, config.drills ? config.max_entries : 1);
   if (config.stream_exits || config.record)
     bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
   bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
+  bpf_program__set_autoload(skel->progs.on_kvm_exit, !hw.btf);
+  bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf);
+  bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !config.counts_only);
+  bpf_program__set_autoload(skel->progs.on_kvm_entry_btf, hw.btf && !config.counts_only);
   const bool drill_events = config.drills || config.record;
   for (bpf_program* prog : {skel->progs.on_pio, skel->progs.on_mmio, skel->progs.on_msr,
                             skel->progs.on_cpuid, skel->progs.on_hypercall})
     bpf_program__set_autoload(prog, drill_events);
   int err = exits_bpf::load(skel.get());
   if (err) return util::os_error("loading the BPF programs", -err);
+  // Every counter slot starts free.
+  const int free_fd = bpf_map__fd(skel->maps.free_slots);
+  for (std::uint32_t slot = 0; slot < slots; ++slot)
+    if (bpf_map_update_elem(free_fd, nullptr, &slot, BPF_ANY) != 0) {
+      const int e = errno;
+      return util::os_error("filling the free counter slots", e);
+    }
   return skel;
+}
+
+// The counter array, mapped read-only: a readout reads it in place.
+class CountersView {
+ public:
+  CountersView() = default;
+  CountersView(void* addr, std::size_t bytes) : addr_(addr), bytes_(bytes) {}
+  CountersView(CountersView&& o) noexcept { *this = std::move(o); }
+  CountersView& operator=(CountersView&& o) noexcept {
+    std::swap(addr_, o.addr_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  ~CountersView() {
+    if (addr_) munmap(addr_, bytes_);
+  }
+  const ks_exit_val* at(std::uint32_t slot) const {
+    if (static_cast<std::size_t>(slot + 1) * sizeof(ks_exit_val) > bytes_) return nullptr;
+    return static_cast<const ks_exit_val*>(addr_) + slot;
+  }
+
+ private:
+  void* addr_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+util::Result<CountersView> map_counters(bpf_map* map) {
+  const std::size_t bytes =
+      static_cast<std::size_t>(bpf_map__max_entries(map)) * sizeof(ks_exit_val);
+  const long page = sysconf(_SC_PAGESIZE);
+  const std::size_t len = (bytes + page - 1) / page * page;
+  void* addr = mmap(nullptr, len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+  if (addr == MAP_FAILED) {
+    const int err = errno;
+    return util::os_error("mapping the exit counters", err);
+  }
+  return CountersView(addr, len);
 }
 
 }  // namespace
@@ -180,8 +289,10 @@ struct ExitCollector::Impl {
   // Per VM, the process name its counters carry: captured in the kernel at its first exit, so
   // known even when the VM ended before the readout that first met it.
   std::map<std::uint32_t, std::string> seen_comms;
-  std::vector<ks_exit_key> keys;  // readout buffers, reused
-  std::vector<ks_exit_val> vals;
+  std::vector<ks_slot_key> keys;  // readout buffers, reused
+  std::vector<std::uint32_t> vals;
+  CountersView counters;
+  std::string hooks;
   bool batch_ok = true;
   std::size_t config_max_entries = 16384;
 
@@ -217,12 +328,19 @@ struct ExitCollector::Impl {
   void learn_vm(std::uint32_t pid);
 };
 
+// Each (key, thread) counter is folded into its key's: threads of one vCPU add up.
 util::Result<void> ExitCollector::Impl::read_exits(
     std::map<model::ExitKey, model::ExitStats>& out) {
-  const int fd = bpf_map__fd(skel->maps.exits);
-  const std::uint32_t capacity = bpf_map__max_entries(skel->maps.exits);
+  const int fd = bpf_map__fd(skel->maps.slots);
+  const std::uint32_t capacity = bpf_map__max_entries(skel->maps.slots);
   keys.resize(capacity);
   vals.resize(capacity);
+  auto fold = [&](const ks_slot_key& k, std::uint32_t slot) {
+    const ks_exit_val* v = counters.at(slot);
+    if (!v) return;
+    out[to_model(k.key)] += to_model(*v);
+    see_comm(k.key.tgid, *v);
+  };
 
   if (batch_ok) {
     // One syscall per batch instead of two per entry; fall back where the kernel lacks it.
@@ -234,10 +352,7 @@ util::Result<void> ExitCollector::Impl::read_exits(
       int err = bpf_map_lookup_batch(fd, first ? nullptr : &token, &token, keys.data(), vals.data(),
                                      &count, &opts);
       int e = err ? errno : 0;
-      for (std::uint32_t i = 0; i < count; ++i) {
-        out[to_model(keys[i])] += to_model(vals[i]);
-        see_comm(keys[i].tgid, vals[i]);
-      }
+      for (std::uint32_t i = 0; i < count; ++i) fold(keys[i], vals[i]);
       first = false;
       if (!err) continue;
       if (e == ENOENT) return {};
@@ -250,10 +365,7 @@ util::Result<void> ExitCollector::Impl::read_exits(
     }
   }
 
-  for_each_entry<ks_exit_key, ks_exit_val>(fd, [&](const ks_exit_key& k, const ks_exit_val& v) {
-    out[to_model(k)] += to_model(v);
-    see_comm(k.tgid, v);
-  });
+  for_each_entry<ks_slot_key, std::uint32_t>(fd, fold);
   return {};
 }
 
@@ -273,63 +385,113 @@ void ExitCollector::Impl::learn_vm(std::uint32_t pid) {
 ExitCollector::ExitCollector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ExitCollector::~ExitCollector() = default;
 
+namespace {
+
+// Loads and attaches everything with the hardware-exit hooks of `hw`; on success `impl` holds the
+// skeleton and links. A rejected load carries the verifier's last lines.
+util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks& hw,
+                                   SkelPtr& skel_out, std::vector<LinkPtr>& links,
+                                   std::vector<std::string>& notes) {
+  LogCapture capture;
+  std::string first_log;
+  util::Error first_error;
+  SkelPtr skel;
+  for (bool with_run_hook : {true, false}) {
+    auto loaded = open_and_load(config, hw, with_run_hook);
+    if (loaded) {
+      skel = std::move(*loaded);
+      break;
+    }
+    if (with_run_hook) {
+      first_error = loaded.error();
+      first_log = LogCapture::tail(12);
+    }
+  }
+  if (!skel) {
+    first_error.context += first_log;
+    first_error.hint =
+        "the kernel refused kvmscope's BPF programs; the verifier's last lines are above";
+    return first_error;
+  }
+
+  auto attach = [&](bpf_program* prog, const char* what) -> util::Result<void> {
+    if (!bpf_program__autoload(prog)) return {};
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      const int err = errno;
+      return util::os_error(std::string("attaching to ") + what + LogCapture::tail(6), err);
+    }
+    links.emplace_back(link);
+    return {};
+  };
+  const auto& p = skel->progs;
+  for (auto [prog, what] :
+       {std::pair{p.on_fork, "sched:sched_process_fork"},
+        std::pair{p.on_exit, "sched:sched_process_exit"}, std::pair{p.on_kvm_exit, "kvm:kvm_exit"},
+        std::pair{p.on_kvm_entry, "kvm:kvm_entry"}, std::pair{p.on_kvm_exit_btf, "tp_btf/kvm_exit"},
+        std::pair{p.on_kvm_entry_btf, "tp_btf/kvm_entry"},
+        std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
+    if (auto r = attach(prog, what); !r) return r.error();
+  }
+  for (auto [prog, what] :
+       {std::pair{p.on_pio, "kvm:kvm_pio"}, std::pair{p.on_mmio, "kvm:kvm_mmio"},
+        std::pair{p.on_msr, "kvm:kvm_msr"}, std::pair{p.on_cpuid, "kvm:kvm_cpuid"},
+        std::pair{p.on_hypercall, "kvm:kvm_hypercall"}}) {
+    if (auto r = attach(prog, what); !r)
+      notes.push_back("drill-down events of " + std::string(what) + " are not available (" +
+                      r.error().message() + ")");
+  }
+  // The KVM_RUN hook is a refinement: without it the counts are still exact.
+  util::Result<void> hooked = bpf_program__autoload(p.on_ioctl)
+                                  ? attach(p.on_ioctl, "syscalls:sys_enter_ioctl")
+                                  : util::plain_error("it did not load on this kernel");
+  if (!hooked)
+    notes.push_back("vCPU ids and handling times of exits to the VMM are not available (" +
+                    hooked.error().message() + ")");
+  skel_out = std::move(skel);
+  return {};
+}
+
+std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
+  std::string s = hw.btf ? "hardware exits: tp_btf/kvm_exit" : "hardware exits: kvm:kvm_exit";
+  if (!config.counts_only) s += hw.btf ? " and tp_btf/kvm_entry" : " and kvm:kvm_entry";
+  s += hw.btf ? " (BTF raw tracepoints, no trace record; " + hw.why + ")"
+              : " (classic tracepoints: " + hw.why + ")";
+  if (config.counts_only) s += "; counts only, no handling times";
+  return s;
+}
+
+}  // namespace
+
 util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const CollectorConfig& config) {
   auto impl = std::make_unique<Impl>();
-  {
-    LogCapture capture;
-    std::string first_log;
-    util::Error first_error;
-    for (bool with_run_hook : {true, false}) {
-      auto skel = open_and_load(config, with_run_hook);
-      if (skel) {
-        impl->skel = std::move(*skel);
-        break;
-      }
-      if (with_run_hook) {
-        first_error = skel.error();
-        first_log = LogCapture::tail(12);
-      }
-    }
-    if (!impl->skel) {
-      first_error.context += first_log;
-      first_error.hint =
-          "the kernel refused kvmscope's BPF programs; the verifier's last lines are above";
-      return first_error;
-    }
-
-    auto attach = [&](bpf_program* prog, const char* what) -> util::Result<void> {
-      if (!bpf_program__autoload(prog)) return {};
-      bpf_link* link = bpf_program__attach(prog);
-      if (!link) {
-        const int err = errno;
-        return util::os_error(std::string("attaching to ") + what + LogCapture::tail(6), err);
-      }
-      impl->links.emplace_back(link);
-      return {};
-    };
-    const auto& p = impl->skel->progs;
-    for (auto [prog, what] :
-         {std::pair{p.on_fork, "sched:sched_process_fork"},
-          std::pair{p.on_exit, "sched:sched_process_exit"},
-          std::pair{p.on_kvm_exit, "kvm:kvm_exit"}, std::pair{p.on_kvm_entry, "kvm:kvm_entry"},
-          std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
-      if (auto r = attach(prog, what); !r) return r.error();
-    }
-    for (auto [prog, what] :
-         {std::pair{p.on_pio, "kvm:kvm_pio"}, std::pair{p.on_mmio, "kvm:kvm_mmio"},
-          std::pair{p.on_msr, "kvm:kvm_msr"}, std::pair{p.on_cpuid, "kvm:kvm_cpuid"},
-          std::pair{p.on_hypercall, "kvm:kvm_hypercall"}}) {
-      if (auto r = attach(prog, what); !r)
-        impl->notes.push_back("drill-down events of " + std::string(what) + " are not available (" +
-                              r.error().message() + ")");
-    }
-    // The KVM_RUN hook is a refinement: without it the counts are still exact.
-    util::Result<void> hooked = bpf_program__autoload(p.on_ioctl)
-                                    ? attach(p.on_ioctl, "syscalls:sys_enter_ioctl")
-                                    : util::plain_error("it did not load on this kernel");
-    if (!hooked)
-      impl->notes.push_back("vCPU ids and handling times of exits to the VMM are not available (" +
-                            hooked.error().message() + ")");
+  auto wanted = hooks_wanted(config.hooks);
+  if (!wanted) return wanted.error();
+  HwHooks hw = hw_hooks(config, *wanted);
+  // Forced BTF hooks are an error where they cannot be had, except for record, which always
+  // takes the classic ones (it needs the guest RIP).
+  if (*wanted == Hooks::btf && !hw.btf && !config.record)
+    return util::plain_error("KVMSCOPE_TRACEPOINTS=btf: BTF raw tracepoints cannot be used here (" +
+                             hw.why + ")");
+  std::vector<std::string> notes;
+  auto loaded = load_and_attach(config, hw, impl->skel, impl->links, notes);
+  if (!loaded && hw.btf && *wanted == Hooks::automatic) {
+    // The classic tracepoints are the fallback; say why they were needed.
+    HwHooks classic;
+    classic.why = "the BTF raw tracepoints failed: " + loaded.error().message();
+    impl->links.clear();
+    impl->skel.reset();
+    notes.clear();
+    hw = classic;
+    loaded = load_and_attach(config, hw, impl->skel, impl->links, notes);
+  }
+  if (!loaded) return loaded.error();
+  impl->notes = std::move(notes);
+  impl->hooks = describe_hooks(config, hw);
+  if (config.aggregate) {
+    auto view = map_counters(impl->skel->maps.counters);
+    if (!view) return view.error();
+    impl->counters = std::move(*view);
   }
 
   if (config.stream_exits || config.record) {
@@ -462,6 +624,10 @@ const std::vector<std::string>& ExitCollector::notes() const {
   return impl_->notes;
 }
 
+const std::string& ExitCollector::hooks() const {
+  return impl_->hooks;
+}
+
 std::uint64_t ExitCollector::started_ns() const {
   return impl_->started_ns;
 }
@@ -486,12 +652,37 @@ util::Result<void> delete_tgids(bpf_map* map, const std::set<std::uint32_t>& tgi
   return {};
 }
 
+// Frees the exit counters of `tgids`: each slot is zeroed, then handed back to the BPF side.
+template <class Maps>
+util::Result<void> free_slots_of(const Maps& maps, const std::set<std::uint32_t>& tgids) {
+  const int fd = bpf_map__fd(maps.slots);
+  std::vector<ks_slot_key> doomed;
+  for_each_key<ks_slot_key>(fd, [&](const ks_slot_key& k) {
+    if (tgids.count(k.key.tgid)) doomed.push_back(k);
+  });
+  static const ks_exit_val zero{};
+  for (const ks_slot_key& k : doomed) {
+    std::uint32_t slot = 0;
+    if (bpf_map_lookup_elem(fd, &k, &slot) != 0) continue;
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT) {
+      const int err = errno;
+      return util::os_error("freeing entries of the slots map", err);
+    }
+    if (bpf_map_update_elem(bpf_map__fd(maps.counters), &slot, &zero, BPF_ANY) != 0 ||
+        bpf_map_update_elem(bpf_map__fd(maps.free_slots), nullptr, &slot, BPF_ANY) != 0) {
+      const int err = errno;
+      return util::os_error("freeing an exit counter", err);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 util::Result<void> ExitCollector::forget_vms(std::span<const std::uint32_t> pids) {
   if (pids.empty()) return {};
   const std::set<std::uint32_t> tgids(pids.begin(), pids.end());
-  if (auto r = delete_tgids<ks_exit_key>(impl_->skel->maps.exits, tgids); !r) return r;
+  if (auto r = free_slots_of(impl_->skel->maps, tgids); !r) return r;
   if (auto r = delete_tgids<ks_drill_key>(impl_->skel->maps.drill_counts, tgids); !r) return r;
   for (std::uint32_t pid : tgids) {
     (void)bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.targets), &pid);  // absent: fine

@@ -18,17 +18,25 @@
 
 namespace kvmscope::collect {
 
+// How hardware exits (kvm_exit, kvm_entry) are hooked. automatic: BTF-typed raw tracepoints
+// where they load (kvm_amd or kvm_intel with module BTF, not recording), else the classic
+// tracepoints; the environment variable KVMSCOPE_TRACEPOINTS=btf|classic|auto overrides it (btf:
+// an error where they cannot load; tests run both ways with it).
+enum class Hooks { automatic, btf, classic };
+
 struct CollectorConfig {
   bool whole_host = false;  // false: only the processes added with add_target() and whatever
                             // they fork
-  std::uint32_t max_entries = 16384;  // distinct (VM, vCPU, reason) counters, and drill-downs
-  bool aggregate = true;              // count exits in the kernel (stat)
-  bool drills = false;                // count per port/MMIO/MSR/CPUID/hypercall (stat --by)
-  bool stream_exits = false;          // stream each exit of stream_level (exact every-N)
+  std::uint32_t max_entries = 4096;  // (VM, vCPU, reason) counters per vCPU thread, and drill-downs
+  bool aggregate = true;             // count exits in the kernel (stat)
+  bool drills = false;               // count per port/MMIO/MSR/CPUID/hypercall (stat --by)
+  bool stream_exits = false;         // stream each exit of stream_level (exact every-N)
   model::Level stream_level = model::Level::hardware;
   bool record = false;  // stream every event as ks_event (record)
   std::uint32_t ring_bytes = 16u << 20;
   bool share_tracepoints = false;  // let perf consumers of the same tracepoints see them too
+  bool counts_only = false;        // count exits, time nothing (no kvm_entry program)
+  Hooks hooks = Hooks::automatic;
 };
 
 // Run time and runs of each loaded BPF program, as bpftool shows them; the kernel counts only
@@ -81,6 +89,10 @@ class ExitCollector {
 
   // Notes about what this kernel could not give (e.g. no vCPU ids for VMM exits).
   const std::vector<std::string>& notes() const;
+
+  // Which hooks see hardware exits and why ("tp_btf/kvm_exit, tp_btf/kvm_entry (BTF raw
+  // tracepoints; SVM exit code from the VMCB)"), for --verbose.
+  const std::string& hooks() const;
 
   std::uint64_t started_ns() const;
 

@@ -108,7 +108,7 @@ std::optional<std::uint64_t> diff_percentile_ns(const ExitStats& s, double q) {
   if (!s.sketch.empty()) return s.sketch.quantile(q);
   // Else the log2 histogram's bound, as `stat` prints it (a JSON document read back).
   if (s.timed == 0 || s.hist.total() == 0) return std::nullopt;
-  return std::min(s.hist.quantile_upper_bound(q), s.max_ns);
+  return std::min(s.hist.log2_quantile_upper_bound(q), s.max_ns);
 }
 
 std::optional<std::uint64_t> diff_p50_ns(const ExitStats& s) {

@@ -70,17 +70,20 @@ double rate_test_p(std::uint64_t count_a, double exposure_a, std::uint64_t count
   return std::clamp(2.0 * std::min(lower, upper), 0.0, 1.0);
 }
 
-double rank_test_p(const Histogram& a, const Histogram& b) {
+double rank_test_p(const Histogram& hist_a, const Histogram& hist_b) {
+  // On the log2 view: what a document read back (hist_log2_ns) has too, so recordings and
+  // documents are compared alike.
+  const auto a = hist_a.log2_slots(), b = hist_b.log2_slots();
   double n1 = 0, n2 = 0;
-  for (std::size_t i = 0; i < kHistogramSlots; ++i) {
-    n1 += static_cast<double>(a.slots[i]);
-    n2 += static_cast<double>(b.slots[i]);
+  for (std::size_t i = 0; i < kLog2Slots; ++i) {
+    n1 += static_cast<double>(a[i]);
+    n2 += static_cast<double>(b[i]);
   }
   if (n1 == 0 || n2 == 0) return 1.0;
   // U of A: for each value of A, the values of B below it, ties counting one half.
   long double u = 0, ties = 0, b_below = 0;
-  for (std::size_t i = 0; i < kHistogramSlots; ++i) {
-    const long double ai = a.slots[i], bi = b.slots[i], t = ai + bi;
+  for (std::size_t i = 0; i < kLog2Slots; ++i) {
+    const long double ai = a[i], bi = b[i], t = ai + bi;
     u += ai * (b_below + bi / 2.0L);
     b_below += bi;
     ties += t * t * t - t;

@@ -19,14 +19,14 @@ struct ExitStats {
   QuantileSketch sketch;
 
   std::uint64_t avg_ns() const { return timed ? time_ns / timed : 0; }
-  std::uint64_t p50_ns() const { return clamp_to_max(hist.quantile_upper_bound(0.50)); }
-  std::uint64_t p99_ns() const { return clamp_to_max(hist.quantile_upper_bound(0.99)); }
+  std::uint64_t p50_ns() const { return clamp_to_max(hist.quantile(0.50)); }
+  std::uint64_t p99_ns() const { return clamp_to_max(hist.quantile(0.99)); }
 
   ExitStats& operator+=(const ExitStats& other);
   bool operator==(const ExitStats&) const = default;
 
  private:
-  // A slot's upper bound can exceed the largest value seen; never report more than max.
+  // A slot's middle can exceed the largest value seen; never report more than max.
   std::uint64_t clamp_to_max(std::uint64_t v) const { return v > max_ns ? max_ns : v; }
 };
 

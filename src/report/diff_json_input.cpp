@@ -1,5 +1,6 @@
 #include "report/diff_json_input.h"
 
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -52,11 +53,12 @@ util::Result<model::ExitStats> stats_from(const Reader& r, const std::string& wh
   s.max_ns = e["max_ns"].as_u64().value_or(0);
   const JsonValue& hist = e["hist_log2_ns"];
   if (hist.type() == JsonValue::Type::array) {
-    if (hist.items().size() != model::kHistogramSlots)
+    if (hist.items().size() != model::kLog2Slots)
       return r.bad(where, "'hist_log2_ns' has " + std::to_string(hist.items().size()) +
-                              " slots, not " + std::to_string(model::kHistogramSlots));
-    for (std::size_t i = 0; i < model::kHistogramSlots; ++i)
-      s.hist.slots[i] = hist[i].as_u64().value_or(0);
+                              " slots, not " + std::to_string(model::kLog2Slots));
+    std::array<std::uint64_t, model::kLog2Slots> log2{};
+    for (std::size_t i = 0; i < model::kLog2Slots; ++i) log2[i] = hist[i].as_u64().value_or(0);
+    s.hist.set_log2_slots(log2);
   }
   return s;
 }

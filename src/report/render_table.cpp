@@ -183,8 +183,8 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
     }
     if (!options.event_percentiles && any_timed(snapshot) && any_distribution(snapshot))
       blocks.push_back(
-          "p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x "
-          "the true value.\n");
+          "p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the "
+          "percentile, within 6.25 % of the true value.\n");
   }
 
   if (options.drill) {

@@ -83,14 +83,15 @@ void render_exits(const PrometheusPage& page, Writer& w) {
 void render_handling(const PrometheusPage& page, Writer& w) {
   w.family("kvmscope_exit_handling_seconds", "histogram",
            "Time KVM (level=\"hardware\": exit to next entry) or the VMM (level=\"vmm\": exit to "
-           "next KVM_RUN) took to handle an exit, per VM and reason; from log2 slots, so a time "
-           "is within a factor of 2 below its bucket's bound.");
+           "next KVM_RUN) took to handle an exit, per VM and reason; buckets are half-octaves "
+           "(1.5 x 2^k and 2^(k+1) ns), each exact.");
+  static const std::vector<std::size_t> bucket_slots = prom_bucket_slots();
   for (const auto& h : page.handling) {
     std::string labels = vm_labels(page, h.vm);
     add_reason(labels, h.reason);
     std::uint64_t cumulative = 0;
     std::size_t slot = 0;
-    for (std::size_t bound = kPromFirstBucketSlot; bound <= kPromLastBucketSlot; ++bound) {
+    for (std::size_t bound : bucket_slots) {
       for (; slot <= bound; ++slot) cumulative += h.stats.hist.slots[slot];
       std::string le = labels;
       add_label(le, "le", prom_seconds(model::Histogram::slot_upper_bound(bound)));
@@ -228,6 +229,18 @@ std::string prom_label_value(std::string_view text) {
     ++i;
   }
   return out;
+}
+
+std::vector<std::size_t> prom_bucket_slots() {
+  // The slot of [2^k + j * 2^(k-3), ...) is (k - 2) * 8 + j: j = 3 ends at 1.5 x 2^k - 1, j = 7 at
+  // 2^(k+1) - 1.
+  static_assert(KS_HIST_SUB == 8 && kPromLastLog2 <= KS_HIST_TOP_LOG2);
+  std::vector<std::size_t> slots;
+  for (std::size_t k = kPromFirstLog2; k <= kPromLastLog2; ++k) {
+    slots.push_back((k - 2) * KS_HIST_SUB + 3);
+    slots.push_back((k - 2) * KS_HIST_SUB + 7);
+  }
+  return slots;
 }
 
 std::string prom_seconds(std::uint64_t ns) {

@@ -78,11 +78,16 @@ struct PrometheusPage {
   std::uint64_t readout_unix_ns = 0;     // wall clock at the readout
 };
 
-// The histogram's buckets: one per log2 slot boundary from slot kPromFirstBucketSlot to
-// kPromLastBucketSlot, le = the slot's largest value (255 ns ... 8.59 s), then +Inf. Times below
-// the first bound fall into the first bucket, times above the last only into +Inf.
-inline constexpr std::size_t kPromFirstBucketSlot = 7;
-inline constexpr std::size_t kPromLastBucketSlot = 32;
+// The histogram's buckets: two per power of two [2^k, 2^(k+1)) for k = kPromFirstLog2 ..
+// kPromLastLog2, le = 1.5 x 2^k - 1 and 2^(k+1) - 1 ns (191 ns, 255 ns, 383 ns ... 8.59 s), then
+// +Inf: half-octaves, classic buckets (native histograms need Prometheus' feature flag and the
+// protobuf format, which Debian bookworm's 2.42 does not scrape by default). Both bounds are
+// bounds of the kernel's slots (model::Histogram), so every bucket is exact. Times below the
+// first bound fall into the first bucket, times above the last only into +Inf.
+inline constexpr std::size_t kPromFirstLog2 = 7;
+inline constexpr std::size_t kPromLastLog2 = 32;
+// The histogram slots whose upper bounds are the buckets' le, in order.
+std::vector<std::size_t> prom_bucket_slots();
 
 void render_prometheus(const PrometheusPage& page, std::ostream& out);
 

@@ -390,3 +390,47 @@ TEST(LiveStat, reports_unknown_pid_and_missing_command_in_one_line) {
 }
 
 }  // namespace
+
+TEST(LiveStat, counts_only_counts_exactly_and_times_nothing) {
+  KS_REQUIRE_LIVE();
+  const std::string out = temp_path("counts-only.json");
+  auto r = run_command({kvmscope_bin(), "stat", "--counts-only", "--json", "-o", out, "--",
+                        kvmscope_bin(), "guest", "--io", "1000", "--hlt", "30", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json doc = Json::parse(slurp(out));
+  std::remove(out.c_str());
+  EXPECT_EQ(count_of(doc, "vmm", kExitIo), 1000u);
+  EXPECT_EQ(count_of(doc, "vmm", kExitHlt), 30u);
+  for (const auto& e : doc["exits"].items) {
+    EXPECT_EQ(e["timed"].u64(), 0u) << e["reason"].str();
+    EXPECT_EQ(e["time_ns"].u64(), 0u) << e["reason"].str();
+  }
+}
+
+TEST(LiveStat, verbose_names_the_hooks_and_the_environment_chooses_them) {
+  KS_REQUIRE_LIVE();
+  auto r = run_command({"env", "KVMSCOPE_TRACEPOINTS=classic", kvmscope_bin(), "stat", "--verbose",
+                        "-a", "-d", "0.2", "-o", "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "kvmscope stat: hardware exits: kvm:kvm_exit and kvm:kvm_entry (classic tracepoints: "
+            "KVMSCOPE_TRACEPOINTS=classic)\n");
+  r = run_command({"env", "KVMSCOPE_TRACEPOINTS=classic", kvmscope_bin(), "stat", "-v",
+                   "--counts-only", "-a", "-d", "0.2", "-o", "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "kvmscope stat: hardware exits: kvm:kvm_exit (classic tracepoints: "
+            "KVMSCOPE_TRACEPOINTS=classic); counts only, no handling times\n");
+  // Without the variable: BTF raw tracepoints where kvm_amd or kvm_intel has BTF, else classic.
+  r = run_command({kvmscope_bin(), "stat", "-v", "-a", "-d", "0.2", "-o", "/dev/null"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.starts_with("kvmscope stat: hardware exits: tp_btf/kvm_exit and "
+                                "tp_btf/kvm_entry (BTF raw tracepoints") ||
+              r.err.starts_with("kvmscope stat: hardware exits: kvm:kvm_exit and kvm:kvm_entry "
+                                "(classic tracepoints: "))
+      << r.err;
+  r = run_command({"env", "KVMSCOPE_TRACEPOINTS=fast", kvmscope_bin(), "stat", "-a", "-d", "0.2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "kvmscope stat: KVMSCOPE_TRACEPOINTS: expected auto, btf or classic, got 'fast'\n");
+}

@@ -12,7 +12,9 @@
 # Kernel args: kscases=a,b (run only these cases), kstmo=SEC (per-case timeout, default 60;
 # SIGTERM first so that stat can still print what it has, SIGKILL 10 s later), ksnokick=1 (end
 # the in-kernel-only plan of d-vmcall with one HLT instead of the guest's spin and the VMM's kick:
-# the Bochs bed needs it, see d-vmcall).
+# the Bochs bed needs it, see d-vmcall), kstp=btf|classic (how kvmscope hooks kvm_exit/kvm_entry:
+# exported as KVMSCOPE_TRACEPOINTS, so every case runs on those hooks; btf fails where they
+# cannot load instead of falling back; record always takes the classic ones).
 # shellcheck source=SCRIPTDIR/l1-lib.sh
 . /l1-lib.sh
 
@@ -21,10 +23,12 @@ CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 
-ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve"
+ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve k-pct"
 # The dynamic kvmscope with its shared libraries (the static one has no HTTP server: Debian ships
 # no static GnuTLS / p11-kit for libmicrohttpd); only j-serve runs it.
 KS_SERVE=/bin/kvmscope-serve
+KSTP=$(arg kstp)
+[ -n "$KSTP" ] && export KVMSCOPE_TRACEPOINTS="$KSTP"
 
 # run_case NAME CMD...: run CMD with stdout/stderr to files, under a timeout, with reference
 # counts from the hist triggers.
@@ -154,6 +158,10 @@ l1_isa_files
 echo "=== KS-NESTED START $(uname -r) uptime $(uptime_s)s"
 "$KS" --version >"$L1_OUT/version.txt" 2>&1
 echo "kvmscope: $(cat "$L1_OUT/version.txt")"
+# Which hooks the cases run on (stat --verbose says; the host checks it against kstp).
+echo "${KSTP:-auto}" >"$L1_OUT/tracepoints.txt"
+"$KS" stat --verbose -a -d 0.2 -o /dev/null 2>"$L1_OUT/hooks.txt"
+echo "kvmscope hooks (kstp=${KSTP:-auto}): $(cat "$L1_OUT/hooks.txt")"
 
 # The guest alone: its exit counts without kvmscope stat in the way (tells guest bugs from
 # collector bugs).
@@ -202,6 +210,11 @@ if wanted j-serve; then
     echo "L1: j-serve: no $KS_SERVE in this initramfs" | tee "$L1_OUT/j-serve.missing"
   fi
 fi
+# k) live vs exact percentiles: the same run under stat (tp_btf or classic, log-linear
+# histogram in the kernel) and record (every event; report's exact percentiles): p50/p99 per
+# reason must agree within 12.5 %.
+run_case k-pct sh -c "'$KS' record -o /tmp/k-pct.kvms -- '$KS' stat --json -o '$L1_OUT/k-pct.stat' \
+  -- '$KS' guest --cpuid 3000 --io 600 --hlt 400 && '$KS' report --json -o '$L1_OUT/k-pct.report' /tmp/k-pct.kvms"
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"

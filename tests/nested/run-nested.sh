@@ -9,6 +9,7 @@
 #   KS_NESTED_WORK     the bed's build directory (default /tmp/kvmscope-testbed; built if empty)
 #   KS_NESTED_TIMEOUT  seconds for the whole L1 boot (default 420)
 #   KS_NESTED_CASES    comma-separated subset of l1-tests.sh cases (default: all)
+#   KS_NESTED_TRACEPOINTS  btf (default) or classic: the hooks kvmscope uses in every case
 #   KS_NESTED_BIN      use this static kvmscope instead of building one (harness development)
 #   KS_NESTED_DYN_BIN  the dynamic kvmscope for j-serve (CTest: the build's own), else built in
 #                      <source-dir>/build-nested-dyn
@@ -37,6 +38,9 @@ LOG=$BUILD/nested-serial.log
 OUT=$BUILD/nested-out
 args=()
 [ -n "${KS_NESTED_CASES:-}" ] && args+=("kscases=$KS_NESTED_CASES")
+# The hooks every case runs on: btf (default: BTF raw tracepoints, an error where they cannot
+# load) or classic (the fallback); the stage runs both (tests/CMakeLists.txt).
+args+=("kstp=${KS_NESTED_TRACEPOINTS:-btf}")
 ks_run_l1 nested.svm_exact_counts "$BUILD/nested-initramfs.cpio.gz" \
   "$LOG" "$BUILD/nested-out.img" "$OUT" "$TIMEOUT" "${args[@]}"
 

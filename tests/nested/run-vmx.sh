@@ -53,6 +53,7 @@ OUT=$BUILD/vmx-out
 # hangs L1 (l1-tests.sh, d-vmcall).
 args=(kstmo=120 ksnokick=1)
 [ -n "${KS_NESTED_CASES:-}" ] && args+=("kscases=$KS_NESTED_CASES")
+args+=("kstp=${KS_NESTED_TRACEPOINTS:-btf}")  # as in run-nested.sh
 t0=$(ks_now)
 KS_BOOT_TRIES=1 ks_run_l1 nested.vmx_exact_counts "$BUILD/vmx-initramfs.cpio.gz" \
   "$LOG" "$BUILD/vmx-out.img" "$OUT" "$TIMEOUT" "${args[@]}"

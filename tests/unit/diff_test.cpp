@@ -371,7 +371,7 @@ TEST(DiffJsonInput, ReportDocumentReadsBackAsTheAnalysis) {
       EXPECT_EQ(model::diff_p99_ns(row.b), std::nullopt);
     } else {
       EXPECT_EQ(model::diff_p99_ns(row.b),
-                std::min(row.a.hist.quantile_upper_bound(0.99), row.a.max_ns))
+                std::min(row.a.hist.log2_quantile_upper_bound(0.99), row.a.max_ns))
           << row.reason_name;
     }
     if (row.key.kind != DiffKind::drill) {

@@ -93,35 +93,62 @@ kvmscope_build_info{version="0.1.0"} 1
 )"));
 }
 
-TEST(PrometheusRender, writes_cumulative_buckets_from_the_log2_slots_up_to_inf) {
+TEST(PrometheusRender, writes_cumulative_half_octave_buckets_up_to_inf) {
   const std::string text = render(small_page());
-  // 600 ns lies in slot 9 ([512, 1023]), 5 us in slot 12, 20 s above the last bound (8.59 s).
+  // Two buckets per power of two, at 1.5 x 2^k - 1 and 2^(k+1) - 1 ns: 600 ns is counted from
+  // le=767 ns on, 5 us from le=6143 ns on, 20 s only in +Inf (above 8.59 s).
   EXPECT_EQ(lines_with(text, "kvmscope_exit_handling_seconds_"), golden(R"(
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000000191"} 0
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000000255"} 0
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000000383"} 0
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000000511"} 0
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000000767"} 990
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000001023"} 990
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000001535"} 990
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000002047"} 990
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000003071"} 990
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000004095"} 990
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000006143"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000008191"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000012287"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000016383"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000024575"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000032767"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000049151"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000065535"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000098303"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000131071"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000196607"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000262143"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000393215"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000524287"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.000786431"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.001048575"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.001572863"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.002097151"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.003145727"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.004194303"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.006291455"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.008388607"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.012582911"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.016777215"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.025165823"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.033554431"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.050331647"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.067108863"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.100663295"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.134217727"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.201326591"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.268435455"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.402653183"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.536870911"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="0.805306367"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="1.073741823"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="1.610612735"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="2.147483647"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="3.221225471"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="4.294967295"} 999
+kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="6.442450943"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="8.589934591"} 999
 kvmscope_exit_handling_seconds_bucket{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2",le="+Inf"} 1000
 kvmscope_exit_handling_seconds_sum{vm="web1",vm_pid="4242",level="vmm",isa="none",reason="KVM_EXIT_IO",code="2"} 20.000639

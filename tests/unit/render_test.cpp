@@ -157,17 +157,17 @@ kvmscope stat: command: kvmscope guest --io 5000   3.21 s   hardware exits: 12,0
 
 Hardware exits (kvm:kvm_exit), names from the built-in table; time: from the exit to the next VM entry
 reason          code   count       %  rate/s     time      avg      p50      p99      max
-CPUID             10  10,000   83.3%   3,115  11.1 ms  1.11 us  1.02 us  3.00 us  3.00 us
-IO_INSTRUCTION    30   2,000   16.7%     623  10.0 ms  5.00 us  5.00 us  5.00 us  5.00 us
+CPUID             10  10,000   83.3%   3,115  11.1 ms  1.11 us   927 ns  2.94 us  3.00 us
+IO_INSTRUCTION    30   2,000   16.7%     623  10.0 ms  5.00 us  4.86 us  4.86 us  5.00 us
 HLT               12       2   <0.1%    0.62  3.00 ms  1.50 ms  1.50 ms  1.50 ms  1.50 ms
-total                 12,002  100.0%   3,739  24.1 ms  2.01 us  1.02 us  8.19 us  1.50 ms
+total                 12,002  100.0%   3,739  24.1 ms  2.01 us   927 ns  4.86 us  1.50 ms
 
 Exits to the VMM (kvm:kvm_userspace_exit), names from the built-in table; time: spent in the VMM, from the exit to the next KVM_RUN
 reason       code  count       %  rate/s     time      avg      p50      p99     max
-KVM_EXIT_IO     2  2,000  100.0%     623  47.8 ms  23.9 us  32.8 us  32.8 us  800 us
-total              2,000  100.0%     623  47.8 ms  23.9 us  32.8 us  32.8 us  800 us
+KVM_EXIT_IO     2  2,000  100.0%     623  47.8 ms  23.9 us  19.5 us  19.5 us  800 us
+total              2,000  100.0%     623  47.8 ms  23.9 us  19.5 us  19.5 us  800 us
 
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the percentile, within 6.25 % of the true value.
 )"));
 }
 
@@ -179,17 +179,17 @@ Hardware exits (kvm:kvm_exit), names from the built-in table; time: from the exi
 reason      code   count       %  rate/s     time      avg      p50      p99      max
 cpuid       0x72  10,000   83.0%   6,667  12.0 ms  1.20 us  1.20 us  1.20 us  1.20 us
 hlt         0x78   1,000    8.3%     667   250 ms   250 us   250 us   250 us   250 us
-io          0x7b   1,000    8.3%     667  4.00 ms  4.00 us  4.00 us  4.00 us  4.00 us
-interrupt   0x60      47    0.4%    31.3  32.9 us   700 ns   700 ns   700 ns   700 ns
-npf        0x400       1   <0.1%    0.67  3.00 us  3.00 us  3.00 us  3.00 us  3.00 us
-total             12,048  100.0%   8,032   266 ms  22.1 us  2.05 us   250 us   250 us
+io          0x7b   1,000    8.3%     667  4.00 ms  4.00 us  3.97 us  3.97 us  4.00 us
+interrupt   0x60      47    0.4%    31.3  32.9 us   700 ns   671 ns   671 ns   700 ns
+npf        0x400       1   <0.1%    0.67  3.00 us  3.00 us  2.94 us  2.94 us  3.00 us
+total             12,048  100.0%   8,032   266 ms  22.1 us  1.22 us   250 us   250 us
 
 Exits to the VMM (kvm:kvm_userspace_exit), names from the built-in table; time: spent in the VMM, from the exit to the next KVM_RUN
 reason       code  count       %  rate/s     time      avg      p50      p99      max
-KVM_EXIT_IO     2  1,000  100.0%     667  15.0 ms  15.0 us  15.0 us  15.0 us  15.0 us
-total              1,000  100.0%     667  15.0 ms  15.0 us  15.0 us  15.0 us  15.0 us
+KVM_EXIT_IO     2  1,000  100.0%     667  15.0 ms  15.0 us  14.8 us  14.8 us  15.0 us
+total              1,000  100.0%     667  15.0 ms  15.0 us  14.8 us  14.8 us  15.0 us
 
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the percentile, within 6.25 % of the true value.
 )"));
 }
 
@@ -200,27 +200,27 @@ kvmscope stat: all VMs   2.00 s   hardware exits: 950   exits to the VMM: 140
 Hardware exits (kvm:kvm_exit), names from the built-in table; time: from the exit to the next VM entry
 VM 100 (web1)
 reason          code  count       %  rate/s     time      avg      p50      p99      max
-CPUID             10    800   88.9%     400   800 us  1.00 us  1.00 us  1.00 us  1.00 us
-IO_INSTRUCTION    30    100   11.1%    50.0   400 us  4.00 us  4.00 us  4.00 us  4.00 us
-total                   900  100.0%     450  1.20 ms  1.33 us  1.02 us  4.00 us  4.00 us
+CPUID             10    800   88.9%     400   800 us  1.00 us   991 ns   991 ns  1.00 us
+IO_INSTRUCTION    30    100   11.1%    50.0   400 us  4.00 us  3.97 us  3.97 us  4.00 us
+total                   900  100.0%     450  1.20 ms  1.33 us   991 ns  3.97 us  4.00 us
 
 VM 200 (db1)
 reason          code  count       %  rate/s     time      avg      p50      p99      max
-EPT_VIOLATION     48     50  100.0%    25.0   100 us  2.00 us  2.00 us  2.00 us  2.00 us
-total                    50  100.0%    25.0   100 us  2.00 us  2.00 us  2.00 us  2.00 us
+EPT_VIOLATION     48     50  100.0%    25.0   100 us  2.00 us  1.98 us  1.98 us  2.00 us
+total                    50  100.0%    25.0   100 us  2.00 us  1.98 us  1.98 us  2.00 us
 
 Exits to the VMM (kvm:kvm_userspace_exit), names from the built-in table; time: spent in the VMM, from the exit to the next KVM_RUN
 VM 100 (web1)
 reason       code  count       %  rate/s     time      avg      p50      p99      max
-KVM_EXIT_IO     2    100  100.0%    50.0  1.00 ms  10.0 us  10.0 us  10.0 us  10.0 us
-total                100  100.0%    50.0  1.00 ms  10.0 us  10.0 us  10.0 us  10.0 us
+KVM_EXIT_IO     2    100  100.0%    50.0  1.00 ms  10.0 us  9.73 us  9.73 us  10.0 us
+total                100  100.0%    50.0  1.00 ms  10.0 us  9.73 us  9.73 us  10.0 us
 
 VM 200 (db1)
 reason       code  count       %  rate/s     time      avg      p50      p99      max
-KVM_EXIT_IO     2     40  100.0%    20.0   400 us  10.0 us  10.0 us  10.0 us  10.0 us
-total                 40  100.0%    20.0   400 us  10.0 us  10.0 us  10.0 us  10.0 us
+KVM_EXIT_IO     2     40  100.0%    20.0   400 us  10.0 us  9.73 us  9.73 us  10.0 us
+total                 40  100.0%    20.0   400 us  10.0 us  9.73 us  9.73 us  10.0 us
 
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the percentile, within 6.25 % of the true value.
 )"));
 }
 
@@ -231,32 +231,32 @@ kvmscope stat: all VMs   2.00 s   hardware exits: 950   exits to the VMM: 140
 Hardware exits (kvm:kvm_exit), names from the built-in table; time: from the exit to the next VM entry
 VM 100 (web1) vCPU 0
 reason          code  count       %  rate/s    time      avg      p50      p99      max
-CPUID             10    500  100.0%     250  500 us  1.00 us  1.00 us  1.00 us  1.00 us
-total                   500  100.0%     250  500 us  1.00 us  1.00 us  1.00 us  1.00 us
+CPUID             10    500  100.0%     250  500 us  1.00 us   991 ns   991 ns  1.00 us
+total                   500  100.0%     250  500 us  1.00 us   991 ns   991 ns  1.00 us
 
 VM 100 (web1) vCPU 1
 reason          code  count       %  rate/s    time      avg      p50      p99      max
-CPUID             10    300   75.0%     150  300 us  1.00 us  1.00 us  1.00 us  1.00 us
-IO_INSTRUCTION    30    100   25.0%    50.0  400 us  4.00 us  4.00 us  4.00 us  4.00 us
-total                   400  100.0%     200  700 us  1.75 us  1.02 us  4.00 us  4.00 us
+CPUID             10    300   75.0%     150  300 us  1.00 us   991 ns   991 ns  1.00 us
+IO_INSTRUCTION    30    100   25.0%    50.0  400 us  4.00 us  3.97 us  3.97 us  4.00 us
+total                   400  100.0%     200  700 us  1.75 us   991 ns  3.97 us  4.00 us
 
 VM 200 (db1) vCPU 0
 reason          code  count       %  rate/s    time      avg      p50      p99      max
-EPT_VIOLATION     48     50  100.0%    25.0  100 us  2.00 us  2.00 us  2.00 us  2.00 us
-total                    50  100.0%    25.0  100 us  2.00 us  2.00 us  2.00 us  2.00 us
+EPT_VIOLATION     48     50  100.0%    25.0  100 us  2.00 us  1.98 us  1.98 us  2.00 us
+total                    50  100.0%    25.0  100 us  2.00 us  1.98 us  1.98 us  2.00 us
 
 Exits to the VMM (kvm:kvm_userspace_exit), names from the built-in table; time: spent in the VMM, from the exit to the next KVM_RUN
 VM 100 (web1) vCPU 0
 reason       code  count       %  rate/s     time      avg      p50      p99      max
-KVM_EXIT_IO     2    100  100.0%    50.0  1.00 ms  10.0 us  10.0 us  10.0 us  10.0 us
-total                100  100.0%    50.0  1.00 ms  10.0 us  10.0 us  10.0 us  10.0 us
+KVM_EXIT_IO     2    100  100.0%    50.0  1.00 ms  10.0 us  9.73 us  9.73 us  10.0 us
+total                100  100.0%    50.0  1.00 ms  10.0 us  9.73 us  9.73 us  10.0 us
 
 VM 200 (db1) vCPU ?
 reason       code  count       %  rate/s     time      avg      p50      p99      max
-KVM_EXIT_IO     2     40  100.0%    20.0   400 us  10.0 us  10.0 us  10.0 us  10.0 us
-total                 40  100.0%    20.0   400 us  10.0 us  10.0 us  10.0 us  10.0 us
+KVM_EXIT_IO     2     40  100.0%    20.0   400 us  10.0 us  9.73 us  9.73 us  10.0 us
+total                 40  100.0%    20.0   400 us  10.0 us  9.73 us  9.73 us  10.0 us
 
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the percentile, within 6.25 % of the true value.
 )"));
 }
 
@@ -268,11 +268,11 @@ No hardware exits (kvm:kvm_exit) were seen: KVM on this host did not report any 
 
 Exits to the VMM (kvm:kvm_userspace_exit), names from the built-in table; time: spent in the VMM, from the exit to the next KVM_RUN
 reason         code  count       %  rate/s    time      avg      p50      p99      max
-KVM_EXIT_IO       2  5,000   94.3%  20,000  150 ms  30.0 us  30.0 us  30.0 us  30.0 us
+KVM_EXIT_IO       2  5,000   94.3%  20,000  150 ms  30.0 us  29.7 us  29.7 us  30.0 us
 KVM_EXIT_MMIO     6    300    5.7%   1,200       -        -        -        -        -
-total                5,300  100.0%  21,200  150 ms  30.0 us  30.0 us  30.0 us  30.0 us
+total                5,300  100.0%  21,200  150 ms  30.0 us  29.7 us  29.7 us  30.0 us
 
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the percentile, within 6.25 % of the true value.
 )"));
 }
 
@@ -301,7 +301,7 @@ TEST(RenderTable, prints_a_warning_per_health_problem) {
   s.health = {12, 3, 1, 2};
   const std::string text = table(s);
   const std::string warnings = golden(R"(
-p50, p99: upper bound of the log2 histogram bucket holding the percentile, at most 2x the true value.
+p50, p99: middle of the log-linear histogram slot (8 per power of two) holding the percentile, within 6.25 % of the true value.
 
 warning: 12 exits could not be stored per VM/vCPU/reason (map full): the counts and totals are short by that much -- raise --max-entries
 warning: 3 exit events were lost (ring buffer full): output driven by the event stream (--every) saw that many fewer exits
@@ -358,12 +358,12 @@ TEST(RenderJson, matches_golden_for_two_vms) {
     {"pid": 200, "name": "db1", "comm": "qemu-system-x86"}
   ],
   "exits": [
-    {"vm_pid": 100, "vcpu": 0, "level": "hardware", "isa": "vmx", "code": 10, "code_text": "10", "reason": "CPUID", "count": 500, "timed": 500, "time_ns": 500000, "avg_ns": 1000, "p50_ns": 1000, "p99_ns": 1000, "max_ns": 1000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 500, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
-    {"vm_pid": 100, "vcpu": 1, "level": "hardware", "isa": "vmx", "code": 10, "code_text": "10", "reason": "CPUID", "count": 300, "timed": 300, "time_ns": 300000, "avg_ns": 1000, "p50_ns": 1000, "p99_ns": 1000, "max_ns": 1000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
-    {"vm_pid": 100, "vcpu": 1, "level": "hardware", "isa": "vmx", "code": 30, "code_text": "30", "reason": "IO_INSTRUCTION", "count": 100, "timed": 100, "time_ns": 400000, "avg_ns": 4000, "p50_ns": 4000, "p99_ns": 4000, "max_ns": 4000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
-    {"vm_pid": 200, "vcpu": 0, "level": "hardware", "isa": "vmx", "code": 48, "code_text": "48", "reason": "EPT_VIOLATION", "count": 50, "timed": 50, "time_ns": 100000, "avg_ns": 2000, "p50_ns": 2000, "p99_ns": 2000, "max_ns": 2000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
-    {"vm_pid": 100, "vcpu": 0, "level": "vmm", "isa": "none", "code": 2, "code_text": "2", "reason": "KVM_EXIT_IO", "count": 100, "timed": 100, "time_ns": 1000000, "avg_ns": 10000, "p50_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
-    {"vm_pid": 200, "vcpu": null, "level": "vmm", "isa": "none", "code": 2, "code_text": "2", "reason": "KVM_EXIT_IO", "count": 40, "timed": 40, "time_ns": 400000, "avg_ns": 10000, "p50_ns": 10000, "p99_ns": 10000, "max_ns": 10000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}
+    {"vm_pid": 100, "vcpu": 0, "level": "hardware", "isa": "vmx", "code": 10, "code_text": "10", "reason": "CPUID", "count": 500, "timed": 500, "time_ns": 500000, "avg_ns": 1000, "p50_ns": 991, "p99_ns": 991, "max_ns": 1000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 500, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
+    {"vm_pid": 100, "vcpu": 1, "level": "hardware", "isa": "vmx", "code": 10, "code_text": "10", "reason": "CPUID", "count": 300, "timed": 300, "time_ns": 300000, "avg_ns": 1000, "p50_ns": 991, "p99_ns": 991, "max_ns": 1000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
+    {"vm_pid": 100, "vcpu": 1, "level": "hardware", "isa": "vmx", "code": 30, "code_text": "30", "reason": "IO_INSTRUCTION", "count": 100, "timed": 100, "time_ns": 400000, "avg_ns": 4000, "p50_ns": 3967, "p99_ns": 3967, "max_ns": 4000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
+    {"vm_pid": 200, "vcpu": 0, "level": "hardware", "isa": "vmx", "code": 48, "code_text": "48", "reason": "EPT_VIOLATION", "count": 50, "timed": 50, "time_ns": 100000, "avg_ns": 2000, "p50_ns": 1983, "p99_ns": 1983, "max_ns": 2000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
+    {"vm_pid": 100, "vcpu": 0, "level": "vmm", "isa": "none", "code": 2, "code_text": "2", "reason": "KVM_EXIT_IO", "count": 100, "timed": 100, "time_ns": 1000000, "avg_ns": 10000, "p50_ns": 9727, "p99_ns": 9727, "max_ns": 10000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
+    {"vm_pid": 200, "vcpu": null, "level": "vmm", "isa": "none", "code": 2, "code_text": "2", "reason": "KVM_EXIT_IO", "count": 40, "timed": 40, "time_ns": 400000, "avg_ns": 10000, "p50_ns": 9727, "p99_ns": 9727, "max_ns": 10000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}
   ],
   "notes": []
 }
@@ -383,7 +383,7 @@ TEST(RenderJson, notes_no_hardware_exits_and_leaves_untimed_exits_at_zero) {
     {"pid": 5151, "name": "kvmscope", "comm": "kvmscope"}
   ],
   "exits": [
-    {"vm_pid": 5151, "vcpu": 0, "level": "vmm", "isa": "none", "code": 2, "code_text": "2", "reason": "KVM_EXIT_IO", "count": 5000, "timed": 5000, "time_ns": 150000000, "avg_ns": 30000, "p50_ns": 30000, "p99_ns": 30000, "max_ns": 30000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
+    {"vm_pid": 5151, "vcpu": 0, "level": "vmm", "isa": "none", "code": 2, "code_text": "2", "reason": "KVM_EXIT_IO", "count": 5000, "timed": 5000, "time_ns": 150000000, "avg_ns": 30000, "p50_ns": 29695, "p99_ns": 29695, "max_ns": 30000, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]},
     {"vm_pid": 5151, "vcpu": 0, "level": "vmm", "isa": "none", "code": 6, "code_text": "6", "reason": "KVM_EXIT_MMIO", "count": 300, "timed": 0, "time_ns": 0, "avg_ns": 0, "p50_ns": 0, "p99_ns": 0, "max_ns": 0, "hist_log2_ns": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}
   ],
   "notes": [

@@ -168,16 +168,16 @@ TEST(ExitStats, average_is_over_the_timed_exits_only) {
 }
 
 TEST(ExitStats, quantiles_never_exceed_the_maximum) {
-  const ExitStats one = timed(1, 1000);  // slot bound 1023
-  EXPECT_EQ(one.p50_ns(), 1000u);
-  EXPECT_EQ(one.p99_ns(), 1000u);
+  const ExitStats one = timed(1, 960);  // slot [960, 1023]: its middle, 991, is above the max
+  EXPECT_EQ(one.p50_ns(), 960u);
+  EXPECT_EQ(one.p99_ns(), 960u);
 
-  ExitStats mixed = timed(99, 100);  // slot bound 127
-  mixed += timed(1, 5000);           // slot bound 8191
-  EXPECT_EQ(mixed.p50_ns(), 127u);
-  EXPECT_EQ(mixed.p99_ns(), 127u);  // rank 99 is still a 100
-  mixed += timed(1, 5000);
-  EXPECT_EQ(mixed.p99_ns(), 5000u);  // rank 100 of 101 is in the 5000s' slot: clamped to max
+  ExitStats mixed = timed(99, 100);  // slot [96, 103]: middle 99
+  mixed += timed(1, 4700);           // slot [4608, 5119]: middle 4863
+  EXPECT_EQ(mixed.p50_ns(), 99u);
+  EXPECT_EQ(mixed.p99_ns(), 99u);  // rank 99 is still a 100
+  mixed += timed(1, 4700);
+  EXPECT_EQ(mixed.p99_ns(), 4700u);  // rank 100 of 101 is in the 4700s' slot: clamped to max
   EXPECT_EQ(ExitStats{}.p50_ns(), 0u);
 }
 

@@ -75,14 +75,14 @@ TEST(TopFrame, batch_frame_lists_vms_then_each_vms_vcpus_and_reasons) {
             "vcpu  exits/s  hw/s   vmm/s    count  hw time  vmm time\n"
             "   0   50,000  0.00  50,000  150,000        -     10.0%\n"
             "level  reason       code  rate/s    count       %      avg      p99   time\n"
-            "vmm    KVM_EXIT_IO     2  50,000  150,000  100.0%  2.00 us  2.00 us  10.0%\n"
+            "vmm    KVM_EXIT_IO     2  50,000  150,000  100.0%  2.00 us  1.98 us  10.0%\n"
             "\n"
             "VM web1  pid 4002  process qemu-system-x86  vCPUs 2\n"
             "vcpu  exits/s  hw/s  vmm/s  count  hw time  vmm time\n"
             "   1    3,000  0.00  3,000  9,000        -      0.3%\n"
             "   0    1,000  0.00  1,000  3,000        -      0.1%\n"
-            "level  reason        code  rate/s   count       %      avg      p99  time\n"
-            "vmm    KVM_EXIT_HLT     5   4,000  12,000  100.0%  1.00 us  1.00 us  0.2%\n"
+            "level  reason        code  rate/s   count       %      avg     p99  time\n"
+            "vmm    KVM_EXIT_HLT     5   4,000  12,000  100.0%  1.00 us  991 ns  0.2%\n"
             "\n");
 }
 
@@ -251,7 +251,7 @@ TEST(TopFrame, vm_view_shows_its_vcpus_and_reasons) {
   EXPECT_EQ(vcpu[6].style, Style::selected);
   // vCPU 0 alone: 1,000/s, 3,000 since the start, 2 ms of its 2 s = 0.1%.
   EXPECT_EQ(vcpu[6].text,
-            "vmm    KVM_EXIT_HLT     5   1,000  3,000  100.0%  1.00 us  1.00 us  0.1%");
+            "vmm    KVM_EXIT_HLT     5   1,000  3,000  100.0%  1.00 us  991 ns  0.1%");
 }
 
 TEST(TopFrame, screen_shows_prompt_pause_and_help) {
