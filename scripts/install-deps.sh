@@ -21,6 +21,8 @@ pkgs=(
   python3 file                                # the nested harness's log checks
   gcc-12 make bc flex bison libssl-dev dwarves xz-utils patch binutils  # kernel/build-modules.sh
   debootstrap e2fsprogs                       # bench/peers: the peers' L1 root filesystem
+  dpkg-dev debhelper lintian                  # scripts/package.sh: the .deb, the Debian way
+  man-db groff-base bash-completion zsh systemd  # tests: man pages, completion, systemd-analyze
 )
 missing=()
 for p in "${pkgs[@]}"; do

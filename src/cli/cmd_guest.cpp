@@ -47,6 +47,7 @@ constexpr const char* kHelp =
     "                 HLT; the VMM then prints them: one line per reason seen (code, exits,\n"
     "                 cycles, share, own = the query's own CPUIDs before that read, name),\n"
     "                 the totals, and how many of the query's CPUIDs each read includes\n"
+    "  -h, --help     this text\n"
     "\n"
     "No other exit of those kinds happens, for setup or for ending. When the plan has exits to\n"
     "the VMM (mmio, io, hlt), the VMM stops at the last one and never resumes the vCPUs. When it\n"

@@ -18,7 +18,7 @@ int cmd_version(kvmscope::cli::Args args) {
       (std::string_view(args[0]) == "--help" || std::string_view(args[0]) == "-h")) {
     std::printf(
         "usage: kvmscope version\n\nPrints kvmscope's version (as do kvmscope --version and "
-        "-V).\n");
+        "-V).\n\n  -h, --help   this text\n");
     return 0;
   }
   if (!args.empty()) {
