@@ -159,7 +159,9 @@ TEST(ManPages, no_page_for_a_command_that_is_gone) {
   names.insert("kvmscope.1");
   for (const auto& e : std::filesystem::directory_iterator(kManDir)) {
     const auto name = e.path().filename().string();
-    if (e.path().extension() == ".1") EXPECT_TRUE(names.count(name)) << name << ": no such command";
+    if (e.path().extension() == ".1") {
+      EXPECT_TRUE(names.count(name)) << name << ": no such command";
+    }
   }
 }
 
