@@ -220,16 +220,7 @@ struct Loaded {
 };
 
 util::Result<Loaded> load_kernel_log(const InputSpec& spec) {
-  std::ifstream file;
-  if (spec.path != "-") {
-    file.open(spec.path);
-    if (!file) {
-      const int err = errno;
-      return util::os_error("cannot read " + spec.path, err);
-    }
-  }
-  std::istream& in = spec.path == "-" ? std::cin : file;
-  auto log = model::parse_kernel_log(in, spec.path);
+  auto log = read_kernel_log(spec.path);
   if (!log) return log.error();
   model::KernelLogAnalysis analyzed = model::analyze_kernel_log(*log, spec.path);
   Loaded out;

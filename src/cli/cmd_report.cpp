@@ -445,16 +445,7 @@ util::Result<void> check_output_paths(const ReportCliOptions& o) {
 
 // Reads a kernel log (a file, or standard input for "-") into the report's model.
 util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
-  std::ifstream file;
-  if (o.dmesg != "-") {
-    file.open(o.dmesg);
-    if (!file) {
-      const int err = errno;
-      return util::os_error("cannot read " + o.dmesg, err);
-    }
-  }
-  std::istream& in = o.dmesg == "-" ? std::cin : file;
-  auto log = model::parse_kernel_log(in, o.dmesg);
+  auto log = read_kernel_log(o.dmesg);
   if (!log) return log.error();
   // Lines skipped or cut: the report goes on, the numbers may be short of the log's.
   for (const std::string& w : log->warnings)

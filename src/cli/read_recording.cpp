@@ -1,20 +1,13 @@
 #include "cli/read_recording.h"
 
+#include <cerrno>
+#include <fstream>
+#include <iostream>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace kvmscope::cli {
-
-namespace {
-
-std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
-  std::vector<model::Marker> out;
-  out.reserve(markers.size());
-  for (const auto& m : markers) out.push_back({m.ts_ns, m.label});
-  return out;
-}
-
-}  // namespace
 
 util::Result<model::RecordingAnalysisResult> analyze_events(store::EventSource& source,
                                                             model::AnalysisOptions options) {
@@ -22,7 +15,7 @@ util::Result<model::RecordingAnalysisResult> analyze_events(store::EventSource& 
   // The first batch comes after the header's side records: the start marker is known then.
   auto first = source.next();
   if (!first) return first.error();
-  options.markers = to_model(source.markers());
+  options.markers = source.markers();
   options.vms = source.vms();
   // Time 0 without a command start, and the end: the file's own, the times `record` reported.
   if (info.start_ns != 0) options.recording_start_ns = info.start_ns;
@@ -35,9 +28,7 @@ util::Result<model::RecordingAnalysisResult> analyze_events(store::EventSource& 
     if (!batch) return batch.error();
     // A VM's process start is marked just before its first event.
     if (source.markers().size() > markers_given) {
-      std::vector<store::Marker> met(source.markers().begin() + markers_given,
-                                     source.markers().end());
-      analysis.add_markers(to_model(met));
+      analysis.add_markers(std::span(source.markers()).subspan(markers_given));
       markers_given = source.markers().size();
     }
   }
@@ -45,6 +36,18 @@ util::Result<model::RecordingAnalysisResult> analyze_events(store::EventSource& 
   const auto totals = source.totals();
   return analysis.finish(totals && totals->end_ns != 0 ? std::optional(totals->end_ns)
                                                        : std::nullopt);
+}
+
+util::Result<model::KernelLog> read_kernel_log(const std::string& path) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path);
+    if (!file) {
+      const int err = errno;
+      return util::os_error("cannot read " + path, err);
+    }
+  }
+  return model::parse_kernel_log(path == "-" ? std::cin : file, path);
 }
 
 }  // namespace kvmscope::cli
