@@ -13,22 +13,27 @@
 
 namespace kvmscope::testing {
 
+// One event of the tiny VM's only vCPU (pid 7, thread 8, vCPU 0); a, b, c as ks_event has them.
+inline ks_event tiny_event(std::uint64_t ts, std::uint8_t type, std::uint64_t a = 0,
+                           std::uint64_t b = 0, std::uint64_t c = 0) {
+  ks_event e{};
+  e.ts_ns = ts;
+  e.tgid = 7;
+  e.tid = 8;
+  e.vcpu = 0;
+  e.type = type;
+  e.a = a;
+  e.b = b;
+  e.c = c;
+  return e;
+}
+
 inline model::RecordingAnalysisResult tiny_analysis() {
   constexpr std::uint64_t kStart = 1'000'000'000, kMs = 1'000'000;
   std::vector<ks_event> ev;
   const auto add = [&](std::uint64_t ts, std::uint8_t type, std::uint64_t a = 0,
-                       std::uint64_t b = 0, std::uint64_t c = 0) {
-    ks_event e{};
-    e.ts_ns = ts;
-    e.tgid = 7;
-    e.tid = 8;
-    e.vcpu = 0;
-    e.type = type;
-    e.a = a;
-    e.b = b;
-    e.c = c;
-    ev.push_back(e);
-  };
+                       std::uint64_t b = 0,
+                       std::uint64_t c = 0) { ev.push_back(tiny_event(ts, type, a, b, c)); };
   for (std::uint64_t k = 0; k < 10; ++k) {
     const std::uint64_t t = kStart + k * 100 * kMs + 10 * kMs;
     add(t, KS_EV_EXIT, 0x72, KS_ISA_SVM);

@@ -14,6 +14,7 @@
 #include "report/percentiles.h"
 #include "report/report.h"
 #include "support/mini_json.h"
+#include "support/tiny_recording.h"
 
 namespace kvmscope::report {
 namespace {
@@ -27,16 +28,7 @@ model::RecordingAnalysisResult analysis_with_times(const std::vector<std::uint64
   std::uint64_t ts = 1'000'000'000;
   const auto add = [&](std::uint64_t at, std::uint8_t type, std::uint64_t a = 0,
                        std::uint64_t b = 0, std::uint64_t c = 0) {
-    ks_event e{};
-    e.ts_ns = at;
-    e.tgid = 7;
-    e.tid = 8;
-    e.vcpu = 0;
-    e.type = type;
-    e.a = a;
-    e.b = b;
-    e.c = c;
-    ev.push_back(e);
+    ev.push_back(testing::tiny_event(at, type, a, b, c));
   };
   for (std::uint64_t t : times) {
     add(ts, KS_EV_EXIT, 0x7b, KS_ISA_SVM);

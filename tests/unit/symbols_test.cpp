@@ -13,6 +13,7 @@
 
 #include "model/recording_analysis.h"
 #include "support/tiny_elf.h"
+#include "support/tiny_recording.h"
 #include "symbols/attribution.h"
 #include "symbols/instruction_check.h"
 #include "symbols/kaslr.h"
@@ -382,16 +383,7 @@ model::GuestSites recorded_sites(std::uint64_t offset) {
   std::vector<ks_event> events;
   std::uint64_t ts = 1000;
   const auto push = [&](std::uint8_t type, std::uint64_t x, std::uint64_t y, std::uint64_t z) {
-    ks_event e{};
-    e.ts_ns = ts;
-    e.tgid = 7;
-    e.tid = 8;
-    e.vcpu = 0;
-    e.type = type;
-    e.a = x;
-    e.b = y;
-    e.c = z;
-    events.push_back(e);
+    events.push_back(testing::tiny_event(ts, type, x, y, z));
     ts += 100;
   };
   // Firmware first (low RIPs), then the kernel, then a user RIP.
