@@ -80,7 +80,7 @@ ks_case_wanted() { [ -z "${KS_NESTED_CASES:-}" ] || [[ ",$KS_NESTED_CASES," == *
 ks_serve_kvmscope() {
   DYN_BIN=""
   if ks_case_wanted j-serve; then
-    ks_dynamic_kvmscope "$1" "$1/build-nested-dyn" "$1/build-nested-dyn.log"
+    ks_dynamic_kvmscope "$1" "$1/build-nested-dyn" "$1/build-nested-dyn/build.log"
   fi
 }
 
@@ -110,6 +110,7 @@ ks_dynamic_kvmscope() {
   else
     t0=$(ks_now)
     echo "== building the dynamic kvmscope (for serve) in $build"
+    mkdir -p "$build"
     cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKVMSCOPE_TESTS=OFF -DKVMSCOPE_WERROR=ON \
       >"$log" 2>&1 || { tail -30 "$log"; ks_die "cmake configure failed (log: $log)"; }
     cmake --build "$build" --target kvmscope -j2 >>"$log" 2>&1 ||
