@@ -14,10 +14,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 #include "util/fd.h"
 
@@ -179,7 +181,18 @@ const char* kvmscope_bin() {
 }
 
 std::string temp_path(const std::string& name) {
-  return "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
+  // Removed when the test process exits (each test runs in its own process), so runs leave no
+  // scratch files in /tmp; a test that fails keeps them only while it runs.
+  static std::vector<std::string> made;
+  static const bool cleanup = [] {
+    return std::atexit([] {
+             for (const std::string& p : made) ::unlink(p.c_str());
+           }) == 0;
+  }();
+  (void)cleanup;
+  std::string path = "/tmp/kvmscope-live-" + std::to_string(::getpid()) + "-" + name;
+  made.push_back(path);
+  return path;
 }
 
 std::string slurp(const std::string& path) {

@@ -29,7 +29,8 @@ std::string live_skip_reason();
 
 const char* kvmscope_bin();  // KS_BIN compile definition
 
-// A scratch file name of this test process: /tmp/kvmscope-live-<pid>-<name>.
+// A scratch file name of this test process: /tmp/kvmscope-live-<pid>-<name>, removed when the
+// process exits.
 std::string temp_path(const std::string& name);
 
 // The whole file ("" where it cannot be read).
