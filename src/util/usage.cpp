@@ -89,13 +89,18 @@ std::vector<std::string> long_options_in(std::string_view help) {
     const std::size_t eol = help.find('\n');
     std::string_view line = help.substr(0, eol);
     help.remove_prefix(eol == std::string_view::npos ? help.size() : eol + 1);
-    // An option's line: "  -o, --output FILE  what it does": the leading dashed words.
-    while (true) {
-      line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
-      if (!line.starts_with('-')) break;
-      std::string_view word = line.substr(0, line.find(' '));
-      line.remove_prefix(word.size());
-      if (word.ends_with(',')) word.remove_suffix(1);
+    // An option's line: "  -o, --output FILE  what it does": its syntax ends at the first double
+    // space after the indent, and is a comma-separated list whose items each start with an
+    // option ("--per-a N, --per-b M" names two).
+    line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
+    if (!line.starts_with('-')) continue;
+    line = line.substr(0, line.find("  "));
+    while (!line.empty()) {
+      const std::size_t comma = line.find(", ");
+      std::string_view item = line.substr(0, comma);
+      line.remove_prefix(comma == std::string_view::npos ? line.size() : comma + 2);
+      if (!item.starts_with('-')) break;
+      std::string_view word = item.substr(0, item.find(' '));
       if (const auto eq = word.find('='); eq != std::string_view::npos) word = word.substr(0, eq);
       if (word.size() > 2 && word.starts_with("--") &&
           std::find(found.begin(), found.end(), word) == found.end())

@@ -58,19 +58,22 @@ std::string unroff(std::string s) {
   return s;
 }
 
-// The options a line defines: its leading dashed words, ", "-separated ("-p, --pid PIDS" gives
-// -p and --pid; "--timeout=SEC" gives --timeout); "--" alone (-- COMMAND) is not an option.
+// The options a line defines: its syntax (up to the first double space) is a ", "-separated list
+// whose items each start with an option ("-p, --pid PIDS" gives -p and --pid; "--per-a N, --per-b
+// M" gives both; "--timeout=SEC" gives --timeout); "--" alone (-- COMMAND) is not an option. The
+// same rule as util::long_options_in, for short options too.
 void add_options_of(std::string line, std::set<std::string>& out) {
   const auto start = line.find_first_not_of(' ');
   if (start == std::string::npos || line[start] != '-') return;
-  std::istringstream words(line.substr(start));
-  for (std::string w; words >> w;) {
-    const bool more = !w.empty() && w.back() == ',';
-    if (more) w.pop_back();
+  std::string syntax = line.substr(start, line.find("  ", start) - start);
+  while (!syntax.empty()) {
+    const auto comma = syntax.find(", ");
+    std::string item = syntax.substr(0, comma);
+    syntax = comma == std::string::npos ? "" : syntax.substr(comma + 2);
+    std::string w = item.substr(0, item.find(' '));
     w = w.substr(0, w.find('='));
     if (w.size() < 2 || w[0] != '-' || w == "--") break;
     out.insert(w);
-    if (!more) break;
   }
 }
 

@@ -58,13 +58,14 @@ TEST(Usage, reads_the_options_a_help_text_defines_at_the_start_of_its_lines) {
       "  --every N         blocks, see --every-level\n"
       "  --every-level L   what --every counts\n"
       "  --per-vm, --per-vcpu   split\n"
+      "  --per-a N, --per-b M   two, each with its value\n"
       "  --timeout=SEC     a form with '='\n"
       "  --json            JSON\n"
       "  --json            again\n"
       "  sudo kvmscope stat --cpuid 3\n";
   EXPECT_EQ(long_options_in(help),
             (std::vector<std::string>{"--pid", "--every", "--every-level", "--per-vm", "--per-vcpu",
-                                      "--timeout", "--json"}));
+                                      "--per-a", "--per-b", "--timeout", "--json"}));
 }
 
 }  // namespace
