@@ -47,13 +47,10 @@ bool io_fits(const model::SiteDetail& d, std::span<const std::uint8_t> b) {
     case 0xed:
     case 0xee:
     case 0xef:
-      out = op & 2;
-      size = op & 1 ? (opsize16 ? 2 : 4) : 1;
-      break;
     case 0x6c:
     case 0x6d:
     case 0x6e:
-    case 0x6f:  // INS, OUTS
+    case 0x6f:  // INS, OUTS: direction and size in the same bits
       out = op & 2;
       size = op & 1 ? (opsize16 ? 2 : 4) : 1;
       break;
