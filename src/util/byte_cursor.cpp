@@ -79,6 +79,16 @@ std::vector<std::uint8_t> ByteCursor::bytes(std::uint64_t n) {
   return out;
 }
 
+std::span<const std::uint8_t> ByteCursor::view(std::uint64_t n) {
+  if (!in_memory_) {
+    fail("view of a file cursor");
+    return {};
+  }
+  const std::uint64_t at = pos_;
+  skip(n);
+  return failed() ? std::span<const std::uint8_t>{} : mem_.subspan(at, n);
+}
+
 std::string ByteCursor::text(std::uint64_t n) {
   if (failed() || n > end_ - pos_) {
     read_raw(nullptr, n);

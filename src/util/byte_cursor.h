@@ -38,6 +38,8 @@ class ByteCursor {
   std::string cstring(std::size_t max_len);
   // Exactly n bytes (n is checked against what is left first: no huge allocation on a bad size).
   std::vector<std::uint8_t> bytes(std::uint64_t n);
+  // The next n bytes in place, no copy: a cursor over memory only (on a file it fails).
+  std::span<const std::uint8_t> view(std::uint64_t n);
   std::string text(std::uint64_t n);
   void skip(std::uint64_t n);
   void seek(std::uint64_t pos);  // absolute; failing past the end
