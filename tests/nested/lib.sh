@@ -50,6 +50,18 @@ ks_die() {
   exit 1
 }
 
+# The Debian mirror debootstrap takes: the first URI of the host's apt sources that serves
+# bookworm itself (not -security/-updates), else deb.debian.org.
+ks_bookworm_mirror() {
+  local mirror
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk '
+      /^deb[ \t]/ && $3 == "bookworm" { print $2; exit }
+      /^URIs:/ { uri = $2 } /^Suites:/ && uri != "" { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }
+      /^$/ { uri = "" }' | head -1) || true
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
 ks_now() { date +%s.%N; }
 ks_elapsed() { awk -v a="$1" -v b="$(ks_now)" 'BEGIN { printf "%.1f", b - a }'; }
 

@@ -18,6 +18,8 @@ out=$(realpath -m "$2")
 work_root=${KS_DEBROOT_WORK:-/tmp/kvmscope-debroot}
 skip() { echo "SKIPPED: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../nested/lib.sh
+. "$src/tests/nested/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (debootstrap, chroot, mount)"
 for tool in dpkg-buildpackage dh lintian debootstrap unshare; do
@@ -32,16 +34,8 @@ deb=$(tail -1 "$out/package.log")
 [ -f "$deb" ] || die "scripts/package.sh printed no .deb (log $out/package.log)"
 echo "ok   built and lintian-clean: $deb ($(($(date +%s) - t0)) s)"
 
-# The mirror: the host's bookworm source, as build-rootfs.sh finds it.
-mirror=${KS_DEBROOT_MIRROR:-}
-if [ -z "$mirror" ]; then
-  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '
-      /^deb[ \t]/ && $3 == "bookworm" { print $2; exit }
-      /^URIs:/ { uri = $2 } /^Suites:/ && uri != "" { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }
-      /^$/ { uri = "" }' | head -1) || true
-fi
-[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+# The mirror: the host's bookworm source (ks_bookworm_mirror, as build-rootfs.sh finds it).
+mirror=${KS_DEBROOT_MIRROR:-$(ks_bookworm_mirror)}
 
 # The package's Depends, by name (each first alternative): in the base, so that dpkg -i needs no
 # network; a new dependency changes the key.

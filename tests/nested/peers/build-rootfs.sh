@@ -37,15 +37,7 @@ command -v debootstrap >/dev/null || {
 }
 
 # The mirror: first URI that serves bookworm (not -security/-updates) in the host's apt sources.
-mirror=${KS_PEERS_MIRROR:-}
-if [ -z "$mirror" ]; then
-  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '
-      /^deb[ \t]/ && $3 == "bookworm" { print $2; exit }
-      /^URIs:/ { uri = $2 } /^Suites:/ && uri != "" { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }
-      /^$/ { uri = "" }' | head -1) || true
-fi
-[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+mirror=${KS_PEERS_MIRROR:-$(ks_bookworm_mirror)}
 
 # Everything that decides the image's content goes into the key.
 PKGS="linux-perf bpfcc-tools bpftool linux-headers-$KS_KVER python3 qemu-system-x86 trace-cmd"
