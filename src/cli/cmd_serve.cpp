@@ -51,6 +51,10 @@ constexpr const char* kServeHelp =
     "  --max-msrs N         (MSR, access) per VM (default 64), then msr=\"other\"\n"
     "  --max-entries N      size of the BPF counter maps (default 4096, 2,480 bytes each)\n"
     "  --no-drills          no port and MSR counters (kvm_pio, kvm_msr... not traced)\n"
+    "  --counts-only        count exits, time nothing (the cheapest: one BPF program per\n"
+    "                       hardware exit, no clock reads); kvmscope_exit_handling_seconds is\n"
+    "                       then left out, not exported as zeros, and\n"
+    "                       kvmscope_exit_handling_timed is 0\n"
     "  --http-timeout T     close a connection idle for T, or not done with a request\n"
     "                       within 3T (default 10s)\n"
     "  --max-connections N  HTTP connections kept at once (default 128); a new one beyond\n"
@@ -75,6 +79,7 @@ struct ServeOptions {
   serve::PrometheusLimits limits;
   std::uint32_t max_entries = 4096;
   bool drills = true;
+  bool counts_only = false;  // --counts-only
   double http_timeout_s = 10.0;
   std::size_t max_connections = 128;
   std::size_t max_connections_per_client = 16;
@@ -146,6 +151,8 @@ util::Result<ServeOptions> parse_serve_options(Args args) {
       r = count(o.max_entries, 1u << 24);
     } else if (n == "--no-drills") {
       o.drills = false;
+    } else if (n == "--counts-only") {
+      o.counts_only = true;
     } else {
       return cur.unknown();
     }
@@ -224,6 +231,7 @@ int serve(const ServeOptions& o) {
   config.share_tracepoints = o.target.share_tracepoints;
   config.max_entries = o.max_entries;
   config.drills = o.drills;
+  config.counts_only = o.counts_only;
   auto collector = collect::ExitCollector::start(config);
   if (!collector) return util::fail("serve", collector.error());
   auto& c = **collector;
@@ -235,7 +243,7 @@ int serve(const ServeOptions& o) {
 
   serve::PrometheusSeries series(o.limits, std::move(catalog));
   CollectorCounters counters(c);
-  serve::Readout readout(counters, series, o.drills, KVMSCOPE_VERSION);
+  serve::Readout readout(counters, series, o.drills, KVMSCOPE_VERSION, !o.counts_only);
   auto first = readout(false);
   if (!first) return util::fail("serve", first.error());
 

@@ -42,6 +42,7 @@ int cmd_top(Args args) {
   config.whole_host = o.target.all;
   config.share_tracepoints = o.target.share_tracepoints;
   config.max_entries = o.max_entries;
+  config.counts_only = o.counts_only;
   auto collector = collect::ExitCollector::start(config);
   if (!collector) return util::fail("top", collector.error());
   for (pid_t pid : o.target.pids)

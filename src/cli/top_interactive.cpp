@@ -33,7 +33,8 @@ util::Result<void> run_top_screen(TopSession& s) {
   const std::string target = s.options.target.describe();
   auto draw = [&] {
     state.set_page_rows(static_cast<std::size_t>(std::max(1, screen.height() - kHeadLines)));
-    screen.draw(tui::top_screen(s.model, state, s.catalog, {s.clock(), target}, screen.width(),
+    screen.draw(tui::top_screen(s.model, state, s.catalog,
+                                {s.clock(), target, s.options.counts_only}, screen.width(),
                                 screen.height()));
   };
 

@@ -30,6 +30,9 @@ options:
   -f, --filter REGEX  show only VMs whose name, process name or PID matches (case-insensitive)
   --share-tracepoints let perf consumers see the kvm tracepoints while kvmscope runs
   --max-entries N     distinct (VM, vCPU, reason) counters kept in the kernel (default 4096)
+  --counts-only       count exits, time nothing (one BPF program per hardware exit, no clock
+                      reads: the cheapest); avg, p99 and the time columns show "-", a line
+                      above the list says why, and --sort time is refused
   -h, --help          this text
 
 keys:
@@ -121,6 +124,8 @@ util::Result<TopOptions> parse_top_options(Args args) {
       auto n = parse_max_entries(cursor);
       if (!n) return n.error();
       o.max_entries = *n;
+    } else if (name == "--counts-only") {
+      o.counts_only = true;
     } else {
       return cursor.unknown();
     }
@@ -131,6 +136,8 @@ util::Result<TopOptions> parse_top_options(Args args) {
         "top watches running VMs (-a or -p PID); to start and trace a command, use "
         "'kvmscope stat -- COMMAND'");
   if (o.target.all && !o.target.pids.empty()) return cursor.usage("choose one of -p PID and -a");
+  if (o.counts_only && o.sort == tui::TopSort::time)
+    return cursor.usage("--sort time: --counts-only measures no handling times");
   if (o.target.pids.empty()) o.target.all = true;
   return o;
 }

@@ -20,6 +20,7 @@ struct TopOptions {
   tui::TopSort sort = tui::TopSort::rate;
   std::string filter;  // regex on VM name, process name, PID
   std::uint32_t max_entries = 4096;
+  bool counts_only = false;  // --counts-only: nothing timed, the time columns show "-"
   bool help = false;
 };
 

@@ -78,7 +78,7 @@ util::Result<void> run_top_batch(TopSession& s, std::ostream& out) {
     next += interval_ns;
     if (auto r = s.refresh(); !r) return r;
     tui::write_batch_frame(s.model, s.options.sort, *filter, s.catalog, s.options.interval_s,
-                           {s.clock(), s.options.target.describe()}, out);
+                           {s.clock(), s.options.target.describe(), s.options.counts_only}, out);
     out.flush();
     if (!out) {
       const int err = errno;

@@ -81,6 +81,12 @@ void render_exits(const PrometheusPage& page, Writer& w) {
 }
 
 void render_handling(const PrometheusPage& page, Writer& w) {
+  w.family("kvmscope_exit_handling_timed", "gauge",
+           "1 when exit handling times are measured and exported as "
+           "kvmscope_exit_handling_seconds; 0 under --counts-only: exits are counted, none is "
+           "timed, and that histogram is left out (absent, not zero).");
+  w.sample("kvmscope_exit_handling_timed", "", page.handling_timed ? 1 : 0);
+  if (!page.handling_timed) return;
   w.family("kvmscope_exit_handling_seconds", "histogram",
            "Time KVM (level=\"hardware\": exit to next entry) or the VMM (level=\"vmm\": exit to "
            "next KVM_RUN) took to handle an exit, per VM and reason; buckets are half-octaves "

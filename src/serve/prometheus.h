@@ -63,6 +63,10 @@ struct PrometheusPage {
   };
 
   std::string version;
+  // false under --counts-only: nothing is timed, so kvmscope_exit_handling_seconds is left out
+  // (its series would all read 0 and look like instant handling); kvmscope_exit_handling_timed
+  // says which.
+  bool handling_timed = true;
   std::vector<Vm> vms;
   std::vector<Exits> exits;
   std::vector<HandlingTime> handling;

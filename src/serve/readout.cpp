@@ -20,6 +20,7 @@ util::Result<std::shared_ptr<Page>> Readout::operator()(bool compress) {
   const auto forgotten = series_.take_forgotten();
   if (auto r = c_.forget_vms(forgotten); !r) return r.error();
   page.version = version_;
+  page.handling_timed = timed_;
   page.health = snap->health;
   if (auto stats = c_.program_stats()) {
     page.bpf_stats_enabled = stats->enabled;

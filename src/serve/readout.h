@@ -41,10 +41,16 @@ class CounterSource {
 
 class Readout {
  public:
-  // drills: read the drill-down counters too; version: kvmscope's, for kvmscope_build_info.
+  // drills: read the drill-down counters too; version: kvmscope's, for kvmscope_build_info;
+  // timed: false where the collector times nothing (--counts-only): the page then leaves the
+  // handling-time histogram out.
   Readout(CounterSource& counters, serve::PrometheusSeries& series, bool drills,
-          std::string version)
-      : c_(counters), series_(series), drills_(drills), version_(std::move(version)) {}
+          std::string version, bool timed = true)
+      : c_(counters),
+        series_(series),
+        drills_(drills),
+        timed_(timed),
+        version_(std::move(version)) {}
 
   // The page, gzipped too when `compress`.
   util::Result<std::shared_ptr<Page>> operator()(bool compress);
@@ -53,6 +59,7 @@ class Readout {
   CounterSource& c_;
   serve::PrometheusSeries& series_;
   bool drills_;
+  bool timed_;
   std::string version_;
 };
 

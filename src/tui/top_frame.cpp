@@ -11,6 +11,17 @@ namespace {
 constexpr const char* kFooter =
     "Enter open  Esc back  r/c/t sort  / filter  p pause  +/-/d interval  z reset  ? help  q quit";
 
+// The lines between the summary and the tables: the model's notes, then what --counts-only
+// leaves out (so a "-" reads as "not measured", not as "nothing happened").
+std::vector<std::string> frame_notes(const tui::TopModel& model, const FrameInfo& info) {
+  std::vector<std::string> notes = note_lines(model);
+  if (info.counts_only)
+    notes.push_back(
+        "counts only (--counts-only): no handling time is measured; avg, p99 and the time "
+        "columns show -");
+  return notes;
+}
+
 std::string fit(std::string text, int width) {
   const auto w = static_cast<std::size_t>(std::max(width, 0));
   if (text.size() <= w) return text;
@@ -101,7 +112,7 @@ std::vector<Line> top_screen(const tui::TopModel& model, const TopController& st
                                         state.filter(), state.paused()),
                              Style::title},
                             {summary_line(model, model.vms(state.sort()).size()), Style::plain}};
-  for (auto& note : note_lines(model)) head.push_back({std::move(note), Style::plain});
+  for (auto& note : frame_notes(model, info)) head.push_back({std::move(note), Style::plain});
   head.push_back({state.status_line(), Style::status});
 
   const auto rows = static_cast<std::size_t>(height);
@@ -140,7 +151,7 @@ void write_batch_frame(const tui::TopModel& model, tui::TopSort sort, const tui:
   const auto vms = model.vms(sort, filter);
   out << title_line(info.clock, info.target, interval_s, sort, filter, false) << '\n'
       << summary_line(model, model.vms(sort).size()) << '\n';
-  for (const auto& note : note_lines(model)) out << note << '\n';
+  for (const auto& note : frame_notes(model, info)) out << note << '\n';
   out << '\n';
   if (vms.empty()) {
     out << empty_list_text(model, filter) << "\n\n";

@@ -22,8 +22,9 @@ struct Line {
 };
 
 struct FrameInfo {
-  std::string clock;   // wall-clock time of the frame, "12:34:56"
-  std::string target;  // "all VMs on this host", "pid 4242"
+  std::string clock;         // wall-clock time of the frame, "12:34:56"
+  std::string target;        // "all VMs on this host", "pid 4242"
+  bool counts_only = false;  // --counts-only: nothing is timed; a note line says so
 };
 
 // The screen: at most `height` lines, none longer than `width` bytes.

@@ -491,6 +491,35 @@ TEST(LiveServe, drops_an_ended_vms_series_after_the_grace_period) {
   EXPECT_EQ(serve.log().find("warning"), std::string::npos) << serve.log();
 }
 
+// serve --counts-only: the guest's exact counts are exported, its handling times are not (no
+// histogram series at all, rather than zeros), and the gauge says nothing is timed.
+TEST(LiveServe, counts_only_exports_exact_counts_and_no_handling_times) {
+  KS_REQUIRE_LIVE();
+  Serve serve({"--interval", "200ms", "--counts-only"});
+  ASSERT_NE(serve.port(), 0) << serve.log();
+  const pid_t pid = run_guest({"--io", "300", "--hlt", "5"});
+  ASSERT_NE(pid, 0);
+  const std::string vm = "kvmscope_exits_total{vm=\"kvmscope\",vm_pid=\"" + std::to_string(pid) +
+                         "\",vcpu=\"0\",level=\"vmm\",isa=\"none\",";
+  std::string page;
+  const auto end = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < end &&
+         page.find(vm + "reason=\"KVM_EXIT_HLT\",code=\"5\"} 5\n") == std::string::npos) {
+    std::this_thread::sleep_for(milliseconds(100));
+    page = serve.metrics();
+  }
+  EXPECT_NE(page.find(vm + "reason=\"KVM_EXIT_IO\",code=\"2\"} 300\n"), std::string::npos) << page;
+  EXPECT_NE(page.find(vm + "reason=\"KVM_EXIT_HLT\",code=\"5\"} 5\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nkvmscope_exit_handling_timed 0\n"), std::string::npos) << page;
+  EXPECT_EQ(page.find("\nkvmscope_exit_handling_seconds"), std::string::npos) << page;
+  EXPECT_EQ(page.find("# TYPE kvmscope_exit_handling_seconds"), std::string::npos) << page;
+  EXPECT_NE(page.find("kvmscope_pio_total{vm=\"kvmscope\",vm_pid=\"" + std::to_string(pid) +
+                      "\",port=\"0x10\",direction=\"out\",size=\"1\"} 300\n"),
+            std::string::npos)
+      << page;
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
+
 TEST(LiveServe, names_a_vm_that_ended_between_two_readouts_by_its_process_name) {
   KS_REQUIRE_LIVE();
   // The first readout is made before "serving" is printed; the guest starts after it and ends

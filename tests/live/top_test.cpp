@@ -458,4 +458,57 @@ TEST(LiveTop, batch_frames_show_both_guests) {
   }
 }
 
+// --counts-only: top watches the host while a guest runs a fixed plan to its end; a frame after
+// the guest ended holds its exact counts (the kernel counted all of them: top loaded first), and
+// nothing is timed: avg, p99 and the time shares read "-", and the note says why.
+TEST(LiveTop, counts_only_counts_exactly_and_shows_no_times) {
+  KS_REQUIRE_LIVE();
+  const std::string log = kvmscope::live::temp_path("top-counts-only.txt");
+  kvmscope::live::Background top({kvmscope_bin(), "top", "-a", "--batch", "--counts-only",
+                                  "--interval", "0.5", "--duration", "30"},
+                                 log);
+  // The first frame is drawn after the collector is attached and one interval has passed.
+  for (int i = 0; i < 200 && top.output().find("kvmscope top  ") == std::string::npos; ++i)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_NE(top.output().find("kvmscope top  "), std::string::npos) << top.output();
+  auto guest = run_command({kvmscope_bin(), "guest", "--io", "1000", "--hlt", "30"});
+  ASSERT_EQ(guest.exit_code, 0) << guest.err;
+  const std::string marker = "kvmscope guest: pid ";
+  const std::string report = guest.out + guest.err;
+  const std::size_t at = report.find(marker);
+  ASSERT_NE(at, std::string::npos) << report;
+  const std::string pid = std::to_string(std::stol(report.substr(at + marker.size())));
+  // A frame or two more, then stop: the ended VM stays listed for 3 intervals after its last exit.
+  std::this_thread::sleep_for(800ms);
+  top.stop(SIGINT);
+  const std::string out = top.output();
+
+  // The last block of this VM: its reasons with their exact counts, and dashes for the times.
+  const std::size_t begin = out.rfind("  pid " + pid + "  ");
+  ASSERT_NE(begin, std::string::npos) << out;
+  const std::size_t end = out.find("\n\n", begin);
+  const std::string block = out.substr(begin, end - begin);
+  auto io = row_with(block, "KVM_EXIT_IO", false);
+  auto hlt = row_with(block, "KVM_EXIT_HLT", false);
+  ASSERT_TRUE(io && hlt) << block;
+  // level reason code rate/s count % avg p99 time
+  EXPECT_EQ((*io)[4], "1,000") << block;
+  EXPECT_EQ((*hlt)[4], "30") << block;
+  for (const auto& row : {*io, *hlt}) {
+    ASSERT_EQ(row.size(), 9u) << block;
+    EXPECT_EQ(row[6], "-") << block;
+    EXPECT_EQ(row[7], "-") << block;
+    EXPECT_EQ(row[8], "-") << block;
+  }
+  auto vcpu = row_with(block, "0", true);  // vcpu exits/s hw/s vmm/s count hw-time vmm-time
+  ASSERT_TRUE(vcpu && vcpu->size() == 7u) << block;
+  EXPECT_EQ((*vcpu)[4], "1,030") << block;
+  EXPECT_EQ((*vcpu)[5], "-") << block;
+  EXPECT_EQ((*vcpu)[6], "-") << block;
+  EXPECT_NE(out.find("\ncounts only (--counts-only): no handling time is measured; avg, p99 and "
+                     "the time columns show -\n"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace

@@ -81,6 +81,10 @@ TEST(Cli, rejects_bad_usage_with_one_clear_line) {
        "kvmscope report: --rows needs a value (see 'kvmscope report --help')\n"},
       {{"serve", "--listen"},
        "kvmscope serve: --listen needs a value (see 'kvmscope serve --help')\n"},
+      // serve --counts-only is an option (the error is about the next one).
+      {{"serve", "--counts-only", "--max-vms", "0"},
+       "kvmscope serve: --max-vms: '0' is not a count from 1 to 1048576 (see 'kvmscope serve "
+       "--help')\n"},
       {{"top", "--interval"},
        "kvmscope top: --interval needs a value (see 'kvmscope top --help')\n"},
       {{"guest", "--io"}, "kvmscope guest: --io needs a value (see 'kvmscope guest --help')\n"},

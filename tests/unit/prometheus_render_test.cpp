@@ -248,19 +248,36 @@ TEST(PrometheusRender, writes_every_family_even_without_vms) {
   EXPECT_EQ(text.find("kvmscope_exits_total{"), std::string::npos);
 }
 
-// promtool (Debian's prometheus package) lints the page as Prometheus itself would parse it.
-TEST(PrometheusRender, passes_promtool_check_metrics) {
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "promtool is not installed (Debian package prometheus)";
+// --counts-only: nothing is timed, so the histogram is left out altogether (series of zeros would
+// read as instant handling); the gauge says whether handling times are measured.
+TEST(PrometheusRender, leaves_the_handling_histogram_out_when_nothing_is_timed) {
+  const std::string timed = render(small_page());
+  EXPECT_EQ(lines_with(timed, "kvmscope_exit_handling_timed"), "kvmscope_exit_handling_timed 1\n");
+  EXPECT_NE(timed.find("# TYPE kvmscope_exit_handling_seconds histogram\n"), std::string::npos);
+
   PrometheusPage p = small_page();
-  p.vms.push_back({"other", "other"});
-  p.exits.push_back({1, "other", {"vmm", "none", "other", "other"}, 5});
-  p.bpf_stats_enabled = true;
-  p.bpf_programs = {{"on_pio", 1, 2}};
+  p.handling_timed = false;
+  const std::string counted = render(p);
+  EXPECT_EQ(lines_with(counted, "kvmscope_exit_handling_"), "kvmscope_exit_handling_timed 0\n");
+  EXPECT_EQ(lines_with(counted, "# TYPE kvmscope_exit_handling_"),
+            "# TYPE kvmscope_exit_handling_timed gauge\n");
+  // No family, no series (the gauge's HELP names it, nothing else does).
+  EXPECT_EQ(lines_with(counted, "kvmscope_exit_handling_seconds"), "");
+  EXPECT_EQ(counted.find("# TYPE kvmscope_exit_handling_seconds"), std::string::npos) << counted;
+  // Everything else is as it was: the exit counts, the drill-downs, the health.
+  EXPECT_EQ(
+      lines_with(counted, "kvmscope_exits_total{") + lines_with(counted, "kvmscope_pio_total{"),
+      lines_with(timed, "kvmscope_exits_total{") + lines_with(timed, "kvmscope_pio_total{"));
+  EXPECT_NE(counted.find("# HELP kvmscope_exit_handling_timed 1 when exit handling times are "
+                         "measured"),
+            std::string::npos);
+}
+
+// promtool's verdict on one page: no error, no lint finding.
+void lint(const std::string& text) {
   char path[] = "/tmp/prometheus_render_test_XXXXXX";
   const int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
-  const std::string text = render(p);
   ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
   close(fd);
   const std::string command = "promtool check metrics < " + std::string(path) + " 2>&1";
@@ -273,6 +290,22 @@ TEST(PrometheusRender, passes_promtool_check_metrics) {
   unlink(path);
   EXPECT_EQ(status, 0) << output;
   EXPECT_EQ(output, "") << "promtool's lint findings";
+}
+
+// promtool (Debian's prometheus package) lints the page as Prometheus itself would parse it.
+TEST(PrometheusRender, passes_promtool_check_metrics) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "promtool is not installed (Debian package prometheus)";
+  PrometheusPage p = small_page();
+  p.vms.push_back({"other", "other"});
+  p.exits.push_back({1, "other", {"vmm", "none", "other", "other"}, 5});
+  p.bpf_stats_enabled = true;
+  p.bpf_programs = {{"on_pio", 1, 2}};
+  for (bool timed : {true, false}) {
+    SCOPED_TRACE(timed ? "timed" : "--counts-only");
+    p.handling_timed = timed;
+    lint(render(p));
+  }
 }
 
 }  // namespace

@@ -75,6 +75,32 @@ TEST(ServeReadout, renders_the_named_vms_version_and_program_times) {
   EXPECT_EQ((*zipped)->gzip.substr(0, 2), "\x1f\x8b");
 }
 
+// serve --counts-only: the same counters, read by a readout told that nothing is timed.
+TEST(ServeReadout, leaves_out_the_handling_times_under_counts_only) {
+  FakeCounters counters;
+  const auto self = static_cast<std::uint32_t>(::getpid());
+  model::ExitStats stats;
+  stats.count = 42;  // counted, never timed: what the collector leaves with --counts-only
+  counters.snap.exits[{self, 0, {model::Level::vmm, model::Isa::none, 2}}] = stats;
+  counters.snap.vms[self] = {"web1", "qemu"};
+  serve::PrometheusSeries series({}, model::ReasonCatalog::builtin());
+  serve::Readout readout(counters, series, false, "v", /*timed=*/false);
+  auto page = readout(false);
+  ASSERT_TRUE(page.ok()) << page.error().message();
+  const std::string& body = (*page)->body;
+  EXPECT_TRUE(has(body, "kvmscope_exits_total{vm=\"web1\"")) << body;
+  EXPECT_TRUE(has(body, "\nkvmscope_exit_handling_timed 0\n")) << body;
+  EXPECT_FALSE(has(body, "\nkvmscope_exit_handling_seconds")) << body;
+  EXPECT_FALSE(has(body, "# TYPE kvmscope_exit_handling_seconds")) << body;
+
+  serve::PrometheusSeries timed_series({}, model::ReasonCatalog::builtin());
+  serve::Readout timed(counters, timed_series, false, "v");
+  auto timed_page = timed(false);
+  ASSERT_TRUE(timed_page.ok());
+  EXPECT_TRUE(has((*timed_page)->body, "\nkvmscope_exit_handling_timed 1\n"));
+  EXPECT_TRUE(has((*timed_page)->body, "kvmscope_exit_handling_seconds_count{vm=\"web1\""));
+}
+
 TEST(ServeReadout, reads_the_drill_downs_when_asked_and_frees_a_vm_after_its_grace) {
   FakeCounters counters;
   const std::uint32_t ended = gone_pid();

@@ -61,6 +61,24 @@ TEST(TopCli, rejects_bad_usage_with_one_clear_line) {
   }
 }
 
+TEST(TopCli, counts_only_is_an_option_and_refuses_sorting_by_time) {
+  auto help = run_command({KS_BIN, "top", "--help"});
+  EXPECT_NE(help.out.find("  --counts-only       count exits, time nothing"), std::string::npos)
+      << help.out;
+  // Parsed (the error is about what follows, not an unknown option), and never with -s time:
+  // there is no time to sort by.
+  auto r = run_command({KS_BIN, "top", "-b", "--counts-only", "--interval", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "kvmscope top: --interval: '0' is not an interval between 0.1 s and 1 h (see "
+            "'kvmscope top --help')\n");
+  r = run_command({KS_BIN, "top", "-b", "--counts-only", "--sort", "time"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "kvmscope top: --sort time: --counts-only measures no handling times (see 'kvmscope "
+            "top --help')\n");
+}
+
 TEST(TopCli, names_a_missing_pid) {
   if (::geteuid() != 0) GTEST_SKIP() << "the privilege check comes first without root";
   auto r = run_command({KS_BIN, "top", "-b", "-p", "4194304"});

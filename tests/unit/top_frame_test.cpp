@@ -26,6 +26,12 @@ model::ExitStats timed(std::uint64_t count, std::uint64_t ns) {
   return s;
 }
 
+model::ExitStats counted(std::uint64_t count) {
+  model::ExitStats s;
+  s.count = count;
+  return s;
+}
+
 // Two kvmscope guests like the live test's: pid 4001 makes IO exits (2 us each in the VMM) on
 // one vCPU, pid 4002 HLT exits (1 us) on two vCPUs.
 model::Snapshot snap(std::uint64_t second) {
@@ -83,6 +89,54 @@ TEST(TopFrame, batch_frame_lists_vms_then_each_vms_vcpus_and_reasons) {
             "   0    1,000  0.00  1,000  3,000        -      0.1%\n"
             "level  reason        code  rate/s   count       %      avg     p99  time\n"
             "vmm    KVM_EXIT_HLT     5   4,000  12,000  100.0%  1.00 us  991 ns  0.2%\n"
+            "\n");
+}
+
+// --counts-only: the same guests, counted and never timed (timed = 0, as the collector leaves
+// them). avg, p99 and both time shares read "-", and a line under the summary says why, so
+// "-" does not read as "no exits".
+tui::TopModel two_guests_counted() {
+  tui::TopModel m;
+  auto alive = [](std::uint32_t) { return true; };
+  for (std::uint64_t second : {1, 3}) {
+    model::Snapshot s = snap(second);
+    for (auto& [key, stats] : s.exits) stats = counted(stats.count);
+    m.update(std::move(s), alive);
+  }
+  return m;
+}
+
+TEST(TopFrame, batch_frame_with_counts_only_shows_dashes_and_says_why) {
+  const tui::TopModel m = two_guests_counted();
+  std::ostringstream out;
+  FrameInfo info = kInfo;
+  info.counts_only = true;
+  write_batch_frame(m, TopSort::rate, {}, model::ReasonCatalog::builtin(), 2.0, info, out);
+  EXPECT_EQ(out.str(),
+            "kvmscope top  12:34:56  all VMs on this host  refresh 2.0 s  sort: rate\n"
+            "VMs: 2  exits/s: 54,000  hardware/s: 0.00  to the VMM/s: 54,000  counts since "
+            "start: 3.00 s\n"
+            "no hardware exits (kvm:kvm_exit) seen: KVM here reports none where it emulates "
+            "guests (e.g. kvm_pvm); exits to the VMM are counted\n"
+            "counts only (--counts-only): no handling time is measured; avg, p99 and the time "
+            "columns show -\n"
+            "\n"
+            " pid  name      vcpus  exits/s  hw/s   vmm/s    count  hw time  vmm time\n"
+            "4001  kvmscope      1   50,000  0.00  50,000  150,000        -         -\n"
+            "4002  web1          2    4,000  0.00   4,000   12,000        -         -\n"
+            "\n"
+            "VM kvmscope  pid 4001  vCPUs 1\n"
+            "vcpu  exits/s  hw/s   vmm/s    count  hw time  vmm time\n"
+            "   0   50,000  0.00  50,000  150,000        -         -\n"
+            "level  reason       code  rate/s    count       %  avg  p99  time\n"
+            "vmm    KVM_EXIT_IO     2  50,000  150,000  100.0%    -    -     -\n"
+            "\n"
+            "VM web1  pid 4002  process qemu-system-x86  vCPUs 2\n"
+            "vcpu  exits/s  hw/s  vmm/s  count  hw time  vmm time\n"
+            "   1    3,000  0.00  3,000  9,000        -         -\n"
+            "   0    1,000  0.00  1,000  3,000        -         -\n"
+            "level  reason        code  rate/s   count       %  avg  p99  time\n"
+            "vmm    KVM_EXIT_HLT     5   4,000  12,000  100.0%    -    -     -\n"
             "\n");
 }
 
