@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/guest_code.h"
 #include "cli/traced_run.h"
 #include "tui/top_view.h"
 #include "util/result.h"
@@ -20,6 +21,7 @@ struct TopOptions {
   tui::TopSort sort = tui::TopSort::rate;
   std::string filter;  // regex on VM name, process name, PID
   std::uint32_t max_entries = 4096;
+  GuestCodeOptions guest;  // --by function, --guest-*
   bool help = false;
 };
 
