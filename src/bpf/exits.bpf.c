@@ -3,6 +3,7 @@
  *  - aggregate: count exits per (VM, vCPU, level, isa, reason) with handling-time sums and log2
  *    histograms (kvmscope stat);
  *  - drills: the same per port / MMIO address / MSR / CPUID leaf / hypercall (stat --by);
+ *  - guest_sites: hardware exits per guest instruction (RIP) per VM (stat --by function);
  *  - record: stream every event as a struct ks_event through a ring buffer (kvmscope record).
  *
  * Hardware exits: kvm_exit counts the exit; the next kvm_entry on the same thread adds the
@@ -10,8 +11,8 @@
  * tracepoints (tp_btf: the kernel builds no trace record, the exit reason is read from the vCPU:
  * vcpu_svm->vmcb->control.exit_code or vcpu_vmx->exit_reason, the same values the classic
  * tracepoint reports) or, where those cannot load, the classic tracepoints kvm:kvm_exit and
- * kvm:kvm_entry. `record` always takes the classic ones: it needs the guest RIP, which VMX reads
- * lazily (VMREAD) and a program cannot. Exits to the VMM: kvm:kvm_userspace_exit counts the
+ * kvm:kvm_entry. `record` and guest_sites always take the classic ones: they need the guest RIP,
+ * which VMX reads lazily (VMREAD) and a program cannot. Exits to the VMM: kvm:kvm_userspace_exit counts the
  * exit; the thread's next ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time the VMM
  * took. That ioctl also
  * tells which vCPU a thread runs, since kvm_userspace_exit has no vcpu_id.
@@ -49,6 +50,8 @@ const volatile int share_tracepoints = 0;
 const volatile __u64 wakeup_bytes = 1;
 /* Counts only: no kvm_entry program, no clock read for hardware exits. */
 const volatile bool counts_only = false;
+/* Count hardware exits per guest instruction in `sites` (stat/top --by function). */
+const volatile bool guest_sites = false;
 /* The tp_btf kvm_exit program: where the exit reason is (KS_ISA_SVM: the VMCB, KS_ISA_VMX:
  * vcpu_vmx). The other ISA's CO-RE reads are left unresolved and never reached. */
 const volatile __u8 hw_isa = KS_ISA_NONE;
@@ -195,6 +198,15 @@ struct {
   __type(value, struct ks_exit_val);
 } drill_counts SEC(".maps");
 
+/* Hardware exits per (VM, reason, guest RIP): shared by the VM's threads, atomic adds. Resized
+ * from user space before load; a full map is counted (KS_HEALTH_SITES_NOT_STORED). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, struct ks_site_key);
+  __type(value, struct ks_site_val);
+} sites SEC(".maps");
+
 /* Per thread, a small direct-mapped cache of counter slots: an exit whose reason is cached
  * costs no hash lookup. Tag 0 is never a real one (bit 56 is always set). */
 #define KS_SLOT_CACHE 16
@@ -214,7 +226,10 @@ struct ks_thread {
   __u32 vcpu;
   __u32 vcpu_fd;     /* the fd vcpu was read from */
   __u8 drill_awaits; /* no hardware exit open: the drill-down waits for its exit to the VMM */
-  __u8 pad2[7];
+  __u8 site_open;    /* site_key is the open hardware exit's (guest_sites) */
+  __u8 kernel_seen;  /* this vCPU thread has exited from a kernel RIP (guest_sites) */
+  __u8 pad2[5];
+  struct ks_site_key site_key;
 };
 
 /* Task-local storage, not a tid-keyed hash: the kernel finds it from the task itself (no hash of
@@ -247,6 +262,7 @@ struct {
 } events SEC(".maps");
 
 static const struct ks_exit_val zero_val;
+static const struct ks_site_val zero_site;
 
 static __always_inline void health_inc(__u32 which) {
   __u64* n = bpf_map_lookup_elem(&health, &which);
@@ -454,7 +470,83 @@ static __always_inline struct ks_thread* traced_thread(__u32 tgid, bool* is_trac
   return thread_get();
 }
 
-/* A hardware exit, from either hook. rip only where `record` (classic tracepoint). */
+/* Counts a hardware exit at its guest instruction and keeps the site open on the thread, for
+ * its handling time (kvm_entry) and what its instruction was (kvm_pio, kvm_msr). */
+static __always_inline void site_exit(struct ks_thread* t, __u32 tgid, __u32 reason, __u32 isa,
+                                      __u64 rip) {
+  struct ks_site_key key = {};
+  key.tgid = tgid;
+  key.reason = reason;
+  key.rip = rip;
+  key.isa = (__u16)isa;
+  if (rip >= KS_GUEST_KERNEL_START) {
+    key.space = KS_SPACE_KERNEL;
+    if (t) t->kernel_seen = 1;
+  } else {
+    key.space = t && t->kernel_seen ? KS_SPACE_USER : KS_SPACE_EARLY;
+  }
+  if (t) t->site_open = 0;
+  struct ks_site_val* v = bpf_map_lookup_elem(&sites, &key);
+  if (!v) {
+    long err = bpf_map_update_elem(&sites, &key, &zero_site, BPF_NOEXIST);
+    if (err && err != -EEXIST) {
+      health_inc(KS_HEALTH_SITES_NOT_STORED);
+      return;
+    }
+    v = bpf_map_lookup_elem(&sites, &key);
+    if (!v) return;
+  }
+  __sync_fetch_and_add(&v->count, 1);
+  if (t) {
+    t->site_key = key;
+    t->site_open = 1;
+  }
+}
+
+/* The open site's counter, or NULL. */
+static __always_inline struct ks_site_val* open_site(struct ks_thread* t) {
+  if (!guest_sites || !t || !t->site_open) return NULL;
+  return bpf_map_lookup_elem(&sites, &t->site_key);
+}
+
+/* A site is shared by the VM's threads: atomic adds, as add_time. */
+static __always_inline void time_site(struct ks_thread* t, __u64 delta) {
+  struct ks_site_val* v = open_site(t);
+  t->site_open = 0;
+  if (!v) return;
+  __sync_fetch_and_add(&v->timed, 1);
+  __sync_fetch_and_add(&v->time_ns, delta);
+  if (delta > v->max_ns) v->max_ns = delta; /* a lost race here only loses a maximum */
+}
+
+/* What the open exit's instruction did. The first report sets the detail; one that differs
+ * marks the site mixed (a port in DX may vary: not mixed). Plain stores: vCPUs racing on the
+ * first report of one RIP report the same instruction, so either write is right. */
+static __always_inline void site_note_io(struct ks_thread* t, __u32 out, __u32 size, __u64 port) {
+  struct ks_site_val* v = open_site(t);
+  if (!v) return;
+  __u8 flags = ks_port_flags(out, size);
+  if (!(v->detail & KS_SITE_IO)) {
+    v->io_port = port;
+    v->io_flags = flags;
+    v->detail |= KS_SITE_IO;
+  } else if (v->io_flags != flags) {
+    v->detail |= KS_SITE_MIXED;
+  }
+}
+
+static __always_inline void site_note_msr(struct ks_thread* t, __u32 write) {
+  struct ks_site_val* v = open_site(t);
+  if (!v) return;
+  __u8 w = write ? KS_SITE_MSR_WRITE : 0;
+  if (!(v->detail & KS_SITE_MSR))
+    v->detail |= KS_SITE_MSR | w;
+  else if ((v->detail & KS_SITE_MSR_WRITE) != w)
+    v->detail |= KS_SITE_MIXED;
+}
+
+/* A hardware exit, from either hook. rip only where `record` or guest_sites (classic
+ * tracepoint). */
 static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 rip) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
@@ -472,6 +564,7 @@ static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 r
   key.isa = (__u16)isa;
   key.level = KS_LEVEL_HW;
   __u32 slot = aggregate ? count_exit(t, &key, tid, now) : KS_NO_SLOT;
+  if (guest_sites) site_exit(t, tgid, reason, isa, rip);
   if (t) {
     t->hw_slot = slot;
     t->hw_ts = now;
@@ -494,11 +587,12 @@ static __always_inline void hw_entry(__u32 vcpu) {
   if (!t->hw_ts) return;
   if (aggregate) time_exit(t->hw_slot, now - t->hw_ts);
   time_drill(t, now);
+  if (guest_sites) time_site(t, now - t->hw_ts);
   t->hw_ts = 0;
 }
 
 KS_TRACEPOINT(on_kvm_exit, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
-  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, record ? ctx->guest_rip : 0);
+  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, record || guest_sites ? ctx->guest_rip : 0);
   return 0;
 }
 
@@ -635,6 +729,7 @@ KS_TRACEPOINT(on_pio, "tracepoint/kvm/kvm_pio", struct trace_event_raw_kvm_pio__
     emit(KS_EV_PIO, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), port, rw,
          size | ((__u64)count << 32));
   if (drills) drill(t, tgid, KS_DRILL_PORT, ks_port_flags(rw, size), port);
+  if (guest_sites) site_note_io(t, rw, size, port);
   return 0;
 }
 
@@ -659,6 +754,7 @@ KS_TRACEPOINT(on_msr, "tracepoint/kvm/kvm_msr", struct trace_event_raw_kvm_msr__
     emit(KS_EV_MSR, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), index, write,
          fault);
   if (drills) drill(t, tgid, KS_DRILL_MSR, ks_msr_flags(write & 1, fault & 1), index);
+  if (guest_sites) site_note_msr(t, write & 1);
   return 0;
 }
 

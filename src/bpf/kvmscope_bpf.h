@@ -205,6 +205,43 @@ KS_INLINE int ks_drill_causes(ks_u32 kind, ks_u32 vmm_reason) {
   }
 }
 
+/* Guest code (stat/top --by function): the hardware exits of each VM per guest instruction,
+ * from the classic kvm_exit's guest_rip (VMX reads the RIP lazily, with a VMREAD a program cannot
+ * make: the tp_btf hook has no RIP). A RIP from KS_GUEST_KERNEL_START up is the kernel's (the
+ * upper half); a lower one is firmware or early boot until the vCPU's first exit from a kernel
+ * RIP, and user space after it. Model's GuestSpace has the same values. */
+#define KS_GUEST_KERNEL_START 0xffff800000000000ULL
+#define KS_SPACE_KERNEL 0
+#define KS_SPACE_EARLY 1
+#define KS_SPACE_USER 2
+
+struct ks_site_key {
+  ks_u32 tgid;
+  ks_u32 reason; /* raw exit_reason, as in ks_exit_key */
+  ks_u64 rip;
+  ks_u16 isa;
+  ks_u8 space; /* KS_SPACE_* */
+  ks_u8 pad[5];
+};
+
+/* What the exits at one RIP said about their instruction (the first kvm_pio / kvm_msr that
+ * followed one of them): the KASLR search checks the instruction bytes against it. */
+#define KS_SITE_IO 0x1u  /* io_port, io_flags (ks_port_flags) are set */
+#define KS_SITE_MSR 0x2u /* a kvm_msr followed; KS_SITE_MSR_WRITE: a write */
+#define KS_SITE_MSR_WRITE 0x4u
+#define KS_SITE_MIXED 0x8u /* a later exit here said something else */
+
+struct ks_site_val {
+  ks_u64 count;
+  ks_u64 timed;
+  ks_u64 time_ns;
+  ks_u64 max_ns;
+  ks_u64 io_port;
+  ks_u8 detail; /* KS_SITE_* */
+  ks_u8 io_flags;
+  ks_u8 pad[6];
+};
+
 /* Every event `record` keeps, one fixed-size record each (the file format stores these, see
  * docs/file-format.md). Fields a, b, c depend on the type:
  *   KS_EV_EXIT            a = exit_reason (raw), b = isa,            c = guest rip
@@ -268,6 +305,10 @@ KS_STATIC_ASSERT(__builtin_offsetof(struct ks_slot_key, tid) == 16, "ks_slot_key
 KS_STATIC_ASSERT(sizeof(struct ks_exit_val) == (4 + KS_HIST_SLOTS) * 8 + KS_COMM_LEN,
                  "ks_exit_val layout");
 KS_STATIC_ASSERT(sizeof(struct ks_exit_val) == 2480, "ks_exit_val size (README, Memory)");
+KS_STATIC_ASSERT(sizeof(struct ks_site_key) == 24, "ks_site_key layout");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_site_key, isa) == 16, "ks_site_key.isa");
+KS_STATIC_ASSERT(sizeof(struct ks_site_val) == 48, "ks_site_val layout");
+KS_STATIC_ASSERT(__builtin_offsetof(struct ks_site_val, detail) == 40, "ks_site_val.detail");
 
 /* Collector health counters (a per-CPU array indexed by these). */
 enum ks_health {
@@ -275,7 +316,8 @@ enum ks_health {
   KS_HEALTH_EVENTS_LOST = 1,        /* ring buffer full: events not streamed */
   KS_HEALTH_THREADS_NOT_STORED = 2, /* thread map full: handling time not measured */
   KS_HEALTH_TARGETS_NOT_STORED = 3, /* a forked child could not be added to the filter */
-  KS_HEALTH_NR = 4,
+  KS_HEALTH_SITES_NOT_STORED = 4,   /* the guest-code map was full: exits not attributed */
+  KS_HEALTH_NR = 5,
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/guest_code.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
 #include "cli/read_recording.h"
@@ -143,9 +144,7 @@ struct ReportCliOptions {
   std::string output_option = "--output";  // as given: "-o" or "--output", for messages
   bool help = false;
   model::ReasonCatalog catalog = model::ReasonCatalog::builtin();
-  bool functions = false;  // --by function (or --guest-symbols, --guest-kernel)
-  std::string guest_symbols, guest_kernel;
-  std::optional<std::uint64_t> guest_offset;
+  GuestCodeOptions guest;  // --by function, --guest-*
 };
 
 // Exit status of a report made from a damaged recording (kReportHelp: "exit status").
@@ -187,6 +186,9 @@ util::Result<ReportCliOptions> parse(Args args) {
   while (cursor.next()) {
     const std::string_view name = cursor.name();
     auto value = [&]() { return cursor.value(); };
+    auto guest_option = parse_guest_code_option(cursor, o.guest);
+    if (!guest_option) return guest_option.error();
+    if (*guest_option) continue;
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "--per-vm") {
@@ -196,45 +198,12 @@ util::Result<ReportCliOptions> parse(Args args) {
     } else if (name == "--by") {
       auto v = value();
       if (!v) return v.error();
-      // "function" is no drill-down kind of stat's: taken out here, the rest parsed as stat's.
-      std::string rest;
-      for (std::string_view list = *v;;) {
-        const std::size_t comma = list.find(',');
-        const std::string_view item = list.substr(0, comma);
-        if (item == "function")
-          o.functions = true;
-        else
-          rest += (rest.empty() ? "" : ",") + std::string(item);
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-      }
-      if (rest.empty() && o.functions) continue;
+      // "function" is no drill-down kind: taken out here, the rest parsed as stat's.
+      const std::string rest = take_function_kind(*v, o.guest);
+      if (rest.empty() && o.guest.functions) continue;
       auto kinds = parse_drill_kinds(cursor, rest);
       if (!kinds) return kinds.error();
       o.report.drilldowns.insert(o.report.drilldowns.end(), kinds->begin(), kinds->end());
-    } else if (name == "--guest-symbols" || name == "--guest-kernel") {
-      auto v = cursor.path_value();
-      if (!v) return v.error();
-      (name == "--guest-symbols" ? o.guest_symbols : o.guest_kernel) = *v;
-      o.functions = true;
-    } else if (name == "--guest-kaslr-offset") {
-      auto v = value();
-      if (!v) return v.error();
-      const std::string_view t = *v;
-      const bool is_hex = t.starts_with("0x") || t.starts_with("0X");
-      std::optional<std::uint64_t> n;
-      if (is_hex) {
-        std::uint64_t x = 0;
-        const auto [p, ec] = std::from_chars(t.data() + 2, t.data() + t.size(), x, 16);
-        if (ec == std::errc() && p == t.data() + t.size() && t.size() > 2) n = x;
-      } else {
-        n = parse_u64(t);
-      }
-      if (!n || *n % symbols::kKaslrAlign != 0)
-        return cursor.usage("--guest-kaslr-offset: '" + *v +
-                            "' is not a multiple of 2 MiB (0x200000)");
-      o.guest_offset = *n;
-      o.functions = true;
     } else if (name == "--by-vm") {
       o.report.drilldowns_per_vm = true;
     } else if (name == "--rows") {
@@ -285,7 +254,7 @@ util::Result<ReportCliOptions> parse(Args args) {
     if (!o.file.empty())
       return cursor.usage("a recording or a kernel log: '" + o.file + "' and --dmesg " + o.dmesg);
     if (!o.report.drilldowns.empty() || o.report.drilldowns_per_vm || !o.analysis.marks.empty() ||
-        o.functions)
+        o.guest.functions)
       return cursor.usage("--by, --by-vm, --mark and --guest-* need a recording, not a kernel log");
     o.report.breakdown = per_vcpu || per_vm ? model::Breakdown::per_vm : model::Breakdown::none;
     return o;
@@ -297,7 +266,7 @@ util::Result<ReportCliOptions> parse(Args args) {
   o.report.breakdown = per_vcpu ? model::Breakdown::per_vcpu
                        : per_vm ? model::Breakdown::per_vm
                                 : model::Breakdown::none;
-  o.analysis.guest_sites = o.functions;
+  o.analysis.guest_sites = o.guest.functions;
   return o;
 }
 
@@ -306,28 +275,6 @@ std::vector<model::Marker> to_model(const std::vector<store::Marker>& markers) {
   out.reserve(markers.size());
   for (const auto& m : markers) out.push_back({m.ts_ns, m.label});
   return out;
-}
-
-// The guest's symbols and code as given (--guest-symbols, --guest-kernel), read before the
-// recording: a wrong file is an error before minutes of reading.
-struct GuestFiles {
-  std::optional<symbols::SymbolTable> table;
-  std::optional<symbols::ElfImage> image;
-};
-
-util::Result<GuestFiles> load_guest_files(const ReportCliOptions& o) {
-  GuestFiles g;
-  if (!o.guest_symbols.empty()) {
-    auto t = symbols::SymbolTable::load(o.guest_symbols);
-    if (!t) return t.error();
-    g.table = std::move(*t);
-  }
-  if (!o.guest_kernel.empty()) {
-    auto img = symbols::load_kernel_image(o.guest_kernel);
-    if (!img) return img.error();
-    g.image = std::move(*img);
-  }
-  return g;
 }
 
 // Functions in the HTML page's timeline by guest function; the rest is one "other" series.
@@ -367,18 +314,6 @@ util::Result<void> function_timeline(const ReportCliOptions& o, std::uint64_t en
 
 // "VM 4242: KASLR offset 0x1e000000 (verified), 812 of 815 checkable exit RIPs fit vmlinuz":
 // said on standard error whatever the output, so that a script sees which offset was used.
-void say_offsets(const symbols::Attribution& a) {
-  for (const symbols::VmAttribution& vm : a.vms) {
-    std::fprintf(stderr, "kvmscope report: VM %u: KASLR offset %s (%s)", vm.vm_pid,
-                 symbols::hex(vm.offset.offset).c_str(), symbols::kaslr_how_name(vm.offset.how));
-    if (!a.image_desc.empty())
-      std::fprintf(stderr, ", %zu of %zu checkable exit RIPs fit %s%s", vm.offset.verified,
-                   vm.offset.checkable, a.image_desc.c_str(),
-                   vm.offset.ties ? " (not unique)" : "");
-    std::fputc('\n', stderr);
-  }
-}
-
 }  // namespace
 
 int write_outputs(const model::RecordingAnalysisResult& result, const model::ReasonCatalog& names,
@@ -477,7 +412,7 @@ int cmd_report(Args args) {
     return write_outputs(kernel_log->analysis, kernel_log->catalog, o);
   }
 
-  auto guest = load_guest_files(o);
+  auto guest = load_guest_files(o.guest);
   if (!guest) return fail(guest.error());
   auto source = store::open_recording(o.file);
   if (!source) return fail(source.error());
@@ -486,17 +421,10 @@ int cmd_report(Args args) {
   const bool damaged = (*source)->corrupt();
   if (!analyzed) return fail(analyzed.error());
   std::optional<symbols::Attribution> attribution;
-  if (o.functions) {
-    symbols::GuestKernel kernel;
-    if (guest->table) kernel = {&*guest->table, o.guest_symbols, nullptr, {}, {}};
-    if (guest->image) {
-      kernel.image = &*guest->image;
-      kernel.image_path = o.guest_kernel;
-    }
-    kernel.offset = o.guest_offset;
-    attribution = symbols::attribute(analyzed->sites, kernel);
+  if (o.guest.functions) {
+    attribution = symbols::attribute(analyzed->sites, guest_kernel(o.guest, *guest));
     o.report.guest_code = &*attribution;
-    if (guest->table || guest->image || o.guest_offset) say_offsets(*attribution);
+    say_offsets("report", o.guest, *attribution);
     if (!o.html.empty() && o.file != "-" && !attribution->vms.empty())
       if (auto t = function_timeline(o, analyzed->snapshot.taken_ns, *attribution); !t)
         return fail(t.error());

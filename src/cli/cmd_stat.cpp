@@ -7,9 +7,11 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/guest_code.h"
 #include "cli/stat_options.h"
 #include "cli/traced_run.h"
 #include "collect/exit_collector.h"
@@ -58,6 +60,8 @@ int cmd_stat(Args args) {
     return 0;
   }
 
+  auto guest = load_guest_files(o.guest);  // before tracing: a wrong file fails at once
+  if (!guest) return util::fail("stat", guest.error());
   auto root = preflight(o.target);
   if (!root) return util::fail("stat", root.error());
   if (auto vms = check_pids_have_vms(o.target, "stat"); !vms)
@@ -81,6 +85,7 @@ int cmd_stat(Args args) {
   config.share_tracepoints = o.target.share_tracepoints;
   config.max_entries = o.max_entries;
   config.drills = !o.by.empty();
+  config.guest_sites = o.guest.functions;
   config.stream_exits = o.every > 0;
   config.stream_level = o.every_level;
   config.counts_only = o.counts_only;
@@ -133,6 +138,14 @@ int cmd_stat(Args args) {
     render.drill = &*drill;
     render.drilldowns = o.by;
     render.drilldowns_per_vm = o.breakdown != model::Breakdown::none;  // split as the exit tables
+  }
+  std::optional<symbols::Attribution> attribution;
+  if (o.guest.functions) {
+    auto sites = c.guest_sites(*snapshot);
+    if (!sites) return util::fail("stat", sites.error());
+    attribution = symbols::attribute(*sites, guest_kernel(o.guest, *guest));
+    render.guest_code = &*attribution;
+    say_offsets("stat", o.guest, *attribution);
   }
   // Rendered whole, then written at once: std::cerr is unbuffered.
   std::ostringstream text;

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/guest_code.h"
 #include "cli/signals.h"
 #include "cli/top_options.h"
 #include "cli/top_run.h"
@@ -34,6 +35,10 @@ int cmd_top(Args args) {
                           "use --batch for plain text frames"),
         2);
 
+  auto guest = load_guest_files(o.guest);  // before tracing: a wrong file fails at once
+  if (!guest) return util::fail("top", guest.error());
+  const symbols::GuestKernel kernel = guest_kernel(o.guest, *guest);
+
   auto root = preflight(o.target);
   if (!root) return util::fail("top", root.error());
   const model::ReasonCatalog catalog = live_reason_catalog(*root, "top");
@@ -43,13 +48,15 @@ int cmd_top(Args args) {
   config.share_tracepoints = o.target.share_tracepoints;
   config.max_entries = o.max_entries;
   config.counts_only = o.counts_only;
+  config.guest_sites = o.guest.functions;
   auto collector = collect::ExitCollector::start(config);
   if (!collector) return util::fail("top", collector.error());
   for (pid_t pid : o.target.pids)
     if (auto r = (*collector)->add_target(pid); !r) return util::fail("top", r.error());
   install_stop_handlers();
 
-  TopSession session{o, **collector, catalog, tui::TopModel(), 0};
+  TopSession session{
+      o, **collector, catalog, tui::TopModel(), 0, o.guest.functions ? &kernel : nullptr};
   if (o.target.duration_s)
     session.deadline_ns =
         util::monotonic_ns() + static_cast<std::uint64_t>(*o.target.duration_s * 1e9);

@@ -38,7 +38,15 @@ options:
   --per-vm          one table per VM
   --per-vcpu        one table per VM and vCPU
   --by KINDS        also what the exits were about, per VM: port, mmio, msr, cpuid, hypercall
-                    (comma-separated, or 'all')
+                    (comma-separated, or 'all'), and function (not part of 'all')
+  --by function     which guest code exited: per VM and reason, the guest functions (or,
+                    without --guest-symbols, the guest RIPs) of the hardware exits, counted
+                    in the kernel per RIP (at most --max-entries RIPs; exits beyond are
+                    counted in an [other RIPs] row), named when printed. Takes the classic
+                    kvm:kvm_exit, which carries the RIP (VMX reads it lazily)
+  --guest-symbols FILE, --guest-kernel FILE, --guest-kaslr-offset OFF
+                    name the guest functions and find the guest's KASLR offset, as `kvmscope
+                    report` does (see its --help); each implies --by function
   --json            one JSON document instead of the table (docs/json-schema.md)
   -o, --output FILE write the table / JSON / --every blocks to FILE; without -o they go to
                     standard error with -- COMMAND (COMMAND keeps standard output, as with
@@ -71,6 +79,7 @@ examples:
   sudo kvmscope stat -a --duration 10 --json -o exits.json
   sudo kvmscope stat --json -o exits.json -- qemu-system-x86_64 -enable-kvm ...
   sudo kvmscope stat --by port,msr -- kvmscope guest --io 1000 --msr-read 100
+  sudo kvmscope stat -p 4242 -d 30 --guest-symbols kallsyms.txt
 )";
 
 util::Result<std::vector<model::DrillKind>> parse_drill_kinds(const OptionCursor& cursor,
@@ -102,6 +111,9 @@ util::Result<StatOptions> parse_stat_options(Args args) {
     auto target_option = parse_target_option(cursor, o.target);
     if (!target_option) return target_option.error();
     if (*target_option == TargetOption::consumed) continue;
+    auto guest_option = parse_guest_code_option(cursor, o.guest);
+    if (!guest_option) return guest_option.error();
+    if (*guest_option) continue;
 
     if (name == "-h" || name == "--help") {
       o.help = true;
@@ -130,7 +142,10 @@ util::Result<StatOptions> parse_stat_options(Args args) {
     } else if (name == "--by") {
       auto v = cursor.value();
       if (!v) return v.error();
-      auto kinds = parse_drill_kinds(cursor, *v);
+      // "function" is no drill-down kind: taken out here.
+      const std::string rest = take_function_kind(*v, o.guest);
+      if (rest.empty() && o.guest.functions) continue;
+      auto kinds = parse_drill_kinds(cursor, rest);
       if (!kinds) return kinds.error();
       o.by.insert(o.by.end(), kinds->begin(), kinds->end());
     } else if (name == "--json") {

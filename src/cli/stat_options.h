@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/guest_code.h"
 #include "cli/traced_run.h"
 #include "model/drilldown.h"
 #include "model/exit_key.h"
@@ -27,6 +28,7 @@ struct StatOptions {
   std::string output;  // -o FILE, empty = stdout
   std::uint32_t max_entries = 4096;
   std::vector<model::DrillKind> by;  // --by port,mmio,...
+  GuestCodeOptions guest;            // --by function, --guest-*
   bool counts_only = false;          // --counts-only
   bool verbose = false;              // -v, --verbose
   bool help = false;

@@ -29,10 +29,18 @@ options:
   -s, --sort KEY      rate (default), count or time
   -f, --filter REGEX  show only VMs whose name, process name or PID matches (case-insensitive)
   --share-tracepoints let perf consumers see the kvm tracepoints while kvmscope runs
-  --max-entries N     distinct (VM, vCPU, reason) counters kept in the kernel (default 4096)
+  --max-entries N     distinct (VM, vCPU, reason) counters kept in the kernel (default 4096),
+                      and guest RIPs with --by function
   --counts-only       count exits, time nothing (one BPF program per hardware exit, no clock
                       reads: the cheapest); avg, p99 and the time columns show "-", a line
                       above the list says why, and --sort time is refused
+  --by function       also which guest code exits: in each VM's view (and batch frame) the top
+                      5 guest functions per reason (without --guest-symbols: guest RIPs),
+                      counted per RIP in the kernel and named at each refresh; takes the
+                      classic kvm:kvm_exit, which carries the RIP
+  --guest-symbols FILE, --guest-kernel FILE, --guest-kaslr-offset OFF
+                      name the guest functions, as `kvmscope report` does (see its --help);
+                      each implies --by function
   -h, --help          this text
 
 keys:
@@ -65,6 +73,7 @@ examples:
   sudo kvmscope top
   sudo kvmscope top -p "$(pgrep -d, qemu)" --sort time
   sudo kvmscope top --batch --iterations 5 --interval 2 > exits.log
+  sudo kvmscope top -p 4242 --guest-symbols kallsyms.txt
   sudo kvmscope top -b -d 1m -f '^web' | grep -A3 '^VM '
 )help";
 
@@ -88,6 +97,9 @@ util::Result<TopOptions> parse_top_options(Args args) {
     auto target_option = parse_target_option(cursor, o.target);
     if (!target_option) return target_option.error();
     if (*target_option == TargetOption::consumed) continue;
+    auto guest_option = parse_guest_code_option(cursor, o.guest);
+    if (!guest_option) return guest_option.error();
+    if (*guest_option) continue;
 
     if (name == "-h" || name == "--help") {
       o.help = true;
@@ -120,6 +132,13 @@ util::Result<TopOptions> parse_top_options(Args args) {
       if (auto f = tui::TopFilter::compile(*v); !f)
         return cursor.usage(std::string(name) + ": " + f.error().message());
       o.filter = *v;
+    } else if (name == "--by") {
+      auto v = cursor.value();
+      if (!v) return v.error();
+      const std::string rest = take_function_kind(*v, o.guest);
+      if (!rest.empty())
+        return cursor.usage("--by: top shows 'function' only, not '" + rest +
+                            "' (the drill-downs are stat's and report's)");
     } else if (name == "--max-entries") {
       auto n = parse_max_entries(cursor);
       if (!n) return n.error();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/guest_code.h"
 #include "cli/traced_run.h"
 #include "tui/top_view.h"
 #include "util/result.h"
@@ -21,6 +22,7 @@ struct TopOptions {
   std::string filter;  // regex on VM name, process name, PID
   std::uint32_t max_entries = 4096;
   bool counts_only = false;  // --counts-only: nothing timed, the time columns show "-"
+  GuestCodeOptions guest;  // --by function, --guest-*
   bool help = false;
 };
 

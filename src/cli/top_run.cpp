@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/signals.h"
+#include "report/report_guest_code.h"
 #include "tui/top_frame.h"
 #include "util/clock.h"
 #include "util/proc.h"
@@ -45,12 +47,32 @@ bool any_alive(const std::vector<pid_t>& pids) {
 
 }  // namespace
 
+std::vector<tui::FunctionCount> function_counts(const symbols::Attribution& a) {
+  std::vector<tui::FunctionCount> out;
+  for (const symbols::VmAttribution& vm : a.vms)
+    for (const symbols::ReasonFunctions& r : vm.reasons)
+      for (const symbols::FunctionRow& f : r.functions)
+        out.push_back({vm.vm_pid, r.reason, f.name, f.stats.count, f.stats.timed, f.stats.time_ns});
+  return out;
+}
+
 util::Result<void> TopSession::refresh() {
   auto snapshot = collector.snapshot();
   if (!snapshot) return snapshot.error();
   collector.name_vms(*snapshot);
+  std::vector<tui::FunctionCount> functions;
+  std::map<std::uint32_t, std::string> notes;  // per VM: how its RIPs were named
+  if (guest) {
+    auto sites = collector.guest_sites(*snapshot);
+    if (!sites) return sites.error();
+    const symbols::Attribution a = symbols::attribute(*sites, *guest);
+    functions = function_counts(a);
+    for (const symbols::VmAttribution& vm : a.vms)
+      notes[vm.vm_pid] = report::guest_offset_text(a, vm);
+  }
   model.update(std::move(*snapshot),
                [](std::uint32_t pid) { return vm_alive(static_cast<pid_t>(pid)); });
+  if (guest) model.update_functions(functions, std::move(notes));
   return {};
 }
 

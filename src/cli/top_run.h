@@ -9,6 +9,7 @@
 #include "cli/top_options.h"
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
+#include "symbols/attribution.h"
 #include "tui/top_view.h"
 #include "util/result.h"
 
@@ -20,12 +21,17 @@ struct TopSession {
   const model::ReasonCatalog& catalog;
   tui::TopModel model;
   std::uint64_t deadline_ns = 0;  // --duration, 0: none
+  // --by function: what names the guest RIPs (its files outlive the session); null: not asked.
+  const symbols::GuestKernel* guest = nullptr;
 
   // Reads the counters into the model (VMs whose process is gone are told apart).
   util::Result<void> refresh();
   std::string clock() const;  // "12:34:56", local time
   bool duration_over() const;
 };
+
+// The guest functions' numbers top shows (--by function), from an attribution.
+std::vector<tui::FunctionCount> function_counts(const symbols::Attribution& a);
 
 util::Result<void> run_top_batch(TopSession& session, std::ostream& out);
 util::Result<void> run_top_screen(TopSession& session);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
@@ -160,8 +161,9 @@ HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
     h.why = "KVMSCOPE_TRACEPOINTS=classic";
     return h;
   }
-  if (config.record) {
-    h.why = "record needs the guest RIP, which only the classic kvm:kvm_exit gives";
+  if (config.record || config.guest_sites) {
+    h.why = std::string(config.record ? "record" : "--by function") +
+            " needs the guest RIP, which only the classic kvm:kvm_exit gives";
     return h;
   }
   const char* module = nullptr;
@@ -199,6 +201,7 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   ro->filter_tgid = !config.whole_host;
   ro->aggregate = config.aggregate;
   ro->drills = config.drills;
+  ro->guest_sites = config.guest_sites;
   ro->record = config.record;
   ro->stream_exits = config.stream_exits;
   ro->stream_level = static_cast<__u8>(config.stream_level);
@@ -215,6 +218,7 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_map__set_map_flags(skel->maps.counters,
                          bpf_map__map_flags(skel->maps.counters) | BPF_F_MMAPABLE);
   bpf_map__set_max_entries(skel->maps.drill_counts, config.drills ? config.max_entries : 1);
+  bpf_map__set_max_entries(skel->maps.sites, config.guest_sites ? config.max_entries : 1);
   if (config.stream_exits || config.record)
     bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
   bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
@@ -222,7 +226,8 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf);
   bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !config.counts_only);
   bpf_program__set_autoload(skel->progs.on_kvm_entry_btf, hw.btf && !config.counts_only);
-  const bool drill_events = config.drills || config.record;
+  // kvm_pio and kvm_msr also say what a guest site's instruction did (the KASLR search checks it).
+  const bool drill_events = config.drills || config.record || config.guest_sites;
   for (bpf_program* prog : {skel->progs.on_pio, skel->progs.on_mmio, skel->progs.on_msr,
                             skel->progs.on_cpuid, skel->progs.on_hypercall})
     bpf_program__set_autoload(prog, drill_events);
@@ -468,9 +473,9 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
   auto wanted = hooks_wanted(config.hooks);
   if (!wanted) return wanted.error();
   HwHooks hw = hw_hooks(config, *wanted);
-  // Forced BTF hooks are an error where they cannot be had, except for record, which always
-  // takes the classic ones (it needs the guest RIP).
-  if (*wanted == Hooks::btf && !hw.btf && !config.record)
+  // Forced BTF hooks are an error where they cannot be had, except for record and --by
+  // function, which always take the classic ones (they need the guest RIP).
+  if (*wanted == Hooks::btf && !hw.btf && !config.record && !config.guest_sites)
     return util::plain_error("KVMSCOPE_TRACEPOINTS=btf: BTF raw tracepoints cannot be used here (" +
                              hw.why + ")");
   std::vector<std::string> notes;
@@ -598,6 +603,44 @@ util::Result<model::DrillDown> ExitCollector::drilldown() {
   return drill;
 }
 
+util::Result<model::GuestSites> ExitCollector::guest_sites(const model::Snapshot& snap) {
+  // The map holds at most max_entries sites: the model's cap never cuts it further.
+  model::GuestSites sites(std::max<std::size_t>(impl_->config_max_entries, 1));
+  const int fd = bpf_map__fd(impl_->skel->maps.sites);
+  for_each_entry<ks_site_key, ks_site_val>(fd, [&](const ks_site_key& key, const ks_site_val& v) {
+    ks_exit_key k{};
+    k.tgid = key.tgid;
+    k.reason = key.reason;
+    k.isa = key.isa;
+    k.level = KS_LEVEL_HW;
+    const model::Reason reason = model::reason_of(k);
+    model::SiteStats& s =
+        sites.at(key.tgid, reason, static_cast<model::GuestSpace>(key.space), key.rip);
+    s.stats.count += v.count;
+    s.stats.timed += v.timed;
+    s.stats.time_ns += v.time_ns;
+    s.stats.max_ns = std::max<std::uint64_t>(s.stats.max_ns, v.max_ns);
+    if (v.detail & KS_SITE_IO)
+      model::GuestSites::note_io(s, ks_port_flags_out(v.io_flags), ks_port_flags_size(v.io_flags),
+                                 v.io_port);
+    if (v.detail & KS_SITE_MSR) model::GuestSites::note_msr(s, (v.detail & KS_SITE_MSR_WRITE) != 0);
+    if (v.detail & KS_SITE_MIXED) s.detail.mixed = true;
+    impl_->learn_vm(key.tgid);
+  });
+  const int nr_cpus = libbpf_num_possible_cpus();
+  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
+  std::vector<__u64> per_cpu(static_cast<std::size_t>(nr_cpus));
+  __u32 which = KS_HEALTH_SITES_NOT_STORED;
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.health), &which, per_cpu.data()) != 0) {
+    const int err = errno;
+    return util::os_error("reading the collector's health counters", err);
+  }
+  std::uint64_t not_stored = 0;
+  for (auto n : per_cpu) not_stored += n;
+  if (not_stored != 0) model::add_exits_not_stored(sites, snap);
+  return sites;
+}
+
 util::Result<int> ExitCollector::poll_records(
     int timeout_ms, const std::function<void(std::span<const ks_event>)>& on_events) {
   if (!impl_->ring) return util::plain_error("poll_records: the collector was not set to record");
@@ -684,6 +727,7 @@ util::Result<void> ExitCollector::forget_vms(std::span<const std::uint32_t> pids
   const std::set<std::uint32_t> tgids(pids.begin(), pids.end());
   if (auto r = free_slots_of(impl_->skel->maps, tgids); !r) return r;
   if (auto r = delete_tgids<ks_drill_key>(impl_->skel->maps.drill_counts, tgids); !r) return r;
+  if (auto r = delete_tgids<ks_site_key>(impl_->skel->maps.sites, tgids); !r) return r;
   for (std::uint32_t pid : tgids) {
     (void)bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.targets), &pid);  // absent: fine
     impl_->vms.erase(pid);

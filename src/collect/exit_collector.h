@@ -13,6 +13,7 @@
 
 #include "bpf/kvmscope_bpf.h"
 #include "model/drilldown.h"
+#include "model/guest_sites.h"
 #include "model/snapshot.h"
 #include "util/result.h"
 
@@ -30,7 +31,10 @@ struct CollectorConfig {
   std::uint32_t max_entries = 4096;  // (VM, vCPU, reason) counters per vCPU thread, and drill-downs
   bool aggregate = true;             // count exits in the kernel (stat)
   bool drills = false;               // count per port/MMIO/MSR/CPUID/hypercall (stat --by)
-  bool stream_exits = false;         // stream each exit of stream_level (exact every-N)
+  // Count hardware exits per (VM, reason, guest RIP) (stat --by function), at most max_entries
+  // RIPs. Takes the classic kvm:kvm_exit, which carries the RIP.
+  bool guest_sites = false;
+  bool stream_exits = false;  // stream each exit of stream_level (exact every-N)
   model::Level stream_level = model::Level::hardware;
   bool record = false;  // stream every event as ks_event (record)
   std::uint32_t ring_bytes = 16u << 20;
@@ -79,6 +83,12 @@ class ExitCollector {
 
   // The drill-down counters (CollectorConfig::drills), per VM.
   util::Result<model::DrillDown> drilldown();
+
+  // The hardware exits per (VM, reason, guest RIP) (CollectorConfig::guest_sites), with what the
+  // exits' events said about the instruction. Exits at RIPs the kernel could not store (its map
+  // full) are counted in their reason's `other` row, from `snap` (a snapshot read just before:
+  // the exits each (VM, reason) had in all).
+  util::Result<model::GuestSites> guest_sites(const model::Snapshot& snap);
 
   // Recording: waits up to timeout_ms and hands over the events that arrived, in ring order.
   util::Result<int> poll_records(int timeout_ms,

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <map>
 
+#include "bpf/kvmscope_bpf.h"
 #include "model/exit_key.h"
 #include "model/exit_stats.h"
+#include "model/snapshot.h"
 
 namespace kvmscope::model {
 
@@ -21,7 +23,11 @@ namespace kvmscope::model {
 enum class GuestSpace : std::uint8_t { kernel, early, user };
 const char* guest_space_name(GuestSpace s);  // "kernel", "firmware/early boot", "user"
 
-inline constexpr std::uint64_t kGuestKernelStart = 0xffff800000000000ull;
+inline constexpr std::uint64_t kGuestKernelStart = KS_GUEST_KERNEL_START;
+static_assert(static_cast<int>(GuestSpace::kernel) == KS_SPACE_KERNEL &&
+                  static_cast<int>(GuestSpace::early) == KS_SPACE_EARLY &&
+                  static_cast<int>(GuestSpace::user) == KS_SPACE_USER,
+              "the BPF side keys sites by these values (kvmscope_bpf.h)");
 
 struct SiteKey {
   std::uint32_t vm_pid = 0;
@@ -73,6 +79,12 @@ class GuestSites {
 
   // The row of one exit at `rip` (its reason's `other` row when full). Stable reference.
   SiteStats& at(std::uint32_t vm_pid, const Reason& reason, std::uint64_t rip);
+  // The row of a site whose space is already known (the live readout: the kernel decided it),
+  // or its reason's `other` row when full.
+  SiteStats& at(std::uint32_t vm_pid, const Reason& reason, GuestSpace space, std::uint64_t rip);
+  // Exits of (VM, reason) known to have happened at RIPs not stored (the kernel's map was full):
+  // counted in the reason's `other` row.
+  void add_not_stored(std::uint32_t vm_pid, const Reason& reason, std::uint64_t exits);
   // Sets the detail of a row from the exit's drill-down event.
   static void note_io(SiteStats& s, bool out, std::uint32_t size, std::uint64_t port);
   static void note_msr(SiteStats& s, bool write);
@@ -89,5 +101,10 @@ class GuestSites {
   std::map<SiteKey, SiteStats> entries_;
   std::map<std::uint32_t, bool> kernel_seen_;  // per VM: an exit from a kernel RIP was seen
 };
+
+// Where the live readout's sites are short of the exit counters (the kernel's sites map was
+// full), adds the difference per (VM, reason) to the reason's `other` row: the hardware exits of
+// `snap` (read before the sites, so a difference the sites exceed is taken as none).
+void add_exits_not_stored(GuestSites& sites, const Snapshot& snap);
 
 }  // namespace kvmscope::model

@@ -9,6 +9,7 @@
 #include "report/percentiles.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/report_guest_code.h"
 #include "report/report_kernel_log.h"
 #include "report/snapshot_notes.h"
 
@@ -192,6 +193,8 @@ void render_table(const model::Snapshot& snapshot, const model::ReasonCatalog& c
     render_drilldowns_text(*options.drill, snapshot, options, drill);
     if (!drill.str().empty()) blocks.push_back(drill.str());
   }
+  if (options.guest_code)
+    blocks.push_back(guest_code_text(*options.guest_code, snapshot, catalog, options.max_rows));
 
   std::string warnings;
   for (const std::string& warning : health_warnings(snapshot.health))

@@ -19,7 +19,9 @@ namespace {
 
 using symbols::KaslrOffset;
 
-std::string offset_text(const symbols::Attribution& a, const symbols::VmAttribution& vm) {
+}  // namespace
+
+std::string guest_offset_text(const symbols::Attribution& a, const symbols::VmAttribution& vm) {
   const KaslrOffset& k = vm.offset;
   std::string s;
   switch (k.how) {
@@ -50,6 +52,8 @@ std::string offset_text(const symbols::Attribution& a, const symbols::VmAttribut
   }
   return s;
 }
+
+namespace {
 
 std::string share(std::uint64_t n, std::uint64_t total) {
   return format_count(n) + " (" + format_percent(n, total) + ")";
@@ -99,13 +103,13 @@ std::string guest_code_text(const symbols::Attribution& a, const model::Snapshot
   if (!a.image_desc.empty()) out << "; code: " << a.image_desc;
   out << ")\n";
   if (a.vms.empty()) {
-    out << "No hardware exits with a guest RIP recorded (kvm:kvm_exit did not fire).\n";
+    out << "No hardware exits with a guest RIP were seen (kvm:kvm_exit did not fire).\n";
     return out.str();
   }
   using Align = TextTable::Align;
   for (const symbols::VmAttribution& vm : a.vms) {
     const std::uint64_t all = vm.kernel_exits + vm.early_exits + vm.user_exits + vm.other_exits;
-    out << '\n' << text::vm_label(names, vm.vm_pid) << ": " << offset_text(a, vm) << '\n';
+    out << '\n' << text::vm_label(names, vm.vm_pid) << ": " << guest_offset_text(a, vm) << '\n';
     out << "  exits from the kernel " << share(vm.kernel_exits, all) << ", firmware/early boot "
         << share(vm.early_exits, all) << ", user " << share(vm.user_exits, all);
     if (vm.other_exits) out << ", RIPs beyond the cap " << share(vm.other_exits, all);
@@ -128,13 +132,14 @@ std::string guest_code_text(const symbols::Attribution& a, const model::Snapshot
       }
       if (shown < r.functions.size())
         table.add_text("... " + format_count(r.functions.size() - shown) +
-                       " more functions (all of them in --csv and --json)");
+                       " more functions (all of them in --json)");
     }
     table.write(out);
   }
   if (a.sites_not_stored)
     out << "note: " << format_count(a.sites_not_stored)
-        << " exits at RIPs beyond the table's cap are counted in [other RIPs] rows\n";
+        << " exits at RIPs beyond the cap (report: 65,536 RIPs; stat, top: --max-entries) are "
+           "counted in [other RIPs] rows\n";
   out << "note: " << kNoCr3Note << '\n';
   return out.str();
 }

@@ -14,6 +14,10 @@
 
 namespace kvmscope::report {
 
+// "KASLR offset 0xf600000 (found in the guest kernel's code); 103 of 103 checkable exit RIPs fit
+// the instructions of vmlinuz" or what stands for it: how one VM's RIPs were named.
+std::string guest_offset_text(const symbols::Attribution& a, const symbols::VmAttribution& vm);
+
 // The text block; `max_rows` functions per reason.
 std::string guest_code_text(const symbols::Attribution& a, const model::Snapshot& names,
                             const model::ReasonCatalog& catalog, std::size_t max_rows);

@@ -6,6 +6,7 @@
 #include "report/json_literals.h"
 #include "report/render.h"
 #include "report/report.h"
+#include "report/report_guest_code.h"
 #include "report/snapshot_json.h"
 #include "report/snapshot_notes.h"
 
@@ -32,6 +33,11 @@ void render_json(const model::Snapshot& snapshot, const model::ReasonCatalog& ca
   if (options.drill) {
     out << "  \"drilldowns\": ";
     write_drilldowns_json(*options.drill, options, out);
+    out << ",\n";
+  }
+  if (options.guest_code) {
+    out << "  \"guest_code\": ";
+    write_guest_code_json(*options.guest_code, catalog, out);
     out << ",\n";
   }
 

@@ -86,7 +86,24 @@ void vm_body(Body& body, const tui::TopModel& model, const TopController& state,
   body.add_table(vcpu_table(model, vcpus, width), std::min(vcpus.size(), half),
                  state.nav().cursor());
   body.add("");
-  body.add_table(reason_table(model, reasons, vm->vcpus, catalog, width), body.left(), Body::npos);
+  if (!model.has_functions()) {
+    body.add_table(reason_table(model, reasons, vm->vcpus, catalog, width), body.left(),
+                   Body::npos);
+    return;
+  }
+  // top --by function: the reasons get half of what is left, the guest code the rest.
+  const std::size_t room = body.left() > 4 ? (body.left() - 2) / 2 : 1;
+  body.add_table(reason_table(model, reasons, vm->vcpus, catalog, width),
+                 std::min(reasons.size(), room), Body::npos);
+  body.add("");
+  body.add("guest code: hardware exits by guest function, per reason (top " +
+           std::to_string(kFunctionsPerReason) + ")");
+  if (const std::string note = model.function_note(vm->pid); !note.empty()) body.add(note);
+  const auto fns = model.functions(vm->pid, kFunctionsPerReason);
+  if (fns.empty())
+    body.add("  none yet");
+  else
+    body.add_table(function_table(model, fns, catalog, width), body.left(), Body::npos);
 }
 
 void vcpu_body(Body& body, const tui::TopModel& model, const TopController& state,
@@ -169,6 +186,16 @@ void write_batch_frame(const tui::TopModel& model, tui::TopSort sort, const tui:
         reason_table(model, model.reasons(vm.pid, std::nullopt, sort), vm.vcpus, catalog);
     out << reasons.header << '\n';
     for (const auto& row : reasons.rows) out << row << '\n';
+    if (model.has_functions()) {
+      out << "guest code: hardware exits by guest function, per reason (top " << kFunctionsPerReason
+          << ")\n";
+      if (const std::string note = model.function_note(vm.pid); !note.empty()) out << note << '\n';
+      const auto fns = model.functions(vm.pid, kFunctionsPerReason);
+      if (fns.empty()) out << "  none yet\n";
+      const TableLines table = function_table(model, fns, catalog);
+      if (!fns.empty()) out << table.header << '\n';
+      for (const auto& row : table.rows) out << row << '\n';
+    }
   }
   out << '\n';
 }

@@ -270,4 +270,22 @@ TableLines reason_table(const tui::TopModel& model, const std::vector<tui::TopRe
   return fit_columns(columns, rows, width);
 }
 
+TableLines function_table(const tui::TopModel& model, const std::vector<tui::TopFunction>& fns,
+                          const model::ReasonCatalog& catalog, std::size_t width) {
+  const std::vector<Column> columns = {{"reason", Align::left, 1},  {"function", Align::left, 0},
+                                       {"rate/s", Align::right, 2}, {"count", Align::right, 3},
+                                       {"%", Align::right, 4},      {"avg", Align::right, 5}};
+  std::vector<Cells> rows;
+  for (const tui::TopFunction& f : fns) {
+    // The reason once, on its first function's row.
+    const bool first = rows.empty() || fns[rows.size() - 1].reason != f.reason;
+    Cells cells = {first ? catalog.name(f.reason) : "", util::printable(f.function),
+                   rate(model, f.interval), format_count(f.total),
+                   format_percent(f.total, f.reason_total)};
+    cells.push_back(f.timed ? format_duration_ns(f.time_ns / f.timed) : "-");  // counts only: -
+    rows.push_back(std::move(cells));
+  }
+  return fit_columns(columns, rows, width);
+}
+
 }  // namespace kvmscope::tui

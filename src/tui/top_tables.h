@@ -47,4 +47,11 @@ TableLines reason_table(const tui::TopModel& model, const std::vector<tui::TopRe
                         std::uint32_t vcpus, const model::ReasonCatalog& catalog,
                         std::size_t width = kAnyWidth);
 
+// top --by function: a VM's guest functions per reason (TopModel::functions), the reason first.
+TableLines function_table(const tui::TopModel& model, const std::vector<tui::TopFunction>& fns,
+                          const model::ReasonCatalog& catalog, std::size_t width = kAnyWidth);
+
+// Functions per reason in the guest-code table: the screen's and the batch frame's.
+inline constexpr std::size_t kFunctionsPerReason = 5;
+
 }  // namespace kvmscope::tui

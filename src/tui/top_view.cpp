@@ -128,10 +128,71 @@ void TopModel::update(model::Snapshot snapshot, const std::function<bool(std::ui
 
 void TopModel::reset_counts() {
   if (!latest_) return;
+  fn_baseline_ = fn_latest_;
   baseline_ = latest_->exits;
   baseline_taken_ns_ = latest_->taken_ns;
   for (auto& [key, row] : rows_) row.total = model::ExitStats{};
   ended_.clear();
+}
+
+std::string TopModel::function_note(std::uint32_t pid) const {
+  const auto it = fn_notes_.find(pid);
+  return it == fn_notes_.end() ? std::string() : it->second;
+}
+
+void TopModel::update_functions(const std::vector<FunctionCount>& counts,
+                                std::map<std::uint32_t, std::string> notes) {
+  fn_notes_ = std::move(notes);
+  fn_has_previous_ = functions_;
+  functions_ = true;
+  fn_previous_ = std::move(fn_latest_);
+  fn_latest_.clear();
+  for (const FunctionCount& c : counts) {
+    FunctionNumbers& n = fn_latest_[{c.vm_pid, c.reason, c.function}];
+    n.count += c.count;
+    n.timed += c.timed;
+    n.time_ns += c.time_ns;
+  }
+}
+
+std::vector<TopFunction> TopModel::functions(std::uint32_t pid, std::size_t per_reason) const {
+  const auto since = [](const std::map<FunctionKey, FunctionNumbers>& m, const FunctionKey& k) {
+    const auto it = m.find(k);
+    return it == m.end() ? FunctionNumbers{} : it->second;
+  };
+  std::map<model::Reason, std::vector<TopFunction>> by_reason;
+  std::map<model::Reason, std::uint64_t> reason_totals;
+  for (auto it = fn_latest_.lower_bound(FunctionKey{pid, {}, {}});
+       it != fn_latest_.end() && it->first.vm_pid == pid; ++it) {
+    const FunctionNumbers base = since(fn_baseline_, it->first);
+    TopFunction f;
+    f.reason = it->first.reason;
+    f.function = it->first.function;
+    f.total = minus(it->second.count, base.count);
+    f.timed = minus(it->second.timed, base.timed);
+    f.time_ns = minus(it->second.time_ns, base.time_ns);
+    // The first update has no interval, as the exit rows (rates need two).
+    if (fn_has_previous_)
+      f.interval = minus(it->second.count, since(fn_previous_, it->first).count);
+    if (f.total == 0) continue;
+    reason_totals[f.reason] += f.total;
+    by_reason[f.reason].push_back(std::move(f));
+  }
+  std::vector<std::pair<std::uint64_t, model::Reason>> order;
+  for (const auto& [reason, total] : reason_totals) order.push_back({total, reason});
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<TopFunction> out;
+  for (const auto& [total, reason] : order) {
+    auto& fns = by_reason[reason];
+    std::stable_sort(fns.begin(), fns.end(),
+                     [](const TopFunction& a, const TopFunction& b) { return a.total > b.total; });
+    for (std::size_t i = 0; i < fns.size() && i < per_reason; ++i) {
+      fns[i].reason_total = total;
+      out.push_back(std::move(fns[i]));
+    }
+  }
+  return out;
 }
 
 std::uint64_t TopModel::interval_ns() const {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "model/snapshot.h"
@@ -61,6 +62,30 @@ struct TopReason {
   TopStats stats;
 };
 
+// top --by function: one guest function's hardware exits of one reason in one VM, since
+// kvmscope started. The cli names them (symbols::attribute on the kernel's per-RIP counts)
+// before each update; the model keeps only names and numbers.
+struct FunctionCount {
+  std::uint32_t vm_pid = 0;
+  model::Reason reason;
+  std::string function;  // "read_pci_config", "[user]", "[firmware/early boot]", "0xffff..."
+  std::uint64_t count = 0;
+  std::uint64_t timed = 0;    // of them, those whose handling time was measured
+  std::uint64_t time_ns = 0;  // their handling time
+};
+
+// A row of the guest-code table: a function's exits over the last interval and since the start
+// (or the reset), with its reason's total in the same scope for the share.
+struct TopFunction {
+  model::Reason reason;
+  std::string function;
+  std::uint64_t interval = 0;
+  std::uint64_t total = 0;
+  std::uint64_t timed = 0;         // of `total`, those timed
+  std::uint64_t time_ns = 0;       // their handling time
+  std::uint64_t reason_total = 0;  // every function of the reason in the VM, since the start
+};
+
 // `later` minus `earlier`, never below zero. The maximum cannot be taken apart: `later`'s stays,
 // which is an upper bound of the interval's.
 model::ExitStats stats_minus(const model::ExitStats& later, const model::ExitStats& earlier);
@@ -96,6 +121,16 @@ class TopModel {
   std::vector<TopReason> reasons(std::uint32_t pid, std::optional<std::uint32_t> vcpu,
                                  TopSort sort) const;
   TopStats host() const;  // every VM on the list together
+
+  // top --by function: the functions' counts as of the snapshot last given to update().
+  // `notes`: per VM, how its RIPs were named ("KASLR offset 0x... (verified), 103 of 103 ...").
+  void update_functions(const std::vector<FunctionCount>& counts,
+                        std::map<std::uint32_t, std::string> notes = {});
+  std::string function_note(std::uint32_t pid) const;
+  bool has_functions() const { return functions_; }
+  // One VM's functions with exits since the start (or the reset): reasons by their total,
+  // descending, and within each at most `per_reason` functions, by total, descending.
+  std::vector<TopFunction> functions(std::uint32_t pid, std::size_t per_reason) const;
   // The VMs that left the list since the start (or the reset), the latest first; those that left
   // at the same refresh by PID.
   std::vector<TopEndedVm> ended() const;
@@ -122,6 +157,19 @@ class TopModel {
     TopEndedVm vm;
   };
   std::map<std::uint32_t, Ended> ended_;  // by pid; cleared by a reset, unlike gone_
+  struct FunctionKey {
+    std::uint32_t vm_pid = 0;
+    model::Reason reason;
+    std::string function;
+    auto operator<=>(const FunctionKey&) const = default;
+  };
+  struct FunctionNumbers {
+    std::uint64_t count = 0, timed = 0, time_ns = 0;
+  };
+  bool functions_ = false;
+  bool fn_has_previous_ = false;
+  std::map<std::uint32_t, std::string> fn_notes_;
+  std::map<FunctionKey, FunctionNumbers> fn_latest_, fn_previous_, fn_baseline_;
   std::uint64_t updates_ = 0;
 };
 

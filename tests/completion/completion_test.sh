@@ -106,7 +106,7 @@ if command -v zsh >/dev/null && [ -r "$zsh_script" ]; then
 compadd -- --help --version" kvmscope ""
   zsh_case "compadd -- $("$bin" top --help | grep -oE '^ +-[a-z], --[a-z-]+|^ +--[a-z-]+' | tr -d ',' | xargs) --" kvmscope top -
   zsh_case "compadd - hardware vmm" kvmscope stat --every-level ""
-  zsh_case "_sequence - port mmio msr cpuid hypercall all" kvmscope stat --by ""
+  zsh_case "_sequence - port mmio msr cpuid hypercall all function" kvmscope stat --by ""
   zsh_case "_sequence - port mmio msr cpuid hypercall all function" kvmscope report x.kvms --by ""
   zsh_case "_sequence - 4242 5151" kvmscope stat -p ""
   zsh_case "_files -g *.(kvms|dat|data)(-.)" kvmscope report ""

@@ -120,6 +120,47 @@ TEST(LiveStat, table_says_plainly_when_no_hardware_exit_was_seen) {
   }
 }
 
+TEST(LiveStat, by_function_counts_hardware_exits_per_guest_rip_or_says_none_fired) {
+  // Where kvm_exit fires, every hardware exit is at a RIP of the built-in guest (low: firmware /
+  // early boot, no kernel); where it never fires (kvm_pvm) the part says so instead of a zero.
+  // The nested beds check the counts per (reason, RIP) against the kernel's own hist.
+  KS_REQUIRE_LIVE();
+  const std::string json = temp_path("fn.json");
+  auto j = run_command({kvmscope_bin(), "stat", "--json", "-v", "--by", "function,port", "-o", json,
+                        "--", kvmscope_bin(), "guest", "--io", "50", "--quiet"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  // --by function takes the classic kvm_exit, which carries the RIP.
+  EXPECT_NE(j.err.find("hardware exits: kvm:kvm_exit and kvm:kvm_entry (classic tracepoints: "
+                       "--by function needs the guest RIP"),
+            std::string::npos)
+      << j.err;
+  const Json doc = Json::parse(slurp(json));
+  std::remove(json.c_str());
+  const std::uint64_t hardware = doc["totals"]["hardware"].u64();
+  const Json& code = doc["guest_code"];
+  EXPECT_EQ(code["symbols"].str(), "none");
+  EXPECT_EQ(code["sites_not_stored"].u64(), 0u);
+  std::uint64_t attributed = 0;
+  for (const Json& vm : code["vms"].items)
+    attributed += vm["exits"]["early"].u64() + vm["exits"]["kernel"].u64() +
+                  vm["exits"]["user"].u64() + vm["exits"]["other"].u64();
+  EXPECT_EQ(attributed, hardware);
+  EXPECT_FALSE(doc["drilldowns"].is_null());  // port, beside function
+
+  auto t = run_command({kvmscope_bin(), "stat", "--by", "function", "--", kvmscope_bin(), "guest",
+                        "--io", "50", "--quiet"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.err.find("Guest code: which guest functions exited (symbols: none)"),
+            std::string::npos)
+      << t.err;
+  if (hardware == 0) {
+    EXPECT_NE(t.err.find("No hardware exits with a guest RIP were seen (kvm:kvm_exit did not "
+                         "fire)."),
+              std::string::npos)
+        << t.err;
+  }
+}
+
 TEST(LiveStat, every_n_prints_exact_cumulative_blocks) {
   KS_REQUIRE_LIVE();
   auto r = run_command({kvmscope_bin(), "stat", "--every", "1000", "--every-level", "vmm", "--",

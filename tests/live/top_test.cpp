@@ -511,4 +511,30 @@ TEST(LiveTop, counts_only_counts_exactly_and_shows_no_times) {
       << out;
 }
 
+TEST(LiveTop, batch_frames_with_by_function_show_the_guest_code_part) {
+  // Where kvm_exit never fires (kvm_pvm) the part says so ("none yet"); where it fires, the
+  // built-in guest's exits are at low RIPs: [firmware/early boot]. The counts per RIP are
+  // checked against the kernel's hist in the nested beds (l-func).
+  KS_REQUIRE_LIVE();
+  Guest io({"--io", "1000000000"});
+  std::this_thread::sleep_for(300ms);
+  auto r = run_command({kvmscope_bin(), "top", "-p", io.pid_text(), "--batch", "--by", "function",
+                        "--iterations", "2", "--interval", "0.5"},
+                       60);
+  io.stop();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::size_t last = r.out.rfind("kvmscope top  ");
+  ASSERT_NE(last, std::string::npos) << r.out;
+  const std::string frame = r.out.substr(last);
+  const std::size_t part =
+      frame.find("guest code: hardware exits by guest function, per reason (top 5)\n");
+  ASSERT_NE(part, std::string::npos) << frame;
+  const bool hardware = frame.find("no hardware exits (kvm:kvm_exit) seen") == std::string::npos;
+  if (hardware) {
+    EXPECT_NE(frame.find("[firmware/early boot]", part), std::string::npos) << frame;
+  } else {
+    EXPECT_NE(frame.find("  none yet\n", part), std::string::npos) << frame;
+  }
+}
+
 }  // namespace

@@ -89,6 +89,8 @@ def _signed(v):
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
+MASK64 = (1 << 64) - 1  # hist prints u64 keys; _signed made the upper half negative
+
 HIST_ROW = re.compile(r"^\{ (.*) \} hitcount:\s*(\d+)\s*$")
 
 
@@ -697,6 +699,55 @@ def check_k(res, case):
                   f"({'; '.join(compared)})", not apart, "; ".join(apart))
 
 
+def guest_sites_of(doc):
+    """{(code, rip): count} of stat --by function's guest-code part (every VM), and its VMs."""
+    out, vms = {}, (doc.get("guest_code") or {}).get("vms", [])
+    for vm in vms:
+        for r in vm.get("reasons", []):
+            if r.get("level") != "hardware":
+                continue
+            for f in r.get("functions", []):
+                for site in f.get("sites", []):
+                    key = (r.get("code"), int(site.get("rip", "0"), 16))
+                    out[key] = out.get(key, 0) + site.get("count", 0)
+    return out, vms
+
+
+def check_l(res, case):
+    """stat --by function,port: the exits the kernel counted per guest RIP, each (reason, RIP)
+    equal to the kernel's hist keyed by exit_reason,guest_rip; the built-in guest runs no kernel,
+    so every exit is firmware/early boot; the port drill-down beside it still exact."""
+    doc = json_case(res, case)
+    if doc is None:
+        return
+    hw = counts_of(doc, "hardware")
+    check_vs_ref(res, case, case.name, hw)
+    riphist = parse_hist(read(case.outdir, case.name + ".rhist"))
+    if not res.check(f"{case.name}: the kernel's hist by exit_reason,guest_rip is complete",
+                     riphist is not None and riphist[2] == 0 and riphist[0],
+                     "missing" if riphist is None else f"hits={riphist[1]} dropped={riphist[2]}"):
+        return
+    ref = {}
+    for keys, n in riphist[0]:
+        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
+        ref[k] = ref.get(k, 0) + n
+    got, vms = guest_sites_of(doc)
+    diff = {k: (got.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got) if got.get(k, 0) != ref.get(k, 0)}
+    res.check(f"{case.name}: every (reason, guest RIP) count ({len(ref)} of them) equals the kernel's hist",
+              not diff, "kvmscope/hist " + ", ".join(f"{ct(c)}@{hex(r)}={a}/{b}" for (c, r), (a, b) in
+                                                      sorted(diff.items())[:8]))
+    code = doc.get("guest_code") or {}
+    spaces = [vm.get("exits", {}) for vm in vms]
+    res.check(f"{case.name}: one VM, all {sum(hw.values())} hardware exits firmware/early boot (no guest kernel), "
+              "none at RIPs not stored",
+              len(vms) == 1 and spaces[0].get("early") == sum(hw.values()) and spaces[0].get("kernel") == 0
+              and spaces[0].get("user") == 0 and spaces[0].get("other") == 0 and code.get("sites_not_stored") == 0,
+              f"{spaces} sites_not_stored={code.get('sites_not_stored')}")
+    port = drill_rows(doc).get("port")
+    res.check(f"{case.name}: --by port beside function: port {hex(G_PORT)} out, 1 byte = 300", port == {(G_PORT, "out, 1 byte"): 300},
+              f"got {port}")
+
+
 def check_hooks(res, outdir):
     """The cases ran on the hooks asked for (kstp): stat --verbose names them."""
     mode = (read(outdir, "tracepoints.txt") or "").strip()
@@ -843,7 +894,7 @@ def check_j(res, case):
 CASES = (("guest", check_guest), ("a-json", check_a), ("b-every", check_b),
          ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e), ("f-msr-mmio", check_f),
          ("g-drill", check_g), ("h-record", check_h), ("i-top", check_i), ("j-serve", check_j),
-         ("k-pct", check_k))
+         ("k-pct", check_k), ("l-func", check_l))
 
 
 def run_checks(outdir):
@@ -1028,6 +1079,18 @@ def _good_outdir(d):
         e.update(p50_ns=1000, p99_ns=2000)  # live: 1024, 2048 (+2.4 %)
     with open(os.path.join(d, "k-pct.report"), "w", encoding="utf-8") as f:
         f.write(json.dumps(kdoc))
+    l_hw = {P.cpuid: 700, P.io: 300, P.msr_read: 200, P.msr_write: 100, P.hlt: 50}
+    ld = _doc([_entry(4242, None, "hardware", c, n) for c, n in sorted(l_hw.items())])
+    ld["drilldowns"] = [{"kind": "port", "vm_pid": None, "rows": [{"value": G_PORT, "detail": "out, 1 byte", "count": 300}]}]
+    rips = {c: 0x1000 + 0x10 * i for i, c in enumerate(sorted(l_hw))}
+    ld["guest_code"] = {"symbols": "none", "sites_not_stored": 0, "vms": [{
+        "pid": 4242, "exits": {"kernel": 0, "early": sum(l_hw.values()), "user": 0, "other": 0},
+        "reasons": [{"level": "hardware", "code": c, "count": n, "functions": [
+            {"function": "[firmware/early boot]", "sites": [{"rip": hex(rips[c]), "count": n}]}]}
+            for c, n in sorted(l_hw.items())]}]}
+    _write_case(d, "l-func", GUEST_TABLE, _ref({(0, c): n for c, n in l_hw.items()}, {}), stat=json.dumps(ld))
+    with open(os.path.join(d, "l-func.rhist"), "w", encoding="utf-8") as f:
+        f.write(make_hist([(c, rips[c], n) for c, n in sorted(l_hw.items())], ("exit_reason", "guest_rip")))
     _good_views(d)
 
 
@@ -1183,6 +1246,13 @@ def _broken():
         # live p50 of every reason 20 % above the exact one: held, a failure (was a warning)
         "k: live p50 20 % off": ("k-pct", _json_edit(lambda d: [e.update(p50_ns=1229) for e in d["exits"]]), "stat"),
         "k: live p99 13 % off": ("k-pct", _json_edit(lambda d: [e.update(p99_ns=2261) for e in d["exits"]]), "stat"),
+        "l: an io exit at another RIP": ("l-func", _json_edit(lambda d: d["guest_code"]["vms"][0]["reasons"][1]["functions"][0]
+                                                            ["sites"][0].update(rip="0x2000")), "stat"),
+        "l: a RIP the kernel saw is missing": ("l-func", lambda t: t +
+                                               "{ exit_reason: 1, guest_rip: 4096 } hitcount: 1\n", "rhist"),
+        "l: an exit counted as kernel": ("l-func", _json_edit(lambda d: d["guest_code"]["vms"][0]["exits"].update(kernel=1)),
+                                         "stat"),
+        "l: no rip hist": ("l-func", None, "rhist"),
         "hooks: classic ran where btf was asked": ("hooks", lambda t: t.replace("tp_btf/kvm_exit", "kvm:kvm_exit"), "txt"),
         "i: io one short in the last frame": ("i-top", lambda t: _replace_last(t, f"  {ct(P.io)}  0.00  300  ",
                                                                               f"  {ct(P.io)}  0.00  299  "), "stdout"),

@@ -23,7 +23,7 @@ CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 
-ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve k-pct"
+ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve k-pct l-func"
 # The dynamic kvmscope with its shared libraries (the static one has no HTTP server: Debian ships
 # no static GnuTLS / p11-kit for libmicrohttpd); only j-serve runs it.
 KS_SERVE=/bin/kvmscope-serve
@@ -219,6 +219,25 @@ fi
 run_case k-pct sh -c "export KVMSCOPE_TRACEPOINTS=classic; '$KS' record -o /tmp/k-pct.kvms -- \
   '$KS' stat -v --json -o '$L1_OUT/k-pct.stat' -- '$KS' guest --cpuid 3000 --io 600 --hlt 400 && \
   '$KS' report --json -o '$L1_OUT/k-pct.report' /tmp/k-pct.kvms"
+
+# l) guest code live: stat --by function counts the hardware exits per guest RIP in the kernel;
+# each (reason, RIP) must be the kernel's own count (a hist trigger keyed by exit_reason,guest_rip,
+# in a trace instance of its own: a second trigger on kvm_exit would print into the same `hist`
+# file as the case's reference).
+if wanted l-func; then
+  RIPI=$T/instances/ksrip
+  HIST_RIP='hist:keys=exit_reason,guest_rip:size=4096'
+  mkdir -p "$RIPI"
+  echo "$HIST_RIP" >"$RIPI/events/kvm/kvm_exit/trigger"
+  run_case l-func "$KS" stat -o "$L1_OUT/l-func.stat" --json --by function,port -- \
+    "$KS" guest --cpuid 700 --io 300 --msr-read 200 --msr-write 100 --hlt 50
+  cat "$RIPI/events/kvm/kvm_exit/hist" >"$L1_OUT/l-func.rhist"
+  echo "!$HIST_RIP" >"$RIPI/events/kvm/kvm_exit/trigger"
+  rmdir "$RIPI"
+  echo "--- l-func: kvm_exit hist by exit_reason,guest_rip"
+  grep -E '^\{|Hits|Dropped' "$L1_OUT/l-func.rhist"
+  l1_save_out >/dev/null
+fi
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"

@@ -191,6 +191,33 @@ TEST(Cli, report_guest_files_are_checked_before_the_recording_in_one_line) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Cli, stat_checks_guest_code_options_and_files_before_tracing) {
+  // Before privileges, VMs or BPF: a wrong file or offset is one line, whoever runs it.
+  const std::string dir = ::testing::TempDir() + "/ks-stat-guest-files";
+  std::filesystem::create_directories(dir);
+  const std::string stub = dir + "/System.map";
+  std::ofstream(stub) << "ffffffffffffffff B stub\n";
+  auto r = run_command({KS_BIN, "stat", "--guest-symbols", stub, "-p", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kvmscope stat: " + stub + ": no code symbols in it\n");
+  auto k = run_command({KS_BIN, "stat", "--guest-kernel", stub, "-a"});
+  EXPECT_EQ(k.exit_code, 1);
+  EXPECT_EQ(k.err,
+            "kvmscope stat: " + stub + ": neither an ELF file (vmlinux) nor a bzImage (vmlinuz)\n");
+  auto o = run_command({KS_BIN, "stat", "-a", "--guest-kaslr-offset", "12345"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err.substr(0, o.err.find(')') + 1),
+            "kvmscope stat: --guest-kaslr-offset: '12345' is not a multiple of 2 MiB "
+            "(0x200000)");
+  auto bad = run_command({KS_BIN, "stat", "-a", "--by", "port,function,bogus"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err.rfind("kvmscope stat: --by: 'bogus' is not one of", 0), 0u) << bad.err;
+  auto top = run_command({KS_BIN, "top", "--batch", "--guest-symbols", stub});
+  EXPECT_EQ(top.exit_code, 1);
+  EXPECT_EQ(top.err, "kvmscope top: " + stub + ": no code symbols in it\n");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, report_reads_trace_cmd_trace_dat_files) {
   // Recorded by trace-cmd in the nested SVM bed: kvmtest 20 5 (tests/fixtures/tracedat/README.md).
   auto r = run_command(

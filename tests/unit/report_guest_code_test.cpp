@@ -8,6 +8,7 @@
 #include <string>
 
 #include "model/recording_analysis.h"
+#include "report/render.h"
 #include "report/report.h"
 #include "report/report_guest_code.h"
 #include "support/mini_json.h"
@@ -155,6 +156,31 @@ TEST(ReportGuestCode, TheFullTextReportEndsWithIt) {
   std::ostringstream plain;
   render_report_text(f.result, model::ReasonCatalog::builtin(), none, plain);
   EXPECT_EQ(plain.str().find("Guest code"), std::string::npos);
+}
+
+TEST(ReportGuestCode, StatCarriesTheGuestCodeInItsTableAndJson) {
+  // stat --by function renders the same part below its exit tables, and as "guest_code".
+  Fixture f;
+  ReportOptions o;
+  o.target = "pid 7";
+  o.guest_code = &f.attribution;
+  std::ostringstream text;
+  render_table(f.result.snapshot, model::ReasonCatalog::builtin(), o, text);
+  const std::string t = text.str();
+  const std::size_t at = t.find("Guest code: which guest functions exited");
+  ASSERT_NE(at, std::string::npos) << t;
+  EXPECT_LT(t.find("hardware exits"), at);
+  EXPECT_NE(t.find("read_pci_config           25   83.3%", at), std::string::npos) << t;
+  std::ostringstream json;
+  render_json(f.result.snapshot, model::ReasonCatalog::builtin(), o, json);
+  const Json doc = Json::parse(json.str());
+  EXPECT_EQ(
+      doc["guest_code"]["vms"].items[0]["reasons"].items[0]["functions"].items[0]["function"].str(),
+      "read_pci_config");
+  ReportOptions none;
+  std::ostringstream plain;
+  render_json(f.result.snapshot, model::ReasonCatalog::builtin(), none, plain);
+  EXPECT_EQ(plain.str().find("guest_code"), std::string::npos);
 }
 
 }  // namespace

@@ -469,5 +469,30 @@ TEST(GuestSites, TheCapCountsTheRestInOtherRows) {
   EXPECT_EQ(other->second.stats.count, 2u);
 }
 
+TEST(GuestSites, TheLiveReadoutKeepsTheKernelsSpaceAndCountsWhatItCouldNotStore) {
+  // The kernel decided each site's space (per vCPU thread); the readout keeps it as given.
+  model::GuestSites s;
+  const Reason r = kSvmIo;
+  s.at(9, r, model::GuestSpace::user, 0x1000).stats.count = 5;
+  s.at(9, r, model::GuestSpace::kernel, 0xffffffff81000000).stats.count = 10;
+  EXPECT_EQ(s.entries().count({9, r, model::GuestSpace::user, 0x1000, false}), 1u);
+  // The kernel's map was full: the exit counters say 40 io exits, the sites hold 15.
+  model::Snapshot snap;
+  snap.exits[{9, 0, r}].count = 30;
+  snap.exits[{9, 1, r}].count = 10;
+  snap.exits[{9, 0, {model::Level::vmm, model::Isa::none, 2}}].count = 99;  // not hardware
+  model::add_exits_not_stored(s, snap);
+  EXPECT_EQ(s.sites_not_stored(), 25u);
+  const auto other = s.entries().find({9, r, model::GuestSpace::kernel, 0, true});
+  ASSERT_NE(other, s.entries().end());
+  EXPECT_EQ(other->second.stats.count, 25u);
+  // Sites read after the counters may hold more: that is no exit lost.
+  model::GuestSites ahead;
+  ahead.at(9, r, model::GuestSpace::kernel, 0xffffffff81000000).stats.count = 41;
+  model::add_exits_not_stored(ahead, snap);
+  EXPECT_EQ(ahead.sites_not_stored(), 0u);
+  EXPECT_EQ(ahead.entries().size(), 1u);
+}
+
 }  // namespace
 }  // namespace kvmscope::symbols

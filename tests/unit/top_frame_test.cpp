@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -419,6 +420,92 @@ TEST(TopFrame, ended_line_names_three_vms_latest_first_and_counts_the_rest) {
                            "1,000 exits; vm3 (pid 3), 3,000 exits; and 1 more\n"),
             std::string::npos)
       << out.str();
+}
+
+// top --by function: pid 4001's io exits at two guest functions, 600 and 200 by 1 s, 1,800 and
+// 200 by 3 s (one 2 us each), and its hlt exits at one (100, then 300; counts only, untimed).
+std::vector<FunctionCount> functions_at(std::uint64_t second) {
+  const model::Reason io{model::Level::hardware, model::Isa::svm, 0x7b};
+  const model::Reason hlt{model::Level::hardware, model::Isa::svm, 0x78};
+  const std::uint64_t pci = second == 1 ? 600 : 1800;
+  return {{4001, io, "read_pci_config", pci, pci, pci * 2000},
+          {4001, io, "rtc_cmos_read", 200, 200, 400000},
+          {4001, hlt, "native_safe_halt", second * 100, 0, 0}};
+}
+
+tui::TopModel guest_with_functions() {
+  tui::TopModel m;
+  auto alive = [](std::uint32_t) { return true; };
+  m.update(snap(1), alive);
+  m.update_functions(functions_at(1), {{4001, "  KASLR offset 0x1e000000 (given)"}});
+  m.update(snap(3), alive);
+  m.update_functions(functions_at(3), {{4001, "  KASLR offset 0x1e000000 (given)"}});
+  return m;
+}
+
+// Over the interval (2 s): read_pci_config 1,200 (600/s), rtc_cmos_read 0, native_safe_halt 200
+// (100/s); since the start 1,800 of io's 2,000 (90.0 %), 200 (10.0 %) and 300 of hlt's 300.
+TEST(TopFrame, batch_frame_shows_each_vms_guest_functions_per_reason) {
+  const tui::TopModel m = guest_with_functions();
+  std::ostringstream out;
+  write_batch_frame(m, TopSort::rate, *tui::TopFilter::compile("kvmscope"),
+                    model::ReasonCatalog::builtin(), 2.0, kInfo, out);
+  const std::string text = out.str();
+  const std::size_t at = text.find("guest code:");
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_EQ(text.substr(at),
+            "guest code: hardware exits by guest function, per reason (top 5)\n"
+            "  KASLR offset 0x1e000000 (given)\n"
+            "reason  function          rate/s  count       %      avg\n"
+            "io      read_pci_config      600  1,800   90.0%  2.00 us\n"
+            "        rtc_cmos_read       0.00    200   10.0%  2.00 us\n"
+            "hlt     native_safe_halt     100    300  100.0%        -\n"
+            "\n");
+  // VMs without functions say so; a model never given any shows no guest-code part at all.
+  const tui::TopModel plain = two_guests();
+  std::ostringstream without;
+  write_batch_frame(plain, TopSort::rate, {}, model::ReasonCatalog::builtin(), 2.0, kInfo, without);
+  EXPECT_EQ(without.str().find("guest code"), std::string::npos);
+  std::ostringstream web;
+  write_batch_frame(m, TopSort::rate, *tui::TopFilter::compile("web"),
+                    model::ReasonCatalog::builtin(), 2.0, kInfo, web);
+  EXPECT_NE(web.str().find("per reason (top 5)\n  none yet\n"), std::string::npos) << web.str();
+}
+
+TEST(TopFrame, functions_count_again_from_a_reset_and_keep_at_most_n_per_reason) {
+  tui::TopModel m = guest_with_functions();
+  m.reset_counts();
+  auto alive = [](std::uint32_t) { return true; };
+  m.update(snap(4), alive);
+  std::vector<FunctionCount> more = functions_at(3);
+  more[0].count += 50;  // 50 more read_pci_config exits after the reset
+  m.update_functions(more);
+  const auto fns = m.functions(4001, 5);
+  ASSERT_EQ(fns.size(), 1u);  // the others made none since the reset
+  EXPECT_EQ(fns[0].function, "read_pci_config");
+  EXPECT_EQ(fns[0].total, 50u);
+  EXPECT_EQ(fns[0].interval, 50u);
+  EXPECT_EQ(fns[0].reason_total, 50u);
+  const auto capped = guest_with_functions().functions(4001, 1);
+  ASSERT_EQ(capped.size(), 2u);  // one per reason, the busiest
+  EXPECT_EQ(capped[0].function, "read_pci_config");
+  EXPECT_EQ(capped[1].function, "native_safe_halt");
+}
+
+TEST(TopFrame, vm_view_shows_the_guest_functions_below_the_reasons) {
+  tui::TopModel m = guest_with_functions();
+  TopController state(1.0, no_parse);
+  state.after_update(m);
+  state.handle(Key::of(Key::Kind::enter), m);  // the first VM by rate: pid 4001
+  const auto lines = top_screen(m, state, model::ReasonCatalog::builtin(), kInfo, 100, 24);
+  std::vector<std::string> t;
+  for (const auto& l : lines) t.push_back(l.text);
+  const auto title = std::find(t.begin(), t.end(),
+                               "guest code: hardware exits by guest function, per reason (top 5)");
+  ASSERT_NE(title, t.end());
+  EXPECT_EQ(*(title + 1), "  KASLR offset 0x1e000000 (given)");
+  EXPECT_EQ((title + 2)->substr(0, 16), "reason  function");
+  EXPECT_EQ((title + 3)->substr(0, 23), "io      read_pci_config");
 }
 
 }  // namespace
