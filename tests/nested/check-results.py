@@ -638,10 +638,17 @@ def check_h(res, case):
 # at least PCT_MIN_TIMED timed exits in both (the same exits: equal counts), live p50 and p99 within
 # 12.5 % of the exact ones, else the case fails. Both tracers stamp on the same classic tracepoints
 # (the case runs stat with KVMSCOPE_TRACEPOINTS=classic, as record always is, and stat -v must say
-# so), so they time the same intervals but for where in the tracepoint each program runs: record's
-# programs were attached first and run first at kvm_exit and at kvm_entry alike, so stat's interval
-# is record's shifted by the difference of the two programs' costs (under TCG, well below 12.5 % of
-# an exit's handling). Fewer timed exits make p99 the maximum of a handful: not compared.
+# so), so they time the same intervals but for where in the tracepoint each program runs: stat runs
+# record, so its programs were attached first and run first at kvm_exit and at kvm_entry alike,
+# and its interval is record's shifted by the difference of what runs between the two tracers'
+# stamps at each end (SVM bed under TCG: cpuid p50 +1 to +5 %; with record first -10 to -11 %,
+# see l1-tests.sh). Fewer timed exits make p99 the maximum of a handful: not compared.
+# p99 is held where L1's clock counts instructions (the Bochs VMX bed; the SVM bed under
+# KS_NESTED_ICOUNT, whose runner writes l1-clock.txt): under TCG on host time, a host preemption of
+# the emulator lands now and then between the two tracers' stamps at one end of an exit (µs apart
+# there), and moves that exit across the p99 boundary for one tracer only; seen: +15.1 % and
+# +13.9 % at cpuid p99 in 2 of 12 SVM runs (either order). There a p99 beyond
+# 12.5 % is a warning, with the numbers; p50 is held on every bed.
 PCT_TOLERANCE = 0.125
 PCT_MIN_TIMED = 200
 K_HOOKS = "hardware exits: kvm:kvm_exit and kvm:kvm_entry (classic tracepoints"
@@ -674,7 +681,8 @@ def check_k(res, case):
         return out
 
     ex_by = by_code(exact)
-    compared, apart = [], []
+    clock = "instructions" if P.name == "vmx" else (read(case.outdir, "l1-clock.txt") or "host").strip()
+    compared, apart, tails = [], [], []
     for code, entries in sorted(by_code(live).items()):
         if len(entries) != 1 or len(ex_by.get(code, [])) != 1:
             continue  # one VM, one vCPU: one entry each
@@ -690,13 +698,17 @@ def check_k(res, case):
             text = f"{ct(code)} {field} {got}/{want} ({100 * err:+.1f}%)"
             compared.append(text)
             if abs(err) > PCT_TOLERANCE:
-                apart.append(text)
+                (tails if field == "p99_ns" and clock != "instructions" else apart).append(text)
     res.check(f"{case.name}: live and exact percentiles were compared "
               f"(reasons with >= {PCT_MIN_TIMED} timed exits)", bool(compared),
               "" if compared else "nothing to compare")
     if compared:
-        res.check(f"{case.name}: live p50/p99 within {100 * PCT_TOLERANCE:g} % of report's exact ones "
-                  f"({'; '.join(compared)})", not apart, "; ".join(apart))
+        held = "p50/p99" if clock == "instructions" else "p50 (p99: L1 on host time)"
+        res.check(f"{case.name}: live {held} within {100 * PCT_TOLERANCE:g} % of report's exact ones, "
+                  f"L1 clock {clock} ({'; '.join(compared)})", not apart, "; ".join(apart))
+    if tails:
+        res.warn(f"{case.name}: live p99 beyond {100 * PCT_TOLERANCE:g} % of report's on a host-time TCG "
+                 f"clock (a host preemption between the two tracers' stamps)", "; ".join(tails))
 
 
 def guest_sites_of(doc):
@@ -1071,6 +1083,8 @@ def _good_outdir(d):
     k_hw = {(0, P.cpuid): 3000, (0, P.io): 600, (0, P.hlt): 400, (0, P.timer): 7, (0, P.mmio_first): 1}
     _write_case(d, "k-pct", GUEST_TABLE, _ref(k_hw, {KVM_EXIT_IO: 600, KVM_EXIT_HLT: 400}),
                 stat=json.dumps(_doc(_plan(3000, 600, 400, None))))
+    with open(os.path.join(d, "l1-clock.txt"), "w", encoding="utf-8") as f:
+        f.write("instructions\n")
     with open(os.path.join(d, "k-pct.stderr"), "w", encoding="utf-8") as f:
         f.write(f"kvmscope stat: {K_HOOKS}: KVMSCOPE_TRACEPOINTS=classic)\n")
     kdoc = _doc(_plan(3000, 600, 400, None))
@@ -1294,6 +1308,19 @@ def self_test():
                 if not res.failed:
                     print(f"SELF-TEST FAIL ({profile.name}): broken outputs passed: {label}")
                     ok = False
+    # On host time (SVM under TCG) a p99 beyond the tolerance is a warning; p50 stays held.
+    P, NAMES = exit_isa.PROFILES["svm"], dict(exit_isa.PROFILES["svm"].builtin_names)
+    for label, p50, p99, want_fail in (("host clock, p99 13 % off", 1024, 2261, False),
+                                       ("host clock, p50 20 % off", 1229, 2048, True)):
+        with tempfile.TemporaryDirectory() as d:
+            _good_outdir(d)
+            _mutate(d, "l1-clock", lambda t: "host\n", "txt")
+            _mutate(d, "k-pct", _json_edit(lambda doc: [e.update(p50_ns=p50, p99_ns=p99) for e in doc["exits"]]), "stat")
+            with contextlib.redirect_stdout(io.StringIO()):
+                res = run_checks(d)
+            if bool(res.failed) != want_fail or (not want_fail and not res.warnings):
+                print(f"SELF-TEST FAIL (svm): {label}: failed={bool(res.failed)} warnings={res.warnings}")
+                ok = False
     print("SELF-TEST PASS" if ok else "SELF-TEST FAIL")
     return ok
 

@@ -252,9 +252,12 @@ ks_boot_qemu() {
   shift 4
   rm -f "$disk" "$log.qmp" "$log.stall"
   truncate -s 256M "$disk"
-  local rc=0 tpid
+  local rc=0 tpid accel=(-accel tcg)
+  # KS_NESTED_ICOUNT (e.g. shift=0,sleep=off): L1's clocks count guest instructions, not host
+  # time (as the Bochs bed's do), so the host's load cannot stretch what L1 times.
+  [ -n "${KS_NESTED_ICOUNT:-}" ] && accel=(-accel tcg,thread=single -icount "$KS_NESTED_ICOUNT")
   timeout "$tmo" qemu-system-x86_64 \
-    -accel tcg -cpu "${CPU:-max}" -smp 1 -m "${MEM:-2G}" \
+    "${accel[@]}" -cpu "${CPU:-max}" -smp 1 -m "${MEM:-2G}" \
     -kernel "$KS_WORK/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 panic=-1 quiet loglevel=4 l2only $*" \
     -nographic -no-reboot -serial file:"$log" -monitor none -display none \
