@@ -16,6 +16,10 @@
 #      KS_PEERS_WORK    cache dir (default /tmp/kvmscope-peers), KS_NESTED_WORK the bed
 #      KS_PEERS_TIMEOUT seconds for the whole L1 run (default 3000)
 #      KS_PEERS_MEM     L1 memory (default 4G), KS_PEERS_OUT_SIZE results disk (default 2G)
+#      KS_PEERS_ICOUNT  QEMU's -icount option, e.g. shift=0,sleep=off: L1's clocks (TSC, HPET,
+#                       timers) then count guest instructions (2^shift ns each) instead of host
+#                       time, as in the Bochs VMX bed, so a loaded host no longer changes what L1
+#                       measures (rates, bpf_stats); single-threaded TCG. Default: host time
 # Exit: 0 = L1 powered off and every case's files came back; 1 = not; 77 = cannot run here.
 set -euo pipefail
 [ $# -ge 2 ] || {
@@ -74,10 +78,12 @@ truncate -s "${KS_PEERS_OUT_SIZE:-2G}" "$DISK"
 LOG=$OUTDIR/serial.log
 TMO=${KS_PEERS_TIMEOUT:-3000}
 t0=$(ks_now)
-echo "== booting L1 (TCG -cpu ${CPU:-max}, ${KS_PEERS_MEM:-4G}, root $IMG, timeout ${TMO}s, log $LOG)" >&2
+accel=(-accel tcg)
+[ -n "${KS_PEERS_ICOUNT:-}" ] && accel=(-accel tcg,thread=single -icount "$KS_PEERS_ICOUNT")
+echo "== booting L1 (TCG -cpu ${CPU:-max}${KS_PEERS_ICOUNT:+, -icount $KS_PEERS_ICOUNT}, ${KS_PEERS_MEM:-4G}, root $IMG, timeout ${TMO}s, log $LOG)" >&2
 rc=0
 timeout "$TMO" qemu-system-x86_64 \
-  -accel tcg -cpu "${CPU:-max}" -smp 1 -m "${KS_PEERS_MEM:-4G}" \
+  "${accel[@]}" -cpu "${CPU:-max}" -smp 1 -m "${KS_PEERS_MEM:-4G}" \
   -kernel "$KS_WORK/vmlinuz" -initrd "$INITRD" \
   -append "console=ttyS0 panic=-1 quiet loglevel=4" \
   -nographic -no-reboot -serial file:"$LOG" -monitor none -display none -nic none \
