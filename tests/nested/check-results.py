@@ -634,24 +634,27 @@ def check_h(res, case):
 
 
 # Live percentiles (the kernel's log-linear histogram: the middle of a slot, within 6.25 %) against
-# report's exact ones from a recording of the same run. The rule held: for each hardware reason with
-# at least PCT_MIN_TIMED timed exits in both (the same exits: equal counts), live p50 and p99 within
-# 12.5 % of the exact ones, else the case fails. Both tracers stamp on the same classic tracepoints
-# (the case runs stat with KVMSCOPE_TRACEPOINTS=classic, as record always is, and stat -v must say
-# so), so they time the same intervals but for where in the tracepoint each program runs: stat runs
-# record, so its programs were attached first and run first at kvm_exit and at kvm_entry alike,
-# and its interval is record's shifted by the difference of what runs between the two tracers'
-# stamps at each end (SVM bed under TCG: cpuid p50 +1 to +5 %; with record first -10 to -11 %,
-# see l1-tests.sh). Fewer timed exits make p99 the maximum of a handful: not compared.
-# p99 is held where L1's clock counts instructions (the Bochs VMX bed; the SVM bed under
-# KS_NESTED_ICOUNT, whose runner writes l1-clock.txt): under TCG on host time, a host preemption of
-# the emulator lands now and then between the two tracers' stamps at one end of an exit (µs apart
-# there), and moves that exit across the p99 boundary for one tracer only; seen: +15.1 % and
-# +13.9 % at cpuid p99 in 2 of 12 SVM runs (either order). There a p99 beyond
-# 12.5 % is a warning, with the numbers; p50 is held on every bed.
+# report's exact ones from a recording of the same run, per hardware reason with the same timed
+# exits in both (equal counts). The rule: p50 within 12.5 % for every reason with >= PCT_MIN_TIMED
+# timed exits, on every bed; p99 within 12.5 % for reasons with >= PCT_MIN_TIMED_P99 (at least 9
+# exits beyond it: fewer make p99 one of a handful of outliers) where L1's clock counts
+# instructions (the Bochs VMX bed; the SVM bed under KS_NESTED_ICOUNT, whose runner writes
+# l1-clock.txt); else the case fails. Other p99s are shown, and one beyond 12.5 % is a warning.
+# Why: both tracers stamp on the same classic tracepoints (stat runs with
+# KVMSCOPE_TRACEPOINTS=classic, as record always is; stat -v must say so), so they time the same
+# exits but from different points: stat runs record, so its programs were attached first and run
+# first at kvm_exit and at kvm_entry alike, and its interval is record's shifted by the difference
+# of what runs between the two tracers' stamps at each end (SVM bed under TCG, 8 runs: cpuid p50
+# -3 to +6 %, every p50 within 6.4 %; with record first cpuid p50 -3 to -11 %, see l1-tests.sh). Under TCG on host time a host
+# preemption of the emulator lands now and then between the two stamps at one end of an exit
+# (microseconds apart there) and moves that exit across the p99 boundary for one tracer only:
+# cpuid p99 +15.1 % and +13.9 % in 2 of 12 SVM runs. With 400 HLT exits on an instruction clock,
+# p99 (the 4th slowest) once came out +12.3 %.
 PCT_TOLERANCE = 0.125
 PCT_MIN_TIMED = 200
+PCT_MIN_TIMED_P99 = 900
 K_HOOKS = "hardware exits: kvm:kvm_exit and kvm:kvm_entry (classic tracepoints"
+K_PLAN = (3000, 1000, 1000)  # l1-tests.sh k-pct: guest --cpuid 3000 --io 1000 --hlt 1000
 
 
 def check_k(res, case):
@@ -671,7 +674,7 @@ def check_k(res, case):
                      "" if exact else f"no or bad {case.name}.report"):
         return
     hw = counts_of(live, "hardware")
-    expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: 3000, P.io: 600, P.hlt: 400})
+    expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: K_PLAN[0], P.io: K_PLAN[1], P.hlt: K_PLAN[2]})
 
     def by_code(doc):
         out = {}
@@ -697,18 +700,20 @@ def check_k(res, case):
             err = (got - want) / want
             text = f"{ct(code)} {field} {got}/{want} ({100 * err:+.1f}%)"
             compared.append(text)
+            held = field == "p50_ns" or (clock == "instructions" and a["timed"] >= PCT_MIN_TIMED_P99)
             if abs(err) > PCT_TOLERANCE:
-                (tails if field == "p99_ns" and clock != "instructions" else apart).append(text)
+                (apart if held else tails).append(text)
     res.check(f"{case.name}: live and exact percentiles were compared "
               f"(reasons with >= {PCT_MIN_TIMED} timed exits)", bool(compared),
               "" if compared else "nothing to compare")
     if compared:
-        held = "p50/p99" if clock == "instructions" else "p50 (p99: L1 on host time)"
+        held = (f"p50, and p99 with >= {PCT_MIN_TIMED_P99} timed exits," if clock == "instructions"
+                else "p50 (p99: L1 on host time)")
         res.check(f"{case.name}: live {held} within {100 * PCT_TOLERANCE:g} % of report's exact ones, "
                   f"L1 clock {clock} ({'; '.join(compared)})", not apart, "; ".join(apart))
     if tails:
-        res.warn(f"{case.name}: live p99 beyond {100 * PCT_TOLERANCE:g} % of report's on a host-time TCG "
-                 f"clock (a host preemption between the two tracers' stamps)", "; ".join(tails))
+        res.warn(f"{case.name}: a live p99 not held beyond {100 * PCT_TOLERANCE:g} % of report's (L1 on host "
+                 f"time, or too few exits beyond it)", "; ".join(tails))
 
 
 def guest_sites_of(doc):
@@ -1080,14 +1085,14 @@ def _good_outdir(d):
     hd.update(schema="kvmscope.report/1", recording={"complete": True, "lost_events": 0})
     h_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
     _write_case(d, "h-record", "", _ref(h_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(hd))
-    k_hw = {(0, P.cpuid): 3000, (0, P.io): 600, (0, P.hlt): 400, (0, P.timer): 7, (0, P.mmio_first): 1}
-    _write_case(d, "k-pct", GUEST_TABLE, _ref(k_hw, {KVM_EXIT_IO: 600, KVM_EXIT_HLT: 400}),
-                stat=json.dumps(_doc(_plan(3000, 600, 400, None))))
+    k_hw = {(0, P.cpuid): K_PLAN[0], (0, P.io): K_PLAN[1], (0, P.hlt): K_PLAN[2], (0, P.timer): 7, (0, P.mmio_first): 1}
+    _write_case(d, "k-pct", GUEST_TABLE, _ref(k_hw, {KVM_EXIT_IO: K_PLAN[1], KVM_EXIT_HLT: K_PLAN[2]}),
+                stat=json.dumps(_doc(_plan(*K_PLAN, None))))
     with open(os.path.join(d, "l1-clock.txt"), "w", encoding="utf-8") as f:
         f.write("instructions\n")
     with open(os.path.join(d, "k-pct.stderr"), "w", encoding="utf-8") as f:
         f.write(f"kvmscope stat: {K_HOOKS}: KVMSCOPE_TRACEPOINTS=classic)\n")
-    kdoc = _doc(_plan(3000, 600, 400, None))
+    kdoc = _doc(_plan(*K_PLAN, None))
     kdoc["schema"] = "kvmscope.report/1"
     for e in kdoc["exits"]:
         e.update(p50_ns=1000, p99_ns=2000)  # live: 1024, 2048 (+2.4 %)
