@@ -5,7 +5,8 @@
  * block costs on this machine: the empty program is the floor (bpf_stats' own clock reads and
  * the call), then the ids and clock, a u32 hash lookup (kvmscope's `threads`), a 16-byte-key
  * hash lookup (its `exits`), atomic vs plain adds, task-local storage instead of the threads
- * hash, and a per-CPU array (what kvmexit-bpfcc uses). */
+ * hash, a per-CPU array (what kvmexit-bpfcc uses), and two dependent probe reads (the tp_btf
+ * kvm_exit program's way to the SVM exit code on kernels without bpf_rdonly_cast). */
 #include <linux/bpf.h>
 #include <linux/types.h>
 /* after the kernel types it uses */
@@ -188,5 +189,17 @@ SEC(TP) int f10_uexit_tstore_plain(void* ctx) {
     t->key = k;
     t->ts = now;
   }
+  return 0;
+}
+
+/* Two dependent probe reads, as the tp_btf kvm_exit program reads the SVM exit code
+ * (vcpu_svm->vmcb, then vmcb->control.exit_code) where the kernel has no bpf_rdonly_cast: here a
+ * pointer from the current task, then 4 bytes through it. */
+SEC(TP) int f11_probe_read2(void* ctx) {
+  void* task = (void*)bpf_get_current_task();
+  void* p = 0;
+  volatile __u32 code = 0;
+  bpf_probe_read_kernel(&p, sizeof p, task);
+  bpf_probe_read_kernel((void*)&code, sizeof code, p);
   return 0;
 }

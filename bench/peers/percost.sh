@@ -75,6 +75,12 @@ CASES=$RESULTS/percost-cases
 rm -rf "$CASES" && mkdir -p "$CASES"
 cp "$PEERS_BENCH/l1-tracers.sh" "$CASES/tracers.lib"
 if [ -n "${PERCOST_BASE_BIN:-}" ]; then strip -o "$CASES/kvmscope-base" "$PERCOST_BASE_BIN"; fi
+# The calibration programs in L1 too (PERCOST_L1_FLOOR=1): a static bpf_floor (L1 has no
+# libbpf) and its object travel with the cases; they run on kvm_userspace_exit as on the host.
+if [ "${PERCOST_L1_FLOOR:-0}" = 1 ]; then
+  clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" -o "$CASES/bpf_floor.bpf.o"
+  gcc -O2 -Wall -static "$PEERS_BENCH/bpf_floor.c" -lbpf -lelf -lz -lzstd -o "$CASES/bpf_floor"
+fi
 # kvmexit-bpfcc stays attached throughout; kvmscope runs once per configuration (tp_btf hooks,
 # --counts-only, the classic tracepoints, and PERCOST_BASE_BIN as "base" where given), each for
 # ROUNDS guest runs. Files: <config>-<round>.{before,after}.json, <config>-<round>.owners.
@@ -106,6 +112,20 @@ for cfg in btf counts classic base; do
   done
   stop_and_wait \$kpid 120 \$ktime
 done
+if [ -x /opt/peers-run/cases/bpf_floor ]; then
+  /opt/peers-run/cases/bpf_floor /opt/peers-run/cases/bpf_floor.bpf.o >floor.out &
+  fpid=\$!
+  wait_bpf_prog f0_empty 120
+  sleep 1
+  { bpf_owners calibration \$fpid; bpf_owners kvmexit \$BG_PID; } >owners
+  for r in \$(seq $ROUNDS); do
+    bpftool prog show --json >floor-\$r.before.json
+    kvmscope guest $L1_GUEST >floor-guest\$r.out
+    bpftool prog show --json >floor-\$r.after.json
+    cp owners floor-\$r.owners
+  done
+  kill -INT \$fpid; wait \$fpid
+fi
 bg_stop 600
 EOF
 run_l1_cases percost "$CASES"
