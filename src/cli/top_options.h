@@ -21,9 +21,9 @@ struct TopOptions {
   tui::TopSort sort = tui::TopSort::rate;
   std::string filter;  // regex on VM name, process name, PID
   std::uint32_t max_entries = 4096;
-  bool counts_only = false;  // --counts-only: nothing timed, the time columns show "-"
   GuestCodeOptions guest;  // --by function, --guest-*
   bool help = false;
+  bool counts_only = false;  // --counts-only: nothing timed, the time columns show "-"
 };
 
 // Errors are usage errors: printed as is, exit status 2.
