@@ -322,19 +322,7 @@ MASK64 = (1 << 64) - 1
 
 def guest_sites(doc, pid):
     """{(code, rip): count} of the hardware exits in the guest-code report of VM pid."""
-    out = {}
-    code = doc.get("guest_code") or {}
-    for vm in code.get("vms", []):
-        if vm.get("pid") != pid:
-            continue
-        for r in vm.get("reasons", []):
-            if r.get("level") != "hardware":
-                continue
-            for f in r.get("functions", []):
-                for site in f.get("sites", []):
-                    key = (r.get("code"), int(site.get("rip", "0"), 16))
-                    out[key] = out.get(key, 0) + site.get("count", 0)
-    return out
+    return cr.guest_sites_of(doc, pid)[0]
 
 
 def check_live_guest_code(res, outdir, run):
