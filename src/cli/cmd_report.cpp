@@ -73,6 +73,9 @@ options:
                          verified)
   --guest-kaslr-offset OFF  use this KASLR offset (hex or decimal: runtime _text minus
                          0xffffffff81000000) for every VM instead of searching
+  VM=FILE, VM=OFF        each of the three may be given per VM (VM: its pid, name or process
+                         name; repeatable): such a VM uses only its own, every other VM the
+                         plain ones. A FILE with '=' in its name is written ./FILE
   --rows N               rows per drill-down table in the text (default 20)
   --bucket T             timeline bucket width (e.g. 100ms, 1s); default: chosen from the length
   --mark T=LABEL         a boot phase named LABEL begins T after the start (repeatable), e.g.
@@ -422,9 +425,11 @@ int cmd_report(Args args) {
   if (!analyzed) return fail(analyzed.error());
   std::optional<symbols::Attribution> attribution;
   if (o.guest.functions) {
-    attribution = symbols::attribute(analyzed->sites, guest_kernel(o.guest, *guest));
+    std::vector<std::string> unmatched;
+    attribution = symbols::attribute(
+        analyzed->sites, guest_kernels(o.guest, *guest, analyzed->snapshot.vms, &unmatched));
     o.report.guest_code = &*attribution;
-    say_offsets("report", o.guest, *attribution);
+    say_offsets("report", o.guest, *attribution, unmatched);
     if (!o.html.empty() && o.file != "-" && !attribution->vms.empty())
       if (auto t = function_timeline(o, analyzed->snapshot.taken_ns, *attribution); !t)
         return fail(t.error());

@@ -143,9 +143,11 @@ int cmd_stat(Args args) {
   if (o.guest.functions) {
     auto sites = c.guest_sites(*snapshot);
     if (!sites) return util::fail("stat", sites.error());
-    attribution = symbols::attribute(*sites, guest_kernel(o.guest, *guest));
+    std::vector<std::string> unmatched;
+    attribution =
+        symbols::attribute(*sites, guest_kernels(o.guest, *guest, snapshot->vms, &unmatched));
     render.guest_code = &*attribution;
-    say_offsets("stat", o.guest, *attribution);
+    say_offsets("stat", o.guest, *attribution, unmatched);
   }
   // Rendered whole, then written at once: std::cerr is unbuffered.
   std::ostringstream text;

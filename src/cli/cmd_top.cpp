@@ -37,7 +37,6 @@ int cmd_top(Args args) {
 
   auto guest = load_guest_files(o.guest);  // before tracing: a wrong file fails at once
   if (!guest) return util::fail("top", guest.error());
-  const symbols::GuestKernel kernel = guest_kernel(o.guest, *guest);
 
   auto root = preflight(o.target);
   if (!root) return util::fail("top", root.error());
@@ -56,7 +55,7 @@ int cmd_top(Args args) {
   install_stop_handlers();
 
   TopSession session{
-      o, **collector, catalog, tui::TopModel(), 0, o.guest.functions ? &kernel : nullptr};
+      o, **collector, catalog, tui::TopModel(), 0, o.guest.functions ? &*guest : nullptr};
   if (o.target.duration_s)
     session.deadline_ns =
         util::monotonic_ns() + static_cast<std::uint64_t>(*o.target.duration_s * 1e9);

@@ -46,7 +46,8 @@ options:
                     kvm:kvm_exit, which carries the RIP (VMX reads it lazily)
   --guest-symbols FILE, --guest-kernel FILE, --guest-kaslr-offset OFF
                     name the guest functions and find the guest's KASLR offset, as `kvmscope
-                    report` does (see its --help); each implies --by function
+                    report` does (see its --help); each implies --by function, and each may
+                    be given per VM as VM=FILE, VM=OFF (VM: its pid, name or process name)
   --json            one JSON document instead of the table (docs/json-schema.md)
   -o, --output FILE write the table / JSON / --every blocks to FILE; without -o they go to
                     standard error with -- COMMAND (COMMAND keeps standard output, as with

@@ -40,7 +40,8 @@ options:
                       classic kvm:kvm_exit, which carries the RIP
   --guest-symbols FILE, --guest-kernel FILE, --guest-kaslr-offset OFF
                       name the guest functions, as `kvmscope report` does (see its --help);
-                      each implies --by function
+                      each implies --by function, and each may be given per VM as VM=FILE,
+                      VM=OFF (VM: its pid, name or process name)
   -h, --help          this text
 
 keys:

@@ -65,7 +65,9 @@ util::Result<void> TopSession::refresh() {
   if (guest) {
     auto sites = collector.guest_sites(*snapshot);
     if (!sites) return sites.error();
-    const symbols::Attribution a = symbols::attribute(*sites, *guest);
+    // VM names are known only now: a VM named by --guest-symbols VM=FILE may come and go.
+    const symbols::Attribution a =
+        symbols::attribute(*sites, guest_kernels(options.guest, *guest, snapshot->vms));
     functions = function_counts(a);
     for (const symbols::VmAttribution& vm : a.vms)
       notes[vm.vm_pid] = report::guest_offset_text(a, vm);

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "cli/guest_code.h"
 #include "cli/top_options.h"
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
@@ -21,8 +22,8 @@ struct TopSession {
   const model::ReasonCatalog& catalog;
   tui::TopModel model;
   std::uint64_t deadline_ns = 0;  // --duration, 0: none
-  // --by function: what names the guest RIPs (its files outlive the session); null: not asked.
-  const symbols::GuestKernel* guest = nullptr;
+  // --by function: the guest files that name the RIPs (outliving the session); null: not asked.
+  const GuestFiles* guest = nullptr;
 
   // Reads the counters into the model (VMs whose process is gone are told apart).
   util::Result<void> refresh();

@@ -39,17 +39,21 @@ std::string guest_offset_text(const symbols::Attribution& a, const symbols::VmAt
           " (guessed from symbol names, not verified: give --guest-kernel to check it)";
       break;
     case KaslrOffset::How::none:
-      s = a.symbols_desc == "none" && a.image_desc.empty()
+      s = vm.symbols_desc == "none" && vm.image_desc.empty()
               ? "no guest symbols: kernel RIPs as addresses"
               : "no KASLR offset fits: symbols used as they are";
       break;
   }
-  if (!a.image_desc.empty()) {
+  if (!vm.image_desc.empty()) {
     s += "; " + format_count(k.verified) + " of " + format_count(k.checkable) +
-         " checkable exit RIPs fit the instructions of " + a.image_desc;
+         " checkable exit RIPs fit the instructions of " + vm.image_desc;
     if (k.ties)
       s += " (so do " + format_count(k.ties) + " other offsets: the choice is not unique)";
   }
+  // A VM given its own kernel (--guest-symbols VM=FILE) says which.
+  if (vm.symbols_desc != a.symbols_desc || vm.image_desc != a.image_desc)
+    s = "symbols: " + vm.symbols_desc + (vm.image_desc.empty() ? "" : "; code: " + vm.image_desc) +
+        "; " + s;
   return s;
 }
 
@@ -153,6 +157,8 @@ void write_guest_code_json(const symbols::Attribution& a, const model::ReasonCat
   for (std::size_t v = 0; v < a.vms.size(); ++v) {
     const symbols::VmAttribution& vm = a.vms[v];
     out << (v ? ", " : "") << "{\"pid\": " << vm.vm_pid
+        << ", \"symbols\": " << json_string(vm.symbols_desc)
+        << ", \"kernel_image\": " << (vm.image_desc.empty() ? "null" : json_string(vm.image_desc))
         << ", \"kaslr_offset\": " << json_string(symbols::hex(vm.offset.offset))
         << ", \"offset_source\": " << json_string(symbols::kaslr_how_name(vm.offset.how))
         << ", \"checkable_rips\": " << vm.offset.checkable

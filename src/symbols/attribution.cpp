@@ -36,6 +36,11 @@ bool by_count(const model::ExitStats& a, const std::string& an, const model::Exi
   return a.count != b.count ? a.count > b.count : an < bn;
 }
 
+std::string symbols_desc(const GuestKernel& k) {
+  return k.symbols ? std::string(k.symbols->kind_name()) + " " + k.symbols_path
+                   : std::string("none");
+}
+
 }  // namespace
 
 std::string hex(std::uint64_t v) {
@@ -44,19 +49,21 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-Attribution attribute(const model::GuestSites& all, const GuestKernel& k) {
+Attribution attribute(const model::GuestSites& all, const GuestKernels& kernels) {
   Attribution out;
-  out.symbols_desc =
-      k.symbols ? std::string(k.symbols->kind_name()) + " " + k.symbols_path : std::string("none");
-  if (k.image) out.image_desc = k.image_path;
+  out.symbols_desc = symbols_desc(kernels.all);
+  if (kernels.all.image) out.image_desc = kernels.all.image_path;
   out.sites_not_stored = all.sites_not_stored();
 
   std::map<std::uint32_t, std::vector<std::pair<model::SiteKey, const model::SiteStats*>>> per_vm;
   for (const auto& [key, s] : all.entries()) per_vm[key.vm_pid].push_back({key, &s});
 
   for (const auto& [pid, rows] : per_vm) {
+    const GuestKernel& k = kernels.of(pid);
     VmAttribution vm;
     vm.vm_pid = pid;
+    vm.symbols_desc = symbols_desc(k);
+    if (k.image) vm.image_desc = k.image_path;
     std::vector<ExitSite> sites;
     for (const auto& [key, s] : rows)
       if (!key.other) sites.push_back({key.reason, key.rip, s->detail, s->stats.count});

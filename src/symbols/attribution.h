@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -29,6 +30,17 @@ struct GuestKernel {
   const ElfImage* image = nullptr;  // --guest-kernel: the code, for the offset search
   std::string image_path;
   std::optional<std::uint64_t> offset;  // --guest-kaslr-offset
+};
+
+// Per VM: a VM listed in `vm` runs that kernel (and only its files are used for it), every other
+// VM runs `all`'s.
+struct GuestKernels {
+  GuestKernel all;
+  std::map<std::uint32_t, GuestKernel> vm;
+  const GuestKernel& of(std::uint32_t pid) const {
+    const auto it = vm.find(pid);
+    return it == vm.end() ? all : it->second;
+  }
 };
 
 // One instruction that exited, named: "read_pci_config+0x2c", or its address where no symbol
@@ -58,6 +70,8 @@ struct ReasonFunctions {
 
 struct VmAttribution {
   std::uint32_t vm_pid = 0;
+  std::string symbols_desc;  // of the kernel this VM was given, as Attribution's
+  std::string image_desc;
   KaslrOffset offset;
   std::uint64_t kernel_exits = 0, early_exits = 0, user_exits = 0, other_exits = 0;
   std::uint64_t unsymbolized_kernel_exits = 0;  // kernel RIPs no symbol holds
@@ -65,8 +79,8 @@ struct VmAttribution {
 };
 
 struct Attribution {
-  std::string symbols_desc;  // "kallsyms /path", "System.map /path", "none"
-  std::string image_desc;    // "--guest-kernel /path" or empty
+  std::string symbols_desc;  // "kallsyms /path", "System.map /path", "none": of every VM not
+  std::string image_desc;    // given its own (GuestKernels::vm); the --guest-kernel path or empty
   std::vector<VmAttribution> vms;
   std::uint64_t sites_not_stored = 0;
   // The hardware exits over time by guest function (report --html): series s of `timeline`
@@ -84,7 +98,7 @@ struct FunctionSeries {
 FunctionSeries function_series(const Attribution& a, std::size_t max);
 
 // The attribution of every VM's sites; without symbols each kernel RIP is its own row.
-Attribution attribute(const model::GuestSites& sites, const GuestKernel& kernel);
+Attribution attribute(const model::GuestSites& sites, const GuestKernels& kernels);
 
 // "0x1e000000"
 std::string hex(std::uint64_t v);

@@ -322,19 +322,51 @@ MASK64 = (1 << 64) - 1
 
 def guest_sites(doc, pid):
     """{(code, rip): count} of the hardware exits in the guest-code report of VM pid."""
-    out = {}
+    return cr.guest_sites_of(doc, pid)[0]
+
+
+def check_live_guest_code(res, outdir, run):
+    """(f) stat --by function --guest-kernel watched the same boot live (inside the recording):
+    the offset it found in L2's bzImage is L2's own, and its count per (reason, guest RIP),
+    kept in the kernel, equals the kernel's hist."""
+    text = read(outdir, "boot.live")
+    if text is None:
+        res.skip("(f) live guest code", "no boot.live from L1 (kslive=0 or an older l1-boot.sh)")
+        return
+    riphist = parse_hist(read(outdir, "boot.riphist"))
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        res.check("(f) stat --by function wrote its JSON", False, str(e))
+        return
     code = doc.get("guest_code") or {}
-    for vm in code.get("vms", []):
-        if vm.get("pid") != pid:
-            continue
-        for r in vm.get("reasons", []):
-            if r.get("level") != "hardware":
-                continue
-            for f in r.get("functions", []):
-                for site in f.get("sites", []):
-                    key = (r.get("code"), int(site.get("rip", "0"), 16))
-                    out[key] = out.get(key, 0) + site.get("count", 0)
-    return out
+    vms = [v for v in code.get("vms", []) if v.get("pid") == run.qemu_pid]
+    vm = vms[0] if vms else {}
+    m = re.search(r"=== L2 kallsyms: ([0-9a-f]{16}) T _text", read(outdir, "boot.l2-serial.log") or "")
+    want = int(m.group(1), 16) - LINK_TEXT if m else None
+    got = int(vm.get("kaslr_offset", "-1"), 16) if vm.get("kaslr_offset") else None
+    res.check("(f) live: the KASLR offset stat found in L2's bzImage is L2's own, every checkable RIP fits",
+              want is not None and got == want and vm.get("offset_source") == "verified"
+              and vm.get("checkable_rips", 0) > 0 and vm.get("verified_rips") == vm.get("checkable_rips"),
+              f"found {vm.get('kaslr_offset')} ({vm.get('offset_source')}, {vm.get('verified_rips')} of "
+              f"{vm.get('checkable_rips')}); L2 says offset {hex(want) if want is not None else '?'}")
+    if riphist is None:
+        res.check("(f) live: the kernel's hist by exit_reason,guest_rip is there", False, "no boot.riphist")
+        return
+    ref = {}
+    for keys, n in riphist[0]:
+        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
+        ref[k] = ref.get(k, 0) + n
+    got_sites = guest_sites(doc, run.qemu_pid)
+    diff = {k: (got_sites.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got_sites)
+            if got_sites.get(k, 0) != ref.get(k, 0)}
+    res.check(f"(f) live: every (reason, guest RIP) count ({len(ref):,} of them) stat kept in the kernel "
+              "equals the kernel's hist", riphist[2] == 0 and ref and not diff and code.get("sites_not_stored") == 0,
+              f"dropped {riphist[2]}, not stored {code.get('sites_not_stored')}; " + ", ".join(
+                  f"0x{c:x}@{rip:#x}={a}/{b}" for (c, rip), (a, b) in sorted(diff.items())[:8]))
+    ex = vm.get("exits") or {}
+    res.note(f"live guest code: kernel {ex.get('kernel')}, firmware/early boot {ex.get('early')}, "
+             f"user {ex.get('user')} (stat decides early/user per vCPU thread)")
 
 
 def check_guest_code(res, outdir, builddir, run):
@@ -452,6 +484,7 @@ def run_checks(outdir, builddir):
             check_boot(res, run, doc, text, marks_for(outdir, doc))
             check_html(res, builddir)
             check_guest_code(res, outdir, builddir, run)
+            check_live_guest_code(res, outdir, run)
     compare_base(res, base, run)
     n_fail = len(res.failed)
     print(f"SUMMARY: {len(res.rows) - n_fail} passed, {n_fail} failed, {len(res.warnings)} warnings")
@@ -535,6 +568,8 @@ def _good(outdir, builddir):
         "exits": {"kernel": sum(good_hw().values()), "early": 0, "user": 0, "other": 0},
         "reasons": [{"level": "hardware", "code": c, "reason": GOOD[P.name][c][1],
                      "count": sum(f["count"] for f in fs), "functions": fs} for c, fs in reasons.items()]}]}}
+    live = {"schema": "kvmscope.stat/1", "guest_code": dict(guest["guest_code"], sites_not_stored=0)}
+    _files(outdir, {"boot.live": json.dumps(live)})
     exits += [{"vm_pid": QEMU_PID, "vcpu": 0, "level": "vmm", "isa": "none", "code": c if c >= 0 else 0x80000004,
                "code_text": str(c), "reason": names[c], "count": n} for c, n in GOOD_VMM.items()]
     hw, vmm = sum(good_hw().values()), sum(GOOD_VMM.values())
@@ -630,6 +665,12 @@ BROKEN = {
     "guest report failed": _edit("boot-guest.rc", lambda t: "1\n"),
     "guest page failed": _edit("boot-guest-dom.html", lambda t: t.replace('data-state="ok"', 'data-state="error"')),
     "phases not as marked": _edit("boot.kernel-exit", None, "out"),
+    "live: offset not L2's": _edit("boot.live", lambda t: t.replace('"0x1d000000"', '"0x1d200000"'), "out"),
+    "live: an io exit at another RIP": _edit("boot.live", lambda t: t.replace(hex(io_site() + 4), hex(io_site() + 6)),
+                                             "out"),
+    "live: exits not stored": _edit("boot.live", lambda t: t.replace('"sites_not_stored": 0', '"sites_not_stored": 3'),
+                                    "out"),
+    "live: stat wrote nothing": _edit("boot.live", lambda t: "", "out"),
 }
 
 

@@ -716,10 +716,13 @@ def check_k(res, case):
                  f"time, or too few exits beyond it)", "; ".join(tails))
 
 
-def guest_sites_of(doc):
-    """{(code, rip): count} of stat --by function's guest-code part (every VM), and its VMs."""
+def guest_sites_of(doc, pid=None):
+    """{(code, rip): count} of a guest-code part (stat's or report's; of every VM, or of VM pid),
+    and its VMs."""
     out, vms = {}, (doc.get("guest_code") or {}).get("vms", [])
     for vm in vms:
+        if pid is not None and vm.get("pid") != pid:
+            continue
         for r in vm.get("reasons", []):
             if r.get("level") != "hardware":
                 continue

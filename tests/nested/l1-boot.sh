@@ -171,7 +171,15 @@ set -- "$QEMU" -enable-kvm -name l2-boot -cpu host -M "$L2M" -m "$L2MEM" -smp 1 
 # no observer but the hist triggers (ksbase=0 leaves it out).
 [ "$(arg ksbase)" = 0 ] || l2_run base "$@"
 # boot: the recording. Its hist counts are the reference the host compares the report with.
-l2_run boot "$KS" record --force -o "$L1_OUT/boot.kvms" -- "$@"
+# Inside it, the same boot is watched live by `stat --by function --guest-kernel` (the kernel's
+# per-RIP counts, the KASLR offset found in L2's own bzImage): the host holds it to the same hist
+# (kslive=0 leaves it out). stat makes no exits itself, and record follows it into QEMU.
+if [ "$(arg kslive)" = 0 ]; then
+  l2_run boot "$KS" record --force -o "$L1_OUT/boot.kvms" -- "$@"
+else
+  l2_run boot "$KS" record --force -o "$L1_OUT/boot.kvms" -- "$KS" stat --by function \
+    --guest-kernel /opt/l2/vmlinuz --json -o "$L1_OUT/boot.live" -- "$@"
+fi
 
 # boot2 (l2diff=MACHINE): the same command with -M MACHINE, recorded with its own hist counts.
 L2DIFF=$(arg l2diff)

@@ -63,7 +63,7 @@ struct Fixture {
   model::RecordingAnalysisResult result = analysis();
   symbols::SymbolTable table = *symbols::SymbolTable::parse_text(kKallsyms, "kallsyms");
   symbols::Attribution attribution =
-      symbols::attribute(result.sites, {&table, "kallsyms", nullptr, {}, {}});
+      symbols::attribute(result.sites, {{&table, "kallsyms", nullptr, {}, {}}, {}});
 };
 
 TEST(ReportGuestCode, TextGolden) {

@@ -408,7 +408,8 @@ TEST(Attribution, ExitsGoToTheirFunctionsAtTheFoundOffset) {
   auto map = SymbolTable::parse_text(kSystemMap, "System.map");
   ASSERT_TRUE(map.ok());
   const ElfImage elf = image(false);
-  const Attribution a = attribute(sites, {&*map, "System.map", &elf, "vmlinuz", std::nullopt});
+  const Attribution a =
+      attribute(sites, {{&*map, "System.map", &elf, "vmlinuz", std::nullopt}, {}});
   ASSERT_EQ(a.vms.size(), 1u);
   const VmAttribution& vm = a.vms[0];
   EXPECT_EQ(vm.offset.how, KaslrOffset::How::verified);
@@ -447,7 +448,7 @@ TEST(Attribution, AGivenOffsetIsUsedAndStillChecked) {
   auto map = SymbolTable::parse_text(kSystemMap, "System.map");
   ASSERT_TRUE(map.ok());
   const ElfImage elf = image(false);
-  const Attribution a = attribute(sites, {&*map, "System.map", &elf, "vmlinuz", 0x1e200000});
+  const Attribution a = attribute(sites, {{&*map, "System.map", &elf, "vmlinuz", 0x1e200000}, {}});
   EXPECT_EQ(a.vms[0].offset.how, KaslrOffset::How::given);
   EXPECT_EQ(a.vms[0].offset.offset, 0x1e200000u);
   EXPECT_EQ(a.vms[0].offset.verified, 0u);
