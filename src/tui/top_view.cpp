@@ -179,7 +179,8 @@ std::vector<TopFunction> TopModel::functions(std::uint32_t pid, std::size_t per_
     by_reason[f.reason].push_back(std::move(f));
   }
   std::vector<std::pair<std::uint64_t, model::Reason>> order;
-  for (const auto& [reason, total] : reason_totals) order.push_back({total, reason});
+  order.reserve(reason_totals.size());
+  for (const auto& [reason, total] : reason_totals) order.emplace_back(total, reason);
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<TopFunction> out;
