@@ -768,6 +768,20 @@ def check_l(res, case):
               f"got {port}")
 
 
+def check_m(res, case):
+    """stat --counts-only: every hardware and VMM count equals the kernel's, and nothing is timed
+    (no kvm_entry program, no clock read)."""
+    doc = json_case(res, case)
+    if doc is None:
+        return
+    hw = counts_of(doc, "hardware")
+    expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: 2000, P.io: 300, P.hlt: 300})
+    check_vs_ref(res, case, case.name, hw)
+    check_vmm_vs_ref(res, case, doc)
+    timed = {e.get("code"): e.get("timed") for e in doc.get("exits", []) if e.get("timed")}
+    res.check(f"{case.name}: nothing timed (timed 0 in every entry)", not timed, f"timed {timed}")
+
+
 def check_hooks(res, outdir):
     """The cases ran on the hooks asked for (kstp): stat --verbose names them."""
     mode = (read(outdir, "tracepoints.txt") or "").strip()
@@ -914,7 +928,8 @@ def check_j(res, case):
 CASES = (("guest", check_guest), ("a-json", check_a), ("b-every", check_b),
          ("c-vcpus", check_c), ("d-vmcall", check_d), ("e-table", check_e), ("f-msr-mmio", check_f),
          ("g-drill", check_g), ("h-record", check_h), ("i-top", check_i), ("j-serve", check_j),
-         ("k-pct", check_k), ("l-func", check_l))
+         ("k-pct", check_k), ("l-func", check_l),
+         ("m-counts", check_m))
 
 
 def run_checks(outdir):
@@ -1113,6 +1128,11 @@ def _good_outdir(d):
     _write_case(d, "l-func", GUEST_TABLE, _ref({(0, c): n for c, n in l_hw.items()}, {}), stat=json.dumps(ld))
     with open(os.path.join(d, "l-func.rhist"), "w", encoding="utf-8") as f:
         f.write(make_hist([(c, rips[c], n) for c, n in sorted(l_hw.items())], ("exit_reason", "guest_rip")))
+    m_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
+    md = _doc(_plan(2000, 300, 300, None))
+    for e in md["exits"]:
+        e.update(timed=0, time_ns=0, avg_ns=0, p50_ns=0, p99_ns=0, max_ns=0, hist_log2_ns=[0] * 10)
+    _write_case(d, "m-counts", GUEST_TABLE, _ref(m_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(md))
     _good_views(d)
 
 
@@ -1275,6 +1295,8 @@ def _broken():
         "l: an exit counted as kernel": ("l-func", _json_edit(lambda d: d["guest_code"]["vms"][0]["exits"].update(kernel=1)),
                                          "stat"),
         "l: no rip hist": ("l-func", None, "rhist"),
+        "m: io one short": ("m-counts", _json_edit(_count_edit(P.io, -1)), "stat"),
+        "m: something timed": ("m-counts", _json_edit(lambda d: d["exits"][0].update(timed=5)), "stat"),
         "hooks: classic ran where btf was asked": ("hooks", lambda t: t.replace("tp_btf/kvm_exit", "kvm:kvm_exit"), "txt"),
         "i: io one short in the last frame": ("i-top", lambda t: _replace_last(t, f"  {ct(P.io)}  0.00  300  ",
                                                                               f"  {ct(P.io)}  0.00  299  "), "stdout"),

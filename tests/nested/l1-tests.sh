@@ -23,7 +23,7 @@ CASES=$(arg kscases)
 TMO=$(arg kstmo)
 TMO=${TMO:-60}
 
-ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve k-pct l-func"
+ALL_CASES="guest a-json b-every c-vcpus d-vmcall e-table f-msr-mmio g-drill h-record i-top j-serve k-pct l-func m-counts"
 # The dynamic kvmscope with its shared libraries (the static one has no HTTP server: Debian ships
 # no static GnuTLS / p11-kit for libmicrohttpd); only j-serve runs it.
 KS_SERVE=/bin/kvmscope-serve
@@ -246,6 +246,11 @@ if wanted l-func; then
   grep -E '^\{|Hits|Dropped' "$L1_OUT/l-func.rhist"
   l1_save_out >/dev/null
 fi
+
+# m) --counts-only (one program per hardware exit, no kvm_entry program, no clock read): every
+# count still the kernel's, nothing timed.
+run_case m-counts "$KS" stat -o "$L1_OUT/m-counts.stat" --json --counts-only -- \
+  "$KS" guest --cpuid 2000 --io 300 --hlt 300
 
 dmesg >"$L1_OUT/dmesg.txt"
 uptime_s >"$L1_OUT/done.txt"
