@@ -222,9 +222,14 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   if (config.stream_exits || config.record)
     bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
   bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
-  bpf_program__set_autoload(skel->progs.on_kvm_exit, !hw.btf);
+  // --by function has programs of its own (exits.bpf.c, hw_exit): the others stay as lean.
+  const bool sites = config.guest_sites;
+  bpf_program__set_autoload(skel->progs.on_kvm_exit, !hw.btf && !sites);
+  bpf_program__set_autoload(skel->progs.on_kvm_exit_sites, !hw.btf && sites);
   bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf);
-  bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !config.counts_only);
+  bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !sites && !config.counts_only);
+  bpf_program__set_autoload(skel->progs.on_kvm_entry_sites,
+                            !hw.btf && sites && !config.counts_only);
   bpf_program__set_autoload(skel->progs.on_kvm_entry_btf, hw.btf && !config.counts_only);
   // kvm_pio and kvm_msr also say what a guest site's instruction did (the KASLR search checks it).
   const bool drill_events = config.drills || config.record || config.guest_sites;
@@ -433,7 +438,9 @@ util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks&
   for (auto [prog, what] :
        {std::pair{p.on_fork, "sched:sched_process_fork"},
         std::pair{p.on_exit, "sched:sched_process_exit"}, std::pair{p.on_kvm_exit, "kvm:kvm_exit"},
-        std::pair{p.on_kvm_entry, "kvm:kvm_entry"}, std::pair{p.on_kvm_exit_btf, "tp_btf/kvm_exit"},
+        std::pair{p.on_kvm_entry, "kvm:kvm_entry"}, std::pair{p.on_kvm_exit_sites, "kvm:kvm_exit"},
+        std::pair{p.on_kvm_entry_sites, "kvm:kvm_entry"},
+        std::pair{p.on_kvm_exit_btf, "tp_btf/kvm_exit"},
         std::pair{p.on_kvm_entry_btf, "tp_btf/kvm_entry"},
         std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
     if (auto r = attach(prog, what); !r) return r.error();
