@@ -18,6 +18,7 @@
 #include "live/live_support.h"
 #include "model/boot.h"
 #include "model/exit_key.h"
+#include "model/recording_analysis.h"
 #include "store/event_source.h"
 #include "support/fixtures.h"
 #include "support/pipe_feed.h"
@@ -62,6 +63,7 @@ struct Script {
   std::map<std::string, std::uint64_t> events;
   std::map<std::string, std::uint64_t> reasons;
   std::map<std::uint32_t, std::string> exit_threads;
+  std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> sites;  // (reason, rip)
 };
 
 // "       CPU 0/KVM   190 [000]    79.513962:        kvm:kvm_exit: vcpu 0 reason cpuid rip ..."
@@ -81,6 +83,7 @@ Script parse_script(const std::string& text) {
     const auto end = line.find(" rip ", r);
     EXPECT_NE(end, std::string::npos) << line;
     ++s.reasons[line.substr(r + 8, end - r - 8)];
+    ++s.sites[{line.substr(r + 8, end - r - 8), std::stoull(line.substr(end + 5), nullptr, 16)}];
     // comm, tid before " [cpu]" (a short script, -F tid,event,trace, has neither).
     if (line.find(" [") == std::string::npos) continue;
     std::string head = line.substr(0, line.find(" ["));
@@ -218,6 +221,28 @@ TEST(PerfDataReader, counts_every_sample_as_perf_script_does_for_every_event_and
     // Handed out in time order.
     for (std::size_t i = 1; i < read.events.size(); ++i)
       ASSERT_LE(read.events[i - 1].ts_ns, read.events[i].ts_ns) << name << " event " << i;
+  }
+}
+
+TEST(PerfDataReader, attributes_every_exit_to_its_guest_rip_as_perf_script_prints_it) {
+  // report --by function on a perf.data: the guest sites (per reason and RIP) of the L2 boot
+  // and of a guest run equal what perf script printed for each kvm_exit sample.
+  for (const char* name : {"kvmstat-guest", "kvmstat-l2boot"}) {
+    const Script script = parse_script(read_text(std::string(name) + ".script"));
+    const Read read = read_fixture(name);
+    ASSERT_TRUE(read.source) << name;
+    auto catalog = read.source->reason_catalog();
+    ASSERT_TRUE(catalog.ok());
+    model::AnalysisOptions o;
+    o.guest_sites = true;
+    model::RecordingAnalysis analysis(std::move(o));
+    analysis.add(read.events);
+    const model::RecordingAnalysisResult result = analysis.finish();
+    std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> got;
+    for (const auto& [key, site] : result.sites.entries())
+      got[{catalog->name(key.reason), key.rip}] += site.stats.count;
+    EXPECT_GT(script.sites.size(), 5u) << name;  // 8 in the guest run, 1,000s in the boot
+    EXPECT_EQ(got, script.sites) << name;
   }
 }
 
