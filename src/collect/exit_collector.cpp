@@ -122,6 +122,27 @@ model::ExitKey to_model(const ks_exit_key& k) {
 static_assert(sizeof(ks_exit_val{}.comm) == KS_COMM_LEN);
 static_assert(sizeof(ks_exit_val{}.hist) / sizeof(ks_u64) == model::kHistogramSlots);
 
+// One health counter (enum ks_health) of every possible CPU: the map is per-CPU.
+util::Result<std::vector<std::uint64_t>> health_per_cpu(bpf_map* health, __u32 which,
+                                                        const char* what) {
+  const int nr_cpus = libbpf_num_possible_cpus();
+  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
+  std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(nr_cpus));
+  if (bpf_map_lookup_elem(bpf_map__fd(health), &which, per_cpu.data()) != 0) {
+    const int err = errno;
+    return util::os_error(std::string("reading ") + what, err);
+  }
+  return per_cpu;
+}
+
+util::Result<std::uint64_t> health_total(bpf_map* health, __u32 which) {
+  auto per_cpu = health_per_cpu(health, which, "the collector's health counters");
+  if (!per_cpu) return per_cpu.error();
+  std::uint64_t total = 0;
+  for (auto n : *per_cpu) total += n;
+  return total;
+}
+
 // The process name a counter carries ("" when none was written).
 std::string comm_of(const ks_exit_val& v) {
   return std::string(v.comm, strnlen(v.comm, sizeof v.comm));
@@ -541,17 +562,11 @@ util::Result<model::Snapshot> ExitCollector::snapshot() {
   auto r = impl_->read_exits(snap.exits);
   if (!r) return r.error();
 
-  const int nr_cpus = libbpf_num_possible_cpus();
-  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
-  std::vector<__u64> per_cpu(static_cast<std::size_t>(nr_cpus));
   std::uint64_t health[KS_HEALTH_NR] = {};
-  const int health_fd = bpf_map__fd(impl_->skel->maps.health);
   for (__u32 i = 0; i < KS_HEALTH_NR; ++i) {
-    if (bpf_map_lookup_elem(health_fd, &i, per_cpu.data()) != 0) {
-      const int err = errno;
-      return util::os_error("reading the collector's health counters", err);
-    }
-    for (auto n : per_cpu) health[i] += n;
+    auto total = health_total(impl_->skel->maps.health, i);
+    if (!total) return total.error();
+    health[i] = *total;
   }
   snap.health.exits_not_stored = health[KS_HEALTH_EXITS_NOT_STORED];
   snap.health.events_lost = health[KS_HEALTH_EVENTS_LOST];
@@ -634,17 +649,9 @@ util::Result<model::GuestSites> ExitCollector::guest_sites(const model::Snapshot
     if (v.detail & KS_SITE_MIXED) s.detail.mixed = true;
     impl_->learn_vm(key.tgid);
   });
-  const int nr_cpus = libbpf_num_possible_cpus();
-  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
-  std::vector<__u64> per_cpu(static_cast<std::size_t>(nr_cpus));
-  __u32 which = KS_HEALTH_SITES_NOT_STORED;
-  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.health), &which, per_cpu.data()) != 0) {
-    const int err = errno;
-    return util::os_error("reading the collector's health counters", err);
-  }
-  std::uint64_t not_stored = 0;
-  for (auto n : per_cpu) not_stored += n;
-  if (not_stored != 0) model::add_exits_not_stored(sites, snap);
+  auto not_stored = health_total(impl_->skel->maps.health, KS_HEALTH_SITES_NOT_STORED);
+  if (!not_stored) return not_stored.error();
+  if (*not_stored != 0) model::add_exits_not_stored(sites, snap);
   return sites;
 }
 
@@ -659,15 +666,7 @@ util::Result<int> ExitCollector::poll_records(
 }
 
 util::Result<std::vector<std::uint64_t>> ExitCollector::lost_per_cpu() {
-  const int nr_cpus = libbpf_num_possible_cpus();
-  if (nr_cpus <= 0) return util::os_error("counting possible CPUs", -nr_cpus);
-  std::vector<std::uint64_t> lost(static_cast<std::size_t>(nr_cpus));
-  __u32 key = KS_HEALTH_EVENTS_LOST;
-  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.health), &key, lost.data()) != 0) {
-    const int err = errno;
-    return util::os_error("reading the lost-event counters", err);
-  }
-  return lost;
+  return health_per_cpu(impl_->skel->maps.health, KS_HEALTH_EVENTS_LOST, "the lost-event counters");
 }
 
 const std::vector<std::string>& ExitCollector::notes() const {
