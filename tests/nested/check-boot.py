@@ -317,7 +317,13 @@ def check_html(res, builddir):
 
 
 LINK_TEXT = 0xFFFFFFFF81000000
-MASK64 = (1 << 64) - 1
+
+
+def l2_offset(outdir):
+    """L2's KASLR offset from the _text its init printed from /proc/kallsyms, and that _text (hex
+    text); (None, None) where it printed none."""
+    m = re.search(r"=== L2 kallsyms: ([0-9a-f]{16}) T _text", read(outdir, "boot.l2-serial.log") or "")
+    return (int(m.group(1), 16) - LINK_TEXT, m.group(1)) if m else (None, None)
 
 
 def guest_sites(doc, pid):
@@ -342,8 +348,7 @@ def check_live_guest_code(res, outdir, run):
     code = doc.get("guest_code") or {}
     vms = [v for v in code.get("vms", []) if v.get("pid") == run.qemu_pid]
     vm = vms[0] if vms else {}
-    m = re.search(r"=== L2 kallsyms: ([0-9a-f]{16}) T _text", read(outdir, "boot.l2-serial.log") or "")
-    want = int(m.group(1), 16) - LINK_TEXT if m else None
+    want, _text = l2_offset(outdir)
     got = int(vm.get("kaslr_offset", "-1"), 16) if vm.get("kaslr_offset") else None
     res.check("(f) live: the KASLR offset stat found in L2's bzImage is L2's own, every checkable RIP fits",
               want is not None and got == want and vm.get("offset_source") == "verified"
@@ -353,13 +358,8 @@ def check_live_guest_code(res, outdir, run):
     if riphist is None:
         res.check("(f) live: the kernel's hist by exit_reason,guest_rip is there", False, "no boot.riphist")
         return
-    ref = {}
-    for keys, n in riphist[0]:
-        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
-        ref[k] = ref.get(k, 0) + n
-    got_sites = guest_sites(doc, run.qemu_pid)
-    diff = {k: (got_sites.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got_sites)
-            if got_sites.get(k, 0) != ref.get(k, 0)}
+    ref = cr.rip_counts(riphist[0])
+    diff = cr.count_diff(guest_sites(doc, run.qemu_pid), ref)
     res.check(f"(f) live: every (reason, guest RIP) count ({len(ref):,} of them) stat kept in the kernel "
               "equals the kernel's hist", riphist[2] == 0 and ref and not diff and code.get("sites_not_stored") == 0,
               f"dropped {riphist[2]}, not stored {code.get('sites_not_stored')}; " + ", ".join(
@@ -385,26 +385,20 @@ def check_guest_code(res, outdir, builddir, run):
         res.check("(e) guest-code report is JSON", False, str(e))
         return
     vms = [v for v in (doc.get("guest_code") or {}).get("vms", []) if v.get("pid") == run.qemu_pid]
-    m = re.search(r"=== L2 kallsyms: ([0-9a-f]{16}) T _text", read(outdir, "boot.l2-serial.log") or "")
-    want = int(m.group(1), 16) - LINK_TEXT if m else None
+    want, text = l2_offset(outdir)
     vm = vms[0] if vms else {}
     got = int(vm.get("kaslr_offset", "-1"), 16) if vm.get("kaslr_offset") else None
     res.check("(e) the KASLR offset found in the kernel's code is L2's own (its /proc/kallsyms _text)",
               want is not None and got == want and vm.get("offset_source") == "verified",
               f"found {vm.get('kaslr_offset')} ({vm.get('offset_source')}, {vm.get('verified_rips')} of "
               f"{vm.get('checkable_rips')} checkable RIPs fit, {vm.get('other_fitting_offsets')} other offsets as good); "
-              f"L2 says _text {m.group(1) if m else 'nothing'} = offset {hex(want) if want is not None else '?'}")
+              f"L2 says _text {text or 'nothing'} = offset {hex(want) if want is not None else '?'}")
     res.check("(e) every checkable exit RIP fits the instruction at that offset",
               vm and vm.get("checkable_rips", 0) > 0 and vm.get("verified_rips") == vm.get("checkable_rips"),
               f"{vm.get('verified_rips')} of {vm.get('checkable_rips')}")
     rows, _hits, dropped = riphist
-    ref = {}
-    for keys, n in rows:
-        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
-        ref[k] = ref.get(k, 0) + n
-    got_sites = guest_sites(doc, run.qemu_pid)
-    diff = {k: (got_sites.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got_sites)
-            if got_sites.get(k, 0) != ref.get(k, 0)}
+    ref = cr.rip_counts(rows)
+    diff = cr.count_diff(guest_sites(doc, run.qemu_pid), ref)
     per_reason = {}
     for (c, _rip), n in ref.items():
         per_reason[c] = per_reason.get(c, 0) + n

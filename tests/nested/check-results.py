@@ -224,7 +224,7 @@ def check_vs_ref(res, case, label, counts, vcpu="any"):
         res.note(f"{label}: no exact reference, cross-check skipped")
         return
     ref = case.ref.hw_counts(vcpu)
-    diff = {c: (counts.get(c, 0), ref.get(c, 0)) for c in set(counts) | set(ref) if counts.get(c, 0) != ref.get(c, 0)}
+    diff = count_diff(counts, ref)
     res.check(f"{label}: every hardware reason count equals the kernel's hist", not diff,
               "kvmscope/hist " + ", ".join(f"{ct(c)}={a}/{b}" for c, (a, b) in sorted(diff.items()))
               if diff else f"{sum(ref.values())} exits")
@@ -716,6 +716,20 @@ def check_k(res, case):
                  f"time, or too few exits beyond it)", "; ".join(tails))
 
 
+def rip_counts(rows):
+    """{(exit_reason, guest_rip): hitcount} of a hist keyed exit_reason,guest_rip (parse_hist's rows)."""
+    out = {}
+    for keys, n in rows:
+        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
+        out[k] = out.get(k, 0) + n
+    return out
+
+
+def count_diff(got, ref):
+    """{key: (got, ref)} where the two counts differ (a key missing on one side counts 0)."""
+    return {k: (got.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got) if got.get(k, 0) != ref.get(k, 0)}
+
+
 def guest_sites_of(doc, pid=None):
     """{(code, rip): count} of a guest-code part (stat's or report's; of every VM, or of VM pid),
     and its VMs."""
@@ -747,12 +761,9 @@ def check_l(res, case):
                      riphist is not None and riphist[2] == 0 and riphist[0],
                      "missing" if riphist is None else f"hits={riphist[1]} dropped={riphist[2]}"):
         return
-    ref = {}
-    for keys, n in riphist[0]:
-        k = (keys.get("exit_reason", 0) & MASK64, keys.get("guest_rip", 0) & MASK64)
-        ref[k] = ref.get(k, 0) + n
+    ref = rip_counts(riphist[0])
     got, vms = guest_sites_of(doc)
-    diff = {k: (got.get(k, 0), ref.get(k, 0)) for k in set(ref) | set(got) if got.get(k, 0) != ref.get(k, 0)}
+    diff = count_diff(got, ref)
     res.check(f"{case.name}: every (reason, guest RIP) count ({len(ref)} of them) equals the kernel's hist",
               not diff, "kvmscope/hist " + ", ".join(f"{ct(c)}@{hex(r)}={a}/{b}" for (c, r), (a, b) in
                                                       sorted(diff.items())[:8]))
