@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/output_options.h"
 #include "cli/read_recording.h"
 #include "model/diff.h"
 #include "model/diff_condition.h"
@@ -22,7 +23,6 @@
 #include "report/diff_render.h"
 #include "store/event_source.h"
 #include "store/recording_format.h"
-#include "util/output_path.h"
 #include "util/usage.h"
 
 namespace kvmscope::cli {
@@ -112,11 +112,11 @@ struct DiffCliOptions {
   model::DiffOptions diff;
   std::vector<model::DiffCondition> conditions;
   bool require_significance = true;
-  bool json = false, allow_damaged = false, help = false;
+  bool allow_damaged = false, help = false;
   bool per_second = false;
   std::optional<double> per_a, per_b;
   std::size_t max_rows = 20;
-  std::string csv, html, output, output_option = "--output";
+  OutputOptions out;  // --json, --csv FILE, --html, -o
 };
 
 std::optional<double> parse_positive(const std::string& text) {
@@ -131,6 +131,9 @@ util::Result<DiffCliOptions> parse(Args args) {
   while (cursor.next()) {
     const std::string_view name = cursor.name();
     auto value = [&]() { return cursor.value(); };
+    auto output_option = parse_output_option(cursor, o.out);
+    if (!output_option) return output_option.error();
+    if (*output_option) continue;
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "--dmesg") {
@@ -178,15 +181,8 @@ util::Result<DiffCliOptions> parse(Args args) {
       auto n = parse_u64(*v);
       if (!n || *n == 0) return cursor.usage("--rows: '" + *v + "' is not a positive number");
       o.max_rows = static_cast<std::size_t>(*n);
-    } else if (name == "--json") {
-      o.json = true;
     } else if (name == "--allow-damaged") {
       o.allow_damaged = true;
-    } else if (name == "--csv" || name == "--html" || name == "-o" || name == "--output") {
-      auto v = cursor.path_value();
-      if (!v) return v.error();
-      (name == "--csv" ? o.csv : name == "--html" ? o.html : o.output) = *v;
-      if (name == "-o" || name == "--output") o.output_option = std::string(name);
     } else if (name == "-" || !name.starts_with("-")) {
       o.inputs.push_back({std::string(name), false});
     } else {
@@ -326,12 +322,7 @@ int cmd_diff(Args args) {
     std::fputs(kDiffHelp, stdout);
     return 0;
   }
-  const std::pair<const char*, const std::string*> outputs[] = {
-      {o.output_option.c_str(), &o.output}, {"--csv", &o.csv}, {"--html", &o.html}};
-  for (const auto& [option, path] : outputs)
-    if (!path->empty())
-      if (auto ok = util::check_parent_directory(option, *path); !ok)
-        return util::fail("diff", ok.error(), kExitUsage);
+  if (auto ok = check_output_paths(o.out); !ok) return util::fail("diff", ok.error(), kExitUsage);
 
   std::vector<Loaded> sides;
   for (const InputSpec& spec : o.inputs) {
@@ -355,25 +346,25 @@ int cmd_diff(Args args) {
   }
 
   std::ofstream file;
-  if (!o.output.empty()) {
-    file.open(o.output, std::ios::out | std::ios::trunc);
+  if (!o.out.output.empty()) {
+    file.open(o.out.output, std::ios::out | std::ios::trunc);
     if (!file) {
       const int err = errno;
-      return util::fail("diff", util::os_error("cannot write " + o.output, err), kExitInput);
+      return util::fail("diff", util::os_error("cannot write " + o.out.output, err), kExitInput);
     }
   }
-  std::ostream& out = o.output.empty() ? std::cout : file;
-  (o.json ? report::render_diff_json : report::render_diff_text)(r, out);
+  std::ostream& out = o.out.output.empty() ? std::cout : file;
+  (o.out.json ? report::render_diff_json : report::render_diff_text)(r, out);
   out.flush();
   if (!out) {
     const int err = errno;
     return util::fail("diff", util::os_error("writing the output", err), kExitInput);
   }
-  if (!o.csv.empty())
-    if (auto ok = write_file(o.csv, r, report::render_diff_csv); !ok)
+  if (!o.out.csv.empty())
+    if (auto ok = write_file(o.out.csv, r, report::render_diff_csv); !ok)
       return util::fail("diff", ok.error(), kExitInput);
-  if (!o.html.empty())
-    if (auto ok = write_file(o.html, r, report::render_diff_html); !ok)
+  if (!o.out.html.empty())
+    if (auto ok = write_file(o.out.html, r, report::render_diff_html); !ok)
       return util::fail("diff", ok.error(), kExitInput);
 
   for (const Loaded& side : sides)

@@ -14,6 +14,7 @@
 #include "cli/guest_code.h"
 #include "cli/numbers.h"
 #include "cli/option_cursor.h"
+#include "cli/output_options.h"
 #include "cli/read_recording.h"
 #include "cli/stat_options.h"
 #include "model/kernel_log_analysis.h"
@@ -25,7 +26,6 @@
 #include "symbols/kernel_image.h"
 #include "symbols/symbol_table.h"
 #include "util/format.h"
-#include "util/output_path.h"
 #include "util/usage.h"
 
 namespace kvmscope::cli {
@@ -141,10 +141,8 @@ struct ReportCliOptions {
   std::string dmesg;  // --dmesg: a kernel log instead of a recording
   report::ReportOptions report;
   model::AnalysisOptions analysis;
-  bool json = false;
+  OutputOptions out;           // --json, --csv DIR, --html, -o
   bool allow_damaged = false;  // --allow-damaged: a damaged recording exits 0
-  std::string csv_dir, html, output;
-  std::string output_option = "--output";  // as given: "-o" or "--output", for messages
   bool help = false;
   model::ReasonCatalog catalog = model::ReasonCatalog::builtin();
   GuestCodeOptions guest;  // --by function, --guest-*
@@ -192,6 +190,9 @@ util::Result<ReportCliOptions> parse(Args args) {
     auto guest_option = parse_guest_code_option(cursor, o.guest);
     if (!guest_option) return guest_option.error();
     if (*guest_option) continue;
+    auto output_option = parse_output_option(cursor, o.out);
+    if (!output_option) return output_option.error();
+    if (*output_option) continue;
     if (name == "-h" || name == "--help") {
       o.help = true;
     } else if (name == "--per-vm") {
@@ -232,15 +233,8 @@ util::Result<ReportCliOptions> parse(Args args) {
       auto v = value();
       if (!v) return v.error();
       o.dmesg = *v;
-    } else if (name == "--json") {
-      o.json = true;
     } else if (name == "--allow-damaged") {
       o.allow_damaged = true;
-    } else if (name == "--csv" || name == "--html" || name == "-o" || name == "--output") {
-      auto v = cursor.path_value();
-      if (!v) return v.error();
-      (name == "--csv" ? o.csv_dir : name == "--html" ? o.html : o.output) = *v;
-      if (name == "-o" || name == "--output") o.output_option = std::string(name);
     } else if ((name == "-" || !name.starts_with("-")) && o.file.empty()) {
       o.file = std::string(name);  // "-": standard input
     } else if (name == "-" || !name.starts_with("-")) {
@@ -264,7 +258,7 @@ util::Result<ReportCliOptions> parse(Args args) {
   }
   if (o.file.empty()) return cursor.usage("which recording? kvmscope report FILE");
   // Files are for looking into later: they get every drill-down unless told otherwise.
-  if (o.report.drilldowns.empty() && (o.json || !o.csv_dir.empty() || !o.html.empty()))
+  if (o.report.drilldowns.empty() && (o.out.json || !o.out.csv.empty() || !o.out.html.empty()))
     o.report.drilldowns.assign(std::begin(model::kDrillKinds), std::end(model::kDrillKinds));
   o.report.breakdown = per_vcpu ? model::Breakdown::per_vcpu
                        : per_vm ? model::Breakdown::per_vm
@@ -371,16 +365,6 @@ util::Result<model::RecordingAnalysisResult> analyze(store::EventSource& source,
   return result;
 }
 
-// Each output goes into a directory that exists: --csv DIR makes DIR itself, nothing above it.
-util::Result<void> check_output_paths(const ReportCliOptions& o) {
-  const std::pair<const char*, const std::string*> outputs[] = {
-      {o.output_option.c_str(), &o.output}, {"--csv", &o.csv_dir}, {"--html", &o.html}};
-  for (const auto& [option, path] : outputs)
-    if (!path->empty())
-      if (auto ok = util::check_parent_directory(option, *path); !ok) return ok;
-  return {};
-}
-
 // Reads a kernel log (a file, or standard input for "-") into the report's model.
 util::Result<model::KernelLogAnalysis> analyze_dmesg(ReportCliOptions& o) {
   auto log = read_kernel_log(o.dmesg);
@@ -402,7 +386,7 @@ int cmd_report(Args args) {
   }
 
   // Before any reading: a mistyped output path is an error now, not after the analysis.
-  if (auto ok = check_output_paths(o); !ok) return fail(ok.error());
+  if (auto ok = check_output_paths(o.out); !ok) return fail(ok.error());
 
   std::optional<model::KernelLogAnalysis> kernel_log;
   if (!o.dmesg.empty()) {
@@ -430,7 +414,7 @@ int cmd_report(Args args) {
         analyzed->sites, guest_kernels(o.guest, *guest, analyzed->snapshot.vms, &unmatched));
     o.report.guest_code = &*attribution;
     say_offsets("report", o.guest, *attribution, unmatched);
-    if (!o.html.empty() && o.file != "-" && !attribution->vms.empty())
+    if (!o.out.html.empty() && o.file != "-" && !attribution->vms.empty())
       if (auto t = function_timeline(o, analyzed->snapshot.taken_ns, *attribution); !t)
         return fail(t.error());
   }
@@ -451,15 +435,15 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
   const model::ReasonCatalog* catalog = &names;
 
   std::ofstream file;
-  if (!o.output.empty()) {
-    file.open(o.output, std::ios::out | std::ios::trunc);
+  if (!o.out.output.empty()) {
+    file.open(o.out.output, std::ios::out | std::ios::trunc);
     if (!file) {
       const int err = errno;
-      return fail(util::os_error("cannot write " + o.output, err));
+      return fail(util::os_error("cannot write " + o.out.output, err));
     }
   }
-  std::ostream& out = o.output.empty() ? std::cout : file;
-  if (o.json)
+  std::ostream& out = o.out.output.empty() ? std::cout : file;
+  if (o.out.json)
     report::render_report_json(result, *catalog, o.report, out);
   else
     report::render_report_text(result, *catalog, o.report, out);
@@ -469,24 +453,24 @@ int write_outputs(const model::RecordingAnalysisResult& result, const model::Rea
     return fail(util::os_error("writing the output", err));
   }
 
-  if (!o.csv_dir.empty()) {
-    if (auto r = report::write_report_csv(o.csv_dir, result, *catalog, o.report); !r)
+  if (!o.out.csv.empty()) {
+    if (auto r = report::write_report_csv(o.out.csv, result, *catalog, o.report); !r)
       return fail(r.error());
-    std::fprintf(stderr, "kvmscope report: CSV tables in %s/\n", o.csv_dir.c_str());
+    std::fprintf(stderr, "kvmscope report: CSV tables in %s/\n", o.out.csv.c_str());
   }
-  if (!o.html.empty()) {
-    std::ofstream html(o.html, std::ios::out | std::ios::trunc);
+  if (!o.out.html.empty()) {
+    std::ofstream html(o.out.html, std::ios::out | std::ios::trunc);
     if (!html) {
       const int err = errno;
-      return fail(util::os_error("cannot write " + o.html, err));
+      return fail(util::os_error("cannot write " + o.out.html, err));
     }
     report::render_report_html(result, *catalog, o.report, html);
     html.flush();
     if (!html) {
       const int err = errno;
-      return fail(util::os_error("writing " + o.html, err));
+      return fail(util::os_error("writing " + o.out.html, err));
     }
-    std::fprintf(stderr, "kvmscope report: HTML page in %s\n", o.html.c_str());
+    std::fprintf(stderr, "kvmscope report: HTML page in %s\n", o.out.html.c_str());
   }
   return 0;
 }
