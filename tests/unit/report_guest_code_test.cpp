@@ -12,6 +12,7 @@
 #include "report/report.h"
 #include "report/report_guest_code.h"
 #include "support/mini_json.h"
+#include "support/tiny_recording.h"
 #include "symbols/attribution.h"
 
 namespace kvmscope::report {
@@ -31,19 +32,8 @@ model::RecordingAnalysisResult analysis() {
   std::vector<ks_event> ev;
   std::uint64_t ts = 1'000'000'000;
   const auto exit = [&](std::uint32_t code, std::uint64_t rip) {
-    ks_event e{};
-    e.tgid = 7;
-    e.tid = 8;
-    e.vcpu = 0;
-    e.ts_ns = ts;
-    e.type = KS_EV_EXIT;
-    e.a = code;
-    e.b = KS_ISA_SVM;
-    e.c = rip;
-    ev.push_back(e);
-    e.ts_ns = ts + 1000;
-    e.type = KS_EV_ENTRY;
-    ev.push_back(e);
+    ev.push_back(testing::tiny_event(ts, KS_EV_EXIT, code, KS_ISA_SVM, rip));
+    ev.push_back(testing::tiny_event(ts + 1000, KS_EV_ENTRY));
     ts += 10'000;
   };
   exit(0x78, 0xfff0);  // hlt in the firmware: before any kernel RIP
