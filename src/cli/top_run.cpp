@@ -9,6 +9,7 @@
 
 #include "cli/signals.h"
 #include "report/report_guest_code.h"
+#include "symbols/attribution.h"
 #include "tui/top_frame.h"
 #include "util/clock.h"
 #include "util/proc.h"
@@ -45,8 +46,7 @@ bool any_alive(const std::vector<pid_t>& pids) {
   return std::any_of(pids.begin(), pids.end(), vm_alive);
 }
 
-}  // namespace
-
+// The guest functions' numbers top shows (--by function), from an attribution.
 std::vector<tui::FunctionCount> function_counts(const symbols::Attribution& a) {
   std::vector<tui::FunctionCount> out;
   for (const symbols::VmAttribution& vm : a.vms)
@@ -55,6 +55,8 @@ std::vector<tui::FunctionCount> function_counts(const symbols::Attribution& a) {
         out.push_back({vm.vm_pid, r.reason, f.name, f.stats.count, f.stats.timed, f.stats.time_ns});
   return out;
 }
+
+}  // namespace
 
 util::Result<void> TopSession::refresh() {
   auto snapshot = collector.snapshot();

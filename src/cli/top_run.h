@@ -10,7 +10,6 @@
 #include "cli/top_options.h"
 #include "collect/exit_collector.h"
 #include "model/reason_catalog.h"
-#include "symbols/attribution.h"
 #include "tui/top_view.h"
 #include "util/result.h"
 
@@ -30,9 +29,6 @@ struct TopSession {
   std::string clock() const;  // "12:34:56", local time
   bool duration_over() const;
 };
-
-// The guest functions' numbers top shows (--by function), from an attribution.
-std::vector<tui::FunctionCount> function_counts(const symbols::Attribution& a);
 
 util::Result<void> run_top_batch(TopSession& session, std::ostream& out);
 util::Result<void> run_top_screen(TopSession& session);
