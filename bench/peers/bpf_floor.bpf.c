@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 /* after the kernel types it uses */
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -201,5 +202,67 @@ SEC(TP) int f11_probe_read2(void* ctx) {
   volatile __u32 code = 0;
   bpf_probe_read_kernel(&p, sizeof p, task);
   bpf_probe_read_kernel((void*)&code, sizeof code, p);
+  return 0;
+}
+
+/* The floor of a hook, for bench/peers/slowdown.sh (tracers floor-*; bpf_floor attaches only the
+ * programs it is told to): what any BPF exit tracer pays at these hooks before its own work, in
+ * the same L1 as kvmscope and the peers.
+ *  - slow_btf_exit / slow_btf_entry: empty BTF raw tracepoint programs (kvmscope's hooks; a
+ *    counting tool needs kvm_exit, a timing one kvm_entry too);
+ *  - slow_classic_exit / slow_classic_entry: empty classic tracepoint programs (kvmexit-bpfcc's
+ *    hook): the kernel builds the trace record, get_exit_info included, before the program runs;
+ *  - slow_btf_count: the least a tp_btf tool that names the exit reason can do on a kernel without
+ *    bpf_rdonly_cast for the vCPU's module type: the two dependent probe reads of the SVM exit
+ *    code and a per-CPU array add (kvmexit-bpfcc's counting, on the raw tracepoint). */
+struct kvm_vcpu___f {
+  int vcpu_id;
+} __attribute__((preserve_access_index));
+
+struct vmcb_control_area___f {
+  __u32 exit_code;
+} __attribute__((preserve_access_index));
+
+struct vmcb___f {
+  struct vmcb_control_area___f control;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___f {
+  struct kvm_vcpu___f vcpu;
+  struct vmcb___f* vmcb;
+} __attribute__((preserve_access_index));
+
+#define KS_FLOOR_REASONS 1024
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, KS_FLOOR_REASONS);
+  __type(key, __u32);
+  __type(value, __u64);
+} reason_counts SEC(".maps");
+
+SEC("tp_btf/kvm_exit") int slow_btf_exit(__u64* ctx) {
+  return 0;
+}
+
+SEC("tp_btf/kvm_entry") int slow_btf_entry(__u64* ctx) {
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_exit") int slow_classic_exit(void* ctx) {
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_entry") int slow_classic_entry(void* ctx) {
+  return 0;
+}
+
+SEC("tp_btf/kvm_exit") int slow_btf_count(__u64* ctx) {
+  /* struct kvm_vcpu is vcpu_svm's first member (kvmscope checks that offset; here it is 0). */
+  struct vcpu_svm___f* svm = (void*)ctx[0];
+  __u32 reason = BPF_CORE_READ(svm, vmcb, control.exit_code);
+  if (reason >= KS_FLOOR_REASONS) reason = KS_FLOOR_REASONS - 1;
+  __u64* n = bpf_map_lookup_elem(&reason_counts, &reason);
+  if (n) *n += 1;
   return 0;
 }

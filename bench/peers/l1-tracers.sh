@@ -5,10 +5,15 @@
 #
 #   under TRACER PREFIX GUEST...
 # TRACER: none | kvmscope | kvmscope-counts | kvmscope-classic | kvmscope-base | kvmscope-share |
-#         perf-record | perf-live | kvmexit | kvm_stat
+#         perf-record | perf-live | kvmexit | kvm_stat | floor-btf-exit | floor-btf-pair |
+#         floor-classic-exit | floor-classic-pair | floor-btf-count
 # kvmscope: tp_btf hooks where they load (the default); -counts: --counts-only; -classic: the
 # classic tracepoints (KVMSCOPE_TRACEPOINTS=classic); -base: an older kvmscope carried in the
 # cases directory as kvmscope-base (slowdown.sh SLOW_BASE_BIN), for before/after in one run.
+# floor-*: no tool, the floor of a hook (bpf_floor.bpf.c's slow_* programs, carried in the cases
+# directory): empty programs on tp_btf kvm_exit (-btf-exit), on tp_btf kvm_exit and kvm_entry
+# (-btf-pair), the same on the classic tracepoints (-classic-exit, -classic-pair), and the least
+# tp_btf counting by reason (-btf-count: probe reads of the SVM exit code, a per-CPU array add).
 . /opt/peers-run/l1-lib.sh
 
 KVMEXIT=/tmp/kvmexit-svm
@@ -74,6 +79,19 @@ under() {
       # kvm_stat's per-reason counting: one perf counter per kvm event and per exit reason
       # (kvm_exit(<reason>) with a filter), read once a second in logging mode.
       bg_tracer "$p" 'kvm_exit' 120 kvm_stat -t -l -f 'kvm_exit'
+      "$@"
+      bg_stop ;;
+    floor-*)
+      local progs
+      case $tracer in
+        floor-btf-exit) progs=slow_btf_exit ;;
+        floor-btf-pair) progs=slow_btf_exit,slow_btf_entry ;;
+        floor-classic-exit) progs=slow_classic_exit ;;
+        floor-classic-pair) progs=slow_classic_exit,slow_classic_entry ;;
+        floor-btf-count) progs=slow_btf_count ;;
+        *) echo "unknown tracer $tracer" >&2; return 2 ;;
+      esac
+      bg_tracer "$p" '^ready' 120 /opt/peers-run/cases/bpf_floor /opt/peers-run/cases/bpf_floor.bpf.o "$progs"
       "$@"
       bg_stop ;;
     *)

@@ -11,6 +11,8 @@
 # Env: SLOW_ROUNDS (default 5), SLOW_GUEST (default "--cpuid 50000 --io 5000 --hlt 5000"),
 #      SLOW_TRACERS (default all), SLOW_BASE_BIN (a static kvmscope to compare as tracer
 #      kvmscope-base, e.g. the last release's: carried stripped into L1 with the cases).
+# Tracers floor-* (l1-tracers.sh) are no tool but the floor of a hook: empty BPF programs on
+# kvm_exit (and kvm_entry), tp_btf or classic, from bpf_floor.bpf.c, built here and carried along.
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${SLOW_ROUNDS:-5}
@@ -23,6 +25,12 @@ if [ -n "${SLOW_BASE_BIN:-}" ]; then
   strip -o "$CASES/kvmscope-base" "$SLOW_BASE_BIN"
   case " $TRACERS " in *" kvmscope-base "*) ;; *) TRACERS="$TRACERS kvmscope-base" ;; esac
 fi
+
+case " $TRACERS " in
+  *" floor-"*)
+    clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" -o "$CASES/bpf_floor.bpf.o"
+    gcc -O2 -Wall -static "$PEERS_BENCH/bpf_floor.c" -lbpf -lelf -lz -lzstd -o "$CASES/bpf_floor" ;;
+esac
 
 read -r -a T <<<"$TRACERS"
 n=${#T[@]}
