@@ -242,6 +242,32 @@ struct {
   __type(value, struct ks_thread);
 } threads SEC(".maps");
 
+/* --counts-only's fast path: per CPU, the slots of the thread that last counted a hardware exit
+ * there. A vCPU thread runs thousands of exits on one CPU between migrations, so its next exit
+ * finds its slot here with a per-CPU array lookup instead of the task-local storage lookup (which
+ * costs more than the rest of the counting: bench/peers/percost.sh). Only --counts-only: timing
+ * holds the open exit until kvm_entry, which may come on another CPU, so it stays per thread.
+ * A cache line is valid for its thread (pid_tgid), its vCPU, and lean_gen: user space bumps
+ * lean_gen whenever it hands counter slots back (ExitCollector::forget_vms), so a thread whose
+ * ids a new process reuses never counts into a slot that now belongs to another key. */
+struct ks_lean {
+  __u64 id; /* bpf_get_current_pid_tgid() of the thread, 0 = none */
+  __u64 gen;
+  __u32 vcpu;
+  __u32 pad;
+  __u64 cache_tag[KS_SLOT_CACHE];
+  __u32 cache_slot[KS_SLOT_CACHE];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ks_lean);
+} lean_slots SEC(".maps");
+
+volatile __u64 lean_gen = 0; /* .bss: written by user space, an aligned 8-byte store */
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 8192);
@@ -363,6 +389,17 @@ static __noinline __u32 slot_create(const struct ks_exit_key* key, __u32 tid) {
   return slot;
 }
 
+/* Where `key` sits in a slot cache (the thread's, or --counts-only's per-CPU one): its tag, and
+ * the cache line it maps to. */
+static __always_inline __u64 cache_tag(const struct ks_exit_key* key) {
+  return key->reason | (__u64)key->isa << 32 | (__u64)key->level << 48 | 1ULL << 56;
+}
+
+static __always_inline __u32 cache_index(const struct ks_exit_key* key) {
+  return (key->reason ^ (key->reason >> 4) ^ (key->reason >> 8) ^ key->level) &
+         (KS_SLOT_CACHE - 1);
+}
+
 /* The slot of `key` through the thread's cache (t may be NULL: no state, no cache). */
 static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_key* key,
                                       __u32 tid) {
@@ -371,9 +408,8 @@ static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_k
     __builtin_memset(t->cache_tag, 0, sizeof(t->cache_tag));
     t->cache_vcpu = key->vcpu;
   }
-  __u64 tag = key->reason | (__u64)key->isa << 32 | (__u64)key->level << 48 | 1ULL << 56;
-  __u32 i = (key->reason ^ (key->reason >> 4) ^ (key->reason >> 8) ^ key->level) &
-            (KS_SLOT_CACHE - 1);
+  __u64 tag = cache_tag(key);
+  __u32 i = cache_index(key);
   if (t->cache_tag[i] == tag) return t->cache_slot[i];
   __u32 slot = slot_create(key, tid);
   if (slot != KS_NO_SLOT) {
@@ -550,9 +586,40 @@ static __always_inline void site_note_msr(struct ks_thread* t, __u32 write) {
  * guest_sites (on_kvm_exit_sites, on_kvm_entry_sites): the verifier would prune a branch on the
  * read-only guest_sites alone, but the compiler would still keep its operands alive across the
  * counting, spilling registers in every program (14 instructions more per exit, measured). */
-static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 rip, bool sites) {
+static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 rip, bool sites,
+                                    bool lean) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
+  /* --counts-only with nothing else to do for the exit: the per-CPU cache may hold its slot.
+   * `lean`, like `sites`, is a compile-time constant: true only in the programs loaded for it
+   * (on_kvm_exit_cnt, on_btf_exit_cnt), so the others stay instruction for instruction. */
+  const bool lean_path =
+      lean && counts_only && aggregate && !record && !stream_exits && !drills && !sites;
+  struct ks_lean* l = NULL;
+  struct ks_exit_key key = {};
+  key.tgid = tgid;
+  key.vcpu = vcpu;
+  key.reason = reason;
+  key.isa = (__u16)isa;
+  key.level = KS_LEVEL_HW;
+  if (lean_path) {
+    __u32 zero = 0;
+    l = bpf_map_lookup_elem(&lean_slots, &zero);
+    if (l && (l->id != id || l->gen != lean_gen || l->vcpu != vcpu)) {
+      __builtin_memset(l->cache_tag, 0, sizeof(l->cache_tag));
+      l->id = 0; /* filled below once this thread is known to be traced */
+    }
+    if (l && l->id) {
+      __u32 i = cache_index(&key);
+      if (l->cache_tag[i] == cache_tag(&key)) {
+        struct ks_exit_val* v = slot_counter(l->cache_slot[i]);
+        if (v) {
+          v->count += 1;
+          return;
+        }
+      }
+    }
+  }
   bool is_traced;
   struct ks_thread* t = traced_thread(tgid, &is_traced);
   if (!is_traced) return;
@@ -560,13 +627,15 @@ static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 r
   __u64 now = counts_only && !stream_exits && !record ? 0 : bpf_ktime_get_ns();
   if (record) emit(KS_EV_EXIT, tgid, tid, vcpu, now, reason, isa, rip);
 
-  struct ks_exit_key key = {};
-  key.tgid = tgid;
-  key.vcpu = vcpu;
-  key.reason = reason;
-  key.isa = (__u16)isa;
-  key.level = KS_LEVEL_HW;
   __u32 slot = aggregate ? count_exit(t, &key, tid, now) : KS_NO_SLOT;
+  if (l && slot != KS_NO_SLOT) {
+    l->id = id;
+    l->gen = lean_gen;
+    l->vcpu = vcpu;
+    __u32 i = cache_index(&key);
+    l->cache_tag[i] = cache_tag(&key);
+    l->cache_slot[i] = slot;
+  }
   if (sites) site_exit(t, tgid, reason, isa, rip);
   if (t) {
     t->hw_slot = slot;
@@ -595,13 +664,19 @@ static __always_inline void hw_entry(__u32 vcpu, bool sites) {
 }
 
 KS_TRACEPOINT(on_kvm_exit, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
-  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, record ? ctx->guest_rip : 0, false);
+  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, record ? ctx->guest_rip : 0, false, false);
   return 0;
 }
 
 /* The same with the exits counted per guest RIP (guest_sites: stat/top --by function). */
 KS_TRACEPOINT(on_kvm_exit_sites, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
-  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, ctx->guest_rip, true);
+  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, ctx->guest_rip, true, false);
+  return 0;
+}
+
+/* The same for --counts-only with its per-CPU slot cache (struct ks_lean). */
+KS_TRACEPOINT(on_kvm_exit_cnt, "tracepoint/kvm/kvm_exit", struct trace_event_raw_kvm_exit___ks* ctx) {
+  hw_exit(ctx->vcpu_id, ctx->exit_reason, ctx->isa, 0, false, true);
   return 0;
 }
 
@@ -639,7 +714,13 @@ static __always_inline __u32 vcpu_exit_reason(void* vcpu) {
  * kvm_exit(struct kvm_vcpu *vcpu, u32 isa); kvm_entry(struct kvm_vcpu *vcpu[, bool ...]). */
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(on_kvm_exit_btf, struct kvm_vcpu___ks* vcpu, __u32 isa) {
-  hw_exit(vcpu->vcpu_id, vcpu_exit_reason(vcpu), isa, 0, false);
+  hw_exit(vcpu->vcpu_id, vcpu_exit_reason(vcpu), isa, 0, false, false);
+  return 0;
+}
+
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(on_btf_exit_cnt, struct kvm_vcpu___ks* vcpu, __u32 isa) {
+  hw_exit(vcpu->vcpu_id, vcpu_exit_reason(vcpu), isa, 0, false, true);
   return 0;
 }
 

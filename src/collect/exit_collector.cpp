@@ -243,11 +243,16 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   if (config.stream_exits || config.record)
     bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
   bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
-  // --by function has programs of its own (exits.bpf.c, hw_exit): the others stay as lean.
+  // --by function and --counts-only (with nothing else per exit) have kvm_exit programs of their
+  // own (exits.bpf.c, hw_exit), so the default ones carry none of their code.
   const bool sites = config.guest_sites;
-  bpf_program__set_autoload(skel->progs.on_kvm_exit, !hw.btf && !sites);
+  const bool lean = config.counts_only && config.aggregate && !config.record &&
+                    !config.stream_exits && !config.drills && !sites;
+  bpf_program__set_autoload(skel->progs.on_kvm_exit, !hw.btf && !sites && !lean);
   bpf_program__set_autoload(skel->progs.on_kvm_exit_sites, !hw.btf && sites);
-  bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf);
+  bpf_program__set_autoload(skel->progs.on_kvm_exit_cnt, !hw.btf && lean);
+  bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf && !lean);
+  bpf_program__set_autoload(skel->progs.on_btf_exit_cnt, hw.btf && lean);
   bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !sites && !config.counts_only);
   bpf_program__set_autoload(skel->progs.on_kvm_entry_sites,
                             !hw.btf && sites && !config.counts_only);
@@ -461,7 +466,9 @@ util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks&
         std::pair{p.on_exit, "sched:sched_process_exit"}, std::pair{p.on_kvm_exit, "kvm:kvm_exit"},
         std::pair{p.on_kvm_entry, "kvm:kvm_entry"}, std::pair{p.on_kvm_exit_sites, "kvm:kvm_exit"},
         std::pair{p.on_kvm_entry_sites, "kvm:kvm_entry"},
+        std::pair{p.on_kvm_exit_cnt, "kvm:kvm_exit"},
         std::pair{p.on_kvm_exit_btf, "tp_btf/kvm_exit"},
+        std::pair{p.on_btf_exit_cnt, "tp_btf/kvm_exit"},
         std::pair{p.on_kvm_entry_btf, "tp_btf/kvm_entry"},
         std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
     if (auto r = attach(prog, what); !r) return r.error();
@@ -732,6 +739,9 @@ util::Result<void> ExitCollector::forget_vms(std::span<const std::uint32_t> pids
   if (pids.empty()) return {};
   const std::set<std::uint32_t> tgids(pids.begin(), pids.end());
   if (auto r = free_slots_of(impl_->skel->maps, tgids); !r) return r;
+  // --counts-only's per-CPU slot caches (exits.bpf.c, struct ks_lean) drop every line filled
+  // before this: a new thread reusing a dead one's ids must not find its freed slots there.
+  impl_->skel->bss->lean_gen = impl_->skel->bss->lean_gen + 1;
   if (auto r = delete_tgids<ks_drill_key>(impl_->skel->maps.drill_counts, tgids); !r) return r;
   if (auto r = delete_tgids<ks_site_key>(impl_->skel->maps.sites, tgids); !r) return r;
   for (std::uint32_t pid : tgids) {
