@@ -164,7 +164,24 @@ struct HwHooks {
   bool btf = false;
   std::uint8_t isa = KS_ISA_NONE;
   std::string why;  // why not BTF, or what it reads
+  // kvm_amd or kvm_intel is loaded: kvm_exit fires, and every exit to the VMM follows one on
+  // its thread, whichever hook counts it.
+  bool fires = false;
 };
+
+// --counts-only with nothing else to do per exit: the kvm_exit programs with the per-CPU slot
+// cache (exits.bpf.c, struct ks_lean).
+bool lean_counting(const CollectorConfig& config) {
+  return config.counts_only && config.aggregate && !config.record && !config.stream_exits &&
+         !config.drills && !config.guest_sites;
+}
+
+// Under lean counting where kvm_exit fires, the KVM_RUN hook is not loaded: it would only tell
+// the thread's vCPU, which its kvm_exit already did (every exit to the VMM follows one), and it
+// runs for every ioctl on the host.
+bool run_hook_needed(const CollectorConfig& config, const HwHooks& hw) {
+  return !(lean_counting(config) && hw.fires);
+}
 
 util::Result<Hooks> hooks_wanted(Hooks configured) {
   if (configured != Hooks::automatic) return configured;
@@ -178,6 +195,7 @@ util::Result<Hooks> hooks_wanted(Hooks configured) {
 
 HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
   HwHooks h;
+  h.fires = access("/sys/module/kvm_amd", F_OK) == 0 || access("/sys/module/kvm_intel", F_OK) == 0;
   if (wanted == Hooks::classic) {
     h.why = "KVMSCOPE_TRACEPOINTS=classic";
     return h;
@@ -242,12 +260,11 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_map__set_max_entries(skel->maps.sites, config.guest_sites ? config.max_entries : 1);
   if (config.stream_exits || config.record)
     bpf_map__set_max_entries(skel->maps.events, config.ring_bytes);
-  bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook);
+  bpf_program__set_autoload(skel->progs.on_ioctl, with_run_hook && run_hook_needed(config, hw));
   // --by function and --counts-only (with nothing else per exit) have kvm_exit programs of their
   // own (exits.bpf.c, hw_exit), so the default ones carry none of their code.
   const bool sites = config.guest_sites;
-  const bool lean = config.counts_only && config.aggregate && !config.record &&
-                    !config.stream_exits && !config.drills && !sites;
+  const bool lean = lean_counting(config);
   bpf_program__set_autoload(skel->progs.on_kvm_exit, !hw.btf && !sites && !lean);
   bpf_program__set_autoload(skel->progs.on_kvm_exit_sites, !hw.btf && sites);
   bpf_program__set_autoload(skel->progs.on_kvm_exit_cnt, !hw.btf && lean);
@@ -482,9 +499,11 @@ util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks&
                       r.error().message() + ")");
   }
   // The KVM_RUN hook is a refinement: without it the counts are still exact.
-  util::Result<void> hooked = bpf_program__autoload(p.on_ioctl)
-                                  ? attach(p.on_ioctl, "syscalls:sys_enter_ioctl")
-                                  : util::plain_error("it did not load on this kernel");
+  util::Result<void> hooked = {};
+  if (bpf_program__autoload(p.on_ioctl))
+    hooked = attach(p.on_ioctl, "syscalls:sys_enter_ioctl");
+  else if (run_hook_needed(config, hw))
+    hooked = util::plain_error("it did not load on this kernel");
   if (!hooked)
     notes.push_back("vCPU ids and handling times of exits to the VMM are not available (" +
                     hooked.error().message() + ")");
@@ -498,6 +517,8 @@ std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
   s += hw.btf ? " (BTF raw tracepoints, no trace record; " + hw.why + ")"
               : " (classic tracepoints: " + hw.why + ")";
   if (config.counts_only) s += "; counts only, no handling times";
+  if (!run_hook_needed(config, hw))
+    s += "; exits to the VMM take their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
   return s;
 }
 
@@ -519,6 +540,7 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
     // The classic tracepoints are the fallback; say why they were needed.
     HwHooks classic;
     classic.why = "the BTF raw tracepoints failed: " + loaded.error().message();
+    classic.fires = hw.fires;
     impl->links.clear();
     impl->skel.reset();
     notes.clear();

@@ -791,6 +791,11 @@ def check_m(res, case):
     check_vmm_vs_ref(res, case, doc)
     timed = {e.get("code"): e.get("timed") for e in doc.get("exits", []) if e.get("timed")}
     res.check(f"{case.name}: nothing timed (timed 0 in every entry)", not timed, f"timed {timed}")
+    # Where kvm_exit fires, --counts-only loads no KVM_RUN hook: the exits to the VMM take their
+    # vCPU from the thread's kvm_exit. The guest has one vCPU: every entry is vcpu 0.
+    vcpus = sorted({(e.get("level"), e.get("vcpu")) for e in doc.get("exits", [])}, key=str)
+    res.check(f"{case.name}: every exit, hardware and VMM, is of vcpu 0",
+              vcpus == [("hardware", 0), ("vmm", 0)], f"(level, vcpu) {vcpus}")
 
 
 def check_hooks(res, outdir):
@@ -1140,7 +1145,7 @@ def _good_outdir(d):
     with open(os.path.join(d, "l-func.rhist"), "w", encoding="utf-8") as f:
         f.write(make_hist([(c, rips[c], n) for c, n in sorted(l_hw.items())], ("exit_reason", "guest_rip")))
     m_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
-    md = _doc(_plan(2000, 300, 300, None))
+    md = _doc(_plan(2000, 300, 300, 0))
     for e in md["exits"]:
         e.update(timed=0, time_ns=0, avg_ns=0, p50_ns=0, p99_ns=0, max_ns=0, hist_log2_ns=[0] * 10)
     _write_case(d, "m-counts", GUEST_TABLE, _ref(m_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(md))
@@ -1308,6 +1313,8 @@ def _broken():
         "l: no rip hist": ("l-func", None, "rhist"),
         "m: io one short": ("m-counts", _json_edit(_count_edit(P.io, -1)), "stat"),
         "m: something timed": ("m-counts", _json_edit(lambda d: d["exits"][0].update(timed=5)), "stat"),
+        "m: exits to the VMM of no vCPU": ("m-counts", _json_edit(lambda d: [e.update(vcpu=None) for e in d["exits"]
+                                                                            if e["level"] == "vmm"]), "stat"),
         "hooks: classic ran where btf was asked": ("hooks", lambda t: t.replace("tp_btf/kvm_exit", "kvm:kvm_exit"), "txt"),
         "i: io one short in the last frame": ("i-top", lambda t: _replace_last(t, f"  {ct(P.io)}  0.00  300  ",
                                                                               f"  {ct(P.io)}  0.00  299  "), "stdout"),
