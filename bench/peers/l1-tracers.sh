@@ -4,7 +4,8 @@
 # guest's own "elapsed ..., N exits/s" line. Peak RSS and CPU of the tracer go to <prefix>.time.
 #
 #   under TRACER PREFIX GUEST...
-# TRACER: none | kvmscope | kvmscope-counts | kvmscope-classic | kvmscope-base | kvmscope-share |
+# TRACER: none | kvmscope | kvmscope-counts | kvmscope-classic | kvmscope-base |
+#         kvmscope-base-counts | kvmscope-share |
 #         perf-record | perf-live | kvmexit | kvm_stat | floor-btf-exit | floor-btf-pair |
 #         floor-classic-exit | floor-classic-pair | floor-btf-count
 # kvmscope: tp_btf hooks where they load (the default); -counts: --counts-only; -classic: the
@@ -54,6 +55,8 @@ under() {
       KVMSCOPE_TRACEPOINTS=classic /usr/bin/time -v -o "$p.time" kvmscope stat -o "$p.tracer.out" -- "$@" ;;
     kvmscope-base)
       /usr/bin/time -v -o "$p.time" /opt/peers-run/cases/kvmscope-base stat -o "$p.tracer.out" -- "$@" ;;
+    kvmscope-base-counts)
+      /usr/bin/time -v -o "$p.time" /opt/peers-run/cases/kvmscope-base stat --counts-only -o "$p.tracer.out" -- "$@" ;;
     kvmscope-share)
       /usr/bin/time -v -o "$p.time" kvmscope stat --share-tracepoints -o "$p.tracer.out" -- "$@" ;;
     perf-record)

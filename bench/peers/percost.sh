@@ -7,7 +7,7 @@
 #   2. the nested SVM L1 (real kvm_exit/kvm_entry): kvmscope stat -a and kvmexit-bpfcc attached
 #      at the same time to the same guest run.
 # Target: <= 100 ns per event on this host. PERCOST_BASE_BIN: an older static kvmscope measured
-# in the same L1 run as "base" (before/after).
+# in the same L1 run as "base" (before/after), with PERCOST_BASE_ARGS (e.g. --counts-only) in L1.
 #
 #   bench/peers/percost.sh          PERCOST_L1=0 for the host part only, PERCOST_HOST=0 for L1 only
 . "$(dirname "$0")/lib.sh"
@@ -94,7 +94,7 @@ for cfg in btf counts classic base; do
   case \$cfg in
     counts) args=--counts-only ;;
     classic) env=KVMSCOPE_TRACEPOINTS=classic ;;
-    base) ks=/opt/peers-run/cases/kvmscope-base; [ -x \$ks ] || continue ;;
+    base) ks=/opt/peers-run/cases/kvmscope-base; args="${PERCOST_BASE_ARGS:-}"; [ -x \$ks ] || continue ;;
   esac
   env \$env /usr/bin/time -v -o \$cfg.time \$ks stat -a \$args -o \$cfg.table &
   ktime=\$!

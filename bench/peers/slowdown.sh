@@ -10,7 +10,8 @@
 #   bench/peers/slowdown.sh
 # Env: SLOW_ROUNDS (default 5), SLOW_GUEST (default "--cpuid 50000 --io 5000 --hlt 5000"),
 #      SLOW_TRACERS (default all), SLOW_BASE_BIN (a static kvmscope to compare as tracer
-#      kvmscope-base, e.g. the last release's: carried stripped into L1 with the cases).
+#      kvmscope-base, e.g. the last release's: carried stripped into L1 with the cases; name
+#      kvmscope-base-counts in SLOW_TRACERS for its --counts-only too).
 # Tracers floor-* (l1-tracers.sh) are no tool but the floor of a hook: empty BPF programs on
 # kvm_exit (and kvm_entry), tp_btf or classic, from bpf_floor.bpf.c, built here and carried along.
 . "$(dirname "$0")/lib.sh"
