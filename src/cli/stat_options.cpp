@@ -60,8 +60,8 @@ options:
                     (default 4096, 2,480 bytes each); exits beyond are counted and reported,
                     never silently dropped
   --counts-only     count exits, time nothing: one BPF program per hardware exit (kvm_exit),
-                    none on kvm_entry, no clock reads; the cheapest way to run always-on.
-                    The handling-time columns are left empty
+                    none on kvm_entry or (where kvm_exit fires) on KVM_RUN, no clock reads;
+                    the cheapest way to run always-on. The handling-time columns are left empty
   -v, --verbose     say on standard error how exits are hooked: BTF raw tracepoints
                     (tp_btf/kvm_exit, tp_btf/kvm_entry, where kvm_amd or kvm_intel has BTF) or
                     the classic kvm:kvm_exit/kvm:kvm_entry (and why);

@@ -779,6 +779,9 @@ def check_l(res, case):
               f"got {port}")
 
 
+M_NO_RUN_HOOK = "exits to the VMM take their vCPU from the thread's last kvm_exit (no KVM_RUN hook)"
+
+
 def check_m(res, case):
     """stat --counts-only: every hardware and VMM count equals the kernel's, and nothing is timed
     (no kvm_entry program, no clock read)."""
@@ -796,6 +799,8 @@ def check_m(res, case):
     vcpus = sorted({(e.get("level"), e.get("vcpu")) for e in doc.get("exits", [])}, key=str)
     res.check(f"{case.name}: every exit, hardware and VMM, is of vcpu 0",
               vcpus == [("hardware", 0), ("vmm", 0)], f"(level, vcpu) {vcpus}")
+    res.check(f"{case.name}: stat -v says the KVM_RUN hook was left out",
+              M_NO_RUN_HOOK in (case.stderr or ""), (case.stderr or "").strip()[-300:] or "empty stderr")
 
 
 def check_hooks(res, outdir):
@@ -1149,6 +1154,8 @@ def _good_outdir(d):
     for e in md["exits"]:
         e.update(timed=0, time_ns=0, avg_ns=0, p50_ns=0, p99_ns=0, max_ns=0, hist_log2_ns=[0] * 10)
     _write_case(d, "m-counts", GUEST_TABLE, _ref(m_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(md))
+    with open(os.path.join(d, "m-counts.stderr"), "w", encoding="utf-8") as f:
+        f.write(f"kvmscope stat: hardware exits: tp_btf/kvm_exit (...); counts only, no handling times; {M_NO_RUN_HOOK}\n")
     _good_views(d)
 
 
@@ -1313,6 +1320,7 @@ def _broken():
         "l: no rip hist": ("l-func", None, "rhist"),
         "m: io one short": ("m-counts", _json_edit(_count_edit(P.io, -1)), "stat"),
         "m: something timed": ("m-counts", _json_edit(lambda d: d["exits"][0].update(timed=5)), "stat"),
+        "m: the KVM_RUN hook was loaded": ("m-counts", lambda t: t.replace(M_NO_RUN_HOOK, ""), "stderr"),
         "m: exits to the VMM of no vCPU": ("m-counts", _json_edit(lambda d: [e.update(vcpu=None) for e in d["exits"]
                                                                             if e["level"] == "vmm"]), "stat"),
         "hooks: classic ran where btf was asked": ("hooks", lambda t: t.replace("tp_btf/kvm_exit", "kvm:kvm_exit"), "txt"),

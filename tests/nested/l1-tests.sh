@@ -247,9 +247,10 @@ if wanted l-func; then
   l1_save_out >/dev/null
 fi
 
-# m) --counts-only (one program per hardware exit, no kvm_entry program, no clock read): every
-# count still the kernel's, nothing timed.
-run_case m-counts "$KS" stat -o "$L1_OUT/m-counts.stat" --json --counts-only -- \
+# m) --counts-only (one program per hardware exit, no kvm_entry program, no clock read, no
+# KVM_RUN hook where kvm_exit fires: -v says so): every count still the kernel's, nothing timed,
+# every exit of the guest's one vCPU.
+run_case m-counts "$KS" stat -v -o "$L1_OUT/m-counts.stat" --json --counts-only -- \
   "$KS" guest --cpuid 2000 --io 300 --hlt 300
 
 dmesg >"$L1_OUT/dmesg.txt"
