@@ -212,6 +212,8 @@ SEC(TP) int f11_probe_read2(void* ctx) {
  *    counting tool needs kvm_exit, a timing one kvm_entry too);
  *  - slow_classic_exit / slow_classic_entry: empty classic tracepoint programs (kvmexit-bpfcc's
  *    hook): the kernel builds the trace record, get_exit_info included, before the program runs;
+ *  - slow_classic_uexit / slow_btf_uexit: the same two ways on kvm_userspace_exit (exits to the
+ *    VMM), where the classic record carries only what the raw tracepoint's arguments say;
  *  - slow_btf_count: the least a tp_btf tool that names the exit reason can do on a kernel without
  *    bpf_rdonly_cast for the vCPU's module type: the two dependent probe reads of the SVM exit
  *    code and a per-CPU array add (kvmexit-bpfcc's counting, on the raw tracepoint). */
@@ -264,5 +266,13 @@ SEC("tp_btf/kvm_exit") int slow_btf_count(__u64* ctx) {
   if (reason >= KS_FLOOR_REASONS) reason = KS_FLOOR_REASONS - 1;
   __u64* n = bpf_map_lookup_elem(&reason_counts, &reason);
   if (n) *n += 1;
+  return 0;
+}
+
+SEC("tracepoint/kvm/kvm_userspace_exit") int slow_classic_uexit(void* ctx) {
+  return 0;
+}
+
+SEC("tp_btf/kvm_userspace_exit") int slow_btf_uexit(__u64* ctx) {
   return 0;
 }

@@ -7,14 +7,16 @@
 # TRACER: none | kvmscope | kvmscope-counts | kvmscope-classic | kvmscope-base |
 #         kvmscope-base-counts | kvmscope-share |
 #         perf-record | perf-live | kvmexit | kvm_stat | floor-btf-exit | floor-btf-pair |
-#         floor-classic-exit | floor-classic-pair | floor-btf-count
+#         floor-classic-exit | floor-classic-pair | floor-btf-count | floor-classic-uexit |
+#         floor-btf-uexit
 # kvmscope: tp_btf hooks where they load (the default); -counts: --counts-only; -classic: the
 # classic tracepoints (KVMSCOPE_TRACEPOINTS=classic); -base: an older kvmscope carried in the
 # cases directory as kvmscope-base (slowdown.sh SLOW_BASE_BIN), for before/after in one run.
 # floor-*: no tool, the floor of a hook (bpf_floor.bpf.c's slow_* programs, carried in the cases
 # directory): empty programs on tp_btf kvm_exit (-btf-exit), on tp_btf kvm_exit and kvm_entry
 # (-btf-pair), the same on the classic tracepoints (-classic-exit, -classic-pair), and the least
-# tp_btf counting by reason (-btf-count: probe reads of the SVM exit code, a per-CPU array add).
+# tp_btf counting by reason (-btf-count: probe reads of the SVM exit code, a per-CPU array add),
+# and an empty program on kvm_userspace_exit, classic or tp_btf (-classic-uexit, -btf-uexit).
 . /opt/peers-run/l1-lib.sh
 
 KVMEXIT=/tmp/kvmexit-svm
@@ -92,6 +94,8 @@ under() {
         floor-classic-exit) progs=slow_classic_exit ;;
         floor-classic-pair) progs=slow_classic_exit,slow_classic_entry ;;
         floor-btf-count) progs=slow_btf_count ;;
+        floor-classic-uexit) progs=slow_classic_uexit ;;
+        floor-btf-uexit) progs=slow_btf_uexit ;;
         *) echo "unknown tracer $tracer" >&2; return 2 ;;
       esac
       bg_tracer "$p" '^ready' 120 /opt/peers-run/cases/bpf_floor /opt/peers-run/cases/bpf_floor.bpf.o "$progs"

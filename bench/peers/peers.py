@@ -311,7 +311,9 @@ def cmd_slowdown(a):
               "floor-btf-pair": "empty tp_btf kvm_exit + kvm_entry programs (what timing needs)",
               "floor-classic-exit": "an empty classic kvm_exit program (kvmexit-bpfcc's hook)",
               "floor-classic-pair": "empty classic kvm_exit + kvm_entry programs",
-              "floor-btf-count": "the least tp_btf counting by reason (SVM probe reads, per-CPU add)"}
+              "floor-btf-count": "the least tp_btf counting by reason (SVM probe reads, per-CPU add)",
+              "floor-classic-uexit": "an empty classic kvm_userspace_exit program",
+              "floor-btf-uexit": "an empty tp_btf kvm_userspace_exit program"}
     for t, what in floors.items():
         if t in slow:
             print(f"floor: {what}: {slow[t] * 100:.1f}%")

@@ -730,19 +730,20 @@ int BPF_PROG(on_kvm_entry_btf, struct kvm_vcpu___ks* vcpu) {
   return 0;
 }
 
-KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
+/* An exit to the VMM (kvm_userspace_exit: KVM_RUN returns to user space with this reason, or
+ * with an errno), from either hook. */
+static __always_inline void vmm_exit(__u32 reason, int err) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
   bool is_traced;
   struct ks_thread* t = traced_thread(tgid, &is_traced);
-  if (!is_traced) return 0;
+  if (!is_traced) return;
 
   __u64 now = counts_only && !stream_exits ? 0 : bpf_ktime_get_ns();
-  int err = ctx->errno;
   struct ks_exit_key key = {};
   key.tgid = tgid;
   key.vcpu = t ? t->vcpu : KS_VCPU_UNKNOWN;
-  key.reason = err < 0 ? (KS_VMM_ERRNO_FLAG | (__u32)-err) : ctx->reason;
+  key.reason = err < 0 ? (KS_VMM_ERRNO_FLAG | (__u32)-err) : reason;
   key.isa = KS_ISA_NONE;
   key.level = KS_LEVEL_VMM;
   if (record) emit(KS_EV_USERSPACE_EXIT, tgid, tid, key.vcpu, now, key.reason, 0, 0);
@@ -753,6 +754,19 @@ KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct tra
     if (t->drill_awaits && ks_drill_causes(t->drill_key.kind, key.reason)) t->drill_ts = now;
     t->drill_awaits = 0;
   }
+}
+
+KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
+  vmm_exit(ctx->reason, ctx->errno);
+  return 0;
+}
+
+/* The same on the BTF raw tracepoint, kvm_userspace_exit(__u32 reason, int errno): the kernel
+ * builds no trace record. User space checks that prototype in the kernel's BTF before it
+ * chooses this program (ExitCollector, vmm_btf_hook). */
+SEC("tp_btf/kvm_userspace_exit")
+int BPF_PROG(on_vmm_exit_btf, __u32 reason, int err) {
+  vmm_exit(reason, err);
   return 0;
 }
 

@@ -60,8 +60,9 @@ options:
   --no-compress     store blocks uncompressed (larger, slightly faster to write)
   --share-tracepoints
                     let perf (perf kvm stat, perf record -e kvm:*) see the kvm tracepoints
-                    while kvmscope runs; by default kvmscope's BPF programs keep the events
-                    from perf consumers, which is cheaper
+                    while kvmscope runs; by default kvmscope's programs on classic
+                    tracepoints keep those events from perf consumers, which is cheaper (on
+                    BTF raw tracepoints they take nothing from perf)
   -h, --help        this text
 
 Ctrl-C, the command's end or a full disk leave a file that report reads up to its last

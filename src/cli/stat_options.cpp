@@ -54,8 +54,9 @@ options:
                     perf stat) and to standard output with -p and -a
   --share-tracepoints
                     let perf (perf kvm stat, perf record -e kvm:*) see the kvm tracepoints
-                    while kvmscope runs; by default kvmscope's BPF programs keep the events
-                    from perf consumers, which is cheaper
+                    while kvmscope runs; by default kvmscope's programs on classic
+                    tracepoints keep those events from perf consumers, which is cheaper (on
+                    BTF raw tracepoints, see -v, they take nothing from perf)
   --max-entries N   (VM, vCPU, reason) counters kept in the kernel, one per vCPU thread
                     (default 4096, 2,480 bytes each); exits beyond are counted and reported,
                     never silently dropped

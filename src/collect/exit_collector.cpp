@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <set>
 #include <sstream>
 
+#include "collect/tracepoint_btf.h"
 #include "exits.skel.h"
 #include "model/vm_name.h"
 #include "util/clock.h"
@@ -167,6 +169,9 @@ struct HwHooks {
   // kvm_amd or kvm_intel is loaded: kvm_exit fires, and every exit to the VMM follows one on
   // its thread, whichever hook counts it.
   bool fires = false;
+  // Exits to the VMM on tp_btf/kvm_userspace_exit (no trace record built), else why not.
+  bool vmm_btf = false;
+  std::string vmm_why;
 };
 
 // --counts-only with nothing else to do per exit: the kvm_exit programs with the per-CPU slot
@@ -193,13 +198,22 @@ util::Result<Hooks> hooks_wanted(Hooks configured) {
       std::string("KVMSCOPE_TRACEPOINTS: expected auto, btf or classic, got '") + env + "'");
 }
 
+// kvm_userspace_exit(__u32 reason, int errno), as on_vmm_exit_btf reads it.
+constexpr std::array<std::size_t, 2> kVmmExitArgs = {sizeof(__u32), sizeof(int)};
+
 HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
   HwHooks h;
   h.fires = access("/sys/module/kvm_amd", F_OK) == 0 || access("/sys/module/kvm_intel", F_OK) == 0;
   if (wanted == Hooks::classic) {
-    h.why = "KVMSCOPE_TRACEPOINTS=classic";
+    h.why = h.vmm_why = "KVMSCOPE_TRACEPOINTS=classic";
     return h;
   }
+  // Exits to the VMM need no module beyond kvm: the raw tracepoint is there wherever its
+  // prototype is as the program reads it.
+  if (auto vmm = raw_tracepoint_takes("kvm_userspace_exit", "kvm", kVmmExitArgs); vmm)
+    h.vmm_btf = true;
+  else
+    h.vmm_why = vmm.error().message();
   if (config.record || config.guest_sites) {
     h.why = std::string(config.record ? "record" : "--by function") +
             " needs the guest RIP, which only the classic kvm:kvm_exit gives";
@@ -270,6 +284,8 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_program__set_autoload(skel->progs.on_kvm_exit_cnt, !hw.btf && lean);
   bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf && !lean);
   bpf_program__set_autoload(skel->progs.on_btf_exit_cnt, hw.btf && lean);
+  bpf_program__set_autoload(skel->progs.on_userspace_exit, !hw.vmm_btf);
+  bpf_program__set_autoload(skel->progs.on_vmm_exit_btf, hw.vmm_btf);
   bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !sites && !config.counts_only);
   bpf_program__set_autoload(skel->progs.on_kvm_entry_sites,
                             !hw.btf && sites && !config.counts_only);
@@ -487,7 +503,8 @@ util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks&
         std::pair{p.on_kvm_exit_btf, "tp_btf/kvm_exit"},
         std::pair{p.on_btf_exit_cnt, "tp_btf/kvm_exit"},
         std::pair{p.on_kvm_entry_btf, "tp_btf/kvm_entry"},
-        std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"}}) {
+        std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"},
+        std::pair{p.on_vmm_exit_btf, "tp_btf/kvm_userspace_exit"}}) {
     if (auto r = attach(prog, what); !r) return r.error();
   }
   for (auto [prog, what] :
@@ -517,6 +534,9 @@ std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
   s += hw.btf ? " (BTF raw tracepoints, no trace record; " + hw.why + ")"
               : " (classic tracepoints: " + hw.why + ")";
   if (config.counts_only) s += "; counts only, no handling times";
+  s += hw.vmm_btf ? "; exits to the VMM: tp_btf/kvm_userspace_exit"
+                  : "; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: " +
+                        hw.vmm_why + ")";
   if (!run_hook_needed(config, hw))
     s += "; exits to the VMM take their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
   return s;
@@ -536,10 +556,10 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
                              hw.why + ")");
   std::vector<std::string> notes;
   auto loaded = load_and_attach(config, hw, impl->skel, impl->links, notes);
-  if (!loaded && hw.btf && *wanted == Hooks::automatic) {
+  if (!loaded && (hw.btf || hw.vmm_btf) && *wanted == Hooks::automatic) {
     // The classic tracepoints are the fallback; say why they were needed.
     HwHooks classic;
-    classic.why = "the BTF raw tracepoints failed: " + loaded.error().message();
+    classic.why = classic.vmm_why = "the BTF raw tracepoints failed: " + loaded.error().message();
     classic.fires = hw.fires;
     impl->links.clear();
     impl->skel.reset();

@@ -455,20 +455,28 @@ TEST(LiveStat, verbose_names_the_hooks_and_the_environment_chooses_them) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err,
             "kvmscope stat: hardware exits: kvm:kvm_exit and kvm:kvm_entry (classic tracepoints: "
-            "KVMSCOPE_TRACEPOINTS=classic)\n");
+            "KVMSCOPE_TRACEPOINTS=classic); exits to the VMM: kvm:kvm_userspace_exit (classic "
+            "tracepoint: KVMSCOPE_TRACEPOINTS=classic)\n");
   r = run_command({"env", "KVMSCOPE_TRACEPOINTS=classic", kvmscope_bin(), "stat", "-v",
                    "--counts-only", "-a", "-d", "0.2", "-o", "/dev/null"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err,
             "kvmscope stat: hardware exits: kvm:kvm_exit (classic tracepoints: "
-            "KVMSCOPE_TRACEPOINTS=classic); counts only, no handling times\n");
-  // Without the variable: BTF raw tracepoints where kvm_amd or kvm_intel has BTF, else classic.
+            "KVMSCOPE_TRACEPOINTS=classic); counts only, no handling times; exits to the VMM: "
+            "kvm:kvm_userspace_exit (classic tracepoint: KVMSCOPE_TRACEPOINTS=classic)\n");
+  // Without the variable: BTF raw tracepoints where kvm_amd or kvm_intel has BTF, else classic;
+  // exits to the VMM on the BTF raw tracepoint wherever the kernel's BTF has it as kvmscope
+  // reads it, else the classic one and why.
   r = run_command({kvmscope_bin(), "stat", "-v", "-a", "-d", "0.2", "-o", "/dev/null"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.starts_with("kvmscope stat: hardware exits: tp_btf/kvm_exit and "
                                 "tp_btf/kvm_entry (BTF raw tracepoints") ||
               r.err.starts_with("kvmscope stat: hardware exits: kvm:kvm_exit and kvm:kvm_entry "
                                 "(classic tracepoints: "))
+      << r.err;
+  EXPECT_TRUE(r.err.ends_with("; exits to the VMM: tp_btf/kvm_userspace_exit\n") ||
+              r.err.find("; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: ") !=
+                  std::string::npos)
       << r.err;
   r = run_command({"env", "KVMSCOPE_TRACEPOINTS=fast", kvmscope_bin(), "stat", "-a", "-d", "0.2"});
   EXPECT_EQ(r.exit_code, 1);
