@@ -534,9 +534,9 @@ std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
   s += hw.btf ? " (BTF raw tracepoints, no trace record; " + hw.why + ")"
               : " (classic tracepoints: " + hw.why + ")";
   if (config.counts_only) s += "; counts only, no handling times";
-  s += hw.vmm_btf ? "; exits to the VMM: tp_btf/kvm_userspace_exit"
-                  : "; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: " +
-                        hw.vmm_why + ")";
+  s += hw.vmm_btf
+           ? "; exits to the VMM: tp_btf/kvm_userspace_exit"
+           : "; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: " + hw.vmm_why + ")";
   if (!run_hook_needed(config, hw))
     s += "; exits to the VMM take their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
   return s;

@@ -85,8 +85,8 @@ TEST(LiveShareTracepoints, perf_sees_the_events_only_when_shared) {
     return argv;
   };
   // On the classic tracepoint kvmscope keeps the events from perf unless asked to share them.
-  const auto kept = with({"env", "KVMSCOPE_TRACEPOINTS=classic", kvmscope_bin(), "stat", "-o",
-                          "/dev/null"});
+  const auto kept =
+      with({"env", "KVMSCOPE_TRACEPOINTS=classic", kvmscope_bin(), "stat", "-o", "/dev/null"});
   const auto shared = with({"env", "KVMSCOPE_TRACEPOINTS=classic", kvmscope_bin(), "stat",
                             "--share-tracepoints", "-o", "/dev/null"});
   // Its default hooks: on the BTF raw tracepoint (where this kernel has it, -v says) a program
@@ -107,7 +107,8 @@ TEST(LiveShareTracepoints, perf_sees_the_events_only_when_shared) {
       ::sleep(1);
       continue;
     }
-    EXPECT_EQ(with_kept, 0u) << "kvmscope's default keeps the classic tracepoint's events from perf";
+    EXPECT_EQ(with_kept, 0u)
+        << "kvmscope's default keeps the classic tracepoint's events from perf";
     EXPECT_EQ(with_shared, 300u) << "--share-tracepoints hands every one on";
     const bool btf = hooks.find("exits to the VMM: tp_btf/kvm_userspace_exit") != std::string::npos;
     EXPECT_EQ(with_automatic, btf ? 300u : 0u) << hooks;

@@ -16,7 +16,9 @@ namespace {
 
 using kvmscope::collect::raw_tracepoint_takes;
 
-bool kernel_has(const char* path) { return access(path, R_OK) == 0; }
+bool kernel_has(const char* path) {
+  return access(path, R_OK) == 0;
+}
 
 // Why this kernel cannot show the kvm tracepoints in BTF, or "" where it can: KVM built in
 // (no initstate) with vmlinux BTF, or the kvm module with BTF of its own.
@@ -28,8 +30,8 @@ std::string no_kvm_btf() {
   return "";
 }
 
-#define REQUIRE_KVM_BTF()                                         \
-  do {                                                            \
+#define REQUIRE_KVM_BTF()                                                        \
+  do {                                                                           \
     if (const std::string why = no_kvm_btf(); !why.empty()) GTEST_SKIP() << why; \
   } while (0)
 
