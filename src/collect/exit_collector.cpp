@@ -538,7 +538,7 @@ std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
            ? "; exits to the VMM: tp_btf/kvm_userspace_exit"
            : "; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: " + hw.vmm_why + ")";
   if (!run_hook_needed(config, hw))
-    s += "; exits to the VMM take their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
+    s += ", their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
   return s;
 }
 

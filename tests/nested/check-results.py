@@ -779,7 +779,7 @@ def check_l(res, case):
               f"got {port}")
 
 
-M_NO_RUN_HOOK = "exits to the VMM take their vCPU from the thread's last kvm_exit (no KVM_RUN hook)"
+M_NO_RUN_HOOK = "their vCPU from the thread's last kvm_exit (no KVM_RUN hook)"
 
 
 def check_m(res, case):
@@ -1155,7 +1155,7 @@ def _good_outdir(d):
         e.update(timed=0, time_ns=0, avg_ns=0, p50_ns=0, p99_ns=0, max_ns=0, hist_log2_ns=[0] * 10)
     _write_case(d, "m-counts", GUEST_TABLE, _ref(m_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(md))
     with open(os.path.join(d, "m-counts.stderr"), "w", encoding="utf-8") as f:
-        f.write(f"kvmscope stat: hardware exits: tp_btf/kvm_exit (...); counts only, no handling times; {M_NO_RUN_HOOK}\n")
+        f.write(f"kvmscope stat: hardware exits: tp_btf/kvm_exit (...); counts only, no handling times; exits to the VMM: tp_btf/kvm_userspace_exit, {M_NO_RUN_HOOK}\n")
     _good_views(d)
 
 
