@@ -12,10 +12,11 @@
  * vcpu_svm->vmcb->control.exit_code or vcpu_vmx->exit_reason, the same values the classic
  * tracepoint reports) or, where those cannot load, the classic tracepoints kvm:kvm_exit and
  * kvm:kvm_entry. `record` and guest_sites always take the classic ones: they need the guest RIP,
- * which VMX reads lazily (VMREAD) and a program cannot. Exits to the VMM: kvm:kvm_userspace_exit counts the
- * exit; the thread's next ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time the VMM
- * took. That ioctl also
- * tells which vCPU a thread runs, since kvm_userspace_exit has no vcpu_id.
+ * which VMX reads lazily (VMREAD) and a program cannot. Exits to the VMM: kvm_userspace_exit
+ * (tp_btf where the kernel's BTF has it as on_vmm_exit_btf reads it, else the classic tracepoint)
+ * counts the exit; the thread's next ioctl(KVM_RUN) (the VMM re-entering the guest) adds the time
+ * the VMM took. That ioctl also tells which vCPU a thread runs, since kvm_userspace_exit has no
+ * vcpu_id; --counts-only, where kvm_exit fires, takes it from the thread's kvm_exit instead.
  *
  * Tracepoint fields are read through CO-RE (the structs below are relocated against the running
  * kernel's BTF, vmlinux or the kvm module), so one object loads on 6.1 and 6.18 alike. */
@@ -691,9 +692,11 @@ KS_TRACEPOINT(on_kvm_entry_sites, "tracepoint/kvm/kvm_entry", struct trace_event
 }
 
 /* The exit reason as the classic tracepoint reports it (kvm_x86_ops.get_exit_info): SVM's
- * vmcb->control.exit_code, VMX's exit_reason.full. The vCPU struct is module BTF beyond struct
- * kvm_vcpu, which the verifier lets a program load from directly only with bpf_rdonly_cast
- * (6.2+): read through CO-RE probe reads, which 6.1 has (SVM: two, VMX: one). */
+ * vmcb->control.exit_code, VMX's exit_reason.full. vcpu_svm and vcpu_vmx reach beyond struct
+ * kvm_vcpu, which is all the verifier lets a program load from directly; bpf_rdonly_cast (6.2+)
+ * would cast to them, but it casts only to types of vmlinux's own BTF, and these live in
+ * kvm_amd's and kvm_intel's module BTF wherever KVM is built as modules (every distribution
+ * kernel). So they are read through CO-RE probe reads (SVM: two, VMX: one), on every kernel. */
 static __always_inline __u32 vcpu_exit_reason(void* vcpu) {
   if (hw_isa == KS_ISA_SVM) {
     struct vcpu_svm___ks* svm =
