@@ -420,6 +420,28 @@ static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_k
   return slot;
 }
 
+/* --counts-only's per-CPU slot cache (struct ks_lean): this CPU's line, NULL where absent. */
+static __always_inline struct ks_lean* lean_line(void) {
+  __u32 zero = 0;
+  return bpf_map_lookup_elem(&lean_slots, &zero);
+}
+
+/* Counts `key` in its cached slot; false where the line holds no slot for it. */
+static __always_inline bool lean_count(struct ks_lean* l, const struct ks_exit_key* key) {
+  __u32 i = cache_index(key);
+  if (l->cache_tag[i] != cache_tag(key)) return false;
+  struct ks_exit_val* v = slot_counter(l->cache_slot[i]);
+  if (!v) return false;
+  v->count += 1;
+  return true;
+}
+
+static __always_inline void lean_fill(struct ks_lean* l, const struct ks_exit_key* key, __u32 slot) {
+  __u32 i = cache_index(key);
+  l->cache_tag[i] = cache_tag(key);
+  l->cache_slot[i] = slot;
+}
+
 static __always_inline void submit(void* e) {
   bool wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes;
   bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
@@ -604,22 +626,12 @@ static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 r
   key.isa = (__u16)isa;
   key.level = KS_LEVEL_HW;
   if (lean_path) {
-    __u32 zero = 0;
-    l = bpf_map_lookup_elem(&lean_slots, &zero);
+    l = lean_line();
     if (l && (l->id != id || l->gen != lean_gen || l->vcpu != vcpu)) {
       __builtin_memset(l->cache_tag, 0, sizeof(l->cache_tag));
       l->id = 0; /* filled below once this thread is known to be traced */
     }
-    if (l && l->id) {
-      __u32 i = cache_index(&key);
-      if (l->cache_tag[i] == cache_tag(&key)) {
-        struct ks_exit_val* v = slot_counter(l->cache_slot[i]);
-        if (v) {
-          v->count += 1;
-          return;
-        }
-      }
-    }
+    if (l && l->id && lean_count(l, &key)) return;
   }
   bool is_traced;
   struct ks_thread* t = traced_thread(tgid, &is_traced);
@@ -633,9 +645,7 @@ static __always_inline void hw_exit(__u32 vcpu, __u32 reason, __u32 isa, __u64 r
     l->id = id;
     l->gen = lean_gen;
     l->vcpu = vcpu;
-    __u32 i = cache_index(&key);
-    l->cache_tag[i] = cache_tag(&key);
-    l->cache_slot[i] = slot;
+    lean_fill(l, &key, slot);
   }
   if (sites) site_exit(t, tgid, reason, isa, rip);
   if (t) {
@@ -735,9 +745,28 @@ int BPF_PROG(on_kvm_entry_btf, struct kvm_vcpu___ks* vcpu) {
 
 /* An exit to the VMM (kvm_userspace_exit: KVM_RUN returns to user space with this reason, or
  * with an errno), from either hook. */
-static __always_inline void vmm_exit(__u32 reason, int err) {
+static __always_inline void vmm_exit(__u32 reason, int err, bool lean) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32, tid = (__u32)id;
+  const __u32 code = err < 0 ? (KS_VMM_ERRNO_FLAG | (__u32)-err) : reason;
+  /* --counts-only where kvm_exit fires (`lean`: on_uexit_cnt, on_vmm_btf_cnt only): the exit
+   * to the VMM follows its thread's kvm_exit, which most often left this CPU's slot cache
+   * filled for the thread and its vCPU. */
+  const bool lean_path = lean && counts_only && aggregate && !record && !stream_exits && !drills;
+  struct ks_lean* l = NULL;
+  if (lean_path) {
+    l = lean_line();
+    if (l && (l->id != id || l->gen != lean_gen)) l = NULL; /* another thread's: the slow way */
+    if (l) {
+      struct ks_exit_key key = {};
+      key.tgid = tgid;
+      key.vcpu = l->vcpu;
+      key.reason = code;
+      key.isa = KS_ISA_NONE;
+      key.level = KS_LEVEL_VMM;
+      if (lean_count(l, &key)) return;
+    }
+  }
   bool is_traced;
   struct ks_thread* t = traced_thread(tgid, &is_traced);
   if (!is_traced) return;
@@ -746,11 +775,12 @@ static __always_inline void vmm_exit(__u32 reason, int err) {
   struct ks_exit_key key = {};
   key.tgid = tgid;
   key.vcpu = t ? t->vcpu : KS_VCPU_UNKNOWN;
-  key.reason = err < 0 ? (KS_VMM_ERRNO_FLAG | (__u32)-err) : reason;
+  key.reason = code;
   key.isa = KS_ISA_NONE;
   key.level = KS_LEVEL_VMM;
   if (record) emit(KS_EV_USERSPACE_EXIT, tgid, tid, key.vcpu, now, key.reason, 0, 0);
   __u32 slot = aggregate ? count_exit(t, &key, tid, now) : KS_NO_SLOT;
+  if (l && slot != KS_NO_SLOT && l->vcpu == key.vcpu) lean_fill(l, &key, slot);
   if (t) {
     t->vmm_slot = slot;
     t->vmm_ts = now;
@@ -760,7 +790,12 @@ static __always_inline void vmm_exit(__u32 reason, int err) {
 }
 
 KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
-  vmm_exit(ctx->reason, ctx->errno);
+  vmm_exit(ctx->reason, ctx->errno, false);
+  return 0;
+}
+
+KS_TRACEPOINT(on_uexit_cnt, "tracepoint/kvm/kvm_userspace_exit", struct trace_event_raw_kvm_userspace_exit___ks* ctx) {
+  vmm_exit(ctx->reason, ctx->errno, true);
   return 0;
 }
 
@@ -769,7 +804,13 @@ KS_TRACEPOINT(on_userspace_exit, "tracepoint/kvm/kvm_userspace_exit", struct tra
  * chooses this program (ExitCollector, vmm_btf_hook). */
 SEC("tp_btf/kvm_userspace_exit")
 int BPF_PROG(on_vmm_exit_btf, __u32 reason, int err) {
-  vmm_exit(reason, err);
+  vmm_exit(reason, err, false);
+  return 0;
+}
+
+SEC("tp_btf/kvm_userspace_exit")
+int BPF_PROG(on_vmm_btf_cnt, __u32 reason, int err) {
+  vmm_exit(reason, err, true);
   return 0;
 }
 

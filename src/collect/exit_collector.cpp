@@ -284,8 +284,13 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_program__set_autoload(skel->progs.on_kvm_exit_cnt, !hw.btf && lean);
   bpf_program__set_autoload(skel->progs.on_kvm_exit_btf, hw.btf && !lean);
   bpf_program__set_autoload(skel->progs.on_btf_exit_cnt, hw.btf && lean);
-  bpf_program__set_autoload(skel->progs.on_userspace_exit, !hw.vmm_btf);
-  bpf_program__set_autoload(skel->progs.on_vmm_exit_btf, hw.vmm_btf);
+  // Where kvm_exit fires, lean counting finds an exit to the VMM's slot in the cache its
+  // thread's kvm_exit filled (and no KVM_RUN hook runs: run_hook_needed).
+  const bool lean_vmm = lean && !run_hook_needed(config, hw);
+  bpf_program__set_autoload(skel->progs.on_userspace_exit, !hw.vmm_btf && !lean_vmm);
+  bpf_program__set_autoload(skel->progs.on_uexit_cnt, !hw.vmm_btf && lean_vmm);
+  bpf_program__set_autoload(skel->progs.on_vmm_exit_btf, hw.vmm_btf && !lean_vmm);
+  bpf_program__set_autoload(skel->progs.on_vmm_btf_cnt, hw.vmm_btf && lean_vmm);
   bpf_program__set_autoload(skel->progs.on_kvm_entry, !hw.btf && !sites && !config.counts_only);
   bpf_program__set_autoload(skel->progs.on_kvm_entry_sites,
                             !hw.btf && sites && !config.counts_only);
@@ -504,7 +509,9 @@ util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks&
         std::pair{p.on_btf_exit_cnt, "tp_btf/kvm_exit"},
         std::pair{p.on_kvm_entry_btf, "tp_btf/kvm_entry"},
         std::pair{p.on_userspace_exit, "kvm:kvm_userspace_exit"},
-        std::pair{p.on_vmm_exit_btf, "tp_btf/kvm_userspace_exit"}}) {
+        std::pair{p.on_uexit_cnt, "kvm:kvm_userspace_exit"},
+        std::pair{p.on_vmm_exit_btf, "tp_btf/kvm_userspace_exit"},
+        std::pair{p.on_vmm_btf_cnt, "tp_btf/kvm_userspace_exit"}}) {
     if (auto r = attach(prog, what); !r) return r.error();
   }
   for (auto [prog, what] :
