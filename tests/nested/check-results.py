@@ -780,25 +780,30 @@ def check_l(res, case):
 
 
 M_NO_RUN_HOOK = "their vCPU from the thread's last kvm_exit (no KVM_RUN hook)"
+M_PLAN = (2000, 300, 300)  # l1-tests.sh m-counts: guest --vcpus 2 --cpuid 2000 --io 300 --hlt 300
 
 
 def check_m(res, case):
-    """stat --counts-only: every hardware and VMM count equals the kernel's, and nothing is timed
-    (no kvm_entry program, no clock read)."""
+    """stat --counts-only on a two-vCPU guest: every hardware and VMM count equals the kernel's,
+    per vCPU (the exits to the VMM take their vCPU from their thread's kvm_exit: no KVM_RUN hook;
+    the two vCPU threads share L1's one CPU, so they take turns in its slot cache), and nothing is
+    timed (no kvm_entry program, no clock read)."""
     doc = json_case(res, case)
     if doc is None:
         return
-    hw = counts_of(doc, "hardware")
-    expect_counts(res, f"{case.name} hardware", hw, {P.cpuid: 2000, P.io: 300, P.hlt: 300})
-    check_vs_ref(res, case, case.name, hw)
+    for v in (0, 1):
+        hw = counts_of(doc, "hardware", vcpu=v)
+        expect_counts(res, f"{case.name} hardware vcpu {v}", hw, {P.cpuid: M_PLAN[0], P.io: M_PLAN[1], P.hlt: M_PLAN[2]})
+        check_vs_ref(res, case, f"{case.name} vcpu {v}", hw, vcpu=v)
+        vmm = counts_of(doc, "vmm", vcpu=v)
+        res.check(f"{case.name} vmm vcpu {v}: IO {M_PLAN[1]}, HLT {M_PLAN[2]}",
+                  vmm.get(KVM_EXIT_IO) == M_PLAN[1] and vmm.get(KVM_EXIT_HLT) == M_PLAN[2], f"got {vmm}")
     check_vmm_vs_ref(res, case, doc)
     timed = {e.get("code"): e.get("timed") for e in doc.get("exits", []) if e.get("timed")}
     res.check(f"{case.name}: nothing timed (timed 0 in every entry)", not timed, f"timed {timed}")
-    # Where kvm_exit fires, --counts-only loads no KVM_RUN hook: the exits to the VMM take their
-    # vCPU from the thread's kvm_exit. The guest has one vCPU: every entry is vcpu 0.
     vcpus = sorted({(e.get("level"), e.get("vcpu")) for e in doc.get("exits", [])}, key=str)
-    res.check(f"{case.name}: every exit, hardware and VMM, is of vcpu 0",
-              vcpus == [("hardware", 0), ("vmm", 0)], f"(level, vcpu) {vcpus}")
+    res.check(f"{case.name}: every exit, hardware and VMM, is of vcpu 0 or 1",
+              vcpus == [("hardware", 0), ("hardware", 1), ("vmm", 0), ("vmm", 1)], f"(level, vcpu) {vcpus}")
     res.check(f"{case.name}: stat -v says the KVM_RUN hook was left out",
               M_NO_RUN_HOOK in (case.stderr or ""), (case.stderr or "").strip()[-300:] or "empty stderr")
 
@@ -1149,11 +1154,14 @@ def _good_outdir(d):
     _write_case(d, "l-func", GUEST_TABLE, _ref({(0, c): n for c, n in l_hw.items()}, {}), stat=json.dumps(ld))
     with open(os.path.join(d, "l-func.rhist"), "w", encoding="utf-8") as f:
         f.write(make_hist([(c, rips[c], n) for c, n in sorted(l_hw.items())], ("exit_reason", "guest_rip")))
-    m_hw = {(0, P.cpuid): 2000, (0, P.io): 300, (0, P.hlt): 300, (0, P.timer): 7, (0, P.mmio_first): 1}
-    md = _doc(_plan(2000, 300, 300, 0))
+    m_hw = {(v, code): n for v in (0, 1) for code, n in zip((P.cpuid, P.io, P.hlt), M_PLAN)}
+    m_hw[(0, P.timer)] = 7
+    md = _doc(_plan(*M_PLAN, 0, extras=False) + _plan(*M_PLAN, 1, extras=False) +
+              [_entry(4242, 0, "hardware", P.timer, 7)])
     for e in md["exits"]:
         e.update(timed=0, time_ns=0, avg_ns=0, p50_ns=0, p99_ns=0, max_ns=0, hist_log2_ns=[0] * 10)
-    _write_case(d, "m-counts", GUEST_TABLE, _ref(m_hw, {KVM_EXIT_IO: 300, KVM_EXIT_HLT: 300}), stat=json.dumps(md))
+    _write_case(d, "m-counts", GUEST_TABLE, _ref(m_hw, {KVM_EXIT_IO: 2 * M_PLAN[1], KVM_EXIT_HLT: 2 * M_PLAN[2]}),
+                stat=json.dumps(md))
     with open(os.path.join(d, "m-counts.stderr"), "w", encoding="utf-8") as f:
         f.write(f"kvmscope stat: hardware exits: tp_btf/kvm_exit (...); counts only, no handling times; exits to the VMM: tp_btf/kvm_userspace_exit, {M_NO_RUN_HOOK}\n")
     _good_views(d)
@@ -1323,6 +1331,9 @@ def _broken():
         "m: the KVM_RUN hook was loaded": ("m-counts", lambda t: t.replace(M_NO_RUN_HOOK, ""), "stderr"),
         "m: exits to the VMM of no vCPU": ("m-counts", _json_edit(lambda d: [e.update(vcpu=None) for e in d["exits"]
                                                                             if e["level"] == "vmm"]), "stat"),
+        "m: a vCPU 1 exit to the VMM counted as vCPU 0's": ("m-counts", _json_edit(lambda d: [
+            e.update(count=e["count"] + (1 if e["vcpu"] == 0 else -1)) for e in d["exits"]
+            if e["level"] == "vmm" and e["code"] == KVM_EXIT_IO]), "stat"),
         "hooks: classic ran where btf was asked": ("hooks", lambda t: t.replace("tp_btf/kvm_exit", "kvm:kvm_exit"), "txt"),
         "i: io one short in the last frame": ("i-top", lambda t: _replace_last(t, f"  {ct(P.io)}  0.00  300  ",
                                                                               f"  {ct(P.io)}  0.00  299  "), "stdout"),
