@@ -801,7 +801,7 @@ KS_TRACEPOINT(on_uexit_cnt, "tracepoint/kvm/kvm_userspace_exit", struct trace_ev
 
 /* The same on the BTF raw tracepoint, kvm_userspace_exit(__u32 reason, int errno): the kernel
  * builds no trace record. User space checks that prototype in the kernel's BTF before it
- * chooses this program (ExitCollector, vmm_btf_hook). */
+ * chooses this program (collect/tracepoint_btf: raw_tracepoint_takes). */
 SEC("tp_btf/kvm_userspace_exit")
 int BPF_PROG(on_vmm_exit_btf, __u32 reason, int err) {
   vmm_exit(reason, err, false);
