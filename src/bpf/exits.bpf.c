@@ -873,64 +873,118 @@ static __always_inline struct ks_thread* drill_thread(__u32* tgid, __u32* tid) {
   return thread_find();
 }
 
-KS_TRACEPOINT(on_pio, "tracepoint/kvm/kvm_pio", struct trace_event_raw_kvm_pio___ks* ctx) {
+/* Drill-down events, from either hook: the classic tracepoint's record, or the BTF raw
+ * tracepoint's arguments (no record built; user space checks each prototype in the kernel's BTF
+ * before it chooses the tp_btf program, collect/tracepoint_btf). */
+static __always_inline void pio_event(__u32 rw, __u32 port, __u32 size, __u32 count) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
-  if (!t && !traced(tgid)) return 0;
-  __u32 rw = ctx->rw, port = ctx->port, size = ctx->size, count = ctx->count;
+  if (!t && !traced(tgid)) return;
   if (record)
     emit(KS_EV_PIO, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), port, rw,
          size | ((__u64)count << 32));
   if (drills) drill(t, tgid, KS_DRILL_PORT, ks_port_flags(rw, size), port);
   if (guest_sites) site_note_io(t, rw, size, port);
-  return 0;
 }
 
-KS_TRACEPOINT(on_mmio, "tracepoint/kvm/kvm_mmio", struct trace_event_raw_kvm_mmio___ks* ctx) {
+static __always_inline void mmio_event(__u32 type, __u32 len, __u64 gpa) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
-  if (!t && !traced(tgid)) return 0;
-  __u32 type = ctx->type, len = ctx->len;
-  __u64 gpa = ctx->gpa;
+  if (!t && !traced(tgid)) return;
   if (record)
     emit(KS_EV_MMIO, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), gpa, type, len);
   if (drills) drill(t, tgid, KS_DRILL_MMIO, (__u8)type, gpa);
-  return 0;
 }
 
-KS_TRACEPOINT(on_msr, "tracepoint/kvm/kvm_msr", struct trace_event_raw_kvm_msr___ks* ctx) {
+static __always_inline void msr_event(__u32 write, __u32 index, __u32 fault) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
-  if (!t && !traced(tgid)) return 0;
-  __u32 write = ctx->write, index = ctx->ecx, fault = ctx->exception;
+  if (!t && !traced(tgid)) return;
   if (record)
     emit(KS_EV_MSR, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), index, write,
          fault);
   if (drills) drill(t, tgid, KS_DRILL_MSR, ks_msr_flags(write & 1, fault & 1), index);
   if (guest_sites) site_note_msr(t, write & 1);
-  return 0;
 }
 
-KS_TRACEPOINT(on_cpuid, "tracepoint/kvm/kvm_cpuid", struct trace_event_raw_kvm_cpuid___ks* ctx) {
+static __always_inline void cpuid_event(__u32 function, __u32 index) {
   __u32 tgid, tid;
   struct ks_thread* t = drill_thread(&tgid, &tid);
-  if (!t && !traced(tgid)) return 0;
-  __u32 function = ctx->function, index = ctx->index;
+  if (!t && !traced(tgid)) return;
   if (record)
     emit(KS_EV_CPUID, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), function,
          index, 0);
   if (drills) drill(t, tgid, KS_DRILL_CPUID, 0, function);
+}
+
+static __always_inline void hypercall_event(__u64 nr) {
+  __u32 tgid, tid;
+  struct ks_thread* t = drill_thread(&tgid, &tid);
+  if (!t && !traced(tgid)) return;
+  if (record)
+    emit(KS_EV_HYPERCALL, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), nr, 0, 0);
+  if (drills) drill(t, tgid, KS_DRILL_HYPERCALL, 0, nr);
+}
+
+KS_TRACEPOINT(on_pio, "tracepoint/kvm/kvm_pio", struct trace_event_raw_kvm_pio___ks* ctx) {
+  pio_event(ctx->rw, ctx->port, ctx->size, ctx->count);
+  return 0;
+}
+
+KS_TRACEPOINT(on_mmio, "tracepoint/kvm/kvm_mmio", struct trace_event_raw_kvm_mmio___ks* ctx) {
+  mmio_event(ctx->type, ctx->len, ctx->gpa);
+  return 0;
+}
+
+KS_TRACEPOINT(on_msr, "tracepoint/kvm/kvm_msr", struct trace_event_raw_kvm_msr___ks* ctx) {
+  msr_event(ctx->write, ctx->ecx, ctx->exception);
+  return 0;
+}
+
+KS_TRACEPOINT(on_cpuid, "tracepoint/kvm/kvm_cpuid", struct trace_event_raw_kvm_cpuid___ks* ctx) {
+  cpuid_event(ctx->function, ctx->index);
   return 0;
 }
 
 KS_TRACEPOINT(on_hypercall, "tracepoint/kvm/kvm_hypercall", struct trace_event_raw_kvm_hypercall___ks* ctx) {
-  __u32 tgid, tid;
-  struct ks_thread* t = drill_thread(&tgid, &tid);
-  if (!t && !traced(tgid)) return 0;
-  __u64 nr = ctx->nr;
-  if (record)
-    emit(KS_EV_HYPERCALL, tgid, tid, t ? t->vcpu : KS_VCPU_UNKNOWN, bpf_ktime_get_ns(), nr, 0, 0);
-  if (drills) drill(t, tgid, KS_DRILL_HYPERCALL, 0, nr);
+  hypercall_event(ctx->nr);
+  return 0;
+}
+
+/* The same on the BTF raw tracepoints; the arguments as the kernel passes them (the prototypes
+ * are those of drill_tracepoints in exit_collector.cpp, checked there):
+ *   kvm_pio(u32 rw, u32 port, u32 size, u32 count, const void *data)
+ *   kvm_mmio(int type, int len, u64 gpa, void *val)
+ *   kvm_msr(u32 write, u32 ecx, u64 data, bool exception)
+ *   kvm_cpuid(u32 function, u32 index, unsigned long rax, rbx, rcx, rdx, bool found, bool max)
+ *   kvm_hypercall(unsigned long nr, a0, a1, a2, a3) */
+SEC("tp_btf/kvm_pio")
+int on_pio_btf(__u64* ctx) {
+  pio_event((__u32)ctx[0], (__u32)ctx[1], (__u32)ctx[2], (__u32)ctx[3]);
+  return 0;
+}
+
+SEC("tp_btf/kvm_mmio")
+int on_mmio_btf(__u64* ctx) {
+  mmio_event((__u32)ctx[0], (__u32)ctx[1], ctx[2]);
+  return 0;
+}
+
+SEC("tp_btf/kvm_msr")
+int on_msr_btf(__u64* ctx) {
+  msr_event((__u32)ctx[0], (__u32)ctx[1], (__u8)ctx[3]);
+  return 0;
+}
+
+SEC("tp_btf/kvm_cpuid")
+int on_cpuid_btf(__u64* ctx) {
+  cpuid_event((__u32)ctx[0], (__u32)ctx[1]);
+  return 0;
+}
+
+SEC("tp_btf/kvm_hypercall")
+int on_hcall_btf(__u64* ctx) {
+  hypercall_event(ctx[0]);
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 
 #include "collect/tracepoint_btf.h"
@@ -172,7 +173,21 @@ struct HwHooks {
   // Exits to the VMM on tp_btf/kvm_userspace_exit (no trace record built), else why not.
   bool vmm_btf = false;
   std::string vmm_why;
+  // Each drill-down event (kDrillTracepoints) on its BTF raw tracepoint, else why not.
+  std::array<bool, kDrillTracepoints.size()> drill_btf = {};
+  std::string drill_why;
 };
+
+// A drill-down event's two programs (classic, tp_btf), in kDrillTracepoints' order.
+std::array<std::pair<bpf_program*, bpf_program*>, kDrillTracepoints.size()> drill_programs(
+    const exits_bpf& skel) {
+  const auto& p = skel.progs;
+  return {{{p.on_pio, p.on_pio_btf},
+           {p.on_mmio, p.on_mmio_btf},
+           {p.on_msr, p.on_msr_btf},
+           {p.on_cpuid, p.on_cpuid_btf},
+           {p.on_hypercall, p.on_hcall_btf}}};
+}
 
 // --counts-only with nothing else to do per exit: the kvm_exit programs with the per-CPU slot
 // cache (exits.bpf.c, struct ks_lean).
@@ -198,22 +213,24 @@ util::Result<Hooks> hooks_wanted(Hooks configured) {
       std::string("KVMSCOPE_TRACEPOINTS: expected auto, btf or classic, got '") + env + "'");
 }
 
-// kvm_userspace_exit(__u32 reason, int errno), as on_vmm_exit_btf reads it.
-constexpr std::array<std::size_t, 2> kVmmExitArgs = {sizeof(__u32), sizeof(int)};
-
 HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
   HwHooks h;
   h.fires = access("/sys/module/kvm_amd", F_OK) == 0 || access("/sys/module/kvm_intel", F_OK) == 0;
   if (wanted == Hooks::classic) {
-    h.why = h.vmm_why = "KVMSCOPE_TRACEPOINTS=classic";
+    h.why = h.vmm_why = h.drill_why = "KVMSCOPE_TRACEPOINTS=classic";
     return h;
   }
   // Exits to the VMM need no module beyond kvm: the raw tracepoint is there wherever its
   // prototype is as the program reads it.
-  if (auto vmm = raw_tracepoint_takes("kvm_userspace_exit", "kvm", kVmmExitArgs); vmm)
+  if (auto vmm = raw_tracepoint_takes(kVmmExitTracepoint.name, "kvm", kVmmExitTracepoint.args); vmm)
     h.vmm_btf = true;
   else
     h.vmm_why = vmm.error().message();
+  for (std::size_t i = 0; i < kDrillTracepoints.size(); ++i) {
+    auto drill = raw_tracepoint_takes(kDrillTracepoints[i].name, "kvm", kDrillTracepoints[i].args);
+    h.drill_btf[i] = drill.ok();
+    if (!drill && h.drill_why.empty()) h.drill_why = drill.error().message();
+  }
   if (config.record || config.guest_sites) {
     h.why = std::string(config.record ? "record" : "--by function") +
             " needs the guest RIP, which only the classic kvm:kvm_exit gives";
@@ -297,9 +314,11 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_program__set_autoload(skel->progs.on_kvm_entry_btf, hw.btf && !config.counts_only);
   // kvm_pio and kvm_msr also say what a guest site's instruction did (the KASLR search checks it).
   const bool drill_events = config.drills || config.record || config.guest_sites;
-  for (bpf_program* prog : {skel->progs.on_pio, skel->progs.on_mmio, skel->progs.on_msr,
-                            skel->progs.on_cpuid, skel->progs.on_hypercall})
-    bpf_program__set_autoload(prog, drill_events);
+  const auto drill = drill_programs(*skel);
+  for (std::size_t i = 0; i < drill.size(); ++i) {
+    bpf_program__set_autoload(drill[i].first, drill_events && !hw.drill_btf[i]);
+    bpf_program__set_autoload(drill[i].second, drill_events && hw.drill_btf[i]);
+  }
   int err = exits_bpf::load(skel.get());
   if (err) return util::os_error("loading the BPF programs", -err);
   // Every counter slot starts free.
@@ -514,12 +533,12 @@ util::Result<void> load_and_attach(const CollectorConfig& config, const HwHooks&
         std::pair{p.on_vmm_btf_cnt, "tp_btf/kvm_userspace_exit"}}) {
     if (auto r = attach(prog, what); !r) return r.error();
   }
-  for (auto [prog, what] :
-       {std::pair{p.on_pio, "kvm:kvm_pio"}, std::pair{p.on_mmio, "kvm:kvm_mmio"},
-        std::pair{p.on_msr, "kvm:kvm_msr"}, std::pair{p.on_cpuid, "kvm:kvm_cpuid"},
-        std::pair{p.on_hypercall, "kvm:kvm_hypercall"}}) {
-    if (auto r = attach(prog, what); !r)
-      notes.push_back("drill-down events of " + std::string(what) + " are not available (" +
+  const auto drill = drill_programs(*skel);
+  for (std::size_t i = 0; i < drill.size(); ++i) {
+    const std::string what = std::string("kvm:") + kDrillTracepoints[i].name;
+    bpf_program* prog = hw.drill_btf[i] ? drill[i].second : drill[i].first;
+    if (auto r = attach(prog, what.c_str()); !r)
+      notes.push_back("drill-down events of " + what + " are not available (" +
                       r.error().message() + ")");
   }
   // The KVM_RUN hook is a refinement: without it the counts are still exact.
@@ -546,6 +565,20 @@ std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
            : "; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: " + hw.vmm_why + ")";
   if (!run_hook_needed(config, hw))
     s += ", their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
+  if (config.drills || config.record || config.guest_sites) {
+    std::string classic;
+    std::size_t n_classic = 0;
+    for (std::size_t i = 0; i < kDrillTracepoints.size(); ++i) {
+      if (hw.drill_btf[i]) continue;
+      classic += std::string(n_classic++ ? ", " : "") + "kvm:" + kDrillTracepoints[i].name;
+    }
+    if (n_classic == 0)
+      s += "; drill-down events: tp_btf";
+    else if (n_classic == kDrillTracepoints.size())
+      s += "; drill-down events: classic tracepoints (" + hw.drill_why + ")";
+    else
+      s += "; drill-down events: tp_btf but " + classic + " (classic: " + hw.drill_why + ")";
+  }
   return s;
 }
 
@@ -566,7 +599,8 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
   if (!loaded && (hw.btf || hw.vmm_btf) && *wanted == Hooks::automatic) {
     // The classic tracepoints are the fallback; say why they were needed.
     HwHooks classic;
-    classic.why = classic.vmm_why = "the BTF raw tracepoints failed: " + loaded.error().message();
+    classic.why = classic.vmm_why = classic.drill_why =
+        "the BTF raw tracepoints failed: " + loaded.error().message();
     classic.fires = hw.fires;
     impl->links.clear();
     impl->skel.reset();

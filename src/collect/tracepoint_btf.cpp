@@ -52,6 +52,12 @@ util::Result<void> raw_tracepoint_takes(const std::string& name, const std::stri
   for (std::size_t i = 0; i < args; ++i) {
     const int resolved = btf__resolve_type(where, params[i + 1].type);
     const btf_type* arg = resolved < 0 ? nullptr : btf__type_by_id(where, resolved);
+    if (arg_sizes[i] == kPointerArg) {
+      if (!arg || !btf_is_ptr(arg))
+        return util::plain_error("argument " + std::to_string(i + 1) + " of raw tracepoint " +
+                                 name + " is not a pointer here");
+      continue;
+    }
     if (!arg || !btf_is_int(arg))
       return util::plain_error("argument " + std::to_string(i + 1) + " of raw tracepoint " + name +
                                " is not an integer here");

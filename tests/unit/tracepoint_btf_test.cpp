@@ -40,6 +40,33 @@ TEST(RawTracepointTakes, kvm_userspace_exit_takes_a_u32_and_an_int) {
   EXPECT_TRUE(raw_tracepoint_takes("kvm_userspace_exit", "kvm", std::array<std::size_t, 2>{4, 4}));
 }
 
+// The prototypes kvmscope's tp_btf programs read (collect/tracepoint_btf.h) are this kernel's:
+// where one differs, kvmscope takes the classic tracepoint for that event instead.
+TEST(RawTracepointTakes, the_kvm_tracepoints_kvmscope_reads_take_what_it_reads) {
+  REQUIRE_KVM_BTF();
+  auto vmm = raw_tracepoint_takes(kvmscope::collect::kVmmExitTracepoint.name, "kvm",
+                                  kvmscope::collect::kVmmExitTracepoint.args);
+  EXPECT_TRUE(vmm) << (vmm ? "" : vmm.error().message());
+  for (const auto& tp : kvmscope::collect::kDrillTracepoints) {
+    auto r = raw_tracepoint_takes(tp.name, "kvm", tp.args);
+    EXPECT_TRUE(r) << tp.name << ": " << (r ? "" : r.error().message());
+  }
+}
+
+TEST(RawTracepointTakes, a_pointer_where_an_integer_is_read_is_named) {
+  REQUIRE_KVM_BTF();
+  // kvm_pio's fifth argument is the data pointer, not an integer.
+  auto r = raw_tracepoint_takes("kvm_pio", "kvm", std::array<std::size_t, 5>{4, 4, 4, 4, 8});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "argument 5 of raw tracepoint kvm_pio is not an integer here");
+  // and an integer where a pointer is expected
+  r = raw_tracepoint_takes("kvm_pio", "kvm",
+                           std::array<std::size_t, 5>{4, 4, 4, kvmscope::collect::kPointerArg,
+                                                      kvmscope::collect::kPointerArg});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "argument 4 of raw tracepoint kvm_pio is not a pointer here");
+}
+
 TEST(RawTracepointTakes, a_different_argument_count_is_named) {
   REQUIRE_KVM_BTF();
   auto r = raw_tracepoint_takes("kvm_userspace_exit", "kvm", std::array<std::size_t, 3>{4, 4, 4});
