@@ -65,7 +65,9 @@ options:
                     the cheapest way to run always-on. The handling-time columns are left empty
   -v, --verbose     say on standard error how exits are hooked: BTF raw tracepoints
                     (tp_btf/kvm_exit, tp_btf/kvm_entry, where kvm_amd or kvm_intel has BTF) or
-                    the classic kvm:kvm_exit/kvm:kvm_entry (and why);
+                    the classic kvm:kvm_exit/kvm:kvm_entry (and why), and the same for exits
+                    to the VMM and drill-down events (tp_btf where the kernel's BTF has the
+                    tracepoint as kvmscope reads it);
                     KVMSCOPE_TRACEPOINTS=classic (or btf) in the environment forces one
   -h, --help        this text
 
