@@ -818,6 +818,14 @@ def check_hooks(res, outdir):
         res.check("L1 said which hooks it asked for (tracepoints.txt: btf or classic)", False, repr(mode))
         return
     res.check(f"the cases ran on the {mode} hooks ({want})", want in hooks, hooks or "no hooks.txt")
+    # Exits to the VMM and the drill-down events (stat --by all -v): on their raw tracepoints
+    # where the hardware exits are (L1's kernel has them all as kvmscope reads them), else classic.
+    others = {"btf": (r"exits to the VMM: tp_btf/kvm_userspace_exit(;|,|$)", r"drill-down events: tp_btf(;|$)"),
+              "classic": (r"exits to the VMM: kvm:kvm_userspace_exit \(classic",
+                          r"drill-down events: classic tracepoints")}[mode]
+    for what in others:
+        res.check(f"{what.split(':')[0]} ran on the {mode} hooks too", re.search(what, hooks, re.M) is not None,
+                  hooks or "no hooks.txt")
 
 
 # ---- the live views: top --batch and serve, watched while a guest ran (observe_case) ----
@@ -1079,7 +1087,8 @@ GUEST_TABLE = "kvmscope guest: pid 222, 1 vCPU\nkind  per vCPU  total\ncpuid  10
 def _good_outdir(d):
     with open(FORMAT_FIXTURE, encoding="utf-8") as f:
         fmt = f.read()
-    hooks = "kvmscope stat: hardware exits: tp_btf/kvm_exit and tp_btf/kvm_entry (BTF raw tracepoints)\n"
+    hooks = ("kvmscope stat: hardware exits: tp_btf/kvm_exit and tp_btf/kvm_entry (BTF raw tracepoints); "
+             "exits to the VMM: tp_btf/kvm_userspace_exit; drill-down events: tp_btf\n")
     for name, text in (("cases.txt", "\n".join(n for n, _ in CASES) + "\n"), ("done.txt", "9.5\n"),
                        ("isa.txt", P.name + "\n"), ("kvm_exit.format", fmt),
                        ("tracepoints.txt", "btf\n"), ("hooks.txt", hooks)):
@@ -1335,6 +1344,10 @@ def _broken():
             e.update(count=e["count"] + (1 if e["vcpu"] == 0 else -1)) for e in d["exits"]
             if e["level"] == "vmm" and e["code"] == KVM_EXIT_IO]), "stat"),
         "hooks: classic ran where btf was asked": ("hooks", lambda t: t.replace("tp_btf/kvm_exit", "kvm:kvm_exit"), "txt"),
+        "hooks: drill-down events on the classic tracepoints": ("hooks", lambda t: t.replace(
+            "drill-down events: tp_btf", "drill-down events: tp_btf but kvm:kvm_cpuid (classic: ...)"), "txt"),
+        "hooks: exits to the VMM on the classic tracepoint": ("hooks", lambda t: t.replace(
+            "exits to the VMM: tp_btf/kvm_userspace_exit", "exits to the VMM: kvm:kvm_userspace_exit (classic ...)"), "txt"),
         "i: io one short in the last frame": ("i-top", lambda t: _replace_last(t, f"  {ct(P.io)}  0.00  300  ",
                                                                               f"  {ct(P.io)}  0.00  299  "), "stdout"),
         "i: VM ended in one frame only": ("i-top", lambda t: t.replace("vCPUs 1  ended", "vCPUs 1", 1), "stdout"),

@@ -160,7 +160,7 @@ echo "=== KS-NESTED START $(uname -r) uptime $(uptime_s)s"
 echo "kvmscope: $(cat "$L1_OUT/version.txt")"
 # Which hooks the cases run on (stat --verbose says; the host checks it against kstp).
 echo "${KSTP:-auto}" >"$L1_OUT/tracepoints.txt"
-"$KS" stat --verbose -a -d 0.2 -o /dev/null 2>"$L1_OUT/hooks.txt"
+"$KS" stat --verbose --by all -a -d 0.2 -o /dev/null 2>"$L1_OUT/hooks.txt"
 echo "kvmscope hooks (kstp=${KSTP:-auto}): $(cat "$L1_OUT/hooks.txt")"
 
 # The guest alone: its exit counts without kvmscope stat in the way (tells guest bugs from
