@@ -596,7 +596,10 @@ util::Result<std::unique_ptr<ExitCollector>> ExitCollector::start(const Collecto
                              hw.why + ")");
   std::vector<std::string> notes;
   auto loaded = load_and_attach(config, hw, impl->skel, impl->links, notes);
-  if (!loaded && (hw.btf || hw.vmm_btf) && *wanted == Hooks::automatic) {
+  const bool any_btf =
+      hw.btf || hw.vmm_btf ||
+      std::find(hw.drill_btf.begin(), hw.drill_btf.end(), true) != hw.drill_btf.end();
+  if (!loaded && any_btf && *wanted == Hooks::automatic) {
     // The classic tracepoints are the fallback; say why they were needed.
     HwHooks classic;
     classic.why = classic.vmm_why = classic.drill_why =
