@@ -33,6 +33,7 @@ function(kvmscope_bpf_skeleton name source)
             -I${CMAKE_SOURCE_DIR}/src -I/usr/include/${KVMSCOPE_ARCH}-linux-gnu
             -Wall -Werror -c ${source} -o ${obj}
     DEPENDS ${source} ${CMAKE_SOURCE_DIR}/src/bpf/kvmscope_bpf.h
+            ${CMAKE_SOURCE_DIR}/src/bpf/kvm_vcpu.bpf.h
     COMMENT "BPF ${name}.bpf.c"
     VERBATIM)
   add_custom_command(

@@ -13,6 +13,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bpf/kvm_vcpu.bpf.h" /* kvmscope's own CO-RE vCPU structs: the same read */
+
 char LICENSE[] SEC("license") = "GPL";
 
 struct task_struct;
@@ -217,23 +219,6 @@ SEC(TP) int f11_probe_read2(void* ctx) {
  *  - slow_btf_count: the least a tp_btf tool that names the exit reason can do on a kernel without
  *    bpf_rdonly_cast for the vCPU's module type: the two dependent probe reads of the SVM exit
  *    code and a per-CPU array add (kvmexit-bpfcc's counting, on the raw tracepoint). */
-struct kvm_vcpu___f {
-  int vcpu_id;
-} __attribute__((preserve_access_index));
-
-struct vmcb_control_area___f {
-  __u32 exit_code;
-} __attribute__((preserve_access_index));
-
-struct vmcb___f {
-  struct vmcb_control_area___f control;
-} __attribute__((preserve_access_index));
-
-struct vcpu_svm___f {
-  struct kvm_vcpu___f vcpu;
-  struct vmcb___f* vmcb;
-} __attribute__((preserve_access_index));
-
 #define KS_FLOOR_REASONS 1024
 
 struct {
@@ -261,7 +246,7 @@ SEC("tracepoint/kvm/kvm_entry") int slow_classic_entry(void* ctx) {
 
 SEC("tp_btf/kvm_exit") int slow_btf_count(__u64* ctx) {
   /* struct kvm_vcpu is vcpu_svm's first member (kvmscope checks that offset; here it is 0). */
-  struct vcpu_svm___f* svm = (void*)ctx[0];
+  struct vcpu_svm___ks* svm = (void*)ctx[0];
   __u32 reason = BPF_CORE_READ(svm, vmcb, control.exit_code);
   if (reason >= KS_FLOOR_REASONS) reason = KS_FLOOR_REASONS - 1;
   __u64* n = bpf_map_lookup_elem(&reason_counts, &reason);

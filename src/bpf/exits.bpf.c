@@ -28,6 +28,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "bpf/kvm_vcpu.bpf.h"
 #include "bpf/kvmscope_bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -113,39 +114,6 @@ struct trace_event_raw_kvm_hypercall___ks {
 
 struct trace_event_raw_sched_process_fork___ks {
   int child_pid;
-} __attribute__((preserve_access_index));
-
-struct kvm_vcpu___ks {
-  int vcpu_id;
-} __attribute__((preserve_access_index));
-
-/* The vCPU structs of kvm_amd and kvm_intel (module BTF): struct kvm_vcpu is their first member. */
-struct vmcb_control_area___ks {
-  __u32 exit_code;
-} __attribute__((preserve_access_index));
-
-struct vmcb___ks {
-  struct vmcb_control_area___ks control;
-} __attribute__((preserve_access_index));
-
-struct vcpu_svm___ks {
-  struct kvm_vcpu___ks vcpu;
-  struct vmcb___ks* vmcb;
-} __attribute__((preserve_access_index));
-
-union vmx_exit_reason___ks {
-  __u32 full;
-} __attribute__((preserve_access_index));
-
-struct vcpu_vmx___ks {
-  struct kvm_vcpu___ks vcpu;
-  union vmx_exit_reason___ks exit_reason;
-} __attribute__((preserve_access_index));
-
-/* Before 5.12 exit_reason was a plain u32. */
-struct vcpu_vmx___u32 {
-  struct kvm_vcpu___ks vcpu;
-  __u32 exit_reason;
 } __attribute__((preserve_access_index));
 
 struct file___ks {
