@@ -388,6 +388,17 @@ static __always_inline __u32 slot_of(struct ks_thread* t, const struct ks_exit_k
   return slot;
 }
 
+/* The counter key of an exit to the VMM (its reason, or its errno code), of `vcpu`. */
+static __always_inline struct ks_exit_key vmm_key(__u32 tgid, __u32 vcpu, __u32 code) {
+  struct ks_exit_key key = {};
+  key.tgid = tgid;
+  key.vcpu = vcpu;
+  key.reason = code;
+  key.isa = KS_ISA_NONE;
+  key.level = KS_LEVEL_VMM;
+  return key;
+}
+
 /* --counts-only's per-CPU slot cache (struct ks_lean): this CPU's line, NULL where absent. */
 static __always_inline struct ks_lean* lean_line(void) {
   __u32 zero = 0;
@@ -726,12 +737,7 @@ static __always_inline void vmm_exit(__u32 reason, int err, bool lean) {
     l = lean_line();
     if (l && (l->id != id || l->gen != lean_gen)) l = NULL; /* another thread's: the slow way */
     if (l) {
-      struct ks_exit_key key = {};
-      key.tgid = tgid;
-      key.vcpu = l->vcpu;
-      key.reason = code;
-      key.isa = KS_ISA_NONE;
-      key.level = KS_LEVEL_VMM;
+      struct ks_exit_key key = vmm_key(tgid, l->vcpu, code);
       if (lean_count(l, &key)) return;
     }
   }
@@ -740,12 +746,7 @@ static __always_inline void vmm_exit(__u32 reason, int err, bool lean) {
   if (!is_traced) return;
 
   __u64 now = counts_only && !stream_exits ? 0 : bpf_ktime_get_ns();
-  struct ks_exit_key key = {};
-  key.tgid = tgid;
-  key.vcpu = t ? t->vcpu : KS_VCPU_UNKNOWN;
-  key.reason = code;
-  key.isa = KS_ISA_NONE;
-  key.level = KS_LEVEL_VMM;
+  struct ks_exit_key key = vmm_key(tgid, t ? t->vcpu : KS_VCPU_UNKNOWN, code);
   if (record) emit(KS_EV_USERSPACE_EXIT, tgid, tid, key.vcpu, now, key.reason, 0, 0);
   __u32 slot = aggregate ? count_exit(t, &key, tid, now) : KS_NO_SLOT;
   if (l && slot != KS_NO_SLOT && l->vcpu == key.vcpu) lean_fill(l, &key, slot);
