@@ -21,6 +21,19 @@ run_l1_cases() {
   return 0
 }
 
+# build_bpf_floor DIR [static]: the calibration and floor programs (bpf_floor.bpf.c) and their
+# loader (bpf_floor.c) into DIR; "static" for L1, which has no libbpf.
+build_bpf_floor() {
+  local dir=$1
+  clang -O2 -g -target bpf -I"$SRC/src" -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" \
+    -o "$dir/bpf_floor.bpf.o"
+  if [ "${2:-}" = static ]; then
+    gcc -O2 -Wall -static "$PEERS_BENCH/bpf_floor.c" -lbpf -lelf -lz -lzstd -o "$dir/bpf_floor"
+  else
+    gcc -O2 -Wall "$PEERS_BENCH/bpf_floor.c" -lbpf -o "$dir/bpf_floor"
+  fi
+}
+
 host_kvmscope() {
   local b
   for b in "${KS_BENCH_BIN:-}" "$SRC/build/kvmscope"; do

@@ -23,8 +23,7 @@ if [ "${PERCOST_HOST:-1}" = 1 ] && [ "$(id -u)" = 0 ] && [ -c /dev/kvm ]; then
   restore() { sysctl -q -w kernel.bpf_stats_enabled="$old"; }
   trap restore EXIT
   # The calibration programs (bpf_floor.bpf.c): what each building block costs here.
-  clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" -o "$OUT/bpf_floor.bpf.o"
-  gcc -O2 -Wall "$PEERS_BENCH/bpf_floor.c" -lbpf -o "$OUT/bpf_floor"
+  build_bpf_floor "$OUT"
   sysctl -q -w kernel.bpf_stats_enabled=1
   CFGS="default byall counts floor"
   [ -n "${PERCOST_BASE_BIN:-}" ] && CFGS="$CFGS base base_byall"
@@ -78,8 +77,7 @@ if [ -n "${PERCOST_BASE_BIN:-}" ]; then strip -o "$CASES/kvmscope-base" "$PERCOS
 # The calibration programs in L1 too (PERCOST_L1_FLOOR=1): a static bpf_floor (L1 has no
 # libbpf) and its object travel with the cases; they run on kvm_userspace_exit as on the host.
 if [ "${PERCOST_L1_FLOOR:-0}" = 1 ]; then
-  clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" -o "$CASES/bpf_floor.bpf.o"
-  gcc -O2 -Wall -static "$PEERS_BENCH/bpf_floor.c" -lbpf -lelf -lz -lzstd -o "$CASES/bpf_floor"
+  build_bpf_floor "$CASES" static
 fi
 # kvmexit-bpfcc stays attached throughout; kvmscope runs once per configuration (tp_btf hooks,
 # --counts-only, the classic tracepoints, and PERCOST_BASE_BIN as "base" where given), each for

@@ -27,11 +27,7 @@ if [ -n "${SLOW_BASE_BIN:-}" ]; then
   case " $TRACERS " in *" kvmscope-base "*) ;; *) TRACERS="$TRACERS kvmscope-base" ;; esac
 fi
 
-case " $TRACERS " in
-  *" floor-"*)
-    clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$PEERS_BENCH/bpf_floor.bpf.c" -o "$CASES/bpf_floor.bpf.o"
-    gcc -O2 -Wall -static "$PEERS_BENCH/bpf_floor.c" -lbpf -lelf -lz -lzstd -o "$CASES/bpf_floor" ;;
-esac
+case " $TRACERS " in *" floor-"*) build_bpf_floor "$CASES" static ;; esac
 
 read -r -a T <<<"$TRACERS"
 n=${#T[@]}
