@@ -196,6 +196,12 @@ bool lean_counting(const CollectorConfig& config) {
          !config.drills && !config.guest_sites;
 }
 
+// The drill-down events' programs are loaded for --by, record and --by function (kvm_pio and
+// kvm_msr also say what a guest site's instruction did: the KASLR search checks it).
+bool drill_events_loaded(const CollectorConfig& config) {
+  return config.drills || config.record || config.guest_sites;
+}
+
 // Under lean counting where kvm_exit fires, the KVM_RUN hook is not loaded: it would only tell
 // the thread's vCPU, which its kvm_exit already did (every exit to the VMM follows one), and it
 // runs for every ioctl on the host.
@@ -215,19 +221,34 @@ util::Result<Hooks> hooks_wanted(Hooks configured) {
 
 HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
   HwHooks h;
-  h.fires = access("/sys/module/kvm_amd", F_OK) == 0 || access("/sys/module/kvm_intel", F_OK) == 0;
+  // The vendor module, where one is loaded (kvm_exit fires then), and the ISA it runs.
+  const char* module = nullptr;
+  std::uint8_t isa = KS_ISA_NONE;
+  if (access("/sys/module/kvm_amd", F_OK) == 0) {
+    module = "kvm_amd";
+    isa = KS_ISA_SVM;
+  } else if (access("/sys/module/kvm_intel", F_OK) == 0) {
+    module = "kvm_intel";
+    isa = KS_ISA_VMX;
+  }
+  h.fires = module != nullptr;
   if (wanted == Hooks::classic) {
     h.why = h.vmm_why = h.drill_why = "KVMSCOPE_TRACEPOINTS=classic";
     return h;
   }
-  // Exits to the VMM need no module beyond kvm: the raw tracepoint is there wherever its
-  // prototype is as the program reads it.
-  if (auto vmm = raw_tracepoint_takes(kVmmExitTracepoint.name, "kvm", kVmmExitTracepoint.args); vmm)
+  // Exits to the VMM and the drill-down events need no module beyond kvm: each raw tracepoint is
+  // taken wherever its prototype is as the program reads it. The kernel's BTF is read once.
+  auto btf = KernelBtf::load("kvm");
+  auto takes = [&btf](const KvmTracepoint& tp) -> util::Result<void> {
+    if (!btf) return btf.error();
+    return btf->raw_tracepoint_takes(tp.name, tp.args);
+  };
+  if (auto vmm = takes(kVmmExitTracepoint); vmm)
     h.vmm_btf = true;
   else
     h.vmm_why = vmm.error().message();
   for (std::size_t i = 0; i < kDrillTracepoints.size(); ++i) {
-    auto drill = raw_tracepoint_takes(kDrillTracepoints[i].name, "kvm", kDrillTracepoints[i].args);
+    auto drill = takes(kDrillTracepoints[i]);
     h.drill_btf[i] = drill.ok();
     if (!drill && h.drill_why.empty()) h.drill_why = drill.error().message();
   }
@@ -236,17 +257,11 @@ HwHooks hw_hooks(const CollectorConfig& config, Hooks wanted) {
             " needs the guest RIP, which only the classic kvm:kvm_exit gives";
     return h;
   }
-  const char* module = nullptr;
-  if (access("/sys/module/kvm_amd", F_OK) == 0) {
-    h.isa = KS_ISA_SVM;
-    module = "kvm_amd";
-  } else if (access("/sys/module/kvm_intel", F_OK) == 0) {
-    h.isa = KS_ISA_VMX;
-    module = "kvm_intel";
-  } else {
+  if (!module) {
     h.why = "neither kvm_amd nor kvm_intel is loaded";
     return h;
   }
+  h.isa = isa;
   if (access((std::string("/sys/kernel/btf/") + module).c_str(), F_OK) != 0) {
     h.why = std::string("no BTF for ") + module + " (/sys/kernel/btf/" + module + ")";
     return h;
@@ -312,8 +327,7 @@ util::Result<SkelPtr> open_and_load(const CollectorConfig& config, const HwHooks
   bpf_program__set_autoload(skel->progs.on_kvm_entry_sites,
                             !hw.btf && sites && !config.counts_only);
   bpf_program__set_autoload(skel->progs.on_kvm_entry_btf, hw.btf && !config.counts_only);
-  // kvm_pio and kvm_msr also say what a guest site's instruction did (the KASLR search checks it).
-  const bool drill_events = config.drills || config.record || config.guest_sites;
+  const bool drill_events = drill_events_loaded(config);
   const auto drill = drill_programs(*skel);
   for (std::size_t i = 0; i < drill.size(); ++i) {
     bpf_program__set_autoload(drill[i].first, drill_events && !hw.drill_btf[i]);
@@ -565,7 +579,7 @@ std::string describe_hooks(const CollectorConfig& config, const HwHooks& hw) {
            : "; exits to the VMM: kvm:kvm_userspace_exit (classic tracepoint: " + hw.vmm_why + ")";
   if (!run_hook_needed(config, hw))
     s += ", their vCPU from the thread's last kvm_exit (no KVM_RUN hook)";
-  if (config.drills || config.record || config.guest_sites) {
+  if (drill_events_loaded(config)) {
     std::string classic;
     std::size_t n_classic = 0;
     for (std::size_t i = 0; i < kDrillTracepoints.size(); ++i) {

@@ -5,38 +5,43 @@
 
 #include <cerrno>
 #include <memory>
+#include <utility>
 
 namespace kvmscope::collect {
-namespace {
 
-struct BtfDeleter {
-  void operator()(btf* b) const { btf__free(b); }
-};
-using BtfPtr = std::unique_ptr<btf, BtfDeleter>;
+void BtfFree::operator()(::btf* b) const {
+  btf__free(b);
+}
 
-}  // namespace
-
-util::Result<void> raw_tracepoint_takes(const std::string& name, const std::string& module,
-                                        std::span<const std::size_t> arg_sizes) {
-  const std::string typedef_name = "btf_trace_" + name;
-  BtfPtr vmlinux(btf__load_vmlinux_btf());
-  if (!vmlinux) {
+util::Result<KernelBtf> KernelBtf::load(std::string module) {
+  KernelBtf k;
+  k.vmlinux_.reset(btf__load_vmlinux_btf());
+  if (!k.vmlinux_) {
     const int err = errno;
     return util::os_error("reading the kernel's BTF (/sys/kernel/btf/vmlinux)", err);
   }
-  // Declared after vmlinux: a module's BTF is split off it and goes first.
-  BtfPtr in_module;
-  const btf* where = vmlinux.get();
+  k.module_name_ = std::move(module);
+  return k;
+}
+
+util::Result<void> KernelBtf::raw_tracepoint_takes(const std::string& name,
+                                                   std::span<const std::size_t> arg_sizes) {
+  const std::string typedef_name = "btf_trace_" + name;
+  const btf* where = vmlinux_.get();
   int id = btf__find_by_name_kind(where, typedef_name.c_str(), BTF_KIND_TYPEDEF);
   if (id < 0) {
-    in_module.reset(btf__load_module_btf(module.c_str(), vmlinux.get()));
-    if (!in_module)
+    if (!module_tried_) {
+      module_tried_ = true;
+      module_.reset(btf__load_module_btf(module_name_.c_str(), vmlinux_.get()));
+    }
+    if (!module_)
       return util::plain_error("no raw tracepoint " + name + " in vmlinux's BTF, and no BTF for " +
-                               module + " (/sys/kernel/btf/" + module + ")");
-    where = in_module.get();
+                               module_name_ + " (/sys/kernel/btf/" + module_name_ + ")");
+    where = module_.get();
     id = btf__find_by_name_kind(where, typedef_name.c_str(), BTF_KIND_TYPEDEF);
     if (id < 0)
-      return util::plain_error("no raw tracepoint " + name + " in the BTF of vmlinux or " + module);
+      return util::plain_error("no raw tracepoint " + name + " in the BTF of vmlinux or " +
+                               module_name_);
   }
   // typedef void (*btf_trace_<name>)(void *, args...)
   const btf_type* t = btf__type_by_id(where, btf__type_by_id(where, id)->type);
@@ -67,6 +72,13 @@ util::Result<void> raw_tracepoint_takes(const std::string& name, const std::stri
                                std::to_string(arg_sizes[i]));
   }
   return {};
+}
+
+util::Result<void> raw_tracepoint_takes(const std::string& name, const std::string& module,
+                                        std::span<const std::size_t> arg_sizes) {
+  auto btf = KernelBtf::load(module);
+  if (!btf) return btf.error();
+  return btf->raw_tracepoint_takes(name, arg_sizes);
 }
 
 }  // namespace kvmscope::collect

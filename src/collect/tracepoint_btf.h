@@ -6,20 +6,44 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 
 #include "util/result.h"
+
+struct btf;  // libbpf's
 
 namespace kvmscope::collect {
 
 // In an argument list below: a pointer (which a program passes over, not reads).
 inline constexpr std::size_t kPointerArg = 0;
 
-// Ok when the kernel's BTF (vmlinux, else that of `module`) has the raw tracepoint `name` (the
-// typedef btf_trace_<name>) and its arguments, after the tracepoint's own context pointer, are
-// integers of exactly `arg_sizes` bytes (kPointerArg: a pointer) in that order; else an error
-// that says what differs.
+struct BtfFree {
+  void operator()(::btf* b) const;
+};
+
+// The running kernel's BTF, read once for any number of checks (vmlinux's is megabytes): vmlinux,
+// and `module`'s, read on the first tracepoint vmlinux lacks (the module's BTF is split off
+// vmlinux's; it goes first).
+class KernelBtf {
+ public:
+  static util::Result<KernelBtf> load(std::string module);
+
+  // Ok when the BTF has the raw tracepoint `name` (the typedef btf_trace_<name>) and its
+  // arguments, after the tracepoint's own context pointer, are integers of exactly `arg_sizes`
+  // bytes (kPointerArg: a pointer) in that order; else an error that says what differs.
+  util::Result<void> raw_tracepoint_takes(const std::string& name,
+                                          std::span<const std::size_t> arg_sizes);
+
+ private:
+  std::unique_ptr<::btf, BtfFree> vmlinux_;
+  std::unique_ptr<::btf, BtfFree> module_;
+  std::string module_name_;
+  bool module_tried_ = false;
+};
+
+// One check on a BTF read for it alone (KernelBtf::load, then raw_tracepoint_takes).
 util::Result<void> raw_tracepoint_takes(const std::string& name, const std::string& module,
                                         std::span<const std::size_t> arg_sizes);
 
